@@ -1,0 +1,2 @@
+// Dependency-free signal processing shared by @ecgnn/infer (streaming classifier) and @ecgnn/data.
+export {};

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// One vitest config for the whole monorepo. Packages resolve each other through their
+// `exports`; the `@ecgnn/source` condition points them at TypeScript sources in development.
+export default defineConfig({
+  resolve: { conditions: ['@ecgnn/source'] },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts', 'benchmarks/**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/dist/**'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    reporters: ['default', './test-utils/summary-reporter.ts'],
+  },
+});
