@@ -1,1 +1,59 @@
-export {};
+/**
+ * @ecgnn/core — tensors, reverse-mode autograd, ops, nn modules and optimizers in pure TypeScript.
+ * The CPU backend is the reference and the default.
+ */
+import './backend/cpu.js';
+import './tensor-methods.js';
+
+export { type BackwardOptions, backward } from './autograd.js';
+export {
+  type Backend,
+  getBackend,
+  getCpuBackend,
+  kernels,
+  listBackends,
+  registerBackend,
+  setBackend,
+  withBackend,
+} from './backend/backend.js';
+export { cpuBackend } from './backend/cpu.js';
+export type {
+  BinaryKernelOp,
+  CompareKernelOp,
+  Conv1dParams,
+  KernelName,
+  Kernels,
+  Pool1dParams,
+  ReduceKernelOp,
+  UnaryKernelOp,
+} from './backend/kernels.js';
+export type { DType, FloatArray, FloatDType, TypedArray } from './dtype.js';
+export { AutogradError, DTypeError, EcgnnError, ShapeError, ValueError } from './errors.js';
+export * from './ops/basic.js';
+export * from './ops/conv.js';
+export * from './ops/creation.js';
+export * from './ops/matmul.js';
+export * from './ops/nn.js';
+export { PRIMITIVES, primitiveNames } from './ops/table.js';
+export { defaultGenerator, Generator, manualSeed } from './random.js';
+export {
+  type CustomOpSpec,
+  defineOp,
+  type Primitive,
+  type PrimitiveAttrs,
+  type PrimitiveRule,
+  run as runPrimitive,
+  type SaveContext,
+  type VjpContext,
+} from './runtime.js';
+export { broadcastShapes, sizeOf, stridesOf } from './shape.js';
+export {
+  enableGrad,
+  type GradNode,
+  isGradEnabled,
+  type NestedArray,
+  noGrad,
+  Tensor,
+  type TensorOptions,
+} from './tensor.js';
+export { GradcheckError, type GradcheckOptions, gradcheck } from './testing.js';

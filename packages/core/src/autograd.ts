@@ -1,0 +1,107 @@
+import { AutogradError, fmtShape, ShapeError } from './errors.js';
+import { shapesEqual } from './shape.js';
+import { noGrad, Tensor } from './tensor.js';
+
+/** Options of {@link backward}. */
+export interface BackwardOptions {
+  /** Keep the graph's saved state so that backward can run through it again. */
+  retainGraph?: boolean;
+}
+
+function addInto(acc: Tensor, g: Tensor): Tensor {
+  // Accumulation in place into a tensor the engine owns.
+  const a = acc.data;
+  const b = g.data;
+  for (let i = 0; i < a.length; i++) a[i] += b[i];
+  return acc;
+}
+
+function ownedCopy(g: Tensor, like: Tensor): Tensor {
+  if (g.dtype !== like.dtype) {
+    throw new AutogradError(`backward: gradient dtype ${g.dtype} does not match tensor dtype ${like.dtype}`);
+  }
+  return new Tensor(g.data.slice(), g.shape);
+}
+
+/**
+ * Reverse-mode differentiation from `root`: accumulates d(root)/d(leaf) (times `grad`) into `.grad` of every
+ * leaf that requires gradients. For a non-scalar root, `grad` (same shape) is required.
+ */
+export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
+  if (!root.requiresGrad) {
+    throw new AutogradError(
+      `backward: tensor of shape ${fmtShape(root.shape)} does not require grad ` +
+        '(no input of the computation had requiresGrad set, or it was computed inside noGrad)',
+    );
+  }
+  let seed: Tensor;
+  if (grad === undefined) {
+    if (root.size !== 1) {
+      throw new AutogradError(
+        `backward: gradient can be implied only for scalar outputs; got shape ${fmtShape(root.shape)} — ` +
+          'pass a gradient tensor of the same shape',
+      );
+    }
+    seed = new Tensor(root.dtype === 'float64' ? new Float64Array([1]) : new Float32Array([1]), root.shape);
+  } else {
+    if (!shapesEqual(grad.shape, root.shape)) {
+      throw new ShapeError(
+        `backward: gradient shape ${fmtShape(grad.shape)} does not match output shape ${fmtShape(root.shape)}`,
+      );
+    }
+    seed = grad;
+  }
+
+  // Topological order by iterative DFS (deep graphs must not overflow the stack).
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  const stack: Array<[Tensor, number]> = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.gradFn?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const child = inputs[i];
+      if (child.requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(root, ownedCopy(seed, root));
+  noGrad(() => {
+    for (let idx = order.length - 1; idx >= 0; idx--) {
+      const t = order[idx];
+      const g = grads.get(t);
+      if (g === undefined) continue;
+      grads.delete(t);
+      if (t.retainsGrad) {
+        if (t.grad === null) t.grad = ownedCopy(g, t);
+        else addInto(t.grad, g);
+      }
+      const node = t.gradFn;
+      if (node === null) continue;
+      const inGrads = node.backward(g);
+      node.inputs.forEach((inp, k) => {
+        const gi = inGrads[k];
+        if (gi === null || gi === undefined || !inp.requiresGrad) return;
+        if (!shapesEqual(gi.shape, inp.shape)) {
+          throw new ShapeError(
+            `backward: rule of '${node.name}' returned gradient ${fmtShape(gi.shape)} for input ${k} of shape ${fmtShape(inp.shape)}`,
+          );
+        }
+        const prev = grads.get(inp);
+        if (prev === undefined) grads.set(inp, ownedCopy(gi, inp));
+        else addInto(prev, gi);
+      });
+      if (!opts.retainGraph) node.release();
+    }
+  });
+}

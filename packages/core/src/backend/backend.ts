@@ -1,0 +1,78 @@
+import type { Kernels } from './kernels.js';
+
+/**
+ * A compute backend: a name and the kernels it implements. The CPU backend implements every kernel and is
+ * the reference; any other backend (gpu.js, WebAssembly) may implement a subset — missing kernels fall back
+ * to CPU, so user code never changes.
+ */
+export interface Backend {
+  /** Backend name, e.g. 'cpu', 'wasm', 'gpu.js'. */
+  readonly name: string;
+  /** Kernels this backend implements. */
+  readonly kernels: Partial<Kernels>;
+}
+
+const registry = new Map<string, Backend>();
+let cpuBackend: Backend & { kernels: Kernels };
+let active: Backend;
+// The resolved kernel table (active backend's kernels over CPU's), rebuilt on setBackend.
+let resolved: Kernels;
+
+/** @internal Registers the CPU reference backend (done once by backend/cpu.ts). */
+export function _registerCpu(b: Backend & { kernels: Kernels }): void {
+  cpuBackend = b;
+  registry.set(b.name, b);
+  active = b;
+  resolved = { ...b.kernels };
+}
+
+/** Makes a backend available to {@link setBackend}. */
+export function registerBackend(b: Backend): void {
+  registry.set(b.name, b);
+}
+
+/** Names of registered backends. */
+export function listBackends(): string[] {
+  return [...registry.keys()];
+}
+
+/**
+ * Selects the active backend by name (or object, registering it). Kernels it lacks fall back to CPU.
+ * Returns the previously active backend's name.
+ */
+export function setBackend(b: string | Backend): string {
+  const prev = active.name;
+  const next = typeof b === 'string' ? registry.get(b) : b;
+  if (next === undefined) {
+    throw new Error(`setBackend: unknown backend '${String(b)}'; registered: ${listBackends().join(', ')}`);
+  }
+  registry.set(next.name, next);
+  active = next;
+  resolved = { ...cpuBackend.kernels, ...(next.kernels as Kernels) };
+  return prev;
+}
+
+/** The active backend. */
+export function getBackend(): Backend {
+  return active;
+}
+
+/** The CPU reference backend. */
+export function getCpuBackend(): Backend & { kernels: Kernels } {
+  return cpuBackend;
+}
+
+/** The kernel table to call: the active backend's kernels, CPU for the rest. */
+export function kernels(): Kernels {
+  return resolved;
+}
+
+/** Runs `fn` with backend `b` active, restoring the previous one after. */
+export function withBackend<T>(b: string | Backend, fn: () => T): T {
+  const prev = setBackend(b);
+  try {
+    return fn();
+  } finally {
+    setBackend(prev);
+  }
+}

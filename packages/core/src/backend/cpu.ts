@@ -1,0 +1,306 @@
+import type { FloatArray, TypedArray } from '../dtype.js';
+import { _registerCpu } from './backend.js';
+import { conv1dBackwardInputCpu, conv1dBackwardWeightCpu, conv1dForwardCpu } from './cpu-conv.js';
+import { matmulCpu } from './cpu-matmul.js';
+import type { BinaryKernelOp, CompareKernelOp, Kernels, ReduceKernelOp, UnaryKernelOp } from './kernels.js';
+
+function unary(op: UnaryKernelOp, x: TypedArray, out: TypedArray): void {
+  const n = x.length;
+  switch (op) {
+    case 'neg':
+      for (let i = 0; i < n; i++) out[i] = -x[i];
+      return;
+    case 'exp':
+      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]);
+      return;
+    case 'log':
+      for (let i = 0; i < n; i++) out[i] = Math.log(x[i]);
+      return;
+    case 'sqrt':
+      for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]);
+      return;
+    case 'abs':
+      for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]);
+      return;
+    case 'sign':
+      // NOTE: ecgnn binary convention: sign(0) = +1 (see @ecgnn/infer binary/conventions.ts).
+      for (let i = 0; i < n; i++) out[i] = x[i] >= 0 ? 1 : x[i] < 0 ? -1 : Number.NaN;
+      return;
+    case 'tanh':
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
+      return;
+    case 'sigmoid':
+      // Numerically stable logistic: never exponentiates a large positive number.
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+        else {
+          const e = Math.exp(v);
+          out[i] = e / (1 + e);
+        }
+      }
+      return;
+    case 'relu':
+      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0;
+      return;
+    case 'square':
+      for (let i = 0; i < n; i++) out[i] = x[i] * x[i];
+      return;
+    case 'reciprocal':
+      for (let i = 0; i < n; i++) out[i] = 1 / x[i];
+      return;
+  }
+}
+
+function applyBinary(op: BinaryKernelOp, x: number, y: number): number {
+  switch (op) {
+    case 'add':
+      return x + y;
+    case 'sub':
+      return x - y;
+    case 'mul':
+      return x * y;
+    case 'div':
+      return x / y;
+    case 'pow':
+      return x ** y;
+    case 'maximum':
+      return x > y || Number.isNaN(x) ? x : y;
+    case 'minimum':
+      return x < y || Number.isNaN(x) ? x : y;
+  }
+}
+
+function applyCompare(op: CompareKernelOp, x: number, y: number): number {
+  switch (op) {
+    case 'eq':
+      return x === y ? 1 : 0;
+    case 'ne':
+      return x !== y ? 1 : 0;
+    case 'lt':
+      return x < y ? 1 : 0;
+    case 'le':
+      return x <= y ? 1 : 0;
+    case 'gt':
+      return x > y ? 1 : 0;
+    case 'ge':
+      return x >= y ? 1 : 0;
+  }
+}
+
+/**
+ * Broadcast iteration: calls the per-op loop over the innermost dimension with an odometer over the outer
+ * ones; the innermost loop is specialised per op so no closure is called per element.
+ */
+function broadcastLoop(
+  a: TypedArray,
+  aStrides: readonly number[],
+  b: TypedArray,
+  bStrides: readonly number[],
+  out: TypedArray,
+  outShape: readonly number[],
+  inner: (ai: number, as: number, bi: number, bs: number, oi: number, len: number) => void,
+): void {
+  const nd = outShape.length;
+  if (nd === 0) {
+    inner(0, 0, 0, 0, 0, 1);
+    return;
+  }
+  const len = outShape[nd - 1];
+  const as = aStrides[nd - 1];
+  const bs = bStrides[nd - 1];
+  const outer = out.length / Math.max(len, 1);
+  if (len === 0) return;
+  const idx = new Array<number>(nd - 1).fill(0);
+  let ai = 0;
+  let bi = 0;
+  for (let o = 0; o < outer; o++) {
+    inner(ai, as, bi, bs, o * len, len);
+    // Advance the odometer over dimensions nd-2 … 0.
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]++;
+      ai += aStrides[d];
+      bi += bStrides[d];
+      if (idx[d] < outShape[d]) break;
+      ai -= aStrides[d] * outShape[d];
+      bi -= bStrides[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+function binary(
+  op: BinaryKernelOp,
+  a: TypedArray,
+  aStrides: readonly number[],
+  b: TypedArray,
+  bStrides: readonly number[],
+  out: TypedArray,
+  outShape: readonly number[],
+): void {
+  // Fast paths: same shape contiguous, or one scalar operand.
+  if (a.length === out.length && b.length === out.length && sameContiguous(aStrides, bStrides)) {
+    const n = out.length;
+    switch (op) {
+      case 'add':
+        for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+        return;
+      case 'sub':
+        for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
+        return;
+      case 'mul':
+        for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+        return;
+      case 'div':
+        for (let i = 0; i < n; i++) out[i] = a[i] / b[i];
+        return;
+      default:
+        for (let i = 0; i < n; i++) out[i] = applyBinary(op, a[i], b[i]);
+        return;
+    }
+  }
+  if (b.length === 1 && a.length === out.length) {
+    const s = b[0];
+    const n = out.length;
+    switch (op) {
+      case 'add':
+        for (let i = 0; i < n; i++) out[i] = a[i] + s;
+        return;
+      case 'mul':
+        for (let i = 0; i < n; i++) out[i] = a[i] * s;
+        return;
+      default:
+        for (let i = 0; i < n; i++) out[i] = applyBinary(op, a[i], s);
+        return;
+    }
+  }
+  broadcastLoop(a, aStrides, b, bStrides, out, outShape, (ai, as, bi, bs, oi, len) => {
+    switch (op) {
+      case 'add':
+        for (let i = 0; i < len; i++) out[oi + i] = a[ai + i * as] + b[bi + i * bs];
+        return;
+      case 'sub':
+        for (let i = 0; i < len; i++) out[oi + i] = a[ai + i * as] - b[bi + i * bs];
+        return;
+      case 'mul':
+        for (let i = 0; i < len; i++) out[oi + i] = a[ai + i * as] * b[bi + i * bs];
+        return;
+      case 'div':
+        for (let i = 0; i < len; i++) out[oi + i] = a[ai + i * as] / b[bi + i * bs];
+        return;
+      default:
+        for (let i = 0; i < len; i++) out[oi + i] = applyBinary(op, a[ai + i * as], b[bi + i * bs]);
+    }
+  });
+}
+
+function sameContiguous(as: readonly number[], bs: readonly number[]): boolean {
+  // Both operands have the output's full shape (no broadcast dimension) when no stride is 0, except
+  // dimensions of size 1 — the caller passes full-size arrays, so equal lengths already imply contiguity.
+  for (let i = 0; i < as.length; i++) if (as[i] !== bs[i]) return false;
+  return true;
+}
+
+function compare(
+  op: CompareKernelOp,
+  a: TypedArray,
+  aStrides: readonly number[],
+  b: TypedArray,
+  bStrides: readonly number[],
+  out: TypedArray,
+  outShape: readonly number[],
+): void {
+  broadcastLoop(a, aStrides, b, bStrides, out, outShape, (ai, as, bi, bs, oi, len) => {
+    for (let i = 0; i < len; i++) out[oi + i] = applyCompare(op, a[ai + i * as], b[bi + i * bs]);
+  });
+}
+
+function reduce(
+  op: ReduceKernelOp,
+  x: TypedArray,
+  out: TypedArray,
+  outer: number,
+  r: number,
+  inner: number,
+  argOut?: Int32Array,
+): void {
+  for (let o = 0; o < outer; o++) {
+    const base = o * r * inner;
+    const obase = o * inner;
+    if (op === 'sum') {
+      for (let j = 0; j < inner; j++) out[obase + j] = 0;
+      for (let k = 0; k < r; k++) {
+        const row = base + k * inner;
+        for (let j = 0; j < inner; j++) out[obase + j] += x[row + j];
+      }
+    } else {
+      const isMax = op === 'max';
+      for (let j = 0; j < inner; j++) {
+        let best = x[base + j];
+        let bestK = 0;
+        for (let k = 1; k < r; k++) {
+          const v = x[base + k * inner + j];
+          // NaN propagates (first NaN wins), ties keep the first index.
+          if (Number.isNaN(best)) break;
+          if (Number.isNaN(v) || (isMax ? v > best : v < best)) {
+            best = v;
+            bestK = k;
+          }
+        }
+        out[obase + j] = best;
+        if (argOut) argOut[obase + j] = bestK;
+      }
+    }
+  }
+}
+
+function permute(x: TypedArray, shape: readonly number[], perm: readonly number[], out: TypedArray): void {
+  const nd = shape.length;
+  const inStrides = new Array<number>(nd);
+  let s = 1;
+  for (let i = nd - 1; i >= 0; i--) {
+    inStrides[i] = s;
+    s *= shape[i];
+  }
+  const outShape = perm.map((p) => shape[p]);
+  const strides = perm.map((p) => inStrides[p]);
+  const n = out.length;
+  if (n === 0) return;
+  if (nd === 0) {
+    out[0] = x[0];
+    return;
+  }
+  const len = outShape[nd - 1];
+  const st = strides[nd - 1];
+  const idx = new Array<number>(nd).fill(0);
+  let src = 0;
+  for (let o = 0; o < n; o += len) {
+    for (let i = 0; i < len; i++) out[o + i] = x[src + i * st];
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]++;
+      src += strides[d];
+      if (idx[d] < outShape[d]) break;
+      src -= strides[d] * outShape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+const cpuKernels: Kernels = {
+  unary,
+  binary,
+  compare,
+  reduce,
+  permute,
+  matmul: matmulCpu,
+  conv1dForward: conv1dForwardCpu,
+  conv1dBackwardInput: conv1dBackwardInputCpu,
+  conv1dBackwardWeight: conv1dBackwardWeightCpu,
+};
+
+/** The CPU reference backend: every kernel, in plain TypeScript over typed arrays. */
+export const cpuBackend = { name: 'cpu', kernels: cpuKernels };
+_registerCpu(cpuBackend);
+
+/** @internal Exposed for tests of other backends. */
+export type { FloatArray };

@@ -1,0 +1,170 @@
+import { AutogradError } from './errors.js';
+import { _setCloneImpl, type GradNode, isGradEnabled, noGrad, Tensor } from './tensor.js';
+
+/**
+ * Attribute types of every primitive, by name. Op modules add their primitives by declaration merging
+ * (`declare module '../runtime.js' { interface PrimitiveAttrs { myOp: MyAttrs } }`), and the op table in
+ * `ops/table.ts` must then provide a rule for each name: the compiler checks that the table is complete.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in the op modules
+export interface PrimitiveAttrs {}
+
+/** Names of all primitives. */
+export type Primitive = keyof PrimitiveAttrs;
+
+/** Passed to a forward so it can save extra state (argmax indices, batch statistics, masks) for its vjp. */
+export interface SaveContext {
+  /** Stores `value` for the backward pass. */
+  save(value: unknown): void;
+}
+
+/** What a vector-Jacobian product rule receives besides the output gradient. */
+export interface VjpContext<A> {
+  /** The op's inputs. */
+  readonly inputs: readonly Tensor[];
+  /** The op's output (without autograd history). */
+  readonly output: Tensor;
+  /** The op's attributes. */
+  readonly attrs: A;
+  /** Whatever the forward saved (undefined if nothing). */
+  readonly saved: unknown;
+  /** Which inputs need a gradient (a rule may skip the others and return null). */
+  readonly needsGrad: readonly boolean[];
+}
+
+/**
+ * One primitive: its forward, and next to it its single gradient rule (a vector-Jacobian product).
+ * `forward` runs with recording off and must not mutate its inputs. `vjp` returns one gradient per input,
+ * with the input's shape, or null; it runs with recording off (no higher-order gradients).
+ */
+export interface PrimitiveRule<A> {
+  /** Computes the output from the inputs. */
+  forward(inputs: readonly Tensor[], attrs: A, ctx: SaveContext): Tensor;
+  /** Gradient of the inputs given the gradient of the output. */
+  vjp(grad: Tensor, ctx: VjpContext<A>): Array<Tensor | null>;
+  /** Inputs (by index) that are never differentiated (indices, masks). */
+  nonDifferentiable?: readonly number[];
+}
+
+/** A typed rule for primitive `P`. */
+export type RuleOf<P extends Primitive> = PrimitiveRule<PrimitiveAttrs[P]>;
+
+class OpNode<A> implements GradNode {
+  freed = false;
+  constructor(
+    readonly name: string,
+    public inputs: readonly Tensor[],
+    private rule: PrimitiveRule<A> | null,
+    private output: Tensor | null,
+    private attrs: A,
+    private saved: unknown,
+    private needsGrad: boolean[],
+  ) {}
+
+  backward(grad: Tensor): Array<Tensor | null> {
+    if (this.freed || this.rule === null || this.output === null) {
+      throw new AutogradError(
+        `backward: the graph through '${this.name}' was already freed by an earlier backward(); ` +
+          'pass {retainGraph: true} to the first backward() to go through it twice',
+      );
+    }
+    const rule = this.rule;
+    const ctx: VjpContext<A> = {
+      inputs: this.inputs,
+      output: this.output,
+      attrs: this.attrs,
+      saved: this.saved,
+      needsGrad: this.needsGrad,
+    };
+    return noGrad(() => rule.vjp(grad, ctx));
+  }
+
+  release(): void {
+    this.freed = true;
+    this.rule = null;
+    this.output = null;
+    this.saved = undefined;
+  }
+}
+
+/**
+ * Runs a primitive: computes its forward and, if gradients are being recorded and an input requires them,
+ * links the output into the autograd graph.
+ */
+export function run<A>(name: string, rule: PrimitiveRule<A>, inputs: readonly Tensor[], attrs: A): Tensor {
+  let saved: unknown;
+  const ctx: SaveContext = {
+    save(v) {
+      saved = v;
+    },
+  };
+  const out = noGrad(() => rule.forward(inputs, attrs, ctx));
+  if (!isGradEnabled()) return out;
+  const nd = rule.nonDifferentiable;
+  const needsGrad = inputs.map((t, i) => t.requiresGrad && !(nd?.includes(i) ?? false));
+  if (!needsGrad.some(Boolean)) return out;
+  const outputNoGrad = new Tensor(out.data, out.shape);
+  const node = new OpNode(name, inputs, rule, outputNoGrad, attrs, saved, needsGrad);
+  out.gradFn = node;
+  out.requiresGrad = true;
+  return out;
+}
+
+/** Specification of a user-defined differentiable op, see {@link defineOp}. */
+export interface CustomOpSpec<Args extends readonly Tensor[], S = unknown> {
+  /** Name used in error messages and graph summaries. */
+  name: string;
+  /**
+   * Computes the output. Runs with gradient recording off, so it may use any ops; call `save` to keep
+   * values for backward.
+   */
+  forward(inputs: Args, save: (value: S) => void): Tensor;
+  /**
+   * Returns the gradient of each input (same shape as the input, or null) from the output gradient.
+   * Runs with recording off.
+   */
+  backward(
+    grad: Tensor,
+    ctx: { inputs: Args; output: Tensor; saved: S; needsGrad: readonly boolean[] },
+  ): Array<Tensor | null>;
+}
+
+/**
+ * Defines a new differentiable op with its own gradient, the way researchers extend ecgnn (the sign
+ * straight-through estimators are defined this way). The returned function records the op in the graph.
+ *
+ * @example
+ * const square = defineOp<[Tensor]>({
+ *   name: 'square',
+ *   forward: ([x]) => mul(x, x),
+ *   backward: (g, { inputs: [x] }) => [mul(g, mul(x, 2))],
+ * });
+ */
+export function defineOp<Args extends readonly Tensor[], S = unknown>(
+  spec: CustomOpSpec<Args, S>,
+): (...inputs: Args) => Tensor {
+  const rule: PrimitiveRule<undefined> = {
+    forward: (inputs, _attrs, ctx) => spec.forward(inputs as unknown as Args, (v) => ctx.save(v)),
+    vjp: (grad, ctx) => {
+      const grads = spec.backward(grad, {
+        inputs: ctx.inputs as unknown as Args,
+        output: ctx.output,
+        saved: ctx.saved as S,
+        needsGrad: ctx.needsGrad,
+      });
+      if (grads.length !== ctx.inputs.length) {
+        throw new AutogradError(
+          `${spec.name}: backward returned ${grads.length} gradients for ${ctx.inputs.length} inputs`,
+        );
+      }
+      return grads;
+    },
+  };
+  return (...inputs: Args) => run(spec.name, rule, inputs, undefined);
+}
+
+const identityRule: PrimitiveRule<undefined> = {
+  forward: ([x]) => new Tensor(x.data.slice(), x.shape),
+  vjp: (g) => [g],
+};
+_setCloneImpl((t) => run('clone', identityRule, [t], undefined));
