@@ -2,6 +2,13 @@ import { AutogradError, fmtShape, ShapeError } from './errors.js';
 import { shapesEqual } from './shape.js';
 import { noGrad, Tensor } from './tensor.js';
 
+function freedError(name: string): AutogradError {
+  return new AutogradError(
+    `backward: the graph through '${name}' was already freed by an earlier backward(); ` +
+      'pass {retainGraph: true} to the first backward() to go through it twice',
+  );
+}
+
 /** Options of {@link backward}. */
 export interface BackwardOptions {
   /** Keep the graph's saved state so that backward can run through it again. */
@@ -16,16 +23,22 @@ function addInto(acc: Tensor, g: Tensor): Tensor {
   return acc;
 }
 
-function ownedCopy(g: Tensor, like: Tensor): Tensor {
+function ownedCopy(g: Tensor, like: Tensor, what: string): Tensor {
+  if (!(g instanceof Tensor)) {
+    throw new AutogradError(`backward: ${what} must be a Tensor, got ${typeof g}`);
+  }
   if (g.dtype !== like.dtype) {
-    throw new AutogradError(`backward: gradient dtype ${g.dtype} does not match tensor dtype ${like.dtype}`);
+    throw new AutogradError(`backward: ${what} has dtype ${g.dtype} but the tensor has dtype ${like.dtype}`);
   }
   return new Tensor(g.data.slice(), g.shape);
 }
 
 /**
  * Reverse-mode differentiation from `root`: accumulates d(root)/d(leaf) (times `grad`) into `.grad` of every
- * leaf that requires gradients. For a non-scalar root, `grad` (same shape) is required.
+ * leaf that requires gradients, and of non-leaves marked with `retainGrad()`. Gradients add up across
+ * calls (zero them between optimizer steps). For a non-scalar root, `grad` (same shape and dtype) is
+ * required. The graph's saved state is freed unless `retainGraph` is set; a later backward through a freed
+ * part raises an {@link AutogradError} before any gradient is written.
  */
 export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
   if (!root.requiresGrad) {
@@ -44,6 +57,9 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
     }
     seed = new Tensor(root.dtype === 'float64' ? new Float64Array([1]) : new Float32Array([1]), root.shape);
   } else {
+    if (!(grad instanceof Tensor)) {
+      throw new AutogradError(`backward: gradient must be a Tensor, got ${typeof grad}`);
+    }
     if (!shapesEqual(grad.shape, root.shape)) {
       throw new ShapeError(
         `backward: gradient shape ${fmtShape(grad.shape)} does not match output shape ${fmtShape(root.shape)}`,
@@ -51,6 +67,8 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
     }
     seed = grad;
   }
+
+  if (root.gradFn?.freed) throw freedError(root.gradFn.name);
 
   // Topological order by iterative DFS (deep graphs must not overflow the stack).
   const order: Tensor[] = [];
@@ -65,6 +83,8 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
       top[1]++;
       const child = inputs[i];
       if (child.requiresGrad && !visited.has(child)) {
+        // Fail before any gradient is written when part of the graph was already freed.
+        if (child.gradFn?.freed) throw freedError(child.gradFn.name);
         visited.add(child);
         stack.push([child, 0]);
       }
@@ -75,7 +95,7 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
   }
 
   const grads = new Map<Tensor, Tensor>();
-  grads.set(root, ownedCopy(seed, root));
+  grads.set(root, ownedCopy(seed, root, 'the gradient passed to backward()'));
   noGrad(() => {
     for (let idx = order.length - 1; idx >= 0; idx--) {
       const t = order[idx];
@@ -83,8 +103,15 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
       if (g === undefined) continue;
       grads.delete(t);
       if (t.retainsGrad) {
-        if (t.grad === null) t.grad = ownedCopy(g, t);
-        else addInto(t.grad, g);
+        if (t.grad === null) t.grad = ownedCopy(g, t, 'gradient');
+        else {
+          if (!shapesEqual(t.grad.shape, t.shape) || t.grad.dtype !== t.dtype) {
+            throw new AutogradError(
+              `backward: existing .grad ${fmtShape(t.grad.shape)} ${t.grad.dtype} does not match tensor ${fmtShape(t.shape)} ${t.dtype}; set .grad = null first`,
+            );
+          }
+          addInto(t.grad, g);
+        }
       }
       const node = t.gradFn;
       if (node === null) continue;
@@ -92,13 +119,24 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
       node.inputs.forEach((inp, k) => {
         const gi = inGrads[k];
         if (gi === null || gi === undefined || !inp.requiresGrad) return;
+        if (!(gi instanceof Tensor)) {
+          throw new AutogradError(
+            `backward: rule of '${node.name}' returned a non-tensor gradient for input ${k}`,
+          );
+        }
+        if (gi.dtype !== inp.dtype) {
+          throw new AutogradError(
+            `backward: rule of '${node.name}' returned a ${gi.dtype} gradient for ${inp.dtype} input ${k}`,
+          );
+        }
         if (!shapesEqual(gi.shape, inp.shape)) {
           throw new ShapeError(
             `backward: rule of '${node.name}' returned gradient ${fmtShape(gi.shape)} for input ${k} of shape ${fmtShape(inp.shape)}`,
           );
         }
         const prev = grads.get(inp);
-        if (prev === undefined) grads.set(inp, ownedCopy(gi, inp));
+        if (prev === undefined)
+          grads.set(inp, ownedCopy(gi, inp, `the gradient from '${node.name}' for input ${k}`));
         else addInto(prev, gi);
       });
       if (!opts.retainGraph) node.release();

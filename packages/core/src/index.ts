@@ -29,12 +29,16 @@ export type {
 } from './backend/kernels.js';
 export type { DType, FloatArray, FloatDType, TypedArray } from './dtype.js';
 export { AutogradError, DTypeError, EcgnnError, ShapeError, ValueError } from './errors.js';
+export * as nn from './nn/index.js';
+export { Module } from './nn/module.js';
+export { Parameter } from './nn/parameter.js';
 export * from './ops/basic.js';
 export * from './ops/conv.js';
 export * from './ops/creation.js';
 export * from './ops/matmul.js';
 export * from './ops/nn.js';
 export { PRIMITIVES, primitiveNames } from './ops/table.js';
+export * as optim from './optim/index.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
 export {
   type CustomOpSpec,

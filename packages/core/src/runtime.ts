@@ -1,4 +1,5 @@
-import { AutogradError } from './errors.js';
+import { isFloat } from './dtype.js';
+import { AutogradError, DTypeError } from './errors.js';
 import { _setCloneImpl, type GradNode, isGradEnabled, noGrad, Tensor } from './tensor.js';
 
 /**
@@ -80,26 +81,43 @@ class OpNode<A> implements GradNode {
   }
 
   release(): void {
+    // Drop everything the node keeps alive (saved state, output, and the input tensors themselves), so a
+    // loss tensor kept after backward() does not pin the whole graph's activations in memory.
     this.freed = true;
     this.rule = null;
     this.output = null;
     this.saved = undefined;
+    this.inputs = [];
   }
 }
 
 /**
  * Runs a primitive: computes its forward and, if gradients are being recorded and an input requires them,
- * links the output into the autograd graph.
+ * links the output into the autograd graph. Integer outputs (casts to int32, custom ops returning indices)
+ * are never recorded: only float tensors carry gradients.
  */
 export function run<A>(name: string, rule: PrimitiveRule<A>, inputs: readonly Tensor[], attrs: A): Tensor {
+  for (let i = 0; i < inputs.length; i++) {
+    if (!(inputs[i] instanceof Tensor)) {
+      throw new DTypeError(`${name}: input ${i} must be a Tensor, got ${describe(inputs[i])}`);
+    }
+  }
   let saved: unknown;
   const ctx: SaveContext = {
     save(v) {
       saved = v;
     },
   };
-  const out = noGrad(() => rule.forward(inputs, attrs, ctx));
-  if (!isGradEnabled()) return out;
+  let out = noGrad(() => rule.forward(inputs, attrs, ctx));
+  if (!(out instanceof Tensor)) {
+    throw new DTypeError(`${name}: forward must return a Tensor, got ${describe(out)}`);
+  }
+  // A forward may hand back one of its inputs (an identity custom op, a no-op reshape) or a tensor that
+  // already has history; recording on it would turn a leaf into a non-leaf. Give the output its own object.
+  if (out.gradFn !== null || out.requiresGrad || inputs.includes(out)) {
+    out = new Tensor(out.data.slice(), out.shape);
+  }
+  if (!isGradEnabled() || !isFloat(out.dtype)) return out;
   const nd = rule.nonDifferentiable;
   const needsGrad = inputs.map((t, i) => t.requiresGrad && !(nd?.includes(i) ?? false));
   if (!needsGrad.some(Boolean)) return out;
@@ -108,6 +126,12 @@ export function run<A>(name: string, rule: PrimitiveRule<A>, inputs: readonly Te
   out.gradFn = node;
   out.requiresGrad = true;
   return out;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
 }
 
 /** Specification of a user-defined differentiable op, see {@link defineOp}. */
@@ -131,18 +155,43 @@ export interface CustomOpSpec<Args extends readonly Tensor[], S = unknown> {
 
 /**
  * Defines a new differentiable op with its own gradient, the way researchers extend ecgnn (the sign
- * straight-through estimators are defined this way). The returned function records the op in the graph.
+ * straight-through estimators are defined this way). The returned function records the op in the graph
+ * exactly like a built-in primitive: `backward()`, gradient accumulation, `noGrad`, `retainGraph` and the
+ * freed-graph error all apply.
+ *
+ * - `forward` receives the input tensors and runs with recording off, so it may use any ops; call
+ *   `save(value)` to keep state for backward (the output itself is always available as `ctx.output`).
+ * - `backward` receives the output gradient and returns one gradient per input, each with that input's
+ *   shape and dtype, or null (for inputs that need none, see `ctx.needsGrad`). It runs with recording off
+ *   (no higher-order gradients). A wrong count, shape or dtype raises an {@link AutogradError} or a
+ *   ShapeError naming the op.
+ * - Non-tensor parameters are closed over (make the op inside a factory function).
+ * - Check the gradient with `gradcheck` from '@ecgnn/core' on float64 inputs.
  *
  * @example
+ * // y = x², saving nothing (x is available as ctx.inputs[0])
  * const square = defineOp<[Tensor]>({
  *   name: 'square',
  *   forward: ([x]) => mul(x, x),
  *   backward: (g, { inputs: [x] }) => [mul(g, mul(x, 2))],
  * });
+ * // a straight-through estimator: forward sign(x), backward passes g where |x| ≤ 1
+ * const signSte = defineOp<[Tensor], Tensor>({
+ *   name: 'signSte',
+ *   forward: ([x], save) => { save(le(abs(x), 1)); return sub(mul(ge(x, 0), 2), 1); },
+ *   backward: (g, { saved: mask }) => [mul(g, mask)],
+ * });
+ * gradcheck((x) => square(x), [randn([3], { dtype: 'float64' })]);
  */
 export function defineOp<Args extends readonly Tensor[], S = unknown>(
   spec: CustomOpSpec<Args, S>,
 ): (...inputs: Args) => Tensor {
+  if (typeof spec?.name !== 'string' || spec.name.length === 0) {
+    throw new AutogradError('defineOp: spec.name must be a non-empty string');
+  }
+  if (typeof spec.forward !== 'function' || typeof spec.backward !== 'function') {
+    throw new AutogradError(`defineOp: '${spec.name}' needs forward and backward functions`);
+  }
   const rule: PrimitiveRule<undefined> = {
     forward: (inputs, _attrs, ctx) => spec.forward(inputs as unknown as Args, (v) => ctx.save(v)),
     vjp: (grad, ctx) => {
@@ -152,9 +201,10 @@ export function defineOp<Args extends readonly Tensor[], S = unknown>(
         saved: ctx.saved as S,
         needsGrad: ctx.needsGrad,
       });
-      if (grads.length !== ctx.inputs.length) {
+      if (!Array.isArray(grads) || grads.length !== ctx.inputs.length) {
+        const got = Array.isArray(grads) ? `${grads.length} gradients` : describe(grads);
         throw new AutogradError(
-          `${spec.name}: backward returned ${grads.length} gradients for ${ctx.inputs.length} inputs`,
+          `${spec.name}: backward must return an array of ${ctx.inputs.length} gradients (one per input, or null), got ${got}`,
         );
       }
       return grads;

@@ -53,15 +53,22 @@ export function broadcastStrides(shape: readonly number[], outShape: readonly nu
   return res;
 }
 
-/** Normalises a possibly negative axis into [0, ndim). */
+/**
+ * Normalises a possibly negative axis into [0, ndim). Throws a ShapeError naming the op and the rank when
+ * the axis is not an integer in [−ndim, ndim) (a rank-0 tensor has no axis).
+ */
 export function normalizeAxis(op: string, axis: number, ndim: number): number {
-  if (!Number.isInteger(axis) || axis < -ndim || axis >= Math.max(ndim, 1)) {
+  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
     throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor of rank ${ndim}`);
   }
   return axis < 0 ? axis + ndim : axis;
 }
 
-/** Normalises a list of axes (undefined = all), sorted and deduplicated-checked. */
+/**
+ * Normalises a list of axes (undefined = all) into sorted non-negative axes; repeated axes raise a
+ * ValueError. An empty list means "no axis" (a reduction over `[]` reduces nothing, as NumPy's `axis=()`).
+ * A rank-0 tensor accepts axis 0 or −1 (as PyTorch) and has nothing to reduce: the result is `[]`.
+ */
 export function normalizeAxes(
   op: string,
   axes: number | readonly number[] | undefined,
@@ -69,6 +76,15 @@ export function normalizeAxes(
 ): number[] {
   if (axes === undefined) return Array.from({ length: ndim }, (_, i) => i);
   const list = typeof axes === 'number' ? [axes] : axes;
+  if (!Array.isArray(list)) throw new ValueError(`${op}: axes must be a number or an array of numbers`);
+  if (ndim === 0) {
+    for (const a of list) {
+      if (a !== 0 && a !== -1)
+        throw new ShapeError(`${op}: axis ${a} is out of range for a tensor of rank 0`);
+    }
+    if (list.length > 1) throw new ValueError(`${op}: repeated axis in [${list.join(', ')}]`);
+    return [];
+  }
   const res = list.map((a) => normalizeAxis(op, a, ndim));
   const uniq = new Set(res);
   if (uniq.size !== res.length) throw new ValueError(`${op}: repeated axis in [${list.join(', ')}]`);

@@ -95,6 +95,20 @@ declare module './tensor.js' {
     matmul(other: Tensor): Tensor;
     /** {@link B.to} */
     to(dtype: DType): Tensor;
+    /** `to('float32')`. */
+    float(): Tensor;
+    /** `to('float64')`. */
+    double(): Tensor;
+    /** `to('int32')` (truncates toward zero). */
+    int(): Tensor;
+    /** {@link B.gather} */
+    gather(axis: number, index: Tensor): Tensor;
+    /** {@link B.indexSelect} */
+    indexSelect(axis: number, index: Tensor): Tensor;
+    /** {@link B.pad} */
+    pad(pads: ReadonlyArray<readonly [number, number]>, value?: number, opts?: { allAxes?: boolean }): Tensor;
+    /** {@link B.split} */
+    split(size: number, axis?: number): Tensor[];
   }
 }
 
@@ -228,4 +242,25 @@ P.matmul = function (o) {
 };
 P.to = function (d) {
   return B.to(this, d);
+};
+P.float = function () {
+  return B.to(this, 'float32');
+};
+P.double = function () {
+  return B.to(this, 'float64');
+};
+P.int = function () {
+  return B.to(this, 'int32');
+};
+P.gather = function (a, i) {
+  return B.gather(this, a, i);
+};
+P.indexSelect = function (a, i) {
+  return B.indexSelect(this, a, i);
+};
+P.pad = function (p, v, o) {
+  return B.pad(this, p, v, o);
+};
+P.split = function (s, a) {
+  return B.split(this, s, a);
 };

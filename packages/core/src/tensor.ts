@@ -26,7 +26,11 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Runs `fn` with gradient recording switched off (like `torch.no_grad()`), restoring the mode after. */
+/**
+ * Runs `fn` with gradient recording switched off (like `torch.no_grad()`), restoring the mode after, also
+ * when `fn` throws. The mode is global and synchronous: work an async `fn` does after its first `await`
+ * runs with the mode already restored.
+ */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = false;
@@ -81,6 +85,11 @@ export class Tensor {
 
   /** Wraps existing storage (not copied). Prefer the {@link tensor} factory. */
   constructor(data: TypedArray, shape: readonly number[], requiresGrad = false) {
+    if (!(data instanceof Float32Array || data instanceof Float64Array || data instanceof Int32Array)) {
+      const got = data === null ? 'null' : ((data as object)?.constructor?.name ?? typeof data);
+      throw new DTypeError(`Tensor: storage must be a Float32Array, Float64Array or Int32Array, got ${got}`);
+    }
+    if (!Array.isArray(shape)) throw new ShapeError(`Tensor: shape must be an array of integers`);
     checkShape('Tensor', shape);
     const n = sizeOf(shape);
     if (data.length !== n) {
@@ -146,7 +155,7 @@ export class Tensor {
     return stridesOf(this.shape);
   }
 
-  /** The value of a one-element tensor. */
+  /** The value of a one-element tensor (any shape with exactly one element, like PyTorch). */
   item(): number {
     if (this.data.length !== 1) {
       throw new ShapeError(
@@ -156,22 +165,29 @@ export class Tensor {
     return this.data[0];
   }
 
-  /** Nested JavaScript arrays (a number for a scalar). */
+  /**
+   * The values as nested JavaScript arrays (a plain number for a rank-0 tensor). Zero-size dimensions give
+   * empty arrays, so `tensor(t.toArray(), t.shape)` round-trips every shape.
+   */
   toArray(): number | NestedArray {
     if (this.shape.length === 0) return this.data[0];
-    const build = (dim: number, offset: number, stride: number[]): NestedArray => {
-      const out: NestedArray = [];
+    const strides = this.strides;
+    const last = this.shape.length - 1;
+    const build = (dim: number, offset: number): NestedArray => {
       const n = this.shape[dim];
+      const out: NestedArray = new Array(n);
       for (let i = 0; i < n; i++) {
-        if (dim === this.shape.length - 1) out.push(this.data[offset + i]);
-        else out.push(build(dim + 1, offset + i * stride[dim], stride));
+        out[i] = dim === last ? this.data[offset + i] : build(dim + 1, offset + i * strides[dim]);
       }
       return out;
     };
-    return build(0, 0, this.strides);
+    return build(0, 0);
   }
 
-  /** A new leaf sharing nothing with the graph (storage copied). */
+  /**
+   * A new leaf with the same values, cut from the autograd graph (`requiresGrad` false). Unlike PyTorch the
+   * storage is copied, so writing into either tensor never affects the other.
+   */
   detach(): Tensor {
     return new Tensor(this.data.slice(), this.shape);
   }

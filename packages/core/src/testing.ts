@@ -25,7 +25,9 @@ export class GradcheckError extends EcgnnError {}
  * Compares autograd's gradient of `fn` with central finite differences, in float64.
  * The output is projected on a fixed random vector r (loss = Σ r·fn(x)), so every output element matters.
  * Throws a {@link GradcheckError} naming the input, element index and both values on the first mismatch;
- * returns the largest absolute error otherwise.
+ * returns the largest absolute error otherwise. Inputs must be float64 (except those in `skip`); `fn` may
+ * return a float32 tensor (e.g. through a cast), in which case use a larger `eps` (about 1e-2) and looser
+ * tolerances, since float32 rounding then dominates the finite differences.
  */
 export function gradcheck(
   fn: (...xs: Tensor[]) => Tensor,
@@ -53,7 +55,15 @@ export function gradcheck(
     for (let i = 0; i < t.size; i++) s += t.data[i] * r[i];
     return s;
   };
-  if (out0.requiresGrad) out0.backward(new Tensor(r.slice(), out0.shape));
+  if (!(out0 instanceof Tensor)) throw new GradcheckError('gradcheck: fn must return a Tensor');
+  if (out0.dtype === 'int32')
+    throw new GradcheckError('gradcheck: fn returned an int32 tensor (no gradient)');
+  if (out0.requiresGrad) {
+    // The seed has the output's dtype (a float32 output, e.g. after a cast, gets a float32 seed).
+    const seed = allocate(out0.dtype, r.length);
+    seed.set(r);
+    out0.backward(new Tensor(seed, out0.shape));
+  }
   let worst = 0;
   noGrad(() => {
     for (const [i, x] of leaves.entries()) {

@@ -1,3 +1,4 @@
+import { ValueError } from '../errors.js';
 import type { Kernels } from './kernels.js';
 
 /**
@@ -44,7 +45,9 @@ export function setBackend(b: string | Backend): string {
   const prev = active.name;
   const next = typeof b === 'string' ? registry.get(b) : b;
   if (next === undefined) {
-    throw new Error(`setBackend: unknown backend '${String(b)}'; registered: ${listBackends().join(', ')}`);
+    throw new ValueError(
+      `setBackend: unknown backend '${String(b)}'; registered: ${listBackends().join(', ')}`,
+    );
   }
   registry.set(next.name, next);
   active = next;

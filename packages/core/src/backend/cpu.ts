@@ -41,7 +41,11 @@ function unary(op: UnaryKernelOp, x: TypedArray, out: TypedArray): void {
       }
       return;
     case 'relu':
-      for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0;
+      // max(x, 0) with NaN propagating (as PyTorch): NaN > 0 is false, so test NaN explicitly.
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = v > 0 || Number.isNaN(v) ? v : 0;
+      }
       return;
     case 'square':
       for (let i = 0; i < n; i++) out[i] = x[i] * x[i];
@@ -93,9 +97,7 @@ function applyCompare(op: CompareKernelOp, x: number, y: number): number {
  * ones; the innermost loop is specialised per op so no closure is called per element.
  */
 function broadcastLoop(
-  a: TypedArray,
   aStrides: readonly number[],
-  b: TypedArray,
   bStrides: readonly number[],
   out: TypedArray,
   outShape: readonly number[],
@@ -174,7 +176,26 @@ function binary(
         return;
     }
   }
-  broadcastLoop(a, aStrides, b, bStrides, out, outShape, (ai, as, bi, bs, oi, len) => {
+  if (a.length === 1 && b.length === out.length) {
+    // Scalar on the left (`sub(1, x)`, `div(1, x)`).
+    const s = a[0];
+    const n = out.length;
+    switch (op) {
+      case 'add':
+        for (let i = 0; i < n; i++) out[i] = s + b[i];
+        return;
+      case 'sub':
+        for (let i = 0; i < n; i++) out[i] = s - b[i];
+        return;
+      case 'mul':
+        for (let i = 0; i < n; i++) out[i] = s * b[i];
+        return;
+      default:
+        for (let i = 0; i < n; i++) out[i] = applyBinary(op, s, b[i]);
+        return;
+    }
+  }
+  broadcastLoop(aStrides, bStrides, out, outShape, (ai, as, bi, bs, oi, len) => {
     switch (op) {
       case 'add':
         for (let i = 0; i < len; i++) out[oi + i] = a[ai + i * as] + b[bi + i * bs];
@@ -210,7 +231,7 @@ function compare(
   out: TypedArray,
   outShape: readonly number[],
 ): void {
-  broadcastLoop(a, aStrides, b, bStrides, out, outShape, (ai, as, bi, bs, oi, len) => {
+  broadcastLoop(aStrides, bStrides, out, outShape, (ai, as, bi, bs, oi, len) => {
     for (let i = 0; i < len; i++) out[oi + i] = applyCompare(op, a[ai + i * as], b[bi + i * bs]);
   });
 }
@@ -224,32 +245,49 @@ function reduce(
   inner: number,
   argOut?: Int32Array,
 ): void {
+  if (op === 'sum') {
+    // NOTE: sums accumulate in float64 (a JS number, or one Float64Array row of scratch per call) and
+    // round once on store, so float32 reductions of long rows do not drift by r·2⁻²⁴.
+    if (inner === 1) {
+      for (let o = 0; o < outer; o++) {
+        const base = o * r;
+        let s = 0;
+        for (let k = 0; k < r; k++) s += x[base + k];
+        out[o] = s;
+      }
+      return;
+    }
+    const acc = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      const base = o * r * inner;
+      const obase = o * inner;
+      acc.fill(0);
+      for (let k = 0; k < r; k++) {
+        const row = base + k * inner;
+        for (let j = 0; j < inner; j++) acc[j] += x[row + j];
+      }
+      for (let j = 0; j < inner; j++) out[obase + j] = acc[j];
+    }
+    return;
+  }
+  const isMax = op === 'max';
   for (let o = 0; o < outer; o++) {
     const base = o * r * inner;
     const obase = o * inner;
-    if (op === 'sum') {
-      for (let j = 0; j < inner; j++) out[obase + j] = 0;
-      for (let k = 0; k < r; k++) {
-        const row = base + k * inner;
-        for (let j = 0; j < inner; j++) out[obase + j] += x[row + j];
-      }
-    } else {
-      const isMax = op === 'max';
-      for (let j = 0; j < inner; j++) {
-        let best = x[base + j];
-        let bestK = 0;
-        for (let k = 1; k < r; k++) {
-          const v = x[base + k * inner + j];
-          // NaN propagates (first NaN wins), ties keep the first index.
-          if (Number.isNaN(best)) break;
-          if (Number.isNaN(v) || (isMax ? v > best : v < best)) {
-            best = v;
-            bestK = k;
-          }
+    for (let j = 0; j < inner; j++) {
+      let best = x[base + j];
+      let bestK = 0;
+      for (let k = 1; k < r; k++) {
+        const v = x[base + k * inner + j];
+        // NaN propagates (first NaN wins), ties keep the first index.
+        if (Number.isNaN(best)) break;
+        if (Number.isNaN(v) || (isMax ? v > best : v < best)) {
+          best = v;
+          bestK = k;
         }
-        out[obase + j] = best;
-        if (argOut) argOut[obase + j] = bestK;
       }
+      out[obase + j] = best;
+      if (argOut) argOut[obase + j] = bestK;
     }
   }
 }

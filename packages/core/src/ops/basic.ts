@@ -18,7 +18,7 @@ import {
   sizeOf,
   stridesOf,
 } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { noGrad, Tensor } from '../tensor.js';
 
 /** A tensor or a plain number (broadcast as a scalar of the other operand's dtype). */
 export type TensorLike = Tensor | number;
@@ -71,14 +71,19 @@ function scalarLike(v: number, dtype: DType): Tensor {
 
 function toTensor(op: string, x: TensorLike, like: Tensor): Tensor {
   if (typeof x === 'number') return scalarLike(x, like.dtype);
-  if (!(x instanceof Tensor)) throw new DTypeError(`${op}: expected a Tensor or a number, got ${typeof x}`);
+  if (!(x instanceof Tensor)) {
+    const got =
+      x === null ? 'null' : typeof x === 'object' ? ((x as object).constructor?.name ?? 'object') : typeof x;
+    throw new DTypeError(`${op}: expected a Tensor or a number, got ${got}`);
+  }
   return x;
 }
 
 function binaryOperands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   if (typeof a === 'number' && typeof b === 'number')
     return [scalarLike(a, 'float32'), scalarLike(b, 'float32')];
-  const ta = typeof a === 'number' ? toTensor(op, a, b as Tensor) : toTensor(op, a, a);
+  const ta =
+    typeof a === 'number' ? toTensor(op, a, toTensor(op, b, b as Tensor)) : toTensor(op, a, a as Tensor);
   const tb = toTensor(op, b, ta);
   if (ta.dtype !== tb.dtype) {
     throw new DTypeError(`${op}: dtypes differ (${ta.dtype} and ${tb.dtype}); convert one with .to(dtype)`);
@@ -87,7 +92,18 @@ function binaryOperands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tens
 }
 
 function requireFloat(op: string, t: Tensor): void {
-  if (!isFloat(t.dtype)) throw new DTypeError(`${op}: expected a float tensor, got ${t.dtype}`);
+  if (!isFloat(t.dtype)) {
+    throw new DTypeError(
+      `${op}: expected a float tensor, got ${t.dtype} ${fmtShape(t.shape)}; convert with .to('float32')`,
+    );
+  }
+}
+
+function requireTensor(op: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) {
+    const got = x === null ? 'null' : typeof x === 'object' ? (x.constructor?.name ?? 'object') : typeof x;
+    throw new DTypeError(`${op}: expected a Tensor, got ${got}`);
+  }
 }
 
 function binaryForward(op: BinaryKernelOp): PrimitiveRule<undefined>['forward'] {
@@ -122,6 +138,9 @@ function unaryForward(op: UnaryKernelOp): PrimitiveRule<undefined>['forward'] {
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   if (shapesEqual(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;
+  if (lead < 0 || shape.some((d, i) => d !== 1 && d !== g.shape[i + lead])) {
+    throw new ShapeError(`sumTo: ${fmtShape(g.shape)} cannot be summed down to ${fmtShape(shape)}`);
+  }
   const axes: number[] = [];
   for (let i = 0; i < g.ndim; i++) {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
@@ -162,10 +181,13 @@ const divRule: PrimitiveRule<undefined> = {
 };
 const powRule: PrimitiveRule<undefined> = {
   forward: binaryForward('pow'),
-  // d(a^b) = b a^(b−1) da + a^b ln(a) db   (the db term is taken as 0 where a ≤ 0, as PyTorch does for a = 0)
+  // d(a^b) = b a^(b−1) da + a^b ln(a) db.
+  // NOTE: as PyTorch: the da term is 0 where b = 0 (a^0 is constant, even at a = 0 where b·a^(b−1) = 0·∞);
+  // the db term is 0 where a = 0 (a^b ln a → 0 for b > 0) and NaN where a < 0 (a^b is not real-differentiable
+  // in b there).
   vjp: (g, { inputs: [a, b], output, needsGrad }) => [
-    needsGrad[0] ? sumTo(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape) : null,
-    needsGrad[1] ? sumTo(mul(g, mul(output, where(gt(a, 0), log(a), 0))), b.shape) : null,
+    needsGrad[0] ? sumTo(mul(g, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1))))), a.shape) : null,
+    needsGrad[1] ? sumTo(mul(g, where(eq(a, 0), 0, mul(output, log(a)))), b.shape) : null,
   ],
 };
 const maximumRule: PrimitiveRule<undefined> = {
@@ -202,13 +224,17 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   return run('mul', mulRule, binaryOperands('mul', a, b), undefined);
 }
-/** Elementwise a / b with broadcasting. */
+/** Elementwise a / b with broadcasting (float dtypes only: int32 storage cannot hold a true quotient). */
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  return run('div', divRule, binaryOperands('div', a, b), undefined);
+  const ops = binaryOperands('div', a, b);
+  requireFloat('div', ops[0]);
+  return run('div', divRule, ops, undefined);
 }
-/** Elementwise a ** b with broadcasting. */
+/** Elementwise a ** b with broadcasting (float dtypes only). */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
-  return run('pow', powRule, binaryOperands('pow', a, b), undefined);
+  const ops = binaryOperands('pow', a, b);
+  requireFloat('pow', ops[0]);
+  return run('pow', powRule, ops, undefined);
 }
 /** Elementwise maximum with broadcasting (NaN propagates). */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
@@ -240,15 +266,15 @@ const sigmoidRule = unaryRule('sigmoid', (g, { output }) => [mul(g, mul(output, 
 // d relu = 1 where x > 0
 const reluRule = unaryRule('relu', (g, { inputs: [x] }) => [mul(g, gt(x, 0))]);
 
-function unaryOp(name: string, rule: PrimitiveRule<undefined>, x: Tensor): Tensor {
-  if (!(x instanceof Tensor)) throw new DTypeError(`${name}: expected a Tensor, got ${typeof x}`);
-  requireFloat(name, x);
+function unaryOp(name: string, rule: PrimitiveRule<undefined>, x: Tensor, intOk = false): Tensor {
+  requireTensor(name, x);
+  if (!intOk) requireFloat(name, x);
   return run(name, rule, [x], undefined);
 }
 
 /** −x. */
 export function neg(x: Tensor): Tensor {
-  return unaryOp('neg', negRule, x);
+  return unaryOp('neg', negRule, x, true);
 }
 /** eˣ. */
 export function exp(x: Tensor): Tensor {
@@ -264,7 +290,7 @@ export function sqrt(x: Tensor): Tensor {
 }
 /** |x|. */
 export function abs(x: Tensor): Tensor {
-  return unaryOp('abs', absRule, x);
+  return unaryOp('abs', absRule, x, true);
 }
 /** Hyperbolic tangent. */
 export function tanh(x: Tensor): Tensor {
@@ -276,23 +302,28 @@ export function sigmoid(x: Tensor): Tensor {
 }
 /** max(x, 0). */
 export function relu(x: Tensor): Tensor {
-  return unaryOp('relu', reluRule, x);
+  return unaryOp('relu', reluRule, x, true);
 }
 
 const clampRule: PrimitiveRule<{ min: number; max: number }> = {
   forward: ([x], { min, max }) => {
     const out = allocate(x.dtype, x.size);
     const d = x.data;
-    for (let i = 0; i < d.length; i++) out[i] = d[i] < min ? min : d[i] > max ? max : d[i];
+    // NaN stays NaN (Math.max/min propagate it).
+    for (let i = 0; i < d.length; i++) out[i] = Math.min(Math.max(d[i], min), max);
     return new Tensor(out, x.shape);
   },
   // Gradient passes where min ≤ x ≤ max (inclusive, as PyTorch).
   vjp: (g, { inputs: [x], attrs: { min, max } }) => [mul(g, mul(ge(x, min), le(x, max)))],
 };
 
-/** Clamps every element into [min, max] (either bound may be omitted). */
+/** Clamps every element into [min, max] (either bound may be omitted; NaN elements stay NaN). */
 export function clamp(x: Tensor, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): Tensor {
+  requireTensor('clamp', x);
   requireFloat('clamp', x);
+  if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max)) {
+    throw new ValueError(`clamp: bounds must be numbers (not NaN), got min ${min} and max ${max}`);
+  }
   if (min > max) throw new ValueError(`clamp: min (${min}) is greater than max (${max})`);
   return run('clamp', clampRule, [x], { min, max });
 }
@@ -302,17 +333,20 @@ const whereRule: PrimitiveRule<undefined> = {
     const shape = broadcastShapes('where', broadcastShapes('where', c.shape, a.shape), b.shape);
     const n = sizeOf(shape);
     const out = allocate(a.dtype, n);
-    // Materialise the broadcast operands via the binary kernel trick: index arithmetic per element.
+    // Odometer over the output carrying one offset per operand (stride 0 on broadcast dimensions).
     const cs = broadcastStrides(c.shape, shape);
     const as = broadcastStrides(a.shape, shape);
     const bs = broadcastStrides(b.shape, shape);
     const nd = shape.length;
     const idx = new Array<number>(nd).fill(0);
+    const cd = c.data;
+    const ad = a.data;
+    const bd = b.data;
     let ci = 0;
     let ai = 0;
     let bi = 0;
     for (let i = 0; i < n; i++) {
-      out[i] = c.data[ci] !== 0 ? a.data[ai] : b.data[bi];
+      out[i] = cd[ci] !== 0 ? ad[ai] : bd[bi];
       for (let d = nd - 1; d >= 0; d--) {
         idx[d]++;
         ci += cs[d];
@@ -342,9 +376,21 @@ function zerosOf(t: Tensor): Tensor {
   return new Tensor(allocate(t.dtype, 1), []);
 }
 
-/** Elementwise `cond ? a : b` with broadcasting; `cond` is any tensor, non-zero meaning true. */
+/**
+ * Elementwise `cond ? a : b` with broadcasting over all three. `cond` is a tensor of any dtype, non-zero
+ * (and NaN) meaning true. `a` and `b` may be numbers: a number takes the other operand's dtype, or the
+ * dtype of a float `cond` when both are numbers (float32 otherwise). Only `a` and `b` get gradients.
+ */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
-  const [ta, tb] = binaryOperands('where', a, b);
+  if (!(cond instanceof Tensor)) throw new DTypeError(`where: cond must be a Tensor, got ${typeof cond}`);
+  let ta: Tensor;
+  let tb: Tensor;
+  if (typeof a === 'number' && typeof b === 'number') {
+    const dt: DType = isFloat(cond.dtype) ? cond.dtype : 'float32';
+    ta = scalarLike(a, dt);
+    tb = scalarLike(b, dt);
+  } else [ta, tb] = binaryOperands('where', a, b);
+  broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
   return run('where', whereRule, [cond, ta, tb], undefined);
 }
 
@@ -464,68 +510,109 @@ const minRule: PrimitiveRule<ReduceAttrs> = {
   vjp: (g, { inputs: [x], output, attrs: { axes } }) => [extremumVjp(g, x, output, axes)],
 };
 
-/** Sum over `axes` (all when omitted). */
+/**
+ * Sum over `axes` (all when omitted; negative axes count from the end; `[]` reduces nothing, as NumPy's
+ * `axis=()`). With `keepDims` the reduced axes stay as size 1.
+ */
 export function sum(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  requireTensor('sum', x);
   return run('sum', sumRule, [x], { axes: normalizeAxes('sum', axes, x.ndim), keepDims });
 }
-/** Maximum over `axes` (all when omitted); the gradient is shared among tied maxima. */
+/**
+ * Maximum over `axes` (all when omitted), like `torch.amax`. NaN propagates. The gradient is shared evenly
+ * among tied maxima. Reducing an empty axis raises a ShapeError.
+ */
 export function max(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-  requireFloat('max', x);
+  requireTensor('max', x);
   return run('max', maxRule, [x], { axes: normalizeAxes('max', axes, x.ndim), keepDims });
 }
-/** Minimum over `axes` (all when omitted). */
+/** Minimum over `axes` (all when omitted), like `torch.amin`; see {@link max}. */
 export function min(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
-  requireFloat('min', x);
+  requireTensor('min', x);
   return run('min', minRule, [x], { axes: normalizeAxes('min', axes, x.ndim), keepDims });
 }
 
 function argExtremum(op: 'max' | 'min', x: Tensor, axis: number | undefined, keepDims: boolean): Tensor {
-  if (axis === undefined) {
-    const flat = reshape(x, [x.size]);
-    return argExtremum(op, flat, 0, false);
+  const name = `arg${op}`;
+  requireTensor(name, x);
+  if (x.size === 0) {
+    throw new ShapeError(`${name}: cannot take the ${op} of an empty tensor (shape ${fmtShape(x.shape)})`);
   }
-  const ax = normalizeAxis(`arg${op}`, axis, x.ndim);
+  if (axis === undefined || x.ndim === 0) {
+    if (axis !== undefined) normalizeAxes(name, axis, 0);
+    const flat = noGrad(() => reshape(x, [x.size]));
+    const r = argExtremum(op, flat, 0, false);
+    return keepDims
+      ? new Tensor(
+          r.data,
+          x.shape.map(() => 1),
+        )
+      : r;
+  }
+  const ax = normalizeAxis(name, axis, x.ndim);
+  if (x.shape[ax] === 0) {
+    throw new ShapeError(`${name}: cannot reduce over empty axis ${ax} of ${fmtShape(x.shape)}`);
+  }
   const outShape = reducedShape(x.shape, [ax], keepDims);
   const idx = new Int32Array(sizeOf(outShape));
   reduceForward(op, x, [ax], idx);
   return new Tensor(idx, outShape);
 }
 
-/** Index of the (first) maximum along `axis` (of the flattened tensor when omitted), as int32. */
+/**
+ * Index of the first maximum along `axis` (of the flattened tensor when omitted; `keepDims` then keeps
+ * every axis as size 1), as int32. A NaN counts as the maximum (first NaN wins), as PyTorch.
+ */
 export function argmax(x: Tensor, axis?: number, keepDims = false): Tensor {
   return argExtremum('max', x, axis, keepDims);
 }
-/** Index of the (first) minimum along `axis`, as int32. */
+/** Index of the first minimum along `axis`, as int32; see {@link argmax}. */
 export function argmin(x: Tensor, axis?: number, keepDims = false): Tensor {
   return argExtremum('min', x, axis, keepDims);
 }
 
-/** Mean over `axes` (all when omitted). */
+/** Mean over `axes` (all when omitted; float tensors only). An empty reduction gives NaN (0/0). */
 export function mean(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  requireTensor('mean', x);
+  requireFloat('mean', x);
   const ax = normalizeAxes('mean', axes, x.ndim);
   let n = 1;
   for (const a of ax) n *= x.shape[a];
   return div(sum(x, ax, keepDims), n);
 }
 
-/** Variance over `axes`; `correction` 1 gives the unbiased (Bessel) estimate, 0 the population variance. */
+/**
+ * Variance over `axes` (all when omitted): Σ(x − mean)² / (n − correction). `correction` 1 (default) gives
+ * the unbiased (Bessel) estimate, 0 the population variance, as `torch.var`. When n ≤ correction the result
+ * is ±∞ or NaN (division by zero), as PyTorch.
+ */
 export function variance(
   x: Tensor,
   axes?: number | readonly number[],
   opts: { keepDims?: boolean; correction?: number } = {},
 ): Tensor {
+  requireTensor('var', x);
+  requireFloat('var', x);
   const ax = normalizeAxes('var', axes, x.ndim);
   let n = 1;
   for (const a of ax) n *= x.shape[a];
   const correction = opts.correction ?? 1;
+  if (!Number.isFinite(correction) || correction < 0) {
+    throw new ValueError(`var: correction must be a finite non-negative number, got ${correction}`);
+  }
   const d = sub(x, mean(x, ax, true));
   return div(sum(mul(d, d), ax, opts.keepDims ?? false), Math.max(n - correction, 0));
 }
 
-/** log Σ exp(x) over `axes`, stabilised by subtracting the maximum. */
+/**
+ * log Σ exp(x) over `axes` (all when omitted), stabilised by subtracting the (constant) maximum:
+ * lse(x) = m + log Σ exp(x − m), exact for any m, so the gradient is softmax(x). Rows of all −∞ give −∞.
+ */
 export function logsumexp(x: Tensor, axes?: number | readonly number[], keepDims = false): Tensor {
+  requireTensor('logsumexp', x);
+  requireFloat('logsumexp', x);
   const ax = normalizeAxes('logsumexp', axes, x.ndim);
-  const m = detachData(max(x, ax, true));
+  const m = noGrad(() => detachData(max(x, ax, true)));
   // Infinite maxima (all −∞ rows) are replaced by 0 so the subtraction stays finite.
   for (let i = 0; i < m.data.length; i++) if (!Number.isFinite(m.data[i])) m.data[i] = 0;
   const s = log(sum(exp(sub(x, m)), ax, true));
@@ -545,8 +632,11 @@ const reshapeRule: PrimitiveRule<{ shape: number[] }> = {
   vjp: (g, { inputs: [x] }) => [reshape(g, x.shape)],
 };
 
-/** Same data, new shape; one dimension may be −1 (inferred). */
+/** Same data, new shape (a copy); one dimension may be −1 (inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  requireTensor('reshape', x);
+  if (!Array.isArray(shape as unknown))
+    throw new ShapeError(`reshape: shape must be an array, got ${typeof shape}`);
   const neg1 = shape.filter((d) => d === -1).length;
   if (neg1 > 1) throw new ShapeError(`reshape: only one dimension can be -1, got ${fmtShape(shape)}`);
   let target = [...shape];
@@ -590,6 +680,7 @@ const permuteRule: PrimitiveRule<{ perm: number[] }> = {
 
 /** Reorders dimensions: out.shape[i] = x.shape[perm[i]]. */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
+  requireTensor('permute', x);
   if (perm.length !== x.ndim) {
     throw new ShapeError(
       `permute: permutation [${perm.join(', ')}] has ${perm.length} entries for rank ${x.ndim}`,
@@ -614,37 +705,70 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
 
 const expandRule: PrimitiveRule<{ shape: number[] }> = {
   forward: ([x], { shape }) => {
-    const out = allocate(x.dtype, sizeOf(shape));
-    const zero = new Tensor(allocate(x.dtype, 1), []);
-    kernels().binary(
-      'add',
-      x.data,
-      broadcastStrides(x.shape, shape),
-      zero.data,
-      shape.map(() => 0),
-      out,
-      shape,
-    );
+    const n = sizeOf(shape);
+    const out = allocate(x.dtype, n);
+    if (n === 0) return new Tensor(out, shape);
+    // Broadcast copy: odometer over the output with the input's strides (0 on broadcast dimensions).
+    // A plain copy (not x + 0) so that −0 and NaN payloads survive unchanged.
+    const st = broadcastStrides(x.shape, shape);
+    const nd = shape.length;
+    const src = x.data;
+    if (nd === 0) {
+      out[0] = src[0];
+      return new Tensor(out, shape);
+    }
+    const len = shape[nd - 1];
+    const s = st[nd - 1];
+    const idx = new Array<number>(nd).fill(0);
+    let si = 0;
+    for (let o = 0; o < n; o += len) {
+      for (let i = 0; i < len; i++) out[o + i] = src[si + i * s];
+      for (let d = nd - 2; d >= 0; d--) {
+        idx[d]++;
+        si += st[d];
+        if (idx[d] < shape[d]) break;
+        si -= st[d] * shape[d];
+        idx[d] = 0;
+      }
+    }
     return new Tensor(out, shape);
   },
   vjp: (g, { inputs: [x] }) => [sumTo(g, x.shape)],
 };
 
-/** Broadcasts `x` to `shape` (NumPy rules; −1 keeps a dimension), materialising the result. */
+/**
+ * Broadcasts `x` to `shape` (NumPy rules: size-1 dimensions repeat, new dimensions are added in front),
+ * materialising the result. −1 keeps an existing dimension; it is not allowed for new leading dimensions.
+ */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  requireTensor('expand', x);
+  if (!Array.isArray(shape as unknown))
+    throw new ShapeError(`expand: shape must be an array, got ${typeof shape}`);
   const off = shape.length - x.ndim;
   if (off < 0)
     throw new ShapeError(`expand: cannot expand ${fmtShape(x.shape)} to fewer dimensions ${fmtShape(shape)}`);
   const target = shape.map((d, i) => (d === -1 && i >= off ? x.shape[i - off] : d));
-  const b = broadcastShapes('expand', x.shape, target);
-  if (!shapesEqual(b, target))
-    throw new ShapeError(`expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)}`);
+  for (const d of target) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ShapeError(
+        `expand: invalid target ${fmtShape(shape)} for ${fmtShape(x.shape)}: sizes must be non-negative integers (−1 only for existing dimensions)`,
+      );
+    }
+  }
+  for (let i = off; i < target.length; i++) {
+    const d = x.shape[i - off];
+    if (d !== 1 && d !== target[i])
+      throw new ShapeError(
+        `expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)} (dimension ${i})`,
+      );
+  }
   if (shapesEqual(target, x.shape)) return x;
   return run('expand', expandRule, [x], { shape: target });
 }
 
-/** Inserts a size-1 dimension at `axis`. */
+/** Inserts a size-1 dimension at `axis` (in [−ndim−1, ndim]). */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
+  requireTensor('unsqueeze', x);
   const a = normalizeAxis('unsqueeze', axis, x.ndim + 1);
   const s = [...x.shape];
   s.splice(a, 0, 1);
@@ -653,6 +777,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 
 /** Removes size-1 dimensions (all, or the given axes, which must have size 1). */
 export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
+  requireTensor('squeeze', x);
   if (axes === undefined)
     return reshape(
       x,
@@ -669,11 +794,17 @@ export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
   );
 }
 
-/** Flattens dimensions startDim..endDim into one. */
+/** Flattens dimensions startDim..endDim (inclusive, startDim ≤ endDim after normalising) into one. */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  requireTensor('flatten', x);
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeAxis('flatten', startDim, x.ndim);
   const e = normalizeAxis('flatten', endDim, x.ndim);
+  if (s > e) {
+    throw new ShapeError(
+      `flatten: startDim ${startDim} comes after endDim ${endDim} for a tensor of shape ${fmtShape(x.shape)}`,
+    );
+  }
   const shape = [
     ...x.shape.slice(0, s),
     x.shape.slice(s, e + 1).reduce((p, d) => p * d, 1),
@@ -787,18 +918,26 @@ export type SliceSpec = Array<[number?, number?, number?] | null>;
  * count from the end; out-of-range bounds are clipped; step must be positive.
  */
 export function slice(x: Tensor, spec: SliceSpec): Tensor {
-  if (spec.length > x.ndim) throw new ShapeError(`slice: ${spec.length} axes given for rank ${x.ndim}`);
+  requireTensor('slice', x);
+  if (!Array.isArray(spec as unknown))
+    throw new ValueError(`slice: spec must be an array of [start, end, step] entries`);
+  if (spec.length > x.ndim)
+    throw new ShapeError(`slice: ${spec.length} axes given for ${fmtShape(x.shape)} (rank ${x.ndim})`);
   const starts: number[] = [];
   const ends: number[] = [];
   const steps: number[] = [];
   for (let d = 0; d < x.ndim; d++) {
     const n = x.shape[d];
     const s = spec[d] ?? null;
+    if (s !== null && (!Array.isArray(s) || s.length > 3)) {
+      throw new ValueError(`slice: entry for axis ${d} must be [start?, end?, step?] or null`);
+    }
     const step = s?.[2] ?? 1;
     if (!Number.isInteger(step) || step <= 0)
-      throw new ValueError(`slice: step must be a positive integer, got ${step}`);
-    const norm = (v: number | undefined, dflt: number) => {
-      if (v === undefined) return dflt;
+      throw new ValueError(`slice: step must be a positive integer, got ${step} for axis ${d}`);
+    const norm = (v: number | undefined | null, dflt: number) => {
+      if (v === undefined || v === null) return dflt;
+      if (!Number.isInteger(v)) throw new ValueError(`slice: index ${v} for axis ${d} is not an integer`);
       const w = v < 0 ? v + n : v;
       return Math.min(Math.max(w, 0), n);
     };
@@ -811,9 +950,13 @@ export function slice(x: Tensor, spec: SliceSpec): Tensor {
   return run('slice', sliceRule, [x], { starts, ends, steps });
 }
 
-/** Elements `start..end-1` (step 1) along `axis` (like `torch.narrow` with an end). */
+/** The `length` elements from `start` along `axis` (like `torch.narrow`; start ≥ 0). */
 export function narrow(x: Tensor, axis: number, start: number, length: number): Tensor {
+  requireTensor('narrow', x);
   const a = normalizeAxis('narrow', axis, x.ndim);
+  if (!Number.isInteger(start) || !Number.isInteger(length)) {
+    throw new ValueError(`narrow: start (${start}) and length (${length}) must be integers`);
+  }
   if (start < 0 || length < 0 || start + length > x.shape[a]) {
     throw new ShapeError(
       `narrow: [${start}, ${start + length}) is outside axis ${a} of ${fmtShape(x.shape)}`,
@@ -860,10 +1003,18 @@ export function pad(
   value = 0,
   opts: { allAxes?: boolean } = {},
 ): Tensor {
-  if (pads.length > x.ndim) throw new ShapeError(`pad: ${pads.length} pad pairs for rank ${x.ndim}`);
+  requireTensor('pad', x);
+  if (!Array.isArray(pads as unknown))
+    throw new ValueError('pad: pads must be an array of [before, after] pairs');
+  if (pads.length > x.ndim)
+    throw new ShapeError(`pad: ${pads.length} pad pairs for ${fmtShape(x.shape)} (rank ${x.ndim})`);
+  if (typeof value !== 'number') throw new ValueError(`pad: value must be a number, got ${typeof value}`);
   const full: Array<[number, number]> = x.shape.map(() => [0, 0]);
   pads.forEach((p, i) => {
     const axis = opts.allAxes ? i : x.ndim - 1 - i;
+    if (!Array.isArray(p) || p.length !== 2) {
+      throw new ValueError(`pad: entry ${i} must be a [before, after] pair, got ${JSON.stringify(p)}`);
+    }
     for (const v of p)
       if (!Number.isInteger(v) || v < 0)
         throw new ValueError(`pad: pad sizes must be non-negative integers, got [${p.join(', ')}]`);
@@ -906,9 +1057,12 @@ const concatRule: PrimitiveRule<{ axis: number }> = {
   },
 };
 
-/** Joins tensors along an existing axis. */
+/** Joins tensors (same dtype, same shape outside `axis`) along an existing axis, into a new tensor. */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
-  if (xs.length === 0) throw new ValueError('concat: needs at least one tensor');
+  if (!Array.isArray(xs as unknown) || xs.length === 0)
+    throw new ValueError('concat: needs a non-empty array of tensors');
+  for (let i = 0; i < xs.length; i++) requireTensor(`concat (tensor ${i})`, xs[i]);
+  if (xs[0].ndim === 0) throw new ShapeError('concat: rank-0 tensors cannot be concatenated; use stack');
   const a = normalizeAxis('concat', axis, xs[0].ndim);
   for (const t of xs) {
     if (t.dtype !== xs[0].dtype)
@@ -919,13 +1073,14 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
       );
     }
   }
-  if (xs.length === 1) return xs[0];
   return run('concat', concatRule, xs, { axis: a });
 }
 
 /** Joins tensors of equal shape along a new axis. */
 export function stack(xs: readonly Tensor[], axis = 0): Tensor {
-  if (xs.length === 0) throw new ValueError('stack: needs at least one tensor');
+  if (!Array.isArray(xs as unknown) || xs.length === 0)
+    throw new ValueError('stack: needs a non-empty array of tensors');
+  for (let i = 0; i < xs.length; i++) requireTensor(`stack (tensor ${i})`, xs[i]);
   for (const t of xs) {
     if (!shapesEqual(t.shape, xs[0].shape)) {
       throw new ShapeError(`stack: shapes differ: ${xs.map((u) => fmtShape(u.shape)).join(', ')}`);
@@ -940,6 +1095,7 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
 
 /** Splits into chunks of `size` along `axis` (the last may be smaller). */
 export function split(x: Tensor, size: number, axis = 0): Tensor[] {
+  requireTensor('split', x);
   const a = normalizeAxis('split', axis, x.ndim);
   if (!Number.isInteger(size) || size <= 0)
     throw new ValueError(`split: size must be a positive integer, got ${size}`);
@@ -948,46 +1104,59 @@ export function split(x: Tensor, size: number, axis = 0): Tensor[] {
   return out;
 }
 
-function checkIndex(op: string, index: Tensor): void {
+function checkIndex(op: string, x: Tensor, index: Tensor): void {
+  requireTensor(op, x);
+  if (!(index instanceof Tensor))
+    throw new DTypeError(`${op}: index must be an int32 Tensor, got ${typeof index}`);
   if (index.dtype !== 'int32') throw new DTypeError(`${op}: index must be int32, got ${index.dtype}`);
+  if (x.ndim === 0) throw new ShapeError(`${op}: input must have at least one dimension, got shape []`);
+}
+
+/**
+ * Flat offsets into x of every gathered element: off[i] = Σ_{d≠axis} idx_d(i)·stride_d + index[i]·stride_axis,
+ * with an odometer over the index shape (no per-element division).
+ */
+function gatherOffsets(x: Tensor, index: Tensor, axis: number): Int32Array {
+  const n = index.size;
+  const offs = new Int32Array(n);
+  if (n === 0) return offs;
+  const shape = index.shape;
+  const nd = shape.length;
+  const xs = stridesOf(x.shape);
+  const idx = index.data;
+  const step = xs.map((s, d) => (d === axis ? 0 : s));
+  const pos = new Array<number>(nd).fill(0);
+  const sa = xs[axis];
+  let base = 0;
+  for (let i = 0; i < n; i++) {
+    offs[i] = base + idx[i] * sa;
+    for (let d = nd - 1; d >= 0; d--) {
+      pos[d]++;
+      base += step[d];
+      if (pos[d] < shape[d]) break;
+      base -= step[d] * shape[d];
+      pos[d] = 0;
+    }
+  }
+  return offs;
 }
 
 const gatherRule: PrimitiveRule<{ axis: number }> = {
   nonDifferentiable: [1],
-  forward: ([x, index], { axis }) => {
-    const shape = index.shape;
-    const out = allocate(x.dtype, index.size);
-    const xs = stridesOf(x.shape);
-    const is = stridesOf(shape);
-    const n = index.size;
-    const nd = shape.length;
-    for (let i = 0; i < n; i++) {
-      let rem = i;
-      let off = 0;
-      for (let d = 0; d < nd; d++) {
-        const c = Math.floor(rem / is[d]);
-        rem -= c * is[d];
-        off += (d === axis ? index.data[i] : c) * xs[d];
-      }
-      out[i] = x.data[off];
-    }
-    return new Tensor(out, shape);
+  forward: ([x, index], { axis }, ctx) => {
+    const offs = gatherOffsets(x, index, axis);
+    ctx.save(offs);
+    const out = allocate(x.dtype, offs.length);
+    const src = x.data;
+    for (let i = 0; i < offs.length; i++) out[i] = src[offs[i]];
+    return new Tensor(out, index.shape);
   },
-  vjp: (g, { inputs: [x, index], attrs: { axis } }) => {
+  // Scatter-add: repeated indices accumulate.
+  vjp: (g, { inputs: [x], saved }) => {
+    const offs = saved as Int32Array;
     const gx = allocate(g.dtype, x.size);
-    const xs = stridesOf(x.shape);
-    const is = stridesOf(index.shape);
-    const nd = index.ndim;
-    for (let i = 0; i < index.size; i++) {
-      let rem = i;
-      let off = 0;
-      for (let d = 0; d < nd; d++) {
-        const c = Math.floor(rem / is[d]);
-        rem -= c * is[d];
-        off += (d === axis ? index.data[i] : c) * xs[d];
-      }
-      gx[off] += g.data[i];
-    }
+    const gd = g.data;
+    for (let i = 0; i < offs.length; i++) gx[offs[i]] += gd[i];
     return [new Tensor(gx, x.shape), null];
   },
 };
@@ -997,7 +1166,7 @@ const gatherRule: PrimitiveRule<{ axis: number }> = {
  * rank as `x` and no larger in any dimension but `axis`.
  */
 export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
-  checkIndex('gather', index);
+  checkIndex('gather', x, index);
   const a = normalizeAxis('gather', axis, x.ndim);
   if (index.ndim !== x.ndim)
     throw new ShapeError(`gather: index rank ${index.ndim} differs from input rank ${x.ndim}`);
@@ -1009,8 +1178,11 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
     }
   }
   for (const v of index.data) {
-    if (v < 0 || v >= x.shape[a])
-      throw new ShapeError(`gather: index ${v} out of range for axis ${a} of size ${x.shape[a]}`);
+    if (v < 0 || v >= x.shape[a]) {
+      throw new ShapeError(
+        `gather: index ${v} out of range for axis ${a} of size ${x.shape[a]} (input ${fmtShape(x.shape)})`,
+      );
+    }
   }
   return run('gather', gatherRule, [x, index], { axis: a });
 }
@@ -1023,11 +1195,13 @@ const indexSelectRule: PrimitiveRule<{ axis: number }> = {
     const n = x.shape[axis];
     const k = index.size;
     const out = allocate(x.dtype, outer * k * inner);
+    const xd = x.data;
+    const id = index.data;
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < k; j++) {
-        const src = (o * n + index.data[j]) * inner;
+        const src = (o * n + id[j]) * inner;
         const dst = (o * k + j) * inner;
-        for (let i = 0; i < inner; i++) out[dst + i] = x.data[src + i];
+        for (let i = 0; i < inner; i++) out[dst + i] = xd[src + i];
       }
     }
     const shape = [...x.shape];
@@ -1040,11 +1214,13 @@ const indexSelectRule: PrimitiveRule<{ axis: number }> = {
     const n = x.shape[axis];
     const k = index.size;
     const gx = allocate(g.dtype, x.size);
+    const gd = g.data;
+    const id = index.data;
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < k; j++) {
-        const dst = (o * n + index.data[j]) * inner;
+        const dst = (o * n + id[j]) * inner;
         const src = (o * k + j) * inner;
-        for (let i = 0; i < inner; i++) gx[dst + i] += g.data[src + i];
+        for (let i = 0; i < inner; i++) gx[dst + i] += gd[src + i];
       }
     }
     return [new Tensor(gx, x.shape), null];
@@ -1053,19 +1229,31 @@ const indexSelectRule: PrimitiveRule<{ axis: number }> = {
 
 /** Selects entries `index` (1-D int32) along `axis` (like `torch.index_select`; embeddings use this). */
 export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
-  checkIndex('indexSelect', index);
+  checkIndex('indexSelect', x, index);
   if (index.ndim !== 1) throw new ShapeError(`indexSelect: index must be 1-D, got ${fmtShape(index.shape)}`);
   const a = normalizeAxis('indexSelect', axis, x.ndim);
   for (const v of index.data) {
     if (v < 0 || v >= x.shape[a]) {
-      throw new ShapeError(`indexSelect: index ${v} out of range for axis ${a} of size ${x.shape[a]}`);
+      throw new ShapeError(
+        `indexSelect: index ${v} out of range for axis ${a} of size ${x.shape[a]} (input ${fmtShape(x.shape)})`,
+      );
     }
   }
   return run('indexSelect', indexSelectRule, [x, index], { axis: a });
 }
 
-/** Converts to another dtype (a copy; gradients flow between float dtypes). */
+const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
+
+/**
+ * Converts to another dtype (a new tensor; the same tensor when the dtype already matches, as PyTorch).
+ * Gradients flow between float dtypes; a cast to int32 truncates toward zero (NaN and ±∞ become 0, values
+ * outside the int32 range wrap) and is not recorded for autograd.
+ */
 export function to(x: Tensor, dtype: DType): Tensor {
+  requireTensor('to', x);
+  if (!DTYPES.includes(dtype)) {
+    throw new DTypeError(`to: unknown dtype '${String(dtype)}'; expected one of ${DTYPES.join(', ')}`);
+  }
   if (dtype === x.dtype) return x;
   return run('cast', castRule, [x], { dtype });
 }
@@ -1073,10 +1261,11 @@ export function to(x: Tensor, dtype: DType): Tensor {
 const castRule: PrimitiveRule<{ dtype: DType }> = {
   forward: ([x], { dtype }) => {
     const out = allocate(dtype, x.size);
-    if (dtype === 'int32') for (let i = 0; i < x.size; i++) out[i] = Math.trunc(x.data[i]);
-    else out.set(x.data);
+    // Int32Array assignment applies ToInt32 (truncation toward zero, NaN → 0); float targets convert.
+    out.set(x.data);
     return new Tensor(out, x.shape);
   },
+  // Identity on values: the gradient is cast back to the input's dtype.
   vjp: (g, { inputs: [x] }) => (isFloat(x.dtype) ? [to(g, x.dtype)] : [null]),
 };
 

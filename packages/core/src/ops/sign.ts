@@ -1,0 +1,123 @@
+/**
+ * Binarisation: sign with the ecgnn binary convention sign(0) = +1, and straight-through estimators (STE)
+ * for training binary networks. They are custom ops built with {@link defineOp}, the documented mechanism
+ * for differentiable ops with a hand-chosen gradient.
+ */
+import { kernels } from '../backend/backend.js';
+import { allocate, isFloat, type TypedArray } from '../dtype.js';
+import { DTypeError, ValueError } from '../errors.js';
+import { defineOp } from '../runtime.js';
+import { Tensor } from '../tensor.js';
+
+/**
+ * Surrogate gradient of {@link signSte}:
+ * - `'clipped'`: 1 where |x| ≤ 1, else 0 (Hubara et al. 2016, the standard baseline);
+ * - `'triangular'`: 2s·max(0, 1 − s|x|), a triangle of area 2 (the jump of sign) that sharpens with s;
+ *   s = 1 is Bi-Real Net's ApproxSign (Liu et al. 2018), Pu et al. 2023 anneal s upward during training;
+ * - `'identity'`: 1 everywhere (plain straight-through).
+ */
+export type SignEstimator = 'clipped' | 'triangular' | 'identity';
+
+/** Options of {@link signSte}. */
+export interface SignSteOptions {
+  /** Surrogate gradient (default 'clipped'). */
+  estimator?: SignEstimator;
+  /** Sharpness s > 0 of the triangular surrogate (default 1; ignored by the other estimators). */
+  sharpness?: number;
+}
+
+// NOTE: the binary convention sign(0) = +1 is defined in packages/infer/src/binary/conventions.ts; training
+// must match the exported model bit for bit. Inside core it is implemented once, by the backend's 'sign'
+// kernel (+1 for x ≥ 0, −1 for x < 0), so a backend that accelerates it keeps the convention.
+function signForward(x: Tensor): Tensor {
+  const out = allocate(x.dtype, x.size);
+  kernels().unary('sign', x.data, out);
+  return new Tensor(out, x.shape);
+}
+
+function gradFrom(
+  g: Tensor,
+  x: Tensor,
+  fill: (gd: TypedArray, xd: TypedArray, out: TypedArray) => void,
+): Tensor {
+  const out = allocate(x.dtype, x.size);
+  fill(g.data, x.data, out);
+  return new Tensor(out, x.shape);
+}
+
+const signOp = defineOp<[Tensor]>({
+  name: 'sign',
+  forward: ([x]) => signForward(x),
+  // The true derivative of sign is 0 almost everywhere (as torch.sign's gradient).
+  backward: (_g, { inputs: [x] }) => [new Tensor(allocate(x.dtype, x.size), x.shape)],
+});
+
+const signClippedOp = defineOp<[Tensor]>({
+  name: 'signSte',
+  forward: ([x]) => signForward(x),
+  // d/dx ≈ 1 where |x| ≤ 1, else 0
+  backward: (g, { inputs: [x] }) => [
+    gradFrom(g, x, (gd, xd, out) => {
+      for (let i = 0; i < xd.length; i++) out[i] = xd[i] >= -1 && xd[i] <= 1 ? gd[i] : 0;
+    }),
+  ],
+});
+
+const signIdentityOp = defineOp<[Tensor]>({
+  name: 'signSte',
+  forward: ([x]) => signForward(x),
+  // d/dx ≈ 1
+  backward: (g, { inputs: [x] }) => [gradFrom(g, x, (gd, _xd, out) => out.set(gd))],
+});
+
+function signTriangularOp(s: number): (x: Tensor) => Tensor {
+  return defineOp<[Tensor]>({
+    name: 'signSte',
+    forward: ([x]) => signForward(x),
+    // d/dx ≈ 2s·max(0, 1 − s|x|)
+    backward: (g, { inputs: [x] }) => [
+      gradFrom(g, x, (gd, xd, out) => {
+        for (let i = 0; i < xd.length; i++) {
+          const t = 1 - s * Math.abs(xd[i]);
+          out[i] = t > 0 ? gd[i] * 2 * s * t : 0;
+        }
+      }),
+    ],
+  });
+}
+
+/**
+ * sign(x) with the binary convention: +1 for x ≥ 0 (so sign(0) = +1), −1 for x < 0. Its gradient is 0;
+ * use {@link signSte} to train through it.
+ */
+export function sign(x: Tensor): Tensor {
+  if (!(x instanceof Tensor)) throw new DTypeError(`sign: expected a Tensor, got ${typeof x}`);
+  return signOp(x);
+}
+
+/**
+ * sign(x) (+1 for x ≥ 0, −1 otherwise) whose backward uses a straight-through surrogate gradient instead
+ * of the true derivative (0 almost everywhere); see {@link SignEstimator} for the choices.
+ */
+export function signSte(x: Tensor, opts: SignSteOptions = {}): Tensor {
+  if (!(x instanceof Tensor)) throw new DTypeError(`signSte: expected a Tensor, got ${typeof x}`);
+  if (!isFloat(x.dtype)) throw new DTypeError(`signSte: expected a float tensor, got ${x.dtype}`);
+  const estimator = opts.estimator ?? 'clipped';
+  switch (estimator) {
+    case 'clipped':
+      return signClippedOp(x);
+    case 'identity':
+      return signIdentityOp(x);
+    case 'triangular': {
+      const s = opts.sharpness ?? 1;
+      if (typeof s !== 'number' || !(s > 0) || !Number.isFinite(s)) {
+        throw new ValueError(`signSte: sharpness must be a finite number > 0, got ${s}`);
+      }
+      return signTriangularOp(s)(x);
+    }
+    default:
+      throw new ValueError(
+        `signSte: estimator must be 'clipped', 'triangular' or 'identity', got '${String(estimator)}'`,
+      );
+  }
+}
