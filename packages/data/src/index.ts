@@ -1,1 +1,138 @@
-export {};
+/**
+ * @ecgnn/data — PhysioNet WFDB reading, ECG preprocessing, beat segmentation, AAMI classes,
+ * patient-wise splits, fragment datasets, samplers and a synthetic ECG generator.
+ *
+ * The dependency-free DSP (filters, QRS detection) lives in @ecgnn/infer and is re-exported
+ * here for convenience.
+ * @packageDocumentation
+ */
+
+export {
+  butterworthBandpass,
+  detectQrs,
+  QrsDetector,
+  type QrsOptions,
+  removeBaselineWander,
+  resample,
+  zscore,
+} from '@ecgnn/infer';
+export {
+  ANNOTATION_SYMBOLS,
+  type Annotations,
+  AUX,
+  annotationCode,
+  annotationCount,
+  annotationSymbol,
+  BEAT_CODES,
+  CHN,
+  NUM,
+  readAnnotations,
+  SKIP,
+  SUB,
+  writeAnnotations,
+} from './annotations.js';
+export {
+  type BeatOptions,
+  type BeatSet,
+  concatBeatSets,
+  countBeatLabels,
+  extractBeats,
+  leadIndex,
+  RR_FEATURES,
+  rrFeatures,
+} from './beats.js';
+export { runCli } from './cli.js';
+export {
+  type DataDirOptions,
+  databaseDir,
+  dataDir,
+  findRepoRoot,
+  hasDatabase,
+  listRecords,
+  loadAnnotations,
+  loadRecord,
+} from './datadir.js';
+export { ChecksumError, DataError, DataNotFoundError, FetchError, FormatError } from './errors.js';
+export { type BeatMatch, flutterEpisodes, matchBeats } from './evaluate.js';
+export {
+  type FetchOptions,
+  type FetchProgress,
+  type FetchResult,
+  fetchDatabase,
+  parseSha256Sums,
+} from './fetch.js';
+export {
+  AAMI_CLASSES,
+  AAMI_SYMBOLS,
+  type AamiClass,
+  type AamiCounts,
+  aamiClass,
+  aamiIndex,
+  aamiLabels,
+  countAami,
+  type RhythmTrack,
+  rhythmPerSample,
+} from './labels.js';
+export { type MatVariable, readMat4, readMat4Variable } from './mat.js';
+export {
+  buildAamiFragments,
+  DE_CHAZAL_PUBLISHED_COUNTS,
+  evaluateQrsDetector,
+  FRAGMENT17_CLASSES,
+  type FragmentSet,
+  formatQrsEvaluation,
+  formatSplitSummary,
+  loadBeats,
+  loadFragments17,
+  type QrsEvaluation,
+  type QrsRecordResult,
+  recordAamiCounts,
+  type SplitSummary,
+  splitSummary,
+} from './mitdb.js';
+export { Rng } from './rng.js';
+export {
+  classBalancedBatches,
+  type Episode,
+  type EpisodeOptions,
+  EpisodeSampler,
+  type HardExampleOptions,
+  hardExampleBatches,
+  inverseFrequencyWeights,
+  shuffledBatches,
+  weightedBatches,
+} from './samplers.js';
+export {
+  DS1,
+  DS2,
+  interPatientSplit,
+  interPatientValidationSplit,
+  intraPatientSplit,
+  PACED_RECORDS,
+  type RecordSplit,
+} from './splits.js';
+export { SYNTHETIC_CLASSES, type SyntheticEcg, type SyntheticOptions, syntheticEcg } from './synthetic.js';
+export {
+  bytesForSamples,
+  decodeFormat,
+  decodeRecord,
+  encodeFormat,
+  parseHeader,
+  type SignalSpec,
+  SUPPORTED_FORMATS,
+  samplesInBytes,
+  type WfdbHeader,
+  type WfdbRecord,
+  wfdbChecksum,
+} from './wfdb.js';
+export {
+  aamiCountsInRange,
+  fragmentLabel,
+  type IndexSplit,
+  type MultiLabelWindows,
+  multiLabelWindows,
+  slidingWindows,
+  stratifiedSplit,
+  type Windows,
+  zscoreWindows,
+} from './windows.js';

@@ -1,2 +1,14 @@
 // Dependency-free signal processing shared by @ecgnn/infer (streaming classifier) and @ecgnn/data.
-export {};
+// No Node APIs and no dependencies: this code runs in browsers.
+export {
+  type Biquad,
+  butterworthBandpass,
+  butterworthSections,
+  DspError,
+  medianFilter,
+  removeBaselineWander,
+  resample,
+  sosFilterInPlace,
+  zscore,
+} from './filters.js';
+export { detectQrs, QrsDetector, type QrsOptions } from './qrs.js';

@@ -1,0 +1,288 @@
+// Mini-batch and episode samplers. All are deterministic for a given seed (see Rng).
+import { Rng } from './rng.js';
+
+function checkBatch(batchSize: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`batchSize must be ≥ 1, got ${batchSize}`);
+}
+
+/**
+ * Shuffled mini-batches over indices 0..n−1 for one epoch: a seeded permutation cut into
+ * batches; the last, shorter batch is kept unless `dropLast`.
+ */
+export function* shuffledBatches(
+  n: number,
+  batchSize: number,
+  seed = 0,
+  dropLast = false,
+): Generator<Int32Array> {
+  checkBatch(batchSize);
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  new Rng(seed).shuffle(idx);
+  for (let s = 0; s < n; s += batchSize) {
+    if (dropLast && s + batchSize > n) break;
+    yield idx.slice(s, Math.min(n, s + batchSize));
+  }
+}
+
+/**
+ * Class-balanced batches: each item of each batch picks a class uniformly among the classes
+ * present (labels ≥ 0), then an item of that class uniformly (with replacement).
+ *
+ * @param labels - class per item (negative = ignored)
+ * @param nBatches - number of batches to yield
+ */
+export function* classBalancedBatches(
+  labels: ArrayLike<number>,
+  batchSize: number,
+  nBatches: number,
+  seed = 0,
+): Generator<Int32Array> {
+  checkBatch(batchSize);
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] < 0) continue;
+    const a = byClass.get(labels[i]);
+    if (a) a.push(i);
+    else byClass.set(labels[i], [i]);
+  }
+  const classes = [...byClass.keys()].sort((a, b) => a - b).map((k) => byClass.get(k)!);
+  if (classes.length === 0) throw new RangeError('classBalancedBatches: no labelled items');
+  const rng = new Rng(seed);
+  for (let b = 0; b < nBatches; b++) {
+    const out = new Int32Array(batchSize);
+    for (let i = 0; i < batchSize; i++) {
+      const c = classes[rng.int(classes.length)];
+      out[i] = c[rng.int(c.length)];
+    }
+    yield out;
+  }
+}
+
+/**
+ * Weighted sampling with replacement: item i is drawn with probability weights[i] / Σ weights
+ * (inverse CDF by binary search over the cumulative weights).
+ */
+export function* weightedBatches(
+  weights: ArrayLike<number>,
+  batchSize: number,
+  nBatches: number,
+  seed = 0,
+): Generator<Int32Array> {
+  checkBatch(batchSize);
+  const n = weights.length;
+  const cum = new Float64Array(n);
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weights[i];
+    if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`weightedBatches: weight ${i} is ${w}`);
+    acc += w;
+    cum[i] = acc;
+  }
+  if (!(acc > 0)) throw new RangeError('weightedBatches: weights sum to zero');
+  const rng = new Rng(seed);
+  for (let b = 0; b < nBatches; b++) {
+    const out = new Int32Array(batchSize);
+    for (let i = 0; i < batchSize; i++) {
+      const u = rng.next() * acc;
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cum[mid] > u) hi = mid;
+        else lo = mid + 1;
+      }
+      out[i] = lo;
+    }
+    yield out;
+  }
+}
+
+/** Inverse-frequency weights per item (1 / count of its class), for {@link weightedBatches}. */
+export function inverseFrequencyWeights(labels: ArrayLike<number>): Float64Array {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < labels.length; i++) counts.set(labels[i], (counts.get(labels[i]) ?? 0) + 1);
+  const w = new Float64Array(labels.length);
+  for (let i = 0; i < labels.length; i++) w[i] = labels[i] < 0 ? 0 : 1 / counts.get(labels[i])!;
+  return w;
+}
+
+/** Options of {@link hardExampleBatches}. */
+export interface HardExampleOptions {
+  /** Re-score the remaining items every this many batches (default 1: before every batch). */
+  refreshEvery?: number;
+  /** RNG seed for tie-breaking (default 0). */
+  seed?: number;
+}
+
+/**
+ * Hard-example batches for one epoch (distillation method, claim 7): before a batch, the
+ * remaining (not yet used this epoch) items are scored by `score` — e.g. how far the teacher's
+ * prediction is from the true label — and the `batchSize` highest-scoring ones form the batch.
+ * Scores are refreshed every `refreshEvery` batches; ties are broken by a seeded random order.
+ *
+ * @param n - number of items
+ * @param score - returns one score per given index (higher = harder); may be async-free model inference
+ */
+export function* hardExampleBatches(
+  n: number,
+  batchSize: number,
+  score: (indices: Int32Array) => ArrayLike<number>,
+  opts: HardExampleOptions = {},
+): Generator<Int32Array> {
+  checkBatch(batchSize);
+  const every = opts.refreshEvery ?? 1;
+  if (!Number.isInteger(every) || every < 1)
+    throw new RangeError('hardExampleBatches: refreshEvery must be ≥ 1');
+  const rng = new Rng(opts.seed ?? 0);
+  let remaining = new Int32Array(n);
+  for (let i = 0; i < n; i++) remaining[i] = i;
+  rng.shuffle(remaining); // random tie order
+  let order = remaining;
+  let b = 0;
+  while (remaining.length > 0) {
+    if (b % every === 0) {
+      const s = score(remaining);
+      if (s.length !== remaining.length)
+        throw new RangeError(
+          `hardExampleBatches: score returned ${s.length} values for ${remaining.length} items`,
+        );
+      const pos = Array.from(remaining.keys());
+      // stable sort keeps the shuffled order among equal scores
+      pos.sort((a, c) => (s[c] as number) - (s[a] as number));
+      order = Int32Array.from(pos, (p) => remaining[p]);
+    }
+    const batch = order.slice(0, batchSize);
+    order = order.slice(batch.length);
+    remaining = order;
+    b++;
+    yield batch;
+  }
+}
+
+/** Options of {@link EpisodeSampler}. */
+export interface EpisodeOptions {
+  /** M: classes per episode (1 < M < number of eligible classes, or ≤ with `allowAllClasses`). */
+  ways: number;
+  /** k: samples per class (1 < k < class size, or ≤). */
+  shots: number;
+  /** Width of the sliding sample groups (default M·k, one group = the whole episode). */
+  groupWidth?: number;
+  /** Classes never used (e.g. held out for meta-testing). */
+  excludeClasses?: readonly number[];
+  /** Patients never used (needs `patients`). */
+  excludePatients?: readonly string[];
+  /** Seed. */
+  seed?: number;
+}
+
+/** One meta-learning episode. */
+export interface Episode {
+  /** Original class labels of the M chosen classes (index = episode-local label). */
+  classes: number[];
+  /** Item indices of the shuffled sequence Ψ₁…Ψ_{M·k}. */
+  indices: Int32Array;
+  /** Episode-local label (0..M−1) of each item of the sequence. */
+  labels: Int32Array;
+  /** Sliding groups: group i covers sequence positions i … i + width − 1 (positions, not item indices). */
+  groups: Int32Array[];
+}
+
+/**
+ * Episode sampler of the meta-learning method: from the eligible classes pick M, from each pick k
+ * items without replacement, shuffle them into a sequence, and form sliding groups of the given
+ * width over it (group i = Ψ_i … Ψ_{i+w−1}). Classes and patients in the exclusion lists are never
+ * sampled, so meta-test tasks can use unseen classes or patients.
+ */
+export class EpisodeSampler {
+  private readonly byClass: Map<number, number[]>;
+  private readonly rng: Rng;
+  private readonly opts: EpisodeOptions;
+  /** Eligible classes (with at least `shots` items after exclusions). */
+  readonly eligibleClasses: number[];
+
+  /**
+   * @param labels - class per item
+   * @param patients - patient id per item (required when excluding patients)
+   */
+  constructor(labels: ArrayLike<number>, opts: EpisodeOptions, patients?: readonly string[]) {
+    this.opts = opts;
+    const { ways, shots } = opts;
+    if (!Number.isInteger(ways) || ways < 2)
+      throw new RangeError(`EpisodeSampler: ways must be ≥ 2 (got ${ways})`);
+    if (!Number.isInteger(shots) || shots < 1)
+      throw new RangeError(`EpisodeSampler: shots must be ≥ 1 (got ${shots})`);
+    if (opts.excludePatients && opts.excludePatients.length > 0 && !patients)
+      throw new RangeError('EpisodeSampler: excludePatients needs the patients array');
+    if (patients && patients.length !== labels.length)
+      throw new RangeError('EpisodeSampler: patients and labels differ in length');
+    const exC = new Set(opts.excludeClasses ?? []);
+    const exP = new Set(opts.excludePatients ?? []);
+    this.byClass = new Map();
+    for (let i = 0; i < labels.length; i++) {
+      const c = labels[i];
+      if (c < 0 || exC.has(c)) continue;
+      if (patients && exP.has(patients[i])) continue;
+      const a = this.byClass.get(c);
+      if (a) a.push(i);
+      else this.byClass.set(c, [i]);
+    }
+    this.eligibleClasses = [...this.byClass.keys()]
+      .filter((c) => this.byClass.get(c)!.length >= shots)
+      .sort((a, b) => a - b);
+    if (this.eligibleClasses.length < ways)
+      throw new RangeError(
+        `EpisodeSampler: only ${this.eligibleClasses.length} classes have ≥ ${shots} eligible items, need ${ways}`,
+      );
+    const w = opts.groupWidth ?? ways * shots;
+    if (!Number.isInteger(w) || w < 1 || w > ways * shots)
+      throw new RangeError(`EpisodeSampler: groupWidth must be in 1..${ways * shots}`);
+    this.rng = new Rng(opts.seed ?? 0);
+  }
+
+  /** Samples the next episode. */
+  sample(): Episode {
+    const { ways, shots } = this.opts;
+    const width = this.opts.groupWidth ?? ways * shots;
+    const classes = this.rng.shuffle([...this.eligibleClasses]).slice(0, ways);
+    const seq: { i: number; l: number }[] = [];
+    classes.forEach((c, l) => {
+      const pool = this.byClass.get(c)!;
+      // partial Fisher–Yates on a copy: k distinct items
+      const a = pool.slice();
+      for (let j = 0; j < shots; j++) {
+        const r = j + this.rng.int(a.length - j);
+        const t = a[j];
+        a[j] = a[r];
+        a[r] = t;
+        seq.push({ i: a[j], l });
+      }
+    });
+    this.rng.shuffle(seq);
+    const indices = Int32Array.from(seq, (s) => s.i);
+    const labels = Int32Array.from(seq, (s) => s.l);
+    const groups: Int32Array[] = [];
+    for (let g = 0; g + width <= seq.length; g++) {
+      const grp = new Int32Array(width);
+      for (let j = 0; j < width; j++) grp[j] = g + j;
+      groups.push(grp);
+    }
+    return { classes, indices, labels, groups };
+  }
+
+  /**
+   * Episodes until every eligible item has appeared at least once ("repeat until the library is
+   * covered"), or `maxEpisodes` episodes.
+   */
+  *cover(maxEpisodes = 100_000): Generator<Episode> {
+    const seen = new Set<number>();
+    let total = 0;
+    for (const c of this.eligibleClasses) total += this.byClass.get(c)!.length;
+    for (let e = 0; e < maxEpisodes && seen.size < total; e++) {
+      const ep = this.sample();
+      for (const i of ep.indices) seen.add(i);
+      yield ep;
+    }
+  }
+}
