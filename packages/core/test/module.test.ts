@@ -274,6 +274,19 @@ describe('state dicts', () => {
     // Same version: no migration.
     holder.loadStateDict(holder.stateDict());
     expect(v2.calls).toEqual([1]);
+    // Metadata as an ordinary key (e.g. rebuilt from JSON) is read, not taken for a tensor.
+    const plain = { ...holder.stateDict(), _metadata: { '0': { version: 2 } } } as unknown as nn.StateDict;
+    plain['0.scale'] = tensor([7, 8]);
+    holder.loadStateDict(plain);
+    expect(v2.calls).toEqual([1]);
+    expect(Array.from(v2.scale.data)).toEqual([7, 8]);
+    const oldPlain = {
+      '0.gain': tensor([5, 6]),
+      _metadata: { '0': { version: 1 } },
+    } as unknown as nn.StateDict;
+    holder.loadStateDict(oldPlain);
+    expect(v2.calls).toEqual([1, 1]);
+    expect(Array.from(v2.scale.data)).toEqual([5, 6]);
     // A checkpoint from the future is refused.
     const future = nn.setStateDictMetadata({ '0.scale': zeros([2]) }, { '0': { version: 3 } });
     expect(() => holder.loadStateDict(future)).toThrow(

@@ -162,3 +162,42 @@ describe('weight clip constraint', () => {
     expect(arr(b.weight)[0]).toBe(2);
   });
 });
+
+describe('the binary network of Pu et al. 2023 built from these layers', () => {
+  test('lengths 3600→898→448→223→111→55→27 and 28,280 binary weights for 5 classes', () => {
+    const g = new Generator(0);
+    const channels = [1, 8, 16, 32, 32, 64, 5];
+    const blocks = channels.slice(0, -1).map(
+      (cin, i) =>
+        // Block = pad 5 with +1 → conv(7) → max-pool(7, 2) → PReLU → BatchNorm; block 1 has stride 2 and a
+        // float input; no bias, no scaling.
+        new nn.Sequential(
+          new nn.BinaryConv1d(cin, channels[i + 1], 7, {
+            stride: i === 0 ? 2 : 1,
+            padding: 5,
+            padValue: 1,
+            inputQuantizer: i === 0 ? 'none' : 'steSign',
+            generator: g,
+          }),
+          new nn.MaxPool1d(7, { stride: 2 }),
+          new nn.PReLU({ numParameters: channels[i + 1] }),
+          new nn.BatchNorm1d(channels[i + 1]),
+        ),
+    );
+    const model = new nn.Sequential(
+      ...blocks,
+      new nn.Dropout(0.5),
+      new nn.Lambda((t) => sum(t, 2), 'sumTime'),
+    );
+    model.eval();
+    const out = model.call(randn([2, 1, 3600], { generator: g }));
+    expect(out.shape).toEqual([2, 5]);
+    expect(blocks.map((b) => b.lastOutputShape![2])).toEqual([898, 448, 223, 111, 55, 27]);
+    let bits = 0;
+    for (const m of model.modules()) if (m instanceof nn.BinaryConv1d) bits += m.weight.size;
+    expect(bits).toBe(28_280);
+    expect(model.toString()).toContain(
+      'BinaryConv1d(1, 8, kernelSize=7, stride=2, padding=5, padValue=1, bias=false',
+    );
+  });
+});

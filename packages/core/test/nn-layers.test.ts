@@ -265,6 +265,12 @@ describe('forward against hand-computed values', () => {
     expect(m4.call(randn([3, 5, 8])).shape).toEqual([3, 5, 8]);
     expect(m4.numParameters()).toBe(3 * 8 * 8 + 3 * 8 + 8 * 8 + 8);
     expect(() => new nn.MultiheadAttention(6, 4)).toThrow(/divisible by numHeads 4/);
+    // Attention dropout acts in training only.
+    const md = new nn.MultiheadAttention(8, 2, { dropout: 0.5, generator: new Generator(1) });
+    const xi = randn([2, 4, 8], { generator: new Generator(2) });
+    expect(Array.from(md.call(xi).data)).not.toEqual(Array.from(md.call(xi).data));
+    md.eval();
+    expect(Array.from(md.call(xi).data)).toEqual(Array.from(md.call(xi).data));
   });
 
   test('SqueezeExcitation1d scales each channel by σ(W₂ ReLU(W₁ mean))', () => {

@@ -177,6 +177,8 @@ describe('learning-rate schedules against their closed forms', () => {
     expect(() => new optim.OneCycleLR(opt, 1)).toThrow(/give totalSteps/);
     expect(() => new optim.LinearLR(opt, 0)).toThrow(/startFactor must be in \(0, 1\]/);
     expect(() => new optim.ExponentialLR(opt, 0)).toThrow(/gamma must be positive/);
-    expect(() => new optim.MultiStepLR(opt, [2, -1])).toThrow(/milestones must be non-negative integers, got -1/);
+    expect(() => new optim.MultiStepLR(opt, [2, -1])).toThrow(
+      /milestones must be non-negative integers, got -1/,
+    );
   });
 });

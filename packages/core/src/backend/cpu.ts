@@ -23,8 +23,9 @@ function unary(op: UnaryKernelOp, x: TypedArray, out: TypedArray): void {
       for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]);
       return;
     case 'sign':
-      // NOTE: ecgnn binary convention: sign(0) = +1 (see @ecgnn/infer binary/conventions.ts).
-      for (let i = 0; i < n; i++) out[i] = x[i] >= 0 ? 1 : x[i] < 0 ? -1 : Number.NaN;
+      // NOTE: ecgnn binary convention (@ecgnn/infer binary/conventions.ts): sign(x) = −1 iff x < 0, else +1;
+      // so sign(0) = +1 and sign(NaN) = +1, exactly what the bit packer stores (bit 1 iff x < 0).
+      for (let i = 0; i < n; i++) out[i] = x[i] < 0 ? -1 : 1;
       return;
     case 'tanh':
       for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);

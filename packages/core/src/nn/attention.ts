@@ -3,6 +3,7 @@
 import { ValueError } from '../errors.js';
 import { mean, mul, relu, sigmoid, unsqueeze } from '../ops/basic.js';
 import { multiHeadAttention } from '../ops/nn.js';
+import type { Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { checkInput, checkPositiveInt, type LayerOptions, newParameter } from './common.js';
 import { xavierUniform } from './init.js';
@@ -13,6 +14,8 @@ import { Module } from './module.js';
 export interface MultiheadAttentionOptions extends LayerOptions {
   /** Biases on the input and output projections (default true). */
   bias?: boolean;
+  /** Dropout probability on the attention weights, in training mode only (default 0). */
+  dropout?: number;
 }
 
 /** Per-call options of {@link MultiheadAttention.forward}. */
@@ -36,6 +39,10 @@ export class MultiheadAttention extends Module<[Tensor, Tensor?, Tensor?, Attent
   declare readonly inProjBias: Tensor | null;
   /** Output projection. */
   declare readonly outProj: Linear;
+  /** Dropout probability on the attention weights (training only). */
+  readonly dropout: number;
+  /** Generator of the dropout masks (the global default when undefined). */
+  generator: Generator | undefined;
 
   /** Creates the layer; `embedDim` must be divisible by `numHeads`. */
   constructor(
@@ -51,6 +58,10 @@ export class MultiheadAttention extends Module<[Tensor, Tensor?, Tensor?, Attent
         `MultiheadAttention: embedDim ${embedDim} must be divisible by numHeads ${numHeads}`,
       );
     const bias = opts.bias ?? true;
+    this.dropout = opts.dropout ?? 0;
+    if (!(this.dropout >= 0 && this.dropout < 1))
+      throw new ValueError(`MultiheadAttention: dropout must be in [0, 1), got ${this.dropout}`);
+    this.generator = opts.generator;
     const w = newParameter([3 * embedDim, embedDim], opts.dtype);
     xavierUniform(w, { generator: opts.generator });
     this.registerParameter('inProjWeight', w);
@@ -79,11 +90,13 @@ export class MultiheadAttention extends Module<[Tensor, Tensor?, Tensor?, Attent
       outProjBias: this.outProj.bias,
       isCausal: opts.isCausal ?? false,
       attnMask: opts.attnMask ?? null,
+      dropoutP: this.training ? this.dropout : 0,
+      generator: this.generator,
     });
   }
 
   override extraRepr(): string {
-    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}, batchFirst=true`;
+    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}${this.dropout > 0 ? `, dropout=${this.dropout}` : ''}, batchFirst=true`;
   }
 }
 

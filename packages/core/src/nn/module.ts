@@ -453,6 +453,8 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
     const strict = opts.strict ?? true;
     const meta = stateDictMetadata(sd);
     const work: StateDict = { ...sd };
+    // Metadata may arrive as an ordinary (enumerable) key, e.g. after a JSON round trip.
+    delete (work as Record<string, unknown>)._metadata;
     const mods = [...this.namedModules()];
     if (meta !== undefined) {
       for (const [path, m] of mods) {
@@ -469,8 +471,8 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       for (const [n, p] of m._parameters) if (p !== null) targets.set(pre + n, p);
       for (const [n, b] of m._buffers) if (b !== null && !m._nonPersistent.has(n)) targets.set(pre + n, b);
     }
-    const missingKeys = [...targets.keys()].filter((k) => !(k in work));
-    const unexpectedKeys = Object.keys(work).filter((k) => !targets.has(k));
+    const missingKeys = [...targets.keys()].filter((k) => work[k] === undefined);
+    const unexpectedKeys = Object.keys(work).filter((k) => !targets.has(k) && work[k] !== undefined);
     const problems: string[] = [];
     for (const [k, t] of targets) {
       const src = work[k];
