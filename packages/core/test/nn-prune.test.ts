@@ -1,4 +1,4 @@
-import { Generator, nn, optim, randn, type Tensor, tensor } from '@ecgnn/core';
+import { Generator, gradcheck, nn, optim, randn, type Tensor, tensor } from '@ecgnn/core';
 import { describe, expect, test } from 'vitest';
 
 // `+ 0` maps −0 (from w·0) to 0.
@@ -168,4 +168,23 @@ describe('binary layers and lottery-ticket rewinding', () => {
     expect(arr(model.at(1).getBuffer('runningMean')!)).toEqual(arr(init['1.runningMean']));
     expect(() => nn.prune.rewind(model, { '0.weight': init['0.weight'] })).toThrow(nn.StateDictError);
   });
+});
+
+test('gradient check through a pruned model (float64): d/d weightOrig is masked', () => {
+  const g = new Generator(12);
+  const model = new nn.Sequential(
+    new nn.Conv1d(2, 3, 3, { padding: 1, generator: g, dtype: 'float64' }),
+    new nn.Tanh(),
+    new nn.Flatten(),
+    new nn.Linear(3 * 4, 2, { generator: g, dtype: 'float64' }),
+  );
+  nn.prune.l1Unstructured(model.at(0), 'weight', 0.4);
+  nn.prune.l1Unstructured(model.at(3), 'weight', 0.6);
+  const named = [...model.namedParameters()];
+  expect(named.map(([n]) => n)).toEqual(['0.bias', '0.weightOrig', '3.bias', '3.weightOrig']);
+  gradcheck(
+    (x, ...ps) => nn.functionalCall(model, Object.fromEntries(named.map(([n], i) => [n, ps[i]])), x),
+    [randn([2, 2, 4], { dtype: 'float64', generator: g }), ...named.map(([, p]) => p.detach())],
+    { atol: 1e-6, rtol: 1e-5 },
+  );
 });
