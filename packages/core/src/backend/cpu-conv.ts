@@ -60,9 +60,10 @@ function growOff(n: number): Int32Array {
 const T_SLACK = 8;
 
 /**
- * Implicit-GEMM core for one batch item (see the file comment):
+ * Implicit-GEMM core for one group g of one batch item (see the file comment):
  *   out[outBase + (g·coutG + co)·outLen + t] =
- *     bias[g·coutG + co] + Σ_ci Σ_k wp[g, co, ci, k] · src[(g·cin + ci)·rowLen + srcCol + t·s + k·d]
+ *     bias[g·coutG + co] + Σ_ci Σ_k wp[g, co, ci, k] · src[ci·rowLen + srcCol + t·s + k·d]
+ * `src` holds only this group's cin source rows (filled per group, so a depthwise group stays in L1).
  * `wp` is packed as ((g·tiles + tb)·cin·K + ci·K + k)·4 + r with co = 4·tb + r (zero-padded to whole
  * tiles). Full tiles of 4 channels use the 4×3 micro-kernel, remaining channels the 1×8 one.
  */
@@ -77,7 +78,7 @@ function convCore(
   out: FloatArray,
   outBase: number,
   outLen: number,
-  groups: number,
+  g: number,
   cin: number,
   coutG: number,
   s: number,
@@ -86,24 +87,21 @@ function convCore(
   const J = cin * K;
   const tiles = (coutG + 3) >> 2;
   const fullTiles = coutG >> 2;
-  for (let g = 0; g < groups; g++) {
-    const gSrc = g * cin * rowLen + srcCol;
-    for (let tb = 0; tb < fullTiles; tb++) {
-      const co0 = g * coutG + tb * 4;
-      const wBase = wOff + (g * tiles + tb) * J * 4;
-      const o0 = outBase + co0 * outLen;
-      if (s === 1) tile4x3s1(src, gSrc, rowLen, cin, K, d, wp, wBase, out, o0, outLen, bias, co0);
-      else tile4x3(src, gSrc, rowLen, cin, K, d, s, wp, wBase, out, o0, outLen, bias, co0);
-    }
-    // Remaining channels (coutG mod 4, or all of them when coutG < 4).
-    for (let co = fullTiles * 4; co < coutG; co++) {
-      const cg = g * coutG + co;
-      const wBase = wOff + (g * tiles + (co >> 2)) * J * 4 + (co & 3);
-      const bv = bias === null ? 0 : bias[cg];
-      const o0 = outBase + cg * outLen;
-      if (s === 1) tile1x8s1(src, gSrc, rowLen, cin, K, d, wp, wBase, out, o0, outLen, bv);
-      else tile1x8(src, gSrc, rowLen, cin, K, d, s, wp, wBase, out, o0, outLen, bv);
-    }
+  for (let tb = 0; tb < fullTiles; tb++) {
+    const co0 = g * coutG + tb * 4;
+    const wBase = wOff + (g * tiles + tb) * J * 4;
+    const o0 = outBase + co0 * outLen;
+    if (s === 1) tile4x3s1(src, srcCol, rowLen, cin, K, d, wp, wBase, out, o0, outLen, bias, co0);
+    else tile4x3(src, srcCol, rowLen, cin, K, d, s, wp, wBase, out, o0, outLen, bias, co0);
+  }
+  // Remaining channels (coutG mod 4, or all of them when coutG < 4).
+  for (let co = fullTiles * 4; co < coutG; co++) {
+    const cg = g * coutG + co;
+    const wBase = wOff + (g * tiles + (co >> 2)) * J * 4 + (co & 3);
+    const bv = bias === null ? 0 : bias[cg];
+    const o0 = outBase + cg * outLen;
+    if (s === 1) tile1x8s1(src, srcCol, rowLen, cin, K, d, wp, wBase, out, o0, outLen, bv);
+    else tile1x8(src, srcCol, rowLen, cin, K, d, s, wp, wBase, out, o0, outLen, bv);
   }
 }
 
@@ -540,26 +538,14 @@ export function conv1dForwardCpu(
       }
     }
   }
-  const src = growSrc(inChannels * rowLen);
+  const src = growSrc(cinG * rowLen);
   for (let b = 0; b < batch; b++) {
-    fillPadded(x, b * inChannels * inLength, inChannels, inLength, p.padLeft, p.padValue, src, rowLen);
-    convCore(
-      src,
-      rowLen,
-      0,
-      wp,
-      0,
-      K,
-      p.dilation,
-      out,
-      b * outChannels * outLength,
-      outLength,
-      groups,
-      cinG,
-      coutG,
-      p.stride,
-      bias,
-    );
+    for (let g = 0; g < groups; g++) {
+      const xBase = (b * inChannels + g * cinG) * inLength;
+      fillPadded(x, xBase, cinG, inLength, p.padLeft, p.padValue, src, rowLen);
+      const oBase = b * outChannels * outLength;
+      convCore(src, rowLen, 0, wp, 0, K, p.dilation, out, oBase, outLength, g, cinG, coutG, p.stride, bias);
+    }
   }
 }
 
@@ -640,46 +626,51 @@ export function conv1dBackwardInputCpu(
       }
     }
   }
-  const gs = growG(outChannels * rowLen);
+  const gs = growG(coutG * rowLen);
   for (let b = 0; b < batch; b++) {
-    const gBase = b * outChannels * outLength;
-    for (let co = 0; co < outChannels; co++) {
-      const r = co * rowLen;
-      const gr = gBase + co * outLength;
-      gs.fill(0, r, r + lead);
-      gs.set(gradOut.subarray(gr, gr + outLength), r + lead);
-      gs.fill(0, r + lead + outLength, r + rowLen);
-    }
     const xBase = b * inChannels * inLength;
-    for (let phi = 0; phi < s; phi++) {
-      const k0 = phK0[5 * phi];
-      const n = phK0[5 * phi + 1];
-      const dd = phK0[5 * phi + 3];
-      // Inputs of this phase: i = q·s + φ − padL for q in [qLo, qHi).
-      const qLo = Math.ceil((padL - phi) / s);
-      const qHi = Math.floor((inLength - 1 + padL - phi) / s) + 1;
-      const nq = qHi - qLo;
-      if (nq <= 0) continue;
-      if (n === 0) {
-        // No tap reaches this phase: its inputs get no gradient.
-        for (let c = 0; c < inChannels; c++) {
-          const xr = xBase + c * inLength - padL + phi;
-          for (let q = qLo; q < qHi; q++) gradX[xr + q * s] = 0;
-        }
-        continue;
+    for (let g = 0; g < groups; g++) {
+      // This group's output-gradient rows, shifted right by `lead`.
+      const gBase = (b * outChannels + g * coutG) * outLength;
+      for (let co = 0; co < coutG; co++) {
+        const r = co * rowLen;
+        const gr = gBase + co * outLength;
+        gs.fill(0, r, r + lead);
+        gs.set(gradOut.subarray(gr, gr + outLength), r + lead);
+        gs.fill(0, r + lead + outLength, r + rowLen);
       }
-      const m0 = (k0 * d - phi) / s;
-      const srcCol = lead - m0 - (n - 1) * dd + qLo;
-      const wOff = phK0[5 * phi + 4];
-      if (s === 1) {
-        convCore(gs, rowLen, srcCol, wp, wOff, n, dd, gradX, xBase, inLength, groups, coutG, cinG, 1, null);
-      } else {
-        const tmp = growAcc(inChannels * nq);
-        convCore(gs, rowLen, srcCol, wp, wOff, n, dd, tmp, 0, nq, groups, coutG, cinG, 1, null);
-        for (let c = 0; c < inChannels; c++) {
-          const xr = xBase + c * inLength - padL + phi;
-          const tr = c * nq - qLo;
-          for (let q = qLo; q < qHi; q++) gradX[xr + q * s] = tmp[tr + q];
+      const c0 = g * cinG;
+      const c1 = c0 + cinG;
+      for (let phi = 0; phi < s; phi++) {
+        const k0 = phK0[5 * phi];
+        const n = phK0[5 * phi + 1];
+        const dd = phK0[5 * phi + 3];
+        // Inputs of this phase: i = q·s + φ − padL for q in [qLo, qHi).
+        const qLo = Math.ceil((padL - phi) / s);
+        const qHi = Math.floor((inLength - 1 + padL - phi) / s) + 1;
+        const nq = qHi - qLo;
+        if (nq <= 0) continue;
+        if (n === 0) {
+          // No tap reaches this phase: its inputs get no gradient.
+          for (let c = c0; c < c1; c++) {
+            const xr = xBase + c * inLength - padL + phi;
+            for (let q = qLo; q < qHi; q++) gradX[xr + q * s] = 0;
+          }
+          continue;
+        }
+        const m0 = (k0 * d - phi) / s;
+        const srcCol = lead - m0 - (n - 1) * dd + qLo;
+        const wOff = phK0[5 * phi + 4];
+        if (s === 1) {
+          convCore(gs, rowLen, srcCol, wp, wOff, n, dd, gradX, xBase, inLength, g, coutG, cinG, 1, null);
+        } else {
+          const tmp = growAcc(inChannels * nq);
+          convCore(gs, rowLen, srcCol, wp, wOff, n, dd, tmp, 0, nq, g, coutG, cinG, 1, null);
+          for (let c = c0; c < c1; c++) {
+            const xr = xBase + c * inLength - padL + phi;
+            const tr = c * nq - qLo;
+            for (let q = qLo; q < qHi; q++) gradX[xr + q * s] = tmp[tr + q];
+          }
         }
       }
     }
@@ -705,23 +696,31 @@ export function conv1dBackwardWeightCpu(
   const J = cinG * K;
   if (J === 0 || outChannels === 0) return;
   const rowLen = paddedRowLen(p);
-  const src = growSrc(inChannels * rowLen);
+  const src = growSrc(cinG * rowLen);
   const off = tapOffsets(cinG, K, p.dilation, rowLen);
   const acc = growAcc(outChannels * J);
   acc.fill(0, 0, outChannels * J);
-  const gg = growG(outChannels * outLength);
+  const gg = growG(coutG * outLength);
   const full = Math.floor(coutG / 3) * 3;
+  const T = outLength;
   for (let b = 0; b < batch; b++) {
-    fillPadded(x, b * inChannels * inLength, inChannels, inLength, p.padLeft, p.padValue, src, rowLen);
-    const gBase = b * outChannels * outLength;
-    gg.set(gradOut.subarray(gBase, gBase + outChannels * outLength));
     for (let g = 0; g < groups; g++) {
-      const gSrc = g * cinG * rowLen;
-      for (let co = 0; co < full; co += 3) {
-        wtile3x4(src, gSrc, s, gg, off, J, acc, g * coutG + co, outLength);
-      }
-      for (let co = full; co < coutG; co++)
-        wtile1x4(src, gSrc, s, gg, off, J, acc, g * coutG + co, outLength);
+      // This group's padded input rows and output-gradient rows.
+      fillPadded(
+        x,
+        (b * inChannels + g * cinG) * inLength,
+        cinG,
+        inLength,
+        p.padLeft,
+        p.padValue,
+        src,
+        rowLen,
+      );
+      const gBase = (b * outChannels + g * coutG) * T;
+      gg.set(gradOut.subarray(gBase, gBase + coutG * T));
+      const a = g * coutG * J;
+      for (let co = 0; co < full; co += 3) wtile3x4(src, s, gg, co * T, off, J, acc, a + co * J, T);
+      for (let co = full; co < coutG; co++) wtile1x4(src, s, gg, co * T, off, J, acc, a + co * J, T);
     }
   }
   gradW.set(acc.subarray(0, outChannels * J));
@@ -730,24 +729,23 @@ export function conv1dBackwardWeightCpu(
 /** Weight-gradient micro-kernel: output channels co0…co0+2 × 4 taps, reduced over the whole output row. */
 function wtile3x4(
   src: Float64Array,
-  gSrc: number,
   s: number,
   gg: Float64Array,
+  g0: number,
   off: Int32Array,
   J: number,
   acc: Float64Array,
-  co0: number,
+  a0: number,
   T: number,
 ): void {
-  const g0 = co0 * T;
   const g1 = g0 + T;
   const g2 = g1 + T;
   const J4 = J & ~3;
   for (let j0 = 0; j0 < J4; j0 += 4) {
-    const x0 = gSrc + off[j0];
-    const x1 = gSrc + off[j0 + 1];
-    const x2 = gSrc + off[j0 + 2];
-    const x3 = gSrc + off[j0 + 3];
+    const x0 = off[j0];
+    const x1 = off[j0 + 1];
+    const x2 = off[j0 + 2];
+    const x3 = off[j0 + 3];
     let c00 = 0,
       c01 = 0,
       c02 = 0,
@@ -783,13 +781,13 @@ function wtile3x4(
       c23 += a2 * v;
       q += s;
     }
-    accumulate4(acc, co0 * J + j0, c00, c01, c02, c03);
-    accumulate4(acc, (co0 + 1) * J + j0, c10, c11, c12, c13);
-    accumulate4(acc, (co0 + 2) * J + j0, c20, c21, c22, c23);
+    accumulate4(acc, a0 + j0, c00, c01, c02, c03);
+    accumulate4(acc, a0 + J + j0, c10, c11, c12, c13);
+    accumulate4(acc, a0 + 2 * J + j0, c20, c21, c22, c23);
   }
   // Remaining taps (J mod 4) one at a time.
   for (let j = J4; j < J; j++) {
-    const x0 = gSrc + off[j];
+    const x0 = off[j];
     let c0 = 0;
     let c1 = 0;
     let c2 = 0;
@@ -801,31 +799,30 @@ function wtile3x4(
       c2 += gg[g2 + t] * v;
       q += s;
     }
-    acc[co0 * J + j] += c0;
-    acc[(co0 + 1) * J + j] += c1;
-    acc[(co0 + 2) * J + j] += c2;
+    acc[a0 + j] += c0;
+    acc[a0 + J + j] += c1;
+    acc[a0 + 2 * J + j] += c2;
   }
 }
 
 /** Weight-gradient micro-kernel for one output channel × 4 taps. */
 function wtile1x4(
   src: Float64Array,
-  gSrc: number,
   s: number,
   gg: Float64Array,
+  g0: number,
   off: Int32Array,
   J: number,
   acc: Float64Array,
-  co: number,
+  a0: number,
   T: number,
 ): void {
-  const g0 = co * T;
   const J4 = J & ~3;
   for (let j0 = 0; j0 < J4; j0 += 4) {
-    const x0 = gSrc + off[j0];
-    const x1 = gSrc + off[j0 + 1];
-    const x2 = gSrc + off[j0 + 2];
-    const x3 = gSrc + off[j0 + 3];
+    const x0 = off[j0];
+    const x1 = off[j0 + 1];
+    const x2 = off[j0 + 2];
+    const x3 = off[j0 + 3];
     let c0 = 0,
       c1 = 0,
       c2 = 0,
@@ -839,17 +836,17 @@ function wtile1x4(
       c3 += a * src[x3 + q];
       q += s;
     }
-    accumulate4(acc, co * J + j0, c0, c1, c2, c3);
+    accumulate4(acc, a0 + j0, c0, c1, c2, c3);
   }
   for (let j = J4; j < J; j++) {
-    const x0 = gSrc + off[j];
+    const x0 = off[j];
     let c = 0;
     let q = 0;
     for (let t = 0; t < T; t++) {
       c += gg[g0 + t] * src[x0 + q];
       q += s;
     }
-    acc[co * J + j] += c;
+    acc[a0 + j] += c;
   }
 }
 

@@ -1,0 +1,530 @@
+/**
+ * Shared by every benchmark engine process: case definitions, seeded inputs and weights, the
+ * TypeScript reference outputs, the timing loop and the result line printed to the parent.
+ */
+import { type BinaryConv1dParams, type Conv1dParams, type Kernels, tsKernels } from './kernels.js';
+
+/** Case names of the suite (as in issue #15). */
+export const CASES = [
+  'matmul-256',
+  'conv1d',
+  'depthwise-conv1d',
+  'conv1d-backward-input',
+  'conv1d-backward-weight',
+  'ecg-cnn-ref',
+  'binary-conv1d',
+  'float-conv1d-same-shape',
+] as const;
+export type CaseName = (typeof CASES)[number];
+
+/** conv1d: batch 8, 16→32 channels, length 1000, kernel 7, same padding. */
+export const CONV1D: Conv1dParams = {
+  batch: 8,
+  inChannels: 16,
+  outChannels: 32,
+  inLength: 1000,
+  outLength: 1000,
+  kernelSize: 7,
+  stride: 1,
+  dilation: 1,
+  padLeft: 3,
+  groups: 1,
+  padValue: 0,
+};
+
+/** depthwise-conv1d: batch 8, 32 channels, length 1000, kernel 5, same padding. */
+export const DEPTHWISE: Conv1dParams = {
+  ...CONV1D,
+  inChannels: 32,
+  outChannels: 32,
+  kernelSize: 5,
+  padLeft: 2,
+  groups: 32,
+};
+
+/** float-conv1d-same-shape: batch 1, 64→64, length 1000, kernel 5, same padding (the float twin of binary-conv1d). */
+export const FLOAT_SAME: Conv1dParams = {
+  ...CONV1D,
+  batch: 1,
+  inChannels: 64,
+  outChannels: 64,
+  kernelSize: 5,
+  padLeft: 2,
+};
+
+/** binary-conv1d: the same shape on packed ±1 words, padded with +1. */
+export const BINARY: BinaryConv1dParams = {
+  batch: 1,
+  inChannels: 64,
+  outChannels: 64,
+  inLength: 1000,
+  outLength: 1000,
+  kernelSize: 5,
+  stride: 1,
+  dilation: 1,
+  padLeft: 2,
+  padValue: 1,
+};
+
+/** Deterministic floats in [−scale, scale) (mulberry32). */
+export function seeded(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let a = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+/** Deterministic random 32-bit words. */
+export function seededWords(n: number, seed: number): Uint32Array {
+  const f = seeded(n * 2, seed);
+  const out = new Uint32Array(n);
+  for (let i = 0; i < n; i++)
+    out[i] = ((((f[2 * i] + 1) * 65536) & 0xffff) | ((((f[2 * i + 1] + 1) * 65536) & 0xffff) << 16)) >>> 0;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reference ECG CNN (issue #15): input 1×360; conv 1→16 k7 same + batchnorm + ReLU + maxpool 2;
+// conv 16→32 k5 valid + batchnorm + ReLU + maxpool 2; depthwise 32 k5 valid; pointwise 32→64 +
+// bias + ReLU; global average pool; dense 64→5; softmax.
+
+export const ECG = {
+  length: 360,
+  c1: 16,
+  c2: 32,
+  c3: 64,
+  classes: 5,
+  k1: 7,
+  k2: 5,
+  k3: 5,
+  eps: 1e-5,
+} as const;
+
+/** Seeded weights of the ECG CNN, PyTorch layouts. */
+export interface EcgWeights {
+  w1: Float32Array; // [16, 1, 7]
+  bn1: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array };
+  w2: Float32Array; // [32, 16, 5]
+  bn2: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array };
+  w3: Float32Array; // [32, 1, 5] depthwise, no bias
+  w4: Float32Array; // [64, 32, 1]
+  b4: Float32Array;
+  w5: Float32Array; // [5, 64]
+  b5: Float32Array;
+}
+
+function bn(n: number, seed: number) {
+  const g = seeded(n, seed, 0.5);
+  const v = seeded(n, seed + 3, 0.5);
+  return {
+    gamma: g.map((x) => 1 + x),
+    beta: seeded(n, seed + 1, 0.2),
+    mean: seeded(n, seed + 2, 0.2),
+    variance: v.map((x) => 1 + x),
+  };
+}
+
+export function ecgWeights(): EcgWeights {
+  return {
+    w1: seeded(16 * 7, 11, 0.5),
+    bn1: bn(16, 20),
+    w2: seeded(32 * 16 * 5, 12, 0.15),
+    bn2: bn(32, 30),
+    w3: seeded(32 * 5, 13, 0.4),
+    w4: seeded(64 * 32, 14, 0.2),
+    b4: seeded(64, 15, 0.1),
+    w5: seeded(5 * 64, 16, 0.3),
+    b5: seeded(5, 17, 0.1),
+  };
+}
+
+/** Batchnorm folded into the preceding conv: w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε). */
+export function foldBn(
+  w: Float32Array,
+  outC: number,
+  p: EcgWeights['bn1'],
+): { w: Float32Array; b: Float32Array } {
+  const per = w.length / outC;
+  const wf = new Float32Array(w.length);
+  const b = new Float32Array(outC);
+  for (let o = 0; o < outC; o++) {
+    const s = p.gamma[o] / Math.sqrt(p.variance[o] + ECG.eps);
+    for (let i = 0; i < per; i++) wf[o * per + i] = w[o * per + i] * s;
+    b[o] = p.beta[o] - p.mean[o] * s;
+  }
+  return { w: wf, b };
+}
+
+/** The inference graph every engine runs (batchnorm folded, as an exporter would emit it). */
+export interface EcgFolded {
+  w1: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  b2: Float32Array;
+  w3: Float32Array;
+  w4: Float32Array;
+  b4: Float32Array;
+  w5: Float32Array;
+  b5: Float32Array;
+}
+
+export function ecgFolded(w = ecgWeights()): EcgFolded {
+  const c1 = foldBn(w.w1, 16, w.bn1);
+  const c2 = foldBn(w.w2, 32, w.bn2);
+  return { w1: c1.w, b1: c1.b, w2: c2.w, b2: c2.b, w3: w.w3, w4: w.w4, b4: w.b4, w5: w.w5, b5: w.b5 };
+}
+
+const L1 = ECG.length; // conv1 same
+const P1 = L1 / 2; // 180
+const L2 = P1 - ECG.k2 + 1; // 176
+const P2 = L2 / 2; // 88
+const L3 = P2 - ECG.k3 + 1; // 84
+
+/** Conv geometry of one ECG layer at a batch size. */
+export function ecgLayers(batch: number) {
+  const base = { batch, stride: 1, dilation: 1, groups: 1, padValue: 0 };
+  return {
+    conv1: {
+      ...base,
+      inChannels: 1,
+      outChannels: 16,
+      inLength: L1,
+      outLength: L1,
+      kernelSize: 7,
+      padLeft: 3,
+    },
+    pool1: { batch, channels: 16, inLength: L1, outLength: P1, kernelSize: 2, stride: 2, padLeft: 0 },
+    conv2: {
+      ...base,
+      inChannels: 16,
+      outChannels: 32,
+      inLength: P1,
+      outLength: L2,
+      kernelSize: 5,
+      padLeft: 0,
+    },
+    pool2: { batch, channels: 32, inLength: L2, outLength: P2, kernelSize: 2, stride: 2, padLeft: 0 },
+    conv3: {
+      ...base,
+      inChannels: 32,
+      outChannels: 32,
+      inLength: P2,
+      outLength: L3,
+      kernelSize: 5,
+      padLeft: 0,
+      groups: 32,
+    },
+    conv4: {
+      ...base,
+      inChannels: 32,
+      outChannels: 64,
+      inLength: L3,
+      outLength: L3,
+      kernelSize: 1,
+      padLeft: 0,
+    },
+    lengths: { L1, P1, L2, P2, L3 },
+  } satisfies Record<string, unknown>;
+}
+
+/** Unfolded reference forward pass (explicit batchnorm), TypeScript kernels, float32. */
+export function ecgReference(x: Float32Array, batch: number, w = ecgWeights()): Float32Array {
+  const k = tsKernels;
+  const g = ecgLayers(batch);
+  const bnRelu = (y: Float32Array, c: number, len: number, p: EcgWeights['bn1']) => {
+    for (let b = 0; b < batch; b++)
+      for (let o = 0; o < c; o++) {
+        const s = p.gamma[o] / Math.sqrt(p.variance[o] + ECG.eps);
+        for (let t = 0; t < len; t++) {
+          const i = (b * c + o) * len + t;
+          y[i] = Math.max(0, (y[i] - p.mean[o]) * s + p.beta[o]);
+        }
+      }
+  };
+  const y1 = new Float32Array(batch * 16 * L1);
+  k.conv1dForward(x, w.w1, null, y1, g.conv1);
+  bnRelu(y1, 16, L1, w.bn1);
+  const p1 = new Float32Array(batch * 16 * P1);
+  k.maxPool1dForward(y1, p1, new Int32Array(p1.length), g.pool1);
+  const y2 = new Float32Array(batch * 32 * L2);
+  k.conv1dForward(p1, w.w2, null, y2, g.conv2);
+  bnRelu(y2, 32, L2, w.bn2);
+  const p2 = new Float32Array(batch * 32 * P2);
+  k.maxPool1dForward(y2, p2, new Int32Array(p2.length), g.pool2);
+  const y3 = new Float32Array(batch * 32 * L3);
+  k.conv1dForward(p2, w.w3, null, y3, g.conv3);
+  const y4 = new Float32Array(batch * 64 * L3);
+  k.conv1dForward(y3, w.w4, w.b4, y4, { ...g.conv4, activation: 'relu' });
+  const out = new Float32Array(batch * 5);
+  for (let b = 0; b < batch; b++) {
+    const feat = new Float64Array(64);
+    for (let c = 0; c < 64; c++) {
+      let s = 0;
+      for (let t = 0; t < L3; t++) s += y4[(b * 64 + c) * L3 + t];
+      feat[c] = s / L3;
+    }
+    const logits = new Float64Array(5);
+    for (let o = 0; o < 5; o++) {
+      let s = w.b5[o];
+      for (let c = 0; c < 64; c++) s += w.w5[o * 64 + c] * feat[c];
+      logits[o] = s;
+    }
+    const m = Math.max(...logits);
+    let z = 0;
+    for (let o = 0; o < 5; o++) z += Math.exp(logits[o] - m);
+    for (let o = 0; o < 5; o++) out[b * 5 + o] = Math.exp(logits[o] - m) / z;
+  }
+  return out;
+}
+
+/**
+ * The ECG CNN forward pass on our kernels with preallocated buffers: fused bias + ReLU in the
+ * convs, pooling and the small head in plain loops. Returns a function writing `[batch, 5]`.
+ */
+export function ecgPipeline(k: Kernels, batch: number, f = ecgFolded()): (x: Float32Array) => Float32Array {
+  const g = ecgLayers(batch);
+  const y1 = new Float32Array(batch * 16 * L1);
+  const p1 = new Float32Array(batch * 16 * P1);
+  const y2 = new Float32Array(batch * 32 * L2);
+  const p2 = new Float32Array(batch * 32 * P2);
+  const y3 = new Float32Array(batch * 32 * L3);
+  const y4 = new Float32Array(batch * 64 * L3);
+  const arg1 = new Int32Array(p1.length);
+  const arg2 = new Int32Array(p2.length);
+  const feat = new Float32Array(batch * 64);
+  const out = new Float32Array(batch * 5);
+  const conv1 = { ...g.conv1, activation: 'relu' as const };
+  const conv2 = { ...g.conv2, activation: 'relu' as const };
+  const conv4 = { ...g.conv4, activation: 'relu' as const };
+  return (x) => {
+    k.conv1dForward(x, f.w1, f.b1, y1, conv1);
+    k.maxPool1dForward(y1, p1, arg1, g.pool1);
+    k.conv1dForward(p1, f.w2, f.b2, y2, conv2);
+    k.maxPool1dForward(y2, p2, arg2, g.pool2);
+    k.conv1dForward(p2, f.w3, null, y3, g.conv3);
+    k.conv1dForward(y3, f.w4, f.b4, y4, conv4);
+    for (let r = 0; r < batch * 64; r++) {
+      let s = 0;
+      for (let t = 0; t < L3; t++) s += y4[r * L3 + t];
+      feat[r] = s / L3;
+    }
+    k.matmul(feat, f.w5, out, 1, batch, 64, 5, false, true);
+    for (let b = 0; b < batch; b++) {
+      let m = Number.NEGATIVE_INFINITY;
+      for (let o = 0; o < 5; o++) {
+        out[b * 5 + o] += f.b5[o];
+        if (out[b * 5 + o] > m) m = out[b * 5 + o];
+      }
+      let z = 0;
+      for (let o = 0; o < 5; o++) z += out[b * 5 + o] = Math.exp(out[b * 5 + o] - m);
+      for (let o = 0; o < 5; o++) out[b * 5 + o] /= z;
+    }
+    return out;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs and references per case
+
+/** The arrays of any case, for engines that know which ones their case has. */
+export interface CaseArrays {
+  a: Float32Array;
+  b: Float32Array;
+  x: Float32Array;
+  w: Float32Array;
+  g: Float32Array;
+  xw: Uint32Array;
+  ww: Uint32Array;
+}
+
+/** Seeded inputs of a case (NCL / row-major). */
+export function caseData(name: CaseName, batch: number) {
+  switch (name) {
+    case 'matmul-256':
+      return { a: seeded(256 * 256, 1), b: seeded(256 * 256, 2) };
+    case 'conv1d':
+    case 'conv1d-backward-input':
+    case 'conv1d-backward-weight': {
+      const p = CONV1D;
+      return {
+        x: seeded(p.batch * p.inChannels * p.inLength, 3),
+        w: seeded(p.outChannels * p.inChannels * p.kernelSize, 4, 0.3),
+        g: seeded(p.batch * p.outChannels * p.outLength, 5),
+      };
+    }
+    case 'depthwise-conv1d': {
+      const p = DEPTHWISE;
+      return {
+        x: seeded(p.batch * p.inChannels * p.inLength, 6),
+        w: seeded(p.outChannels * p.kernelSize, 7, 0.5),
+      };
+    }
+    case 'float-conv1d-same-shape': {
+      const p = FLOAT_SAME;
+      return {
+        x: seeded(p.inChannels * p.inLength, 8),
+        w: seeded(p.outChannels * p.inChannels * p.kernelSize, 9, 0.2),
+      };
+    }
+    case 'binary-conv1d':
+      return {
+        xw: seededWords(BINARY.inLength * 2, 10),
+        ww: seededWords(BINARY.outChannels * BINARY.kernelSize * 2, 11),
+      };
+    case 'ecg-cnn-ref':
+      return { x: seeded(batch * ECG.length, 100 + batch) };
+  }
+}
+
+/** Reference output of a case, computed with the TypeScript kernels (the oracle of the unit tests). */
+export function reference(name: CaseName, batch: number): Float32Array {
+  const d = caseData(name, batch) as unknown as CaseArrays;
+  const k = tsKernels;
+  switch (name) {
+    case 'matmul-256': {
+      const o = new Float32Array(256 * 256);
+      k.matmul(d.a, d.b, o, 1, 256, 256, 256, false, false);
+      return o;
+    }
+    case 'conv1d': {
+      const o = new Float32Array(8 * 32 * 1000);
+      k.conv1dForward(d.x, d.w, null, o, CONV1D);
+      return o;
+    }
+    case 'conv1d-backward-input': {
+      const o = new Float32Array(d.x.length);
+      k.conv1dBackwardInput(d.g, d.w, o, CONV1D);
+      return o;
+    }
+    case 'conv1d-backward-weight': {
+      const o = new Float32Array(d.w.length);
+      k.conv1dBackwardWeight(d.x, d.g, o, CONV1D);
+      return o;
+    }
+    case 'depthwise-conv1d': {
+      const o = new Float32Array(8 * 32 * 1000);
+      k.conv1dForward(d.x, d.w, null, o, DEPTHWISE);
+      return o;
+    }
+    case 'float-conv1d-same-shape': {
+      const o = new Float32Array(64 * 1000);
+      k.conv1dForward(d.x, d.w, null, o, FLOAT_SAME);
+      return o;
+    }
+    case 'binary-conv1d': {
+      const o = new Int32Array(64 * 1000);
+      k.binaryConv1d(d.xw, d.ww, o, BINARY);
+      return Float32Array.from(o);
+    }
+    case 'ecg-cnn-ref':
+      return ecgReference(d.x, batch);
+  }
+}
+
+/** Largest |a − b| relative to max |b| (0 when equal). */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= num)) num = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d;
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return den === 0 ? num : num / den;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine protocol: each engine file calls `runEngine`; the parent reads one `RESULT {json}` line.
+
+/** What an engine prepares for one case: a timed `run` and the output of the last run. */
+export interface Prepared {
+  run(): void | Promise<void>;
+  output(): ArrayLike<number> | Promise<ArrayLike<number>>;
+  /** Free native resources, if any. */
+  dispose?(): void | Promise<void>;
+  /** How the engine computes the case (e.g. "kernel calls; core backend not wired yet"). */
+  note?: string;
+}
+
+/** One engine of the suite. */
+export interface Engine {
+  name: string;
+  /** Version string of the library measured. */
+  version(): string;
+  supports(name: CaseName, batch: number): boolean;
+  prepare(name: CaseName, batch: number): Promise<Prepared>;
+}
+
+function percentile(sorted: number[], q: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
+  return sorted[i];
+}
+
+/**
+ * Entry point of an engine process: `<engine>.ts --case NAME --batch N --budget-ms MS --min-runs N --max-runs N`.
+ * Prints `RESULT {...}` (or `RESULT {"error": ...}`).
+ */
+export async function runEngine(engine: Engine): Promise<void> {
+  const args = new Map<string, string>();
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) args.set(argv[i].replace(/^--/, ''), argv[i + 1]);
+  const name = args.get('case') as CaseName;
+  const batch = Number(args.get('batch') ?? 1);
+  const budget = Number(args.get('budget-ms') ?? 3000);
+  const minRuns = Number(args.get('min-runs') ?? 5);
+  const maxRuns = Number(args.get('max-runs') ?? 200);
+  const base = { case: name, engine: engine.name, batch, threads: 1 };
+  try {
+    if (!CASES.includes(name)) throw new Error(`unknown case ${name}`);
+    if (!engine.supports(name, batch)) {
+      console.log(`RESULT ${JSON.stringify({ ...base, unsupported: true })}`);
+      return;
+    }
+    const prepared = await engine.prepare(name, batch);
+    // Correctness first: one run, output compared with the TypeScript reference.
+    await prepared.run();
+    const ref = reference(name, batch);
+    const err = relativeError(await prepared.output(), ref);
+    const tolerance = name === 'binary-conv1d' ? 0 : 1e-3;
+    // Warm-up (tier-up, caches), then timed runs until the budget or maxRuns.
+    const warm = performance.now();
+    let warmRuns = 0;
+    while (warmRuns < 3 || (performance.now() - warm < budget / 5 && warmRuns < 50)) {
+      await prepared.run();
+      warmRuns++;
+    }
+    const times: number[] = [];
+    const start = performance.now();
+    while (times.length < minRuns || (times.length < maxRuns && performance.now() - start < budget)) {
+      const t0 = performance.now();
+      await prepared.run();
+      times.push(performance.now() - t0);
+    }
+    // The output after the timed runs must still match (no state corruption between runs).
+    const errAfter = relativeError(await prepared.output(), ref);
+    await prepared.dispose?.();
+    times.sort((a, b) => a - b);
+    const row = {
+      ...base,
+      medianMs: percentile(times, 0.5),
+      p10Ms: percentile(times, 0.1),
+      p90Ms: percentile(times, 0.9),
+      runs: times.length,
+      outputsMatch: err <= tolerance && errAfter <= tolerance,
+      maxRelativeError: Math.max(err, errAfter),
+      engineVersion: engine.version(),
+      note: prepared.note,
+      times,
+    };
+    console.log(`RESULT ${JSON.stringify(row)}`);
+  } catch (e) {
+    console.log(`RESULT ${JSON.stringify({ ...base, error: String((e as Error)?.stack ?? e) })}`);
+  }
+}

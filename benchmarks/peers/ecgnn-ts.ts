@@ -1,0 +1,5 @@
+// Benchmark engine process: `ecgnn-ts` (see ecgnn.ts).
+import { runEngine } from './common.js';
+import { ecgnnEngine } from './ecgnn.js';
+
+await runEngine(ecgnnEngine('ecgnn-ts'));

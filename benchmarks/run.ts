@@ -1,0 +1,406 @@
+/**
+ * `pnpm bench` — the ecgnn benchmark suite against TensorFlow.js and ONNX Runtime.
+ *
+ *   pnpm bench            full run (3 rounds × about 2 s of timed runs per case × engine)
+ *   pnpm bench --quick    shorter budgets (whole suite well under 10 minutes)
+ *   pnpm bench --smoke    2 timed runs per case, checks every engine end to end; writes nothing
+ *                         unless --out is given
+ *   options: --cases a,b  --engines a,b  --rounds N (default 3, --quick 1, --smoke 1)
+ *            --out FILE.json (default docs/benchmarks.json; its .md twin is written beside it)
+ *
+ * With several rounds the engines of a case take turns (round-robin, one process each time) and
+ * the timed runs of all rounds are pooled, so a burst of load from other jobs hits all engines.
+ *
+ * Every case × engine runs in its own child process (`tsx benchmarks/peers/<engine>.ts`), with the
+ * same seeded inputs and weights; each child first compares its output with the TypeScript
+ * reference, then times single-threaded runs and prints one `RESULT {json}` line.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+
+interface Job {
+  case: string;
+  batch: number;
+  engines: string[];
+}
+
+const FLOAT_PEERS = ['tfjs-cpu', 'tfjs-wasm', 'ort-web', 'ort-node'];
+const JOBS: Job[] = [
+  { case: 'matmul-256', batch: 1, engines: ['ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
+  { case: 'conv1d', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
+  { case: 'depthwise-conv1d', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
+  { case: 'conv1d-backward-input', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts'] },
+  { case: 'conv1d-backward-weight', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts'] },
+  { case: 'ecg-cnn-ref', batch: 1, engines: ['ecgnn-infer', 'ecgnn-ts', ...FLOAT_PEERS] },
+  { case: 'ecg-cnn-ref', batch: 256, engines: ['ecgnn-infer', 'ecgnn-ts', ...FLOAT_PEERS] },
+  { case: 'binary-conv1d', batch: 1, engines: ['ecgnn-infer'] },
+  { case: 'float-conv1d-same-shape', batch: 1, engines: ['ecgnn-infer'] },
+];
+
+/** The ecgnn engine whose time is divided by each peer's in the ratio columns. */
+function ecgnnEngineOf(caseName: string): string {
+  return caseName === 'ecg-cnn-ref' || caseName.includes('same-shape') || caseName.startsWith('binary')
+    ? 'ecgnn-infer'
+    : 'ecgnn-wasm';
+}
+
+interface Row {
+  case: string;
+  engine: string;
+  batch: number;
+  threads: number;
+  medianMs?: number;
+  p10Ms?: number;
+  p90Ms?: number;
+  runs?: number;
+  outputsMatch?: boolean;
+  maxRelativeError?: number;
+  engineVersion?: string;
+  nodeVersion?: string;
+  cpuModel?: string;
+  note?: string;
+  error?: string;
+  unsupported?: boolean;
+  times?: number[];
+  rounds?: number;
+}
+
+function parseArgs(argv: string[]) {
+  const flags = new Set<string>();
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') continue;
+    if (a === '--cases' || a === '--engines' || a === '--out' || a === '--rounds')
+      values.set(a.slice(2), argv[++i]);
+    else flags.add(a.replace(/^--/, ''));
+  }
+  return { flags, values };
+}
+
+function runChild(engine: string, job: Job, budgetMs: number, minRuns: number, maxRuns: number): Row {
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  const file = join(here, 'peers', `${engine}.ts`);
+  const args = [
+    '--conditions=@ecgnn/source',
+    file,
+    '--case',
+    job.case,
+    '--batch',
+    String(job.batch),
+    '--budget-ms',
+    String(budgetMs),
+    '--min-runs',
+    String(minRuns),
+    '--max-runs',
+    String(maxRuns),
+  ];
+  const res = spawnSync(tsx, args, { cwd: root, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 24 });
+  const line = (res.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+  const base = { case: job.case, engine, batch: job.batch, threads: 1 };
+  if (!line) {
+    return {
+      ...base,
+      error: `no result (exit ${res.status}${res.error ? `, ${res.error.message}` : ''}): ${(res.stderr ?? '').slice(-400)}`,
+    };
+  }
+  return { ...(JSON.parse(line.slice(7)) as Row) };
+}
+
+function percentile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
+}
+
+/** Pools the timed runs of several rounds of one case × engine into one row. */
+function pool(rounds: Row[]): Row {
+  const failed = rounds.find((r) => r.error || r.unsupported);
+  if (failed) return failed;
+  const times = rounds.flatMap((r) => r.times ?? []).sort((a, b) => a - b);
+  const { times: _t, ...first } = rounds[0];
+  return {
+    ...first,
+    medianMs: percentile(times, 0.5),
+    p10Ms: percentile(times, 0.1),
+    p90Ms: percentile(times, 0.9),
+    runs: times.length,
+    rounds: rounds.length,
+    outputsMatch: rounds.every((r) => r.outputsMatch),
+    maxRelativeError: Math.max(...rounds.map((r) => r.maxRelativeError ?? 0)),
+  } as Row;
+}
+
+const fmt = (v: number | undefined, digits = 3) =>
+  v === undefined ? '–' : v < 0.1 ? v.toFixed(4) : v.toFixed(digits);
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Horizontal bar chart of medians with p10–p90 whiskers (log-free, linear in ms). */
+function svgChart(title: string, rows: Row[]): string {
+  const ok = rows.filter((r) => r.medianMs !== undefined);
+  const width = 640;
+  const left = 110;
+  const barH = 18;
+  const gap = 8;
+  const top = 28;
+  const height = top + ok.length * (barH + gap) + 24;
+  const max = Math.max(...ok.map((r) => r.p90Ms ?? r.medianMs ?? 0), 1e-9);
+  const scale = (width - left - 90) / max;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<text x="4" y="16" font-weight="bold">${escapeXml(title)} — median ms (whiskers p10–p90), shorter is faster</text>`,
+  ];
+  ok.forEach((r, i) => {
+    const y = top + i * (barH + gap);
+    const w = Math.max(1, (r.medianMs ?? 0) * scale);
+    const color = r.engine.startsWith('ecgnn') ? '#d9480f' : '#1c7ed6';
+    parts.push(`<text x="4" y="${y + 13}">${escapeXml(r.engine)}</text>`);
+    parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`);
+    const x10 = left + (r.p10Ms ?? 0) * scale;
+    const x90 = left + (r.p90Ms ?? 0) * scale;
+    parts.push(
+      `<line x1="${x10.toFixed(1)}" x2="${x90.toFixed(1)}" y1="${y + barH / 2}" y2="${y + barH / 2}" stroke="#222"/>`,
+    );
+    parts.push(
+      `<text x="${(Math.max(x90, left + w) + 6).toFixed(1)}" y="${y + 13}">${fmt(r.medianMs)} ms</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+interface Target {
+  text: string;
+  check(rows: Row[]): { pass: boolean | null; detail: string };
+}
+
+function median(rows: Row[], c: string, engine: string, batch?: number): number | undefined {
+  return rows.find(
+    (r) =>
+      r.case === c && r.engine === engine && (batch === undefined || r.batch === batch) && r.outputsMatch,
+  )?.medianMs;
+}
+
+function ratioTarget(text: string, c: string, a: string, b: string, factor: number, batch?: number): Target {
+  return {
+    text,
+    check(rows) {
+      const ta = median(rows, c, a, batch);
+      const tb = median(rows, c, b, batch);
+      if (ta === undefined || tb === undefined) return { pass: null, detail: 'not measured' };
+      const speedup = tb / ta;
+      return {
+        pass: speedup >= factor,
+        detail: `${a} ${fmt(ta)} ms vs ${b} ${fmt(tb)} ms: ${speedup.toFixed(2)}×`,
+      };
+    },
+  };
+}
+
+const TARGETS: Target[] = [
+  ratioTarget(
+    'matmul-256: ecgnn-wasm ≥ 1.5× faster than tfjs-wasm',
+    'matmul-256',
+    'ecgnn-wasm',
+    'tfjs-wasm',
+    1.5,
+  ),
+  ratioTarget('conv1d: ecgnn-wasm ≥ 1.5× faster than tfjs-wasm', 'conv1d', 'ecgnn-wasm', 'tfjs-wasm', 1.5),
+  ratioTarget(
+    'depthwise-conv1d: ecgnn-wasm at least as fast as tfjs-wasm',
+    'depthwise-conv1d',
+    'ecgnn-wasm',
+    'tfjs-wasm',
+    1,
+  ),
+  ratioTarget(
+    'ecg-cnn-ref batch 1: ecgnn-infer faster than ort-web',
+    'ecg-cnn-ref',
+    'ecgnn-infer',
+    'ort-web',
+    1,
+    1,
+  ),
+  ratioTarget(
+    'ecg-cnn-ref batch 256: ecgnn-infer throughput ≥ tfjs-wasm',
+    'ecg-cnn-ref',
+    'ecgnn-infer',
+    'tfjs-wasm',
+    1,
+    256,
+  ),
+  {
+    text: 'binary-conv1d ≥ 10× faster than float-conv1d-same-shape (both ecgnn-infer)',
+    check(rows) {
+      const b = median(rows, 'binary-conv1d', 'ecgnn-infer');
+      const f = median(rows, 'float-conv1d-same-shape', 'ecgnn-infer');
+      if (b === undefined || f === undefined) return { pass: null, detail: 'not measured' };
+      return {
+        pass: f / b >= 10,
+        detail: `binary ${fmt(b)} ms vs float ${fmt(f)} ms: ${(f / b).toFixed(2)}×`,
+      };
+    },
+  },
+  ...['conv1d-backward-input', 'conv1d-backward-weight'].map(
+    (c): Target => ({
+      text: `${c}: within 2.5× of conv1d forward (ecgnn-wasm)`,
+      check(rows) {
+        const bw = median(rows, c, 'ecgnn-wasm');
+        const fw = median(rows, 'conv1d', 'ecgnn-wasm');
+        if (bw === undefined || fw === undefined) return { pass: null, detail: 'not measured' };
+        return {
+          pass: bw / fw <= 2.5,
+          detail: `${fmt(bw)} ms vs forward ${fmt(fw)} ms: ${(bw / fw).toFixed(2)}×`,
+        };
+      },
+    }),
+  ),
+];
+
+function markdown(rows: Row[], meta: Record<string, unknown>): string {
+  const out: string[] = [];
+  out.push('# Benchmarks', '');
+  out.push(
+    'Generated by `pnpm bench` (benchmarks/run.ts) from the run recorded in `docs/benchmarks.json`; do not edit by hand.',
+    '',
+  );
+  out.push(`- Command: \`${meta.command}\``);
+  out.push(`- Date: ${meta.generatedAt}`);
+  out.push(`- Machine: ${meta.cpuModel}, ${meta.cores} cores, ${meta.platform}; Node ${meta.nodeVersion}`);
+  out.push(
+    `- Rounds: ${meta.rounds} (engines of a case take turns; timed runs pooled); duration ${meta.durationSeconds} s; load average (1/5/15 min) at start ${String(meta.loadAverageStart)}, at end ${String(meta.loadAverageEnd)}`,
+  );
+  out.push(
+    '- Every case × engine ran in its own process, single-threaded, with the same seeded inputs and weights; outputs were compared with the TypeScript reference before timing (`match`).',
+    '- Times are medians of individually timed runs (p10/p90 beside them). This machine has 2 cores shared with other jobs: absolute times move a lot between runs; ratios within one run are what count.',
+    '- `ecgnn-wasm` / `ecgnn-ts`: the kernel functions of `@ecgnn/infer/wasm` called directly (WebAssembly SIMD vs the TypeScript fallback) — @ecgnn/core’s autograd backend is not wired to them yet. `ecgnn-infer`: the inference graph run on those WASM kernels with preallocated buffers (batchnorm folded, bias + ReLU fused), not yet through the `Model` runtime.',
+    '- Ratio column: ecgnn time ÷ engine time (below 1 means ecgnn is faster); `speed-up` is the inverse.',
+    '',
+  );
+  out.push('## Targets of issue #15', '', '| target | result | measured |', '|---|---|---|');
+  for (const t of TARGETS) {
+    const r = t.check(rows);
+    out.push(`| ${t.text} | ${r.pass === null ? 'n/a' : r.pass ? 'met' : '**not met**'} | ${r.detail} |`);
+  }
+  out.push('');
+  const keys = [...new Set(rows.map((r) => `${r.case}|${r.batch}`))];
+  for (const key of keys) {
+    const [c, b] = key.split('|');
+    const group = rows.filter((r) => r.case === c && String(r.batch) === b);
+    const ours = group.find((r) => r.engine === ecgnnEngineOf(c));
+    out.push(`## ${c} (batch ${b})`, '');
+    out.push(
+      '| engine | median ms | p10 ms | p90 ms | runs | match | ecgnn ÷ engine | speed-up | version | note |',
+    );
+    out.push('|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of group) {
+      if (r.error || r.unsupported) {
+        out.push(
+          `| ${r.engine} | – | – | – | – | – | – | – | – | ${
+            r.unsupported
+              ? 'unsupported'
+              : `error: ${escapeXml(r.error ?? '')
+                  .split('\n')[0]
+                  .slice(0, 160)}`
+          } |`,
+        );
+        continue;
+      }
+      const ratio = ours?.medianMs && r.medianMs ? ours.medianMs / r.medianMs : undefined;
+      out.push(
+        `| ${r.engine} | ${fmt(r.medianMs)} | ${fmt(r.p10Ms)} | ${fmt(r.p90Ms)} | ${r.runs} | ${r.outputsMatch ? 'yes' : '**NO**'} | ${
+          ratio === undefined ? '–' : ratio.toFixed(2)
+        } | ${ratio === undefined ? '–' : `${(1 / ratio).toFixed(2)}×`} | ${r.engineVersion ?? ''} | ${r.note ?? ''} |`,
+      );
+    }
+    out.push('', svgChart(`${c}, batch ${b}`, group), '');
+  }
+  return out.join('\n');
+}
+
+function atomicWrite(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+async function main(): Promise<void> {
+  const { flags, values } = parseArgs(process.argv.slice(2));
+  const smoke = flags.has('smoke');
+  const quick = flags.has('quick');
+  const budgetMs = smoke ? 0 : quick ? 1500 : 2000;
+  const minRuns = smoke ? 2 : 5;
+  const maxRuns = smoke ? 2 : quick ? 300 : 1000;
+  const caseFilter = values.get('cases')?.split(',');
+  const engineFilter = values.get('engines')?.split(',');
+  const rounds = Number(values.get('rounds') ?? (smoke || quick ? 1 : 3));
+  const outPath = values.get('out')
+    ? resolve(values.get('out')!)
+    : smoke
+      ? null
+      : join(root, 'docs', 'benchmarks.json');
+
+  const rows: Row[] = [];
+  const cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  const t0 = Date.now();
+  const loadAtStart = os.loadavg().map((v) => Number(v.toFixed(2)));
+  for (const job of JOBS) {
+    if (caseFilter && !caseFilter.includes(job.case)) continue;
+    const engines = job.engines.filter((e) => !engineFilter || engineFilter.includes(e));
+    const perEngine = new Map<string, Row[]>(engines.map((e) => [e, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const engine of engines) {
+        const prev = perEngine.get(engine)!;
+        if (prev.some((r) => r.error || r.unsupported)) continue;
+        prev.push(runChild(engine, job, budgetMs, minRuns, maxRuns));
+      }
+    }
+    for (const engine of engines) {
+      const row: Row = { ...pool(perEngine.get(engine)!), nodeVersion: process.version, cpuModel };
+      rows.push(row);
+      const status = row.error
+        ? `ERROR ${row.error.split('\n')[0]}`
+        : row.unsupported
+          ? 'unsupported'
+          : `${fmt(row.medianMs)} ms (p10 ${fmt(row.p10Ms)}, p90 ${fmt(row.p90Ms)}, ${row.runs} runs) match=${row.outputsMatch}`;
+      console.log(`${job.case.padEnd(24)} b=${String(job.batch).padEnd(4)} ${engine.padEnd(12)} ${status}`);
+    }
+  }
+  const meta = {
+    generatedAt: new Date().toISOString(),
+    command: `pnpm bench${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+    cpuModel,
+    cores: os.cpus().length,
+    platform: `${os.platform()} ${os.arch()}`,
+    nodeVersion: process.version,
+    durationSeconds: Math.round((Date.now() - t0) / 1000),
+    rounds,
+    loadAverageStart: loadAtStart,
+    loadAverageEnd: os.loadavg().map((v) => Number(v.toFixed(2))),
+  };
+  console.log(`\n${rows.length} rows in ${meta.durationSeconds} s`);
+  for (const t of TARGETS) {
+    const r = t.check(rows);
+    console.log(`${r.pass === null ? 'n/a ' : r.pass ? 'MET ' : 'MISS'} ${t.text}: ${r.detail}`);
+  }
+  const failures = rows.filter((r) => r.error || (r.outputsMatch === false && !r.unsupported));
+  if (outPath) {
+    atomicWrite(outPath, `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
+    atomicWrite(outPath.replace(/\.json$/, '.md'), `${markdown(rows, meta)}\n`);
+    console.log(`wrote ${outPath} and its .md`);
+  }
+  if (failures.length > 0) {
+    console.error(`${failures.length} case(s) failed or did not match the reference`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

@@ -1,0 +1,35 @@
+/**
+ * Error types thrown by `@ecgnn/infer`. Every failure on bad input is one of these, so callers can tell
+ * "this file/input is wrong" apart from a bug.
+ */
+
+/** Base class of every error thrown on purpose by `@ecgnn/infer`. */
+export class InferError extends Error {
+  // Names are literal (not `new.target.name`) so they survive minification.
+  override name = 'InferError';
+}
+
+/**
+ * A model file (or a model spec given to the writer) is malformed: bad magic, unsupported version, truncated,
+ * checksum mismatch, invalid header JSON, out-of-range tensor offsets, shapes that disagree with the graph, …
+ * `byteOffset` is the position in the file the problem was found at, when there is one.
+ */
+export class ModelFormatError extends InferError {
+  /** Byte offset in the file where the problem was detected, or `undefined` when not tied to a position. */
+  readonly byteOffset: number | undefined;
+  override name = 'ModelFormatError';
+  constructor(message: string, byteOffset?: number) {
+    super(byteOffset === undefined ? message : `${message} (at byte ${byteOffset})`);
+    this.byteOffset = byteOffset;
+  }
+}
+
+/** An input given to a kernel, `predict` or the classifier has the wrong shape, length or type. */
+export class ShapeError extends InferError {
+  override name = 'ShapeError';
+}
+
+/** An argument is out of its allowed range (e.g. non-positive sample rate, unknown option value). */
+export class ArgumentError extends InferError {
+  override name = 'ArgumentError';
+}

@@ -1,0 +1,396 @@
+/**
+ * Bit-packed binary kernels (XOR + popcount), following src/binary/conventions.ts exactly:
+ * activations of one sample are `[L][W]` words (channels packed LSB-first, bit 1 = −1), conv weights
+ * `[outC][K][W]`, and a ±1 dot over `n` valid terms is `n − 2·popcount(a ^ b)`.
+ * Pure TypeScript; popcounts use a SWAR byte accumulator (Hacker's Delight 5-1, with the final horizontal add
+ * deferred over up to 31 words so that each byte lane stays ≤ 8·31 = 248 < 256).
+ */
+import { popcount32, wordsForChannels } from '../binary/conventions.js';
+
+/** Geometry of a binary conv (optionally followed by an unpadded max pool on the integer dot). */
+export interface BinaryConv1dParams {
+  inChannels: number;
+  inLength: number;
+  outChannels: number;
+  kernelSize: number;
+  stride: number;
+  dilation: number;
+  padLeft: number;
+  padRight: number;
+  /** 1: padded positions are +1 terms (counted); 0: they contribute nothing (not counted). */
+  padValue: 0 | 1;
+  /** Max pooling applied to each output row of integer dots (no padding), or null. */
+  pool: { kernelSize: number; stride: number } | null;
+}
+
+/** Length of the conv output (before pooling). */
+export function binaryConvLength(p: BinaryConv1dParams): number {
+  return (
+    Math.floor((p.inLength + p.padLeft + p.padRight - p.dilation * (p.kernelSize - 1) - 1) / p.stride) + 1
+  );
+}
+
+/** Length of the kernel's final output (after the optional pool). */
+export function binaryConvOutputLength(p: BinaryConv1dParams): number {
+  const L = binaryConvLength(p);
+  return p.pool ? Math.floor((L - p.pool.kernelSize) / p.pool.stride) + 1 : L;
+}
+
+/** Scratch words/ints {@link binaryConv1d} needs: padded input `(L+pl+pr)·W` words + four Int32 rows. */
+export function binaryConvScratchSize(p: BinaryConv1dParams): { words: number; ints: number } {
+  const W = wordsForChannels(p.inChannels);
+  return {
+    words: p.padValue === 1 && p.padLeft + p.padRight > 0 ? (p.inLength + p.padLeft + p.padRight) * W : 0,
+    ints: 4 * binaryConvLength(p),
+  };
+}
+
+/**
+ * Pack a float `[C, L]` activation into `[L][W]` words by sign (bit = x < 0).
+ * `out` must have `L · ceil(C/32)` words.
+ */
+export function signPack(x: Float32Array, C: number, L: number, out: Uint32Array): void {
+  const W = wordsForChannels(C);
+  out.fill(0, 0, L * W);
+  for (let c = 0; c < C; c++) {
+    const word = c >>> 5;
+    const bit = 1 << (c & 31);
+    const row = c * L;
+    for (let t = 0; t < L; t++) {
+      if (x[row + t] < 0) out[t * W + word] |= bit;
+    }
+  }
+}
+
+/**
+ * Integer dots of output channels `o … o+rows−1` (rows ≤ 4) at every conv position into
+ * `dots[r·Lconv + t]`. Four channels share each input word load. `xp` is the (possibly +1-padded) input, `Lp`
+ * its length; with padValue 0 the input is unpadded, and taps that fall outside are skipped and not counted.
+ * Byte-lane accumulators are kept as int32 (`| 0`): lanes never carry (≤ 8·31 = 248), only the sign bit wraps.
+ * Interior positions with dilation 1 read their K taps as K·W contiguous words (fast path, two positions at a
+ * time); the others go tap by tap.
+ */
+function dotRows(
+  xp: Uint32Array,
+  Lp: number,
+  w: Uint32Array,
+  o: number,
+  rows: number,
+  C: number,
+  W: number,
+  K: number,
+  S: number,
+  D: number,
+  offset: number,
+  Lconv: number,
+  dots: Int32Array,
+): void {
+  const KW = K * W;
+  const w0 = o * KW;
+  const w1 = rows > 1 ? w0 + KW : w0;
+  const w2 = rows > 2 ? w0 + 2 * KW : w0;
+  const w3 = rows > 3 ? w0 + 3 * KW : w0;
+  const terms = C * K;
+  // Interior: start = t·S − offset >= 0 and start + (K−1)·D <= Lp − 1.
+  let tA = Math.ceil(offset / S);
+  let tB = Math.floor((Lp - 1 - (K - 1) * D + offset) / S) + 1;
+  tA = Math.min(Math.max(tA, 0), Lconv);
+  tB = Math.min(Math.max(tB, tA), Lconv);
+  if (D !== 1) tB = tA; // dilated taps are not contiguous: general path everywhere
+  for (let t = 0; t < tA; t++)
+    dotGeneral(xp, Lp, w, w0, w1, w2, w3, rows, C, W, K, S, D, offset, Lconv, dots, t);
+  for (let t = tB; t < Lconv; t++)
+    dotGeneral(xp, Lp, w, w0, w1, w2, w3, rows, C, W, K, S, D, offset, Lconv, dots, t);
+  // Interior, two positions at a time: each weight word load serves 2 positions × 4 channels.
+  const SW = S * W;
+  let t = tA;
+  for (; t + 1 < tB; t += 2) {
+    const xi = (t * S - offset) * W;
+    const xj = xi + SW;
+    let m0 = 0;
+    let m1 = 0;
+    let m2 = 0;
+    let m3 = 0;
+    let p0 = 0;
+    let p1 = 0;
+    let p2 = 0;
+    let p3 = 0;
+    for (let q0 = 0; q0 < KW; q0 += 31) {
+      const qEnd = Math.min(q0 + 31, KW);
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let b0 = 0;
+      let b1 = 0;
+      let b2 = 0;
+      let b3 = 0;
+      for (let q = q0; q < qEnd; q++) {
+        const xa = xp[xi + q];
+        const xb = xp[xj + q];
+        const u0 = w[w0 + q];
+        const u1 = w[w1 + q];
+        const u2 = w[w2 + q];
+        const u3 = w[w3 + q];
+        let v = xa ^ u0;
+        v = v - ((v >>> 1) & 0x55555555);
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        a0 = (a0 + ((v + (v >>> 4)) & 0x0f0f0f0f)) | 0;
+        v = xa ^ u1;
+        v = v - ((v >>> 1) & 0x55555555);
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        a1 = (a1 + ((v + (v >>> 4)) & 0x0f0f0f0f)) | 0;
+        v = xa ^ u2;
+        v = v - ((v >>> 1) & 0x55555555);
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        a2 = (a2 + ((v + (v >>> 4)) & 0x0f0f0f0f)) | 0;
+        v = xa ^ u3;
+        v = v - ((v >>> 1) & 0x55555555);
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        a3 = (a3 + ((v + (v >>> 4)) & 0x0f0f0f0f)) | 0;
+        v = xb ^ u0;
+        v = v - ((v >>> 1) & 0x55555555);
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        b0 = (b0 + ((v + (v >>> 4)) & 0x0f0f0f0f)) | 0;
+        v = xb ^ u1;
+        v = v - ((v >>> 1) & 0x55555555);
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        b1 = (b1 + ((v + (v >>> 4)) & 0x0f0f0f0f)) | 0;
+        v = xb ^ u2;
+        v = v - ((v >>> 1) & 0x55555555);
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        b2 = (b2 + ((v + (v >>> 4)) & 0x0f0f0f0f)) | 0;
+        v = xb ^ u3;
+        v = v - ((v >>> 1) & 0x55555555);
+        v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+        b3 = (b3 + ((v + (v >>> 4)) & 0x0f0f0f0f)) | 0;
+      }
+      m0 += hsum(a0);
+      m1 += hsum(a1);
+      m2 += hsum(a2);
+      m3 += hsum(a3);
+      p0 += hsum(b0);
+      p1 += hsum(b1);
+      p2 += hsum(b2);
+      p3 += hsum(b3);
+    }
+    dots[t] = terms - 2 * m0;
+    dots[t + 1] = terms - 2 * p0;
+    if (rows > 1) {
+      dots[Lconv + t] = terms - 2 * m1;
+      dots[Lconv + t + 1] = terms - 2 * p1;
+    }
+    if (rows > 2) {
+      dots[2 * Lconv + t] = terms - 2 * m2;
+      dots[2 * Lconv + t + 1] = terms - 2 * p2;
+    }
+    if (rows > 3) {
+      dots[3 * Lconv + t] = terms - 2 * m3;
+      dots[3 * Lconv + t + 1] = terms - 2 * p3;
+    }
+  }
+  // An odd last interior position (all taps valid, so the general path computes it exactly).
+  if (t < tB) dotGeneral(xp, Lp, w, w0, w1, w2, w3, rows, C, W, K, S, D, offset, Lconv, dots, t);
+}
+
+/** One conv position, tap by tap (edges with padValue 0, dilation > 1). */
+function dotGeneral(
+  xp: Uint32Array,
+  Lp: number,
+  w: Uint32Array,
+  w0: number,
+  w1: number,
+  w2: number,
+  w3: number,
+  rows: number,
+  C: number,
+  W: number,
+  K: number,
+  S: number,
+  D: number,
+  offset: number,
+  Lconv: number,
+  dots: Int32Array,
+  t: number,
+): void {
+  const start = t * S - offset; // position of tap 0 in xp
+  let kLo = 0;
+  let kHi = K;
+  if (start < 0) kLo = Math.ceil(-start / D);
+  if (start + (K - 1) * D >= Lp) kHi = Math.floor((Lp - 1 - start) / D) + 1;
+  if (kHi < kLo) kHi = kLo; // window entirely in the padding: no valid term
+  let n0 = 0;
+  let n1 = 0;
+  let n2 = 0;
+  let n3 = 0;
+  for (let k = kLo; k < kHi; k++) {
+    const xi = (start + k * D) * W;
+    const wk = k * W;
+    for (let j = 0; j < W; j++) {
+      const xv = xp[xi + j];
+      n0 += popcount32(xv ^ w[w0 + wk + j]);
+      n1 += popcount32(xv ^ w[w1 + wk + j]);
+      n2 += popcount32(xv ^ w[w2 + wk + j]);
+      n3 += popcount32(xv ^ w[w3 + wk + j]);
+    }
+  }
+  const terms = C * (kHi - kLo);
+  dots[t] = terms - 2 * n0;
+  if (rows > 1) dots[Lconv + t] = terms - 2 * n1;
+  if (rows > 2) dots[2 * Lconv + t] = terms - 2 * n2;
+  if (rows > 3) dots[3 * Lconv + t] = terms - 2 * n3;
+}
+
+/** Horizontal sum of the four byte lanes of a SWAR accumulator. */
+function hsum(a: number): number {
+  a = (a & 0x00ff00ff) + ((a >>> 8) & 0x00ff00ff);
+  return (a & 0xffff) + (a >>> 16);
+}
+
+function prepareInput(
+  x: Uint32Array,
+  p: BinaryConv1dParams,
+  scratchWords: Uint32Array,
+): { xp: Uint32Array; Lp: number; offset: number } {
+  const W = wordsForChannels(p.inChannels);
+  if (p.padValue === 1 && p.padLeft + p.padRight > 0) {
+    // +1 padding = the all-zero word (convention 5): counted terms.
+    const Lp = p.inLength + p.padLeft + p.padRight;
+    scratchWords.fill(0, 0, p.padLeft * W);
+    scratchWords.set(x.subarray(0, p.inLength * W), p.padLeft * W);
+    scratchWords.fill(0, (p.padLeft + p.inLength) * W, Lp * W);
+    return { xp: scratchWords, Lp, offset: 0 };
+  }
+  // padValue 0: taps outside [0, L) are skipped.
+  return { xp: x, Lp: p.inLength, offset: p.padValue === 1 ? 0 : p.padLeft };
+}
+
+function poolRow(
+  dots: Int32Array,
+  base: number,
+  pool: { kernelSize: number; stride: number } | null,
+  t: number,
+): number {
+  if (!pool) return dots[base + t];
+  const s = base + t * pool.stride;
+  let m = dots[s];
+  for (let j = 1; j < pool.kernelSize; j++) if (dots[s + j] > m) m = dots[s + j];
+  return m;
+}
+
+/**
+ * Binary conv1d with float output: `out[o, t] = dot(o, t)` (integer values stored as float32, exact for
+ * |dot| < 2²⁴), max-pooled over time first when `p.pool` is set. Weights packed `[outC][K][W]`.
+ */
+export function binaryConv1d(
+  x: Uint32Array,
+  w: Uint32Array,
+  p: BinaryConv1dParams,
+  out: Float32Array,
+  scratchWords: Uint32Array,
+  scratchInts: Int32Array,
+): void {
+  const W = wordsForChannels(p.inChannels);
+  const { xp, Lp, offset } = prepareInput(x, p, scratchWords);
+  const Lconv = binaryConvLength(p);
+  const Lout = binaryConvOutputLength(p);
+  for (let o0 = 0; o0 < p.outChannels; o0 += 4) {
+    const rows = Math.min(4, p.outChannels - o0);
+    dotRows(
+      xp,
+      Lp,
+      w,
+      o0,
+      rows,
+      p.inChannels,
+      W,
+      p.kernelSize,
+      p.stride,
+      p.dilation,
+      offset,
+      Lconv,
+      scratchInts,
+    );
+    for (let r = 0; r < rows; r++) {
+      const o = o0 + r;
+      if (p.pool)
+        for (let t = 0; t < Lout; t++) out[o * Lout + t] = poolRow(scratchInts, r * Lconv, p.pool, t);
+      else out.set(scratchInts.subarray(r * Lconv, r * Lconv + Lconv), o * Lout); // int32 → float32, exact
+    }
+  }
+}
+
+/**
+ * Binary conv1d with packed output: each (pooled) integer dot `y` of channel `o` becomes a bit by the folded
+ * threshold rule (conventions.ts §6): +1 (bit 0) ⇔ `direction[o] > 0 ? y >= threshold[o] : y <= threshold[o]`.
+ * Output `[Lout][ceil(outC/32)]` words — activations stay packed between binary layers.
+ */
+export function binaryConv1dPacked(
+  x: Uint32Array,
+  w: Uint32Array,
+  p: BinaryConv1dParams,
+  threshold: Int32Array,
+  direction: Int8Array,
+  out: Uint32Array,
+  scratchWords: Uint32Array,
+  scratchInts: Int32Array,
+): void {
+  const W = wordsForChannels(p.inChannels);
+  const Wo = wordsForChannels(p.outChannels);
+  const { xp, Lp, offset } = prepareInput(x, p, scratchWords);
+  const Lconv = binaryConvLength(p);
+  const Lout = binaryConvOutputLength(p);
+  out.fill(0, 0, Lout * Wo);
+  for (let o0 = 0; o0 < p.outChannels; o0 += 4) {
+    const rows = Math.min(4, p.outChannels - o0);
+    dotRows(
+      xp,
+      Lp,
+      w,
+      o0,
+      rows,
+      p.inChannels,
+      W,
+      p.kernelSize,
+      p.stride,
+      p.dilation,
+      offset,
+      Lconv,
+      scratchInts,
+    );
+    for (let r = 0; r < rows; r++) {
+      const o = o0 + r;
+      const thr = threshold[o];
+      const up = direction[o] > 0;
+      const word = o >>> 5;
+      const bit = 1 << (o & 31);
+      for (let t = 0; t < Lout; t++) {
+        const y = poolRow(scratchInts, r * Lconv, p.pool, t);
+        const plus = up ? y >= thr : y <= thr;
+        if (!plus) out[t * Wo + word] |= bit;
+      }
+    }
+  }
+}
+
+/** Binary dense layer: `out[o] = F − 2·popcount(x ^ w[o])` over `ceil(F/32)` words; weights `[out][W]`. */
+export function binaryLinear(
+  x: Uint32Array,
+  w: Uint32Array,
+  inF: number,
+  outF: number,
+  out: Float32Array,
+): void {
+  const W = wordsForChannels(inF);
+  for (let o = 0; o < outF; o++) {
+    let ones = 0;
+    for (let j = 0; j < W; j++) {
+      let v = x[j] ^ w[o * W + j];
+      v = v - ((v >>> 1) & 0x55555555);
+      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+      v = (v + (v >>> 4)) & 0x0f0f0f0f;
+      ones += Math.imul(v, 0x01010101) >>> 24;
+    }
+    out[o] = inF - 2 * ones;
+  }
+}

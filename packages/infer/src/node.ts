@@ -1,0 +1,39 @@
+/**
+ * Node-only helpers of @ecgnn/infer (entry point `@ecgnn/infer/node`): read and write model files on disk.
+ * The core entry point stays free of Node APIs so it runs unchanged in browsers.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ModelFormatError } from './errors.js';
+import { type ModelSpec, saveModel } from './format/writer.js';
+import { type LoadOptions, loadModel, type Model } from './runtime/model.js';
+
+/** Read a model file from disk and load it (see `loadModel`). Errors name the file. */
+export async function readModelFile(path: string, options: LoadOptions = {}): Promise<Model> {
+  const bytes = new Uint8Array(await readFile(path));
+  try {
+    return loadModel(bytes, options);
+  } catch (err) {
+    if (err instanceof ModelFormatError) {
+      throw new ModelFormatError(`${path}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Serialise `spec` (see `saveModel`) and write it to `path` atomically: the bytes go to a temporary file in the
+ * same directory, which is then renamed over `path`, so readers never see a partial file.
+ */
+export async function writeModelFile(path: string, spec: ModelSpec | Uint8Array): Promise<void> {
+  const bytes = spec instanceof Uint8Array ? spec : saveModel(spec);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(tmp, bytes, { flag: 'wx' });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
