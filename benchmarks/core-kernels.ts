@@ -1,8 +1,8 @@
 /**
- * Single-threaded speed of the @ecgnn/core CPU kernels: conv1d forward / backward-input / backward-weight,
- * depthwise conv1d, and matmul 256³. Reports the median of the timed runs after a warm-up (wall time, and
- * process CPU time which is steadier on a shared machine), GFLOP/s (2 flops per multiply-add) and the
- * backward/forward ratios (of wall-time medians; a case's three kernels are timed round-robin so their
+ * Single-threaded speed of the @ecgnn/core CPU kernels: conv1d forward / backward-input /
+ * backward-weight (dense, depthwise, strided), and matmul 256³. Reports the median of the timed runs after
+ * a warm-up (wall time, and process CPU time which is steadier on a shared machine), GFLOP/s (2 flops per
+ * multiply-add) and the backward/forward ratios (of wall-time medians; a case's three kernels are timed round-robin so their
  * ratios see the same machine load).
  *
  *   pnpm exec tsx --conditions=@ecgnn/source benchmarks/core-kernels.ts [--runs 30] [--json]
@@ -143,6 +143,21 @@ const depthwise = convCase('depthwise B8 32ch L1000 K5 same', {
   padValue: 0,
 });
 
+// A strided (downsampling) layer: exercises the polyphase input-gradient path.
+const strided = convCase('conv1d B8 32→32 L1000 K5 stride 2 pad 2', {
+  batch: 8,
+  inChannels: 32,
+  outChannels: 32,
+  inLength: L,
+  outLength: 500,
+  kernelSize: 5,
+  stride: 2,
+  dilation: 1,
+  padLeft: 2,
+  groups: 1,
+  padValue: 0,
+});
+
 // The same convolution through the public op and autograd (output/gradient allocation, bias gradient and
 // graph bookkeeping included): forward + backward of x, w and b.
 {
@@ -169,6 +184,8 @@ const ratios = {
   'conv1d backward-weight / forward': dense.bwdW / dense.fwd,
   'depthwise backward-input / forward': depthwise.bwdIn / depthwise.fwd,
   'depthwise backward-weight / forward': depthwise.bwdW / depthwise.fwd,
+  'strided backward-input / forward': strided.bwdIn / strided.fwd,
+  'strided backward-weight / forward': strided.bwdW / strided.fwd,
 };
 
 const machine = {

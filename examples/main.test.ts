@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { dataDir, hasDatabase } from '@ecgnn/data';
 import { loadModel } from '@ecgnn/infer';
 import { afterAll, describe, expect, test } from 'vitest';
-import { main, parseOptions, UsageError } from './main.js';
 import type { Report } from './lib/report.js';
+import { main, parseOptions, UsageError } from './main.js';
 
 const present = hasDatabase('mitdb');
 const ci = process.env.CI === 'true';
@@ -46,14 +46,17 @@ describe.runIf(present || ci)('main job, smoke mode', () => {
     if (!present) throw new Error(`CI=true but ${why}`);
     const out = mkdtempSync(join(tmpdir(), 'ecgnn-main-'));
     dirs.push(out);
-    const report = await main(['--smoke', '--no-download', '--seed', String(seed), '--out', out], { log: () => {} });
+    const report = await main(['--smoke', '--no-download', '--seed', String(seed), '--out', out], {
+      log: () => {},
+    });
     if (report === null) throw new Error('main returned null without --help');
     return { out, report };
   };
 
   test('writes the report and a model that reloads and agrees with core; deterministic per seed', async () => {
     const a = await run(3);
-    for (const f of ['report.json', 'report.md', 'model.ecgnn']) expect(existsSync(join(a.out, f))).toBe(true);
+    for (const f of ['report.json', 'report.md', 'model.ecgnn'])
+      expect(existsSync(join(a.out, f))).toBe(true);
     const json = JSON.parse(readFileSync(join(a.out, 'report.json'), 'utf8')) as Report;
     expect(json.test.confusion).toEqual(a.report.test.confusion);
     expect(json.resultsRow.method).toBe('baseline');
@@ -87,7 +90,9 @@ describe.runIf(present || ci)('main job, smoke mode', () => {
     const b = await run(3);
     expect(b.report.test).toEqual(a.report.test);
     expect(b.report.validation).toEqual(a.report.validation);
-    expect(b.report.training.history.map((h) => h.loss)).toEqual(a.report.training.history.map((h) => h.loss));
+    expect(b.report.training.history.map((h) => h.loss)).toEqual(
+      a.report.training.history.map((h) => h.loss),
+    );
     // The two exported models compute the same function (their headers differ only in the date).
     const modelB = loadModel(new Uint8Array(readFileSync(join(b.out, 'model.ecgnn'))));
     const x = new Float32Array(model.windowSize * 3);

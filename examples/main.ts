@@ -4,7 +4,7 @@
  * file, checks the exported model agrees with the trained one, times inference and writes a report.
  * Built only from the public APIs of @ecgnn/core, @ecgnn/data and @ecgnn/infer. See docs/main-job.md.
  */
-import { readFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,13 +13,13 @@ import { Generator, manualSeed } from '@ecgnn/core';
 import {
   AAMI_CLASSES,
   type AamiCounts,
+  DS1,
   dataDir as defaultDataDir,
   findRepoRoot,
   formatSplitSummary,
   interPatientValidationSplit,
   recordAamiCounts,
   splitSummary,
-  DS1,
 } from '@ecgnn/data';
 import { loadModel, saveModel } from '@ecgnn/infer';
 import { writeModelFile } from '@ecgnn/infer/node';
@@ -52,11 +52,19 @@ export interface MainOptions {
 }
 
 /** Defaults of the full run (about 3–6 minutes on an idle 2-core machine; see docs/main-job.md). */
-export const DEFAULTS = { epochs: 6, batchesPerEpoch: 150, seed: 0, out: 'ecgnn-out' } as const;
+export const DEFAULTS = { epochs: 8, batchesPerEpoch: 150, seed: 0, out: 'ecgnn-out' } as const;
 /** The smoke run (tests): few records, one short epoch, every 8th test beat. */
-export const SMOKE = { epochs: 1, batchesPerEpoch: 12, trainRecords: 3, valRecords: 1, testRecords: 3, testEvery: 8 };
+export const SMOKE = {
+  epochs: 1,
+  batchesPerEpoch: 12,
+  trainRecords: 3,
+  valRecords: 1,
+  testRecords: 3,
+  testEvery: 8,
+};
 const BATCH_SIZE = 64;
 const LR = 3e-3;
+const WEIGHT_DECAY = 1e-2;
 /** Fixed seed of the patient-wise validation draw, so every run seed is judged on the same records. */
 const VALIDATION_SPLIT_SEED = 0;
 
@@ -111,7 +119,12 @@ export function parseOptions(argv: readonly string[]): MainOptions | null {
   const smoke = v.smoke ?? false;
   return {
     epochs: intOption('epochs', v.epochs, smoke ? SMOKE.epochs : DEFAULTS.epochs, 1),
-    batchesPerEpoch: intOption('batches', v.batches, smoke ? SMOKE.batchesPerEpoch : DEFAULTS.batchesPerEpoch, 1),
+    batchesPerEpoch: intOption(
+      'batches',
+      v.batches,
+      smoke ? SMOKE.batchesPerEpoch : DEFAULTS.batchesPerEpoch,
+      1,
+    ),
     seed: intOption('seed', v.seed, DEFAULTS.seed, 0),
     out: resolve(v.out ?? DEFAULTS.out),
     data: v.data,
@@ -155,7 +168,9 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
   const loadAtStart = os.loadavg()[0];
   const timings: Record<string, number> = {};
   const dir = defaultDataDir({ dataDir: opts.data });
-  log(`ecgnn main job${opts.smoke ? ' (smoke mode)' : ''}: seed ${opts.seed}, data ${dir}, output ${opts.out}`);
+  log(
+    `ecgnn main job${opts.smoke ? ' (smoke mode)' : ''}: seed ${opts.seed}, data ${dir}, output ${opts.out}`,
+  );
 
   // 1. Data.
   let t = performance.now();
@@ -210,6 +225,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
     batchesPerEpoch: opts.batchesPerEpoch,
     batchSize: BATCH_SIZE,
     lr: LR,
+    weightDecay: WEIGHT_DECAY,
     seed: opts.seed,
     log,
   });
@@ -273,7 +289,9 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
       `infer accuracy ${(100 * inferMetrics.accuracy).toFixed(2)} %`,
   );
   const inferMsPerSample = timeBatch1(loaded, packed, testSet, opts.smoke);
-  log(`@ecgnn/infer batch-1 inference: ${inferMsPerSample.ms.toFixed(4)} ms per beat (${inferMsPerSample.method})`);
+  log(
+    `@ecgnn/infer batch-1 inference: ${inferMsPerSample.ms.toFixed(4)} ms per beat (${inferMsPerSample.method})`,
+  );
 
   // 7. Report.
   const command = `pnpm start${argv.length ? ` ${argv.join(' ')}` : ''}`;

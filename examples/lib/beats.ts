@@ -6,9 +6,9 @@
 import {
   AAMI_CLASSES,
   type AamiCounts,
+  extractBeats,
   type FetchProgress,
   fetchDatabase,
-  extractBeats,
   hasDatabase,
   leadIndex,
   loadAnnotations,
@@ -94,7 +94,8 @@ export interface PrepareOptions {
  */
 export function prepareBeats(records: readonly string[], opts: PrepareOptions): PreparedBeats {
   const every = opts.every ?? 1;
-  if (!Number.isInteger(every) || every < 1) throw new RangeError(`every must be a positive integer, got ${every}`);
+  if (!Number.isInteger(every) || every < 1)
+    throw new RangeError(`every must be a positive integer, got ${every}`);
   const parts: PreparedBeats[] = [];
   const win = new Float32Array(BEAT_LENGTH);
   for (const r of records) {

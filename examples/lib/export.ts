@@ -173,11 +173,19 @@ export class GraphBuilder {
     }
     if (m instanceof nn.PReLU) {
       const w = m.weight;
-      return this.node('prelu', [x], path, {}, { weight: this.tensor(`${path}.weight`, [...w.shape], floats(w)) });
+      return this.node(
+        'prelu',
+        [x],
+        path,
+        {},
+        { weight: this.tensor(`${path}.weight`, [...w.shape], floats(w)) },
+      );
     }
     if (m instanceof nn.MaxPool1d || m instanceof nn.AvgPool1d) {
       if (m instanceof nn.AvgPool1d && m.padding > 0 && !m.countIncludePad) {
-        throw new ExportError(`${path}: AvgPool1d with countIncludePad false is not supported by @ecgnn/infer`);
+        throw new ExportError(
+          `${path}: AvgPool1d with countIncludePad false is not supported by @ecgnn/infer`,
+        );
       }
       const attrs: Record<string, unknown> = { kernelSize: m.kernelSize, stride: m.stride };
       if (m.padding !== 0) attrs.padding = m.padding;
@@ -216,7 +224,8 @@ export class GraphBuilder {
     const flat = this.node('flatten', [x], `${name}.flatten`);
     const w = new Float32Array(positions.length * size);
     positions.forEach((p, r) => {
-      if (!Number.isInteger(p) || p < 0 || p >= size) throw new ExportError(`${name}: position ${p} out of range`);
+      if (!Number.isInteger(p) || p < 0 || p >= size)
+        throw new ExportError(`${name}: position ${p} out of range`);
       w[r * size + p] = 1;
     });
     const weight = this.tensor(`${name}.weight`, [positions.length, size], w);
@@ -237,7 +246,8 @@ export interface PackedInputLayout {
 /** The packed input layout of a BeatNet (see the module comment). */
 export function beatNetInputLayout(model: BeatNet): PackedInputLayout {
   const { length, rrFeatures } = model.options;
-  if (rrFeatures > length) throw new ExportError(`BeatNet: ${rrFeatures} RR features do not fit in ${length} samples`);
+  if (rrFeatures > length)
+    throw new ExportError(`BeatNet: ${rrFeatures} RR features do not fit in ${length} samples`);
   return rrFeatures > 0
     ? {
         channels: 2,
@@ -303,7 +313,7 @@ export function exportBeatNet(model: BeatNet, info: ExportInfo): ModelSpec {
   const input = g.value('x');
   const beat = rrFeatures > 0 ? g.selectChannel(input, 2, 0, 'selectBeat') : input;
   const trunk = g.module(beat, model.features, 'features', info.foldBatchNorm ?? true);
-  let feats = g.module(trunk, model.pool, 'pool');
+  let feats = g.module(g.module(trunk, model.pool, 'pool'), model.drop, 'drop');
   if (rrFeatures > 0) {
     const positions = Array.from({ length: rrFeatures }, (_, r) => length + r);
     const rr = g.selectElements(input, 2 * length, positions, 'selectRR');

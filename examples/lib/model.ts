@@ -16,13 +16,16 @@ export interface BeatNetOptions {
   channels?: readonly number[];
   /** Kernel size of each conv block (default [7, 5, 5]). */
   kernels?: readonly number[];
-  /** Generator for the initial weights (determinism). */
+  /** Dropout probability on the pooled waveform features before the RR features join (default 0.3). */
+  dropout?: number;
+  /** Generator for the initial weights and dropout masks (determinism). */
   generator?: Generator;
 }
 
 /**
  * BeatNet: blocks of Conv1d('same' padding, no bias) → BatchNorm1d → ReLU → MaxPool1d(2) over the beat
- * `[N, 1, L]`, global average pooling to `[N, C]`, concatenation with the RR features `[N, R]`, and
+ * `[N, 1, L]`, global average pooling to `[N, C]`, dropout (training only; it keeps the classifier from
+ * leaning on waveform details of the few training patients alone), concatenation with the RR features `[N, R]`, and
  * Linear(C + R → classes) giving logits.
  */
 export class BeatNet extends Module<[Tensor, Tensor | null], Tensor> {
@@ -30,6 +33,8 @@ export class BeatNet extends Module<[Tensor, Tensor | null], Tensor> {
   declare readonly features: nn.Sequential;
   /** Global average pooling `[N, C, L']` → `[N, C]`. */
   declare readonly pool: nn.GlobalAvgPool1d;
+  /** Dropout on the pooled waveform features (identity in evaluation mode). */
+  declare readonly drop: nn.Dropout;
   /** Linear(C + R → classes). */
   declare readonly head: nn.Linear;
   /** The options the model was built with. */
@@ -49,13 +54,16 @@ export class BeatNet extends Module<[Tensor, Tensor | null], Tensor> {
       classes: opts.classes,
       channels: [...channels],
       kernels: [...kernels],
+      dropout: opts.dropout ?? 0.3,
     };
     const g = opts.generator;
     const trunk = new nn.Sequential();
     let inC = 1;
     for (let i = 0; i < channels.length; i++) {
       // No conv bias: the BatchNorm shift that follows makes it redundant.
-      trunk.append(new nn.Conv1d(inC, channels[i], kernels[i], { padding: 'same', bias: false, generator: g }));
+      trunk.append(
+        new nn.Conv1d(inC, channels[i], kernels[i], { padding: 'same', bias: false, generator: g }),
+      );
       trunk.append(new nn.BatchNorm1d(channels[i]));
       trunk.append(new nn.ReLU());
       trunk.append(new nn.MaxPool1d(2));
@@ -63,12 +71,13 @@ export class BeatNet extends Module<[Tensor, Tensor | null], Tensor> {
     }
     this.registerModule('features', trunk);
     this.registerModule('pool', new nn.GlobalAvgPool1d());
+    this.registerModule('drop', new nn.Dropout(this.options.dropout, { generator: g }));
     this.registerModule('head', new nn.Linear(inC + opts.rrFeatures, opts.classes, { generator: g }));
   }
 
   /** `beat` `[N, 1, L]`, `rr` `[N, R]` (or null when R = 0) → logits `[N, classes]`. */
   forward(beat: Tensor, rr: Tensor | null): Tensor {
-    const f = this.pool.call(this.features.call(beat));
+    const f = this.drop.call(this.pool.call(this.features.call(beat)));
     const joined = this.options.rrFeatures > 0 ? concat([f, rrOrThrow(rr)], 1) : f;
     return this.head.call(joined);
   }

@@ -40,8 +40,19 @@ export interface Report {
   dirty: boolean | null;
   date: string;
   smoke: boolean;
-  machine: { cpus: number; cpuModel: string; node: string; loadAverage1m: number; loadAverageAtStart1m: number };
-  data: { dir: string; downloaded: boolean; records: Record<string, string[]>; beats: Record<string, Record<string, number>> };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    loadAverage1m: number;
+    loadAverageAtStart1m: number;
+  };
+  data: {
+    dir: string;
+    downloaded: boolean;
+    records: Record<string, string[]>;
+    beats: Record<string, Record<string, number>>;
+  };
   /** How the test set was sampled (all beats unless the smoke mode subsampled it). */
   testSampling: string;
   model: { description: string; params: number; file: string; bytes: number; plan: string[] };
@@ -124,7 +135,9 @@ export function reportMarkdown(r: Report): string {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [name, c] of Object.entries(r.data.beats)) {
-    lines.push(`| ${name} | ${r.data.records[name].join(' ')} | ${c.N} | ${c.S} | ${c.V} | ${c.F} | ${c.Q} |`);
+    lines.push(
+      `| ${name} | ${r.data.records[name].join(' ')} | ${c.N} | ${c.S} | ${c.V} | ${c.F} | ${c.Q} |`,
+    );
   }
   lines.push(
     '',

@@ -266,6 +266,43 @@ const cases: CoreCase[] = [
     },
   },
   {
+    name: 'squeeze-excitation via mean → linear → relu → linear → sigmoid → mul; global max pooling',
+    needs: ['tensor', 'mean', 'linear', 'relu', 'sigmoid', 'mul', 'reshape', 'max'],
+    run: () => {
+      const [w1, b1, w2, b2] = [W('w1', [3, 8]), W('b1', [3]), W('w2', [8, 3]), W('b2', [8])];
+      const x = randn(8 * 21, r);
+      const X = t(x, [8, 21]);
+      const z = core.reshape!(core.mean!(X, 1), [1, 8]);
+      const h = core.relu!(core.linear!(z, t(td(w1), [3, 8]), t(td(b1), [3])));
+      const g = core.sigmoid!(core.linear!(h, t(td(w2), [8, 3]), t(td(b2), [8])));
+      const want = core.mul!(X, core.reshape!(g, [8, 1])) as CT;
+      const node: NodeSpec = {
+        op: 'squeezeExcitation',
+        inputs: ['x'],
+        outputs: ['y'],
+        tensors: { w1: 'w1', b1: 'b1', w2: 'w2', b2: 'b2' },
+      };
+      close(inferOp([8, 21], [node], [w1, b1, w2, b2], 168, x), want.data);
+      const gmp = core.max!(X, 1) as CT;
+      close(inferOp([8, 21], [{ op: 'globalMaxPool1d', inputs: ['x'], outputs: ['y'] }], [], 8, x), gmp.data);
+    },
+  },
+  {
+    name: 'binary dense: sign → linear with ±1 weights — exactly equal',
+    needs: ['tensor', 'linear', 'sign'],
+    run: () => {
+      const w = W('w', [11, 70], 1, { dtype: 'bits' });
+      const x = randn(70, r);
+      const want = core.linear!(core.sign!(t(x, [1, 70])), core.sign!(t(td(w), [11, 70]))) as CT;
+      const nodes: NodeSpec[] = [
+        { op: 'flatten', inputs: ['x'], outputs: ['f'] },
+        { op: 'sign', inputs: ['f'], outputs: ['s'] },
+        { op: 'binaryLinear', inputs: ['s'], outputs: ['y'], tensors: { weight: 'w' } },
+      ];
+      expect(Array.from(inferOp([70, 1], nodes, [w], 11, x))).toEqual(Array.from(want.data));
+    },
+  },
+  {
     name: 'attention (causal) via scaledDotProductAttention on linear projections',
     needs: ['tensor', 'linear', 'transpose', 'scaledDotProductAttention'],
     run: () => {

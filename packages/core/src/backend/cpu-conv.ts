@@ -5,7 +5,7 @@ import type { Conv1dParams, Pool1dParams } from './kernels.js';
  * Register-tiled 1-D convolution kernels (CPU reference backend).
  *
  * NOTE: a convolution is an implicit matrix product. With xs the input padded with `padValue` (so the
- * hot loops have no bounds checks) and j = ci·K + k running over the (input channel, tap) pairs of a group,
+ * hot loops have no border tests) and j = ci·K + k running over the (input channel, tap) pairs of a group,
  *
  *   out[co, t] = bias[co] + Σ_j W[co, j] · xs[ci(j), t·s + k(j)·d]            (forward)
  *   gW[co, j]  = Σ_b Σ_t g[co, t] · xs[ci(j), t·s + k(j)·d]                    (weight gradient)
@@ -16,8 +16,8 @@ import type { Conv1dParams, Pool1dParams } from './kernels.js';
  * conv1dBackwardInputCpu). Padded positions of x receive no gradient: only positions padLeft … padLeft+L−1
  * are computed.
  *
- * All operands are copied once per call (or per batch item) into float64 scratch buffers that grow on
- * demand and are reused: the inner loops then read one array type (no float32→float64 conversions,
+ * Operands are copied into float64 scratch buffers that grow on demand and are reused — weights once per
+ * call, input / output-gradient rows per batch item and group (a depthwise group's rows stay in L1): the inner loops then read one array type (no float32→float64 conversions,
  * monomorphic loads) and the float64 path used by gradient checks gets exact float64 arithmetic.
  * Micro-kernels keep 4 output channels × 3 time steps (12 accumulators) or 1 channel × 8 time steps in
  * local variables (weight gradient: 3 channels × 4 taps). Tiles that overhang the output read slack at

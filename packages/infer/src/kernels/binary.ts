@@ -39,10 +39,108 @@ export function binaryConvOutputLength(p: BinaryConv1dParams): number {
 /** Scratch words/ints {@link binaryConv1d} needs: padded input `(L+pl+pr)·W` words + four Int32 rows. */
 export function binaryConvScratchSize(p: BinaryConv1dParams): { words: number; ints: number } {
   const W = wordsForChannels(p.inChannels);
-  return {
-    words: p.padValue === 1 && p.padLeft + p.padRight > 0 ? (p.inLength + p.padLeft + p.padRight) * W : 0,
-    ints: 4 * binaryConvLength(p),
-  };
+  const padded =
+    p.padValue === 1 && p.padLeft + p.padRight > 0 ? (p.inLength + p.padLeft + p.padRight) * W : 0;
+  const WC = wordsForChannels(p.inChannels * p.kernelSize);
+  const im2col = useIm2col(p) ? (binaryConvLength(p) + p.outChannels) * WC : 0;
+  return { words: padded + im2col, ints: 4 * binaryConvLength(p) };
+}
+
+/**
+ * Whether to repack each window's K taps × C channels into ceil(C·K/32) contiguous words (im2col on bits)
+ * before the dots: worth it when that is clearly fewer words than K·ceil(C/32) (channel counts that leave
+ * most of each word empty, e.g. method 5's 8 and 16 channels) and every position is interior (no 0-padding).
+ */
+function useIm2col(p: BinaryConv1dParams): boolean {
+  const W = wordsForChannels(p.inChannels);
+  const WC = wordsForChannels(p.inChannels * p.kernelSize);
+  const interior = p.padValue === 1 || p.padLeft + p.padRight === 0;
+  return interior && p.outChannels >= 4 && 4 * WC <= 3 * p.kernelSize * W;
+}
+
+/**
+ * Copy C channel bits (in W words starting at `src`) to bit position `pos` of `dst` (LSB-first). Bits past C
+ * in the source words are 0 (convention 3), so what spills into the following word is only zeros.
+ */
+function placeBits(src: Uint32Array, at: number, W: number, dst: Uint32Array, pos: number): void {
+  for (let j = 0; j < W; j++) {
+    const v = src[at + j];
+    const bit = pos + 32 * j;
+    const idx = bit >>> 5;
+    const lo = bit & 31;
+    dst[idx] |= v << lo;
+    if (lo !== 0) dst[idx + 1] |= v >>> (32 - lo);
+  }
+}
+
+/**
+ * im2col on bits: row t of `xcol` (WC words) holds tap k, channel c of conv position t at bit k·C + c; row o of
+ * `wcol` the same for the weights of output o. Then dot(o, t) is a K = 1 conv over C·K "channels".
+ */
+function im2colBits(
+  xp: Uint32Array,
+  w: Uint32Array,
+  p: BinaryConv1dParams,
+  offset: number,
+  Lconv: number,
+  xcol: Uint32Array,
+  wcol: Uint32Array,
+): void {
+  const C = p.inChannels;
+  const K = p.kernelSize;
+  const W = wordsForChannels(C);
+  const WC = wordsForChannels(C * K);
+  xcol.fill(0, 0, Lconv * WC);
+  wcol.fill(0, 0, p.outChannels * WC);
+  for (let t = 0; t < Lconv; t++) {
+    const start = t * p.stride - offset;
+    for (let k = 0; k < K; k++) placeBits(xp, (start + k * p.dilation) * W, W, xcol, t * WC * 32 + k * C);
+  }
+  for (let o = 0; o < p.outChannels; o++) {
+    for (let k = 0; k < K; k++) placeBits(w, (o * K + k) * W, W, wcol, o * WC * 32 + k * C);
+  }
+}
+
+/** Dots of output channels o0 … o0+rows−1 into `dots` rows, directly or through the im2col buffers. */
+function dotsFor(
+  xp: Uint32Array,
+  Lp: number,
+  w: Uint32Array,
+  p: BinaryConv1dParams,
+  offset: number,
+  Lconv: number,
+  o0: number,
+  rows: number,
+  cols: { xcol: Uint32Array; wcol: Uint32Array } | null,
+  dots: Int32Array,
+): void {
+  if (cols) {
+    const CK = p.inChannels * p.kernelSize;
+    dotRows(cols.xcol, Lconv, cols.wcol, o0, rows, CK, wordsForChannels(CK), 1, 1, 1, 0, Lconv, dots);
+  } else {
+    const W = wordsForChannels(p.inChannels);
+    dotRows(xp, Lp, w, o0, rows, p.inChannels, W, p.kernelSize, p.stride, p.dilation, offset, Lconv, dots);
+  }
+}
+
+/** Prepare the im2col buffers inside the scratch words (after the padded input), or null when not used. */
+function prepareCols(
+  xp: Uint32Array,
+  w: Uint32Array,
+  p: BinaryConv1dParams,
+  offset: number,
+  Lconv: number,
+  scratchWords: Uint32Array,
+): { xcol: Uint32Array; wcol: Uint32Array } | null {
+  if (!useIm2col(p)) return null;
+  const W = wordsForChannels(p.inChannels);
+  const WC = wordsForChannels(p.inChannels * p.kernelSize);
+  const padded =
+    p.padValue === 1 && p.padLeft + p.padRight > 0 ? (p.inLength + p.padLeft + p.padRight) * W : 0;
+  const xcol = scratchWords.subarray(padded, padded + Lconv * WC);
+  const wcol = scratchWords.subarray(padded + Lconv * WC, padded + (Lconv + p.outChannels) * WC);
+  im2colBits(xp, w, p, offset, Lconv, xcol, wcol);
+  return { xcol, wcol };
 }
 
 /**
@@ -290,27 +388,13 @@ export function binaryConv1d(
   scratchWords: Uint32Array,
   scratchInts: Int32Array,
 ): void {
-  const W = wordsForChannels(p.inChannels);
   const { xp, Lp, offset } = prepareInput(x, p, scratchWords);
   const Lconv = binaryConvLength(p);
   const Lout = binaryConvOutputLength(p);
+  const cols = prepareCols(xp, w, p, offset, Lconv, scratchWords);
   for (let o0 = 0; o0 < p.outChannels; o0 += 4) {
     const rows = Math.min(4, p.outChannels - o0);
-    dotRows(
-      xp,
-      Lp,
-      w,
-      o0,
-      rows,
-      p.inChannels,
-      W,
-      p.kernelSize,
-      p.stride,
-      p.dilation,
-      offset,
-      Lconv,
-      scratchInts,
-    );
+    dotsFor(xp, Lp, w, p, offset, Lconv, o0, rows, cols, scratchInts);
     for (let r = 0; r < rows; r++) {
       const o = o0 + r;
       if (p.pool)
@@ -335,37 +419,29 @@ export function binaryConv1dPacked(
   scratchWords: Uint32Array,
   scratchInts: Int32Array,
 ): void {
-  const W = wordsForChannels(p.inChannels);
   const Wo = wordsForChannels(p.outChannels);
   const { xp, Lp, offset } = prepareInput(x, p, scratchWords);
   const Lconv = binaryConvLength(p);
   const Lout = binaryConvOutputLength(p);
+  const cols = prepareCols(xp, w, p, offset, Lconv, scratchWords);
+  const pk = p.pool ? p.pool.kernelSize : 1;
+  const ps = p.pool ? p.pool.stride : 1;
   out.fill(0, 0, Lout * Wo);
   for (let o0 = 0; o0 < p.outChannels; o0 += 4) {
     const rows = Math.min(4, p.outChannels - o0);
-    dotRows(
-      xp,
-      Lp,
-      w,
-      o0,
-      rows,
-      p.inChannels,
-      W,
-      p.kernelSize,
-      p.stride,
-      p.dilation,
-      offset,
-      Lconv,
-      scratchInts,
-    );
+    dotsFor(xp, Lp, w, p, offset, Lconv, o0, rows, cols, scratchInts);
     for (let r = 0; r < rows; r++) {
       const o = o0 + r;
       const thr = threshold[o];
       const up = direction[o] > 0;
       const word = o >>> 5;
       const bit = 1 << (o & 31);
+      const base = r * Lconv;
       for (let t = 0; t < Lout; t++) {
-        const y = poolRow(scratchInts, r * Lconv, p.pool, t);
+        // Max pool of the integer dots (pk = 1, ps = 1 without a pool).
+        const s0 = base + t * ps;
+        let y = scratchInts[s0];
+        for (let j = 1; j < pk; j++) if (scratchInts[s0 + j] > y) y = scratchInts[s0 + j];
         const plus = up ? y >= thr : y <= thr;
         if (!plus) out[t * Wo + word] |= bit;
       }

@@ -292,7 +292,7 @@ function tile4x3s1(
   }
 }
 
-/** Max pooling over time; padded positions are −∞ (PyTorch). */
+/** Max pooling over time; padded positions are −∞ and NaN propagates (PyTorch). */
 export function maxPool1d(
   x: Float32Array,
   C: number,
@@ -304,21 +304,51 @@ export function maxPool1d(
   out: Float32Array,
 ): void {
   const Lout = Math.floor((L + padLeft + padRight - kernelSize) / stride) + 1;
+  // Windows fully inside the input: t ∈ [tA, tB).
+  const tA = Math.min(Lout, Math.ceil(padLeft / stride));
+  const tB = Math.max(tA, Math.min(Lout, Math.floor((L - kernelSize + padLeft) / stride) + 1));
   for (let c = 0; c < C; c++) {
     const row = c * L;
-    for (let t = 0; t < Lout; t++) {
-      const start = t * stride - padLeft;
-      const lo = Math.max(0, start);
-      const hi = Math.min(L, start + kernelSize);
-      let m = Number.NEGATIVE_INFINITY;
-      for (let j = lo; j < hi; j++) {
-        const v = x[row + j];
-        // biome-ignore lint/suspicious/noSelfCompare: v !== v is the NaN test (NaN propagates, as PyTorch) without a call
-        if (v > m || v !== v) m = v;
+    const orow = c * Lout;
+    for (let t = 0; t < tA; t++) out[orow + t] = maxWindow(x, row, L, t * stride - padLeft, kernelSize);
+    for (let t = tB; t < Lout; t++) out[orow + t] = maxWindow(x, row, L, t * stride - padLeft, kernelSize);
+    if (rowHasNaN(x, row, L)) {
+      for (let t = tA; t < tB; t++) out[orow + t] = maxWindow(x, row, L, t * stride - padLeft, kernelSize);
+      continue;
+    }
+    // No NaN in this row: a plain comparison suffices.
+    for (let t = tA; t < tB; t++) {
+      const s = row + t * stride - padLeft;
+      let m = x[s];
+      for (let j = 1; j < kernelSize; j++) {
+        const v = x[s + j];
+        if (v > m) m = v;
       }
-      out[c * Lout + t] = m;
+      out[orow + t] = m;
     }
   }
+}
+
+function rowHasNaN(x: Float32Array, row: number, L: number): boolean {
+  for (let j = row; j < row + L; j++) {
+    const v = x[j];
+    // biome-ignore lint/suspicious/noSelfCompare: v !== v is the NaN test without a call
+    if (v !== v) return true;
+  }
+  return false;
+}
+
+/** Max of x[row + start … row + start + K − 1] clipped to [0, L) (the rest is −∞ padding). */
+function maxWindow(x: Float32Array, row: number, L: number, start: number, K: number): number {
+  const lo = Math.max(start, 0);
+  const hi = Math.min(start + K, L);
+  let m = Number.NEGATIVE_INFINITY;
+  for (let j = lo; j < hi; j++) {
+    const v = x[row + j];
+    // biome-ignore lint/suspicious/noSelfCompare: m !== m is the NaN test (NaN propagates) without a call
+    if (v > m || v !== v) m = m !== m ? m : v;
+  }
+  return m;
 }
 
 /** Average pooling over time; padded positions count as zeros in the average (PyTorch `count_include_pad`). */
