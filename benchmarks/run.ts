@@ -1,11 +1,12 @@
 /**
  * `pnpm bench` — the ecgnn benchmark suite against TensorFlow.js and ONNX Runtime.
  *
- *   pnpm bench            full run (3 rounds × about 2 s of timed runs per case × engine)
+ *   pnpm bench            full run (5 rounds × about 1.2 s of timed runs per case × engine, ~15 min)
  *   pnpm bench --quick    shorter budgets (whole suite well under 10 minutes)
  *   pnpm bench --smoke    2 timed runs per case, checks every engine end to end; writes nothing
  *                         unless --out is given
- *   options: --cases a,b  --engines a,b  --rounds N (default 3, --quick 1, --smoke 1)
+ *   pnpm bench --render docs/benchmarks.json   re-render the .md of a recorded run (no measurement)
+ *   options: --cases a,b  --engines a,b  --rounds N (default 5, --quick 1, --smoke 1)
  *            --out FILE.json (default docs/benchmarks.json; its .md twin is written beside it)
  *
  * With several rounds the engines of a case take turns (round-robin, one process each time) and
@@ -16,7 +17,7 @@
  * reference, then times single-threaded runs and prints one `RESULT {json}` line.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,35 +143,37 @@ function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Horizontal bar chart of medians with p10–p90 whiskers (log-free, linear in ms). */
+/** Horizontal bar chart of medians with p10–p90 whiskers, log scale (times span 1000×). */
 function svgChart(title: string, rows: Row[]): string {
-  const ok = rows.filter((r) => r.medianMs !== undefined);
-  const width = 640;
+  const ok = rows.filter((r) => r.medianMs !== undefined && r.medianMs > 0);
+  const width = 680;
   const left = 110;
+  const right = 100;
   const barH = 18;
   const gap = 8;
   const top = 28;
   const height = top + ok.length * (barH + gap) + 24;
-  const max = Math.max(...ok.map((r) => r.p90Ms ?? r.medianMs ?? 0), 1e-9);
-  const scale = (width - left - 90) / max;
+  const lo = Math.log10(Math.min(...ok.map((r) => r.p10Ms ?? r.medianMs ?? 1)) / 2);
+  const hi = Math.log10(Math.max(...ok.map((r) => r.p90Ms ?? r.medianMs ?? 1)));
+  const x = (ms: number) => left + ((Math.log10(ms) - lo) / Math.max(hi - lo, 1e-9)) * (width - left - right);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
-    `<text x="4" y="16" font-weight="bold">${escapeXml(title)} — median ms (whiskers p10–p90), shorter is faster</text>`,
+    `<text x="4" y="16" font-weight="bold">${escapeXml(title)}: median ms, log scale (whiskers p10–p90); shorter is faster</text>`,
   ];
   ok.forEach((r, i) => {
     const y = top + i * (barH + gap);
-    const w = Math.max(1, (r.medianMs ?? 0) * scale);
+    const xm = x(r.medianMs ?? 1);
     const color = r.engine.startsWith('ecgnn') ? '#d9480f' : '#1c7ed6';
     parts.push(`<text x="4" y="${y + 13}">${escapeXml(r.engine)}</text>`);
-    parts.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"/>`);
-    const x10 = left + (r.p10Ms ?? 0) * scale;
-    const x90 = left + (r.p90Ms ?? 0) * scale;
+    parts.push(
+      `<rect x="${left}" y="${y}" width="${Math.max(1, xm - left).toFixed(1)}" height="${barH}" fill="${color}"/>`,
+    );
+    const x10 = x(r.p10Ms ?? r.medianMs ?? 1);
+    const x90 = x(r.p90Ms ?? r.medianMs ?? 1);
     parts.push(
       `<line x1="${x10.toFixed(1)}" x2="${x90.toFixed(1)}" y1="${y + barH / 2}" y2="${y + barH / 2}" stroke="#222"/>`,
     );
-    parts.push(
-      `<text x="${(Math.max(x90, left + w) + 6).toFixed(1)}" y="${y + 13}">${fmt(r.medianMs)} ms</text>`,
-    );
+    parts.push(`<text x="${(Math.max(x90, xm) + 6).toFixed(1)}" y="${y + 13}">${fmt(r.medianMs)} ms</text>`);
   });
   parts.push('</svg>');
   return parts.join('');
@@ -334,14 +337,24 @@ function atomicWrite(path: string, text: string): void {
 
 async function main(): Promise<void> {
   const { flags, values } = parseArgs(process.argv.slice(2));
+  const render = values.get('render');
+  if (render) {
+    // Re-render the markdown of an existing run (no measurement).
+    const { rows: saved, ...savedMeta } = JSON.parse(readFileSync(resolve(render), 'utf8')) as {
+      rows: Row[];
+    } & Record<string, unknown>;
+    atomicWrite(resolve(render).replace(/\.json$/, '.md'), `${markdown(saved, savedMeta)}\n`);
+    console.log(`rendered ${render.replace(/\.json$/, '.md')}`);
+    return;
+  }
   const smoke = flags.has('smoke');
   const quick = flags.has('quick');
-  const budgetMs = smoke ? 0 : quick ? 1500 : 2000;
+  const budgetMs = smoke ? 0 : quick ? 1500 : 1200;
   const minRuns = smoke ? 2 : 5;
   const maxRuns = smoke ? 2 : quick ? 300 : 1000;
   const caseFilter = values.get('cases')?.split(',');
   const engineFilter = values.get('engines')?.split(',');
-  const rounds = Number(values.get('rounds') ?? (smoke || quick ? 1 : 3));
+  const rounds = Number(values.get('rounds') ?? (smoke || quick ? 1 : 5));
   const outPath = values.get('out')
     ? resolve(values.get('out')!)
     : smoke

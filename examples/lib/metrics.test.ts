@@ -24,11 +24,11 @@ describe('metrics', () => {
     expect(m.perClass.V.ppv).toBeCloseTo(17 / 21, 12);
     // Q: no true and no predicted beats → undefined, left out of macro-F1
     expect(m.perClass.Q).toEqual({ se: null, ppv: null, f1: null, support: 0 });
-    const f1 = [(2 * 80) / (90 + 87), (2 * 6) / (10 + 11), (2 * 17) / (20 + 21), (2 * 2) / (4 + 3)];
+    const f1 = [(2 * 80) / (90 + 87), (2 * 6) / (10 + 11), (2 * 17) / (20 + 21), (2 * 2) / (4 + 5)];
     expect(m.macroF1).toBeCloseTo(f1.reduce((a, b) => a + b) / 4, 12);
     expect(m.macroF1NSVF).toBeCloseTo(m.macroF1, 12);
     const po = 105 / 124;
-    const pe = (90 * 87 + 10 * 11 + 20 * 21 + 4 * 3) / 124 ** 2;
+    const pe = (90 * 87 + 10 * 11 + 20 * 21 + 4 * 5) / 124 ** 2;
     const kappa = (po - pe) / (1 - pe);
     expect(m.kappa).toBeCloseTo(kappa, 12);
     expect(m.jk).toBeCloseTo(0.5 * kappa + 0.125 * (6 / 10 + 17 / 20 + 6 / 11 + 17 / 21), 12);
