@@ -215,6 +215,8 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
     length: BEAT_LENGTH,
     rrFeatures: RR_COUNT,
     classes: CLASSES.length,
+    channels: process.env.EXP_CH ? process.env.EXP_CH.split(',').map(Number) : undefined,
+    dropout: process.env.EXP_DROP ? Number(process.env.EXP_DROP) : undefined,
     generator: new Generator(opts.seed),
   });
   const params = model.numParameters();
@@ -327,10 +329,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
     },
     testSampling,
     model: {
-      description:
-        `BeatNet: 3 × [Conv1d('same', no bias) → BatchNorm1d → ReLU → MaxPool1d(2)] with 8, 16, 32 channels and ` +
-        `kernels 7, 5, 5 over a ${BEAT_LENGTH}-sample beat at ${BEAT_FS} Hz → global average pooling → concat ` +
-        `${RR_COUNT} RR features → Linear(${32 + RR_COUNT} → 5)`,
+      description: describeModel(model),
       params,
       file: modelPath,
       bytes: bytes.length,
@@ -341,6 +340,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
       batchesPerEpoch: opts.batchesPerEpoch,
       batchSize: BATCH_SIZE,
       lr: LR,
+      weightDecay: WEIGHT_DECAY,
       classShares: Object.fromEntries(CLASSES.map((c, i) => [c, CLASS_SHARES[i]])),
       bestEpoch: trained.bestEpoch,
       seconds: trained.seconds,
@@ -378,6 +378,18 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
   await writeFileAtomic(resolve(opts.out, 'report.md'), reportMarkdown(report));
   log(`report: ${resolve(opts.out, 'report.md')} and report.json; total ${timings.total.toFixed(1)} s`);
   return report;
+}
+
+/** One-line description of the model's architecture. */
+function describeModel(model: BeatNet): string {
+  const o = model.options;
+  const last = o.channels[o.channels.length - 1];
+  return (
+    `BeatNet: ${o.channels.length} × [Conv1d('same', no bias) → BatchNorm1d → ReLU → MaxPool1d(2)] with ` +
+    `${o.channels.join(', ')} channels and kernels ${o.kernels.join(', ')} over a ${o.length}-sample beat at ` +
+    `${BEAT_FS} Hz → global average pooling → dropout ${o.dropout} → concat ${o.rrFeatures} RR features → ` +
+    `Linear(${last + o.rrFeatures} → ${o.classes})`
+  );
 }
 
 /**

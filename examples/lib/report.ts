@@ -61,6 +61,7 @@ export interface Report {
     batchesPerEpoch: number;
     batchSize: number;
     lr: number;
+    weightDecay: number;
     classShares: Record<string, number>;
     bestEpoch: number;
     seconds: number;
@@ -148,8 +149,8 @@ export function reportMarkdown(r: Report): string {
     '',
     '## Training',
     '',
-    `${r.training.epochs} epochs × ${r.training.batchesPerEpoch} batches of ${r.training.batchSize}, Adam lr ` +
-      `${r.training.lr}, cross-entropy, class shares per batch ${Object.entries(r.training.classShares)
+    `${r.training.epochs} epochs × ${r.training.batchesPerEpoch} batches of ${r.training.batchSize}, AdamW lr ` +
+      `${r.training.lr} (cosine decay to lr/50), weight decay ${r.training.weightDecay}, cross-entropy, class shares per batch ${Object.entries(r.training.classShares)
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}. Kept epoch ${r.training.bestEpoch} (best validation macro-F1 over N, S, V, F). ` +
       `${f(r.training.seconds)} s.`,

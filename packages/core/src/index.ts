@@ -23,6 +23,7 @@ export type {
   Conv1dParams,
   KernelName,
   Kernels,
+  MaxPool1dWindow,
   Pool1dParams,
   ReduceKernelOp,
   UnaryKernelOp,

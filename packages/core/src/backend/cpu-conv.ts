@@ -1,5 +1,5 @@
 import type { FloatArray } from '../dtype.js';
-import type { Conv1dParams, Pool1dParams } from './kernels.js';
+import type { Conv1dParams, MaxPool1dWindow, Pool1dParams } from './kernels.js';
 
 /*
  * Register-tiled 1-D convolution kernels (CPU reference backend).
@@ -859,12 +859,6 @@ function accumulate4(acc: Float64Array, o: number, v0: number, v1: number, v2: n
 
 // ---------------------------------------------------------------------------------------------------------
 // Pooling (O(B·C·L·kernel) direct loops; the window bounds are clipped once per output, not per element)
-
-/** Extra window parameters of max pooling beyond {@link Pool1dParams}. */
-export interface MaxPool1dWindow extends Pool1dParams {
-  /** Spacing between window elements. */
-  dilation: number;
-}
 
 /**
  * Max pooling with −∞ padding: out[r, t] = max over k of x[r, t·s + k·d − padLeft] (in-range positions only);

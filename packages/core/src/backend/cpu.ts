@@ -1,6 +1,15 @@
 import type { FloatArray, TypedArray } from '../dtype.js';
 import { _registerCpu } from './backend.js';
-import { conv1dBackwardInputCpu, conv1dBackwardWeightCpu, conv1dForwardCpu } from './cpu-conv.js';
+import {
+  adaptiveAvgPool1dCpu,
+  adaptiveMaxPool1dCpu,
+  argmaxScatterCpu,
+  avgPool1dCpu,
+  conv1dBackwardInputCpu,
+  conv1dBackwardWeightCpu,
+  conv1dForwardCpu,
+  maxPool1dCpu,
+} from './cpu-conv.js';
 import { matmulCpu } from './cpu-matmul.js';
 import type { BinaryKernelOp, CompareKernelOp, Kernels, ReduceKernelOp, UnaryKernelOp } from './kernels.js';
 
@@ -335,6 +344,11 @@ const cpuKernels: Kernels = {
   conv1dForward: conv1dForwardCpu,
   conv1dBackwardInput: conv1dBackwardInputCpu,
   conv1dBackwardWeight: conv1dBackwardWeightCpu,
+  maxPool1d: maxPool1dCpu,
+  argmaxScatter: argmaxScatterCpu,
+  avgPool1d: avgPool1dCpu,
+  adaptiveAvgPool1d: adaptiveAvgPool1dCpu,
+  adaptiveMaxPool1d: adaptiveMaxPool1dCpu,
 };
 
 /** The CPU reference backend: every kernel, in plain TypeScript over typed arrays. */

@@ -53,6 +53,12 @@ export interface Pool1dParams {
   padLeft: number;
 }
 
+/** Max-pooling window: {@link Pool1dParams} plus the spacing between window elements. */
+export interface MaxPool1dWindow extends Pool1dParams {
+  /** Spacing between window elements. */
+  dilation: number;
+}
+
 /**
  * The compute kernels a backend provides, on flat typed arrays. The CPU backend implements all of them and
  * is the reference; another backend implements the ones it chooses and the rest fall back to CPU.
@@ -129,6 +135,46 @@ export interface Kernels {
   conv1dBackwardInput(gradOut: FloatArray, w: FloatArray, gradX: FloatArray, p: Conv1dParams): void;
   /** Gradient of the weight (overwritten); padded positions contribute padValue·gradOut. */
   conv1dBackwardWeight(x: FloatArray, gradOut: FloatArray, gradW: FloatArray, p: Conv1dParams): void;
+  /**
+   * Max pooling with −∞ padding; `argOut` receives each output's input position of the first maximum
+   * (−1 when the window holds no input).
+   */
+  maxPool1d(x: FloatArray, out: FloatArray, argOut: Int32Array, p: MaxPool1dWindow): void;
+  /** Gradient of max pooling: gradX (overwritten) gets g at the saved argmax positions. */
+  argmaxScatter(
+    g: FloatArray,
+    arg: Int32Array,
+    gradX: FloatArray,
+    rows: number,
+    inLength: number,
+    outLength: number,
+  ): void;
+  /** Average pooling (PyTorch divisor rules); with `backward`, its adjoint (dst overwritten). */
+  avgPool1d(
+    src: FloatArray,
+    dst: FloatArray,
+    p: Pool1dParams,
+    countIncludePad: boolean,
+    backward: boolean,
+  ): void;
+  /** Adaptive average pooling of rows to `outLength` bins (PyTorch bins); with `backward`, its adjoint. */
+  adaptiveAvgPool1d(
+    src: FloatArray,
+    dst: FloatArray,
+    rows: number,
+    inLength: number,
+    outLength: number,
+    backward: boolean,
+  ): void;
+  /** Adaptive max pooling (PyTorch bins); `argOut` receives each bin's first-maximum position. */
+  adaptiveMaxPool1d(
+    x: FloatArray,
+    out: FloatArray,
+    argOut: Int32Array,
+    rows: number,
+    inLength: number,
+    outLength: number,
+  ): void;
 }
 
 /** Names of the kernels. */

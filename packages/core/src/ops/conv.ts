@@ -2,18 +2,10 @@
  * Convolution and pooling primitives over NCL tensors ([batch, channels, length]), with PyTorch semantics:
  * conv1d (stride, padding incl. 'same'/'valid'/asymmetric, dilation, groups, constant pad value), max/average
  * pooling, adaptive pooling and global average pooling. Each primitive's forward and gradient rule sit side by
- * side; the convolution's heavy compute goes through `kernels()` so another backend can take it over.
+ * side; all heavy compute goes through `kernels()` so another backend can take it over.
  */
 import { kernels } from '../backend/backend.js';
-import {
-  adaptiveAvgPool1dCpu,
-  adaptiveMaxPool1dCpu,
-  argmaxScatterCpu,
-  avgPool1dCpu,
-  type MaxPool1dWindow,
-  maxPool1dCpu,
-} from '../backend/cpu-conv.js';
-import type { Conv1dParams, Pool1dParams } from '../backend/kernels.js';
+import type { Conv1dParams, MaxPool1dWindow, Pool1dParams } from '../backend/kernels.js';
 import { allocate, type FloatArray, isFloat } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { type PrimitiveRule, run } from '../runtime.js';
@@ -361,7 +353,7 @@ const maxPool1dRule: PrimitiveRule<MaxPool1dAttrs> = {
     const n = p.batch * p.channels * L;
     const out = allocate(x.dtype, n) as FloatArray;
     const arg = new Int32Array(n);
-    maxPool1dCpu(x.data as FloatArray, out, arg, p);
+    kernels().maxPool1d(x.data as FloatArray, out, arg, p);
     ctx.save({ arg } satisfies MaxSaved);
     return new Tensor(out, [p.batch, p.channels, L]);
   },
@@ -369,7 +361,7 @@ const maxPool1dRule: PrimitiveRule<MaxPool1dAttrs> = {
   vjp: (g, { inputs: [x], saved }) => {
     const gx = allocate(x.dtype, x.size) as FloatArray;
     const [B, C, L] = x.shape;
-    argmaxScatterCpu(g.data as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, g.shape[2]);
+    kernels().argmaxScatter(g.data as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, g.shape[2]);
     return [new Tensor(gx, x.shape)];
   },
 };
@@ -435,14 +427,14 @@ const avgPool1dRule: PrimitiveRule<AvgPool1dAttrs> = {
     const L = poolOutLength(x.shape[2], a.kernelSize, a.stride, a.padding, 1, a.ceilMode);
     const p = poolParams(x, a, L);
     const out = allocate(x.dtype, p.batch * p.channels * L) as FloatArray;
-    avgPool1dCpu(x.data as FloatArray, out, p, a.countIncludePad, false);
+    kernels().avgPool1d(x.data as FloatArray, out, p, a.countIncludePad, false);
     return new Tensor(out, [p.batch, p.channels, L]);
   },
   // Each output spreads g/divisor evenly over the input positions of its window (the adjoint).
   vjp: (g, { inputs: [x], attrs: a }) => {
     const p = poolParams(x, a, g.shape[2]);
     const gx = allocate(x.dtype, x.size) as FloatArray;
-    avgPool1dCpu(g.data as FloatArray, gx, p, a.countIncludePad, true);
+    kernels().avgPool1d(g.data as FloatArray, gx, p, a.countIncludePad, true);
     return [new Tensor(gx, x.shape)];
   },
 };
@@ -486,13 +478,13 @@ const adaptiveAvgPool1dRule: PrimitiveRule<AdaptivePool1dAttrs> = {
   forward: ([x], { outputSize }) => {
     const [B, C, L] = x.shape;
     const out = allocate(x.dtype, B * C * outputSize) as FloatArray;
-    adaptiveAvgPool1dCpu(x.data as FloatArray, out, B * C, L, outputSize, false);
+    kernels().adaptiveAvgPool1d(x.data as FloatArray, out, B * C, L, outputSize, false);
     return new Tensor(out, [B, C, outputSize]);
   },
   vjp: (g, { inputs: [x], attrs: { outputSize } }) => {
     const [B, C, L] = x.shape;
     const gx = allocate(x.dtype, x.size) as FloatArray;
-    adaptiveAvgPool1dCpu(g.data as FloatArray, gx, B * C, L, outputSize, true);
+    kernels().adaptiveAvgPool1d(g.data as FloatArray, gx, B * C, L, outputSize, true);
     return [new Tensor(gx, x.shape)];
   },
 };
@@ -503,14 +495,14 @@ const adaptiveMaxPool1dRule: PrimitiveRule<AdaptivePool1dAttrs> = {
     const n = B * C * outputSize;
     const out = allocate(x.dtype, n) as FloatArray;
     const arg = new Int32Array(n);
-    adaptiveMaxPool1dCpu(x.data as FloatArray, out, arg, B * C, L, outputSize);
+    kernels().adaptiveMaxPool1d(x.data as FloatArray, out, arg, B * C, L, outputSize);
     ctx.save({ arg } satisfies MaxSaved);
     return new Tensor(out, [B, C, outputSize]);
   },
   vjp: (g, { inputs: [x], saved, attrs: { outputSize } }) => {
     const [B, C, L] = x.shape;
     const gx = allocate(x.dtype, x.size) as FloatArray;
-    argmaxScatterCpu(g.data as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, outputSize);
+    kernels().argmaxScatter(g.data as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, outputSize);
     return [new Tensor(gx, x.shape)];
   },
 };
