@@ -13,6 +13,7 @@ import { Generator, manualSeed } from '@ecgnn/core';
 import {
   AAMI_CLASSES,
   type AamiCounts,
+  DataError,
   DS1,
   dataDir as defaultDataDir,
   findRepoRoot,
@@ -37,7 +38,7 @@ import {
 import { exportBeatNet, packBeatInput } from './lib/export.js';
 import { classificationMetrics, formatConfusion, formatMetrics } from './lib/metrics.js';
 import { BeatNet } from './lib/model.js';
-import { gitInfo, type Report, reportMarkdown, writeFileAtomic } from './lib/report.js';
+import { gitInfo, type RecordResult, type Report, reportMarkdown, writeFileAtomic } from './lib/report.js';
 import { argmaxRows, CLASS_SHARES, CLASSES, evaluate, train } from './lib/train.js';
 
 /** Parsed command-line options. */
@@ -75,7 +76,7 @@ usage: pnpm start [options]
 
   --epochs <n>       training epochs (default ${DEFAULTS.epochs})
   --batches <n>      batches of ${BATCH_SIZE} beats per epoch (default ${DEFAULTS.batchesPerEpoch})
-  --seed <n>         seed of weights and batch sampling (default ${DEFAULTS.seed})
+  --seed <n>         seed of weights, dropout and batch sampling (default ${DEFAULTS.seed})
   --out <dir>        output directory for model.ecgnn, report.json, report.md (default ./${DEFAULTS.out}/)
   --data <dir>       data directory holding mitdb/ (default: $ECGNN_DATA, else ../shared/data beside the repo)
   --no-download      fail instead of downloading MIT-BIH when it is absent
@@ -215,8 +216,6 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
     length: BEAT_LENGTH,
     rrFeatures: RR_COUNT,
     classes: CLASSES.length,
-    channels: process.env.EXP_CH ? process.env.EXP_CH.split(',').map(Number) : undefined,
-    dropout: process.env.EXP_DROP ? Number(process.env.EXP_DROP) : undefined,
     generator: new Generator(opts.seed),
   });
   const params = model.numParameters();
@@ -348,6 +347,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
     },
     validation: trained.bestValidation,
     test,
+    testPerRecord: perRecordResults(testSet, corePred),
     export: {
       agreement,
       disagreements,
@@ -369,6 +369,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
       seed: opts.seed,
       command,
       commit,
+      ...(dirty ? { commitDirty: true } : {}),
       date: date.slice(0, 10),
       macroF1NSVF: test.macroF1NSVF,
       kappa: test.kappa,
@@ -378,6 +379,31 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
   await writeFileAtomic(resolve(opts.out, 'report.md'), reportMarkdown(report));
   log(`report: ${resolve(opts.out, 'report.md')} and report.json; total ${timings.total.toFixed(1)} s`);
   return report;
+}
+
+/** Accuracy and per-class sensitivity of `pred` on each record of `set`, in record order. */
+function perRecordResults(set: PreparedBeats, pred: Int32Array): RecordResult[] {
+  const byRecord = new Map<string, number[]>();
+  for (let i = 0; i < set.count; i++) {
+    const list = byRecord.get(set.record[i]);
+    if (list) list.push(i);
+    else byRecord.set(set.record[i], [i]);
+  }
+  return [...byRecord].map(([record, idx]) => {
+    const m = classificationMetrics(
+      idx.map((i) => set.label[i]),
+      idx.map((i) => pred[i]),
+      CLASSES,
+    );
+    return {
+      record,
+      beats: idx.length,
+      accuracy: m.accuracy,
+      perClass: Object.fromEntries(
+        CLASSES.map((c) => [c, { beats: m.perClass[c].support, se: m.perClass[c].se }]),
+      ),
+    };
+  });
 }
 
 /** One-line description of the model's architecture. */
@@ -429,7 +455,8 @@ if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     () => undefined,
     (err: unknown) => {
-      if (err instanceof UsageError) console.error(err.message);
+      // Expected failures (bad flags, missing data, a failed download) print their message only.
+      if (err instanceof UsageError || err instanceof DataError) console.error(`error: ${err.message}`);
       else console.error(err);
       process.exitCode = 1;
     },

@@ -6,6 +6,7 @@
 import {
   AAMI_CLASSES,
   type AamiCounts,
+  DataNotFoundError,
   extractBeats,
   type FetchProgress,
   fetchDatabase,
@@ -161,6 +162,8 @@ export interface EnsureOptions {
   log: (line: string) => void;
   /** Download when absent (default true). */
   download?: boolean;
+  /** Base URL to download from (default PhysioNet's `https://physionet.org/files/mitdb/1.0.0/`). */
+  baseUrl?: string;
 }
 
 /**
@@ -170,13 +173,16 @@ export interface EnsureOptions {
 export async function ensureMitdb(opts: EnsureOptions): Promise<boolean> {
   if (hasDatabase('mitdb', { dataDir: opts.dataDir })) return false;
   if (opts.download === false) {
-    throw new Error(`MIT-BIH not found in ${opts.dataDir}/mitdb (no RECORDS file) and downloading is off`);
+    throw new DataNotFoundError(
+      `MIT-BIH not found in ${opts.dataDir}/mitdb (no RECORDS file) and downloading is off (--no-download)`,
+    );
   }
   const dest = `${opts.dataDir}/mitdb`;
   opts.log(`MIT-BIH not found in ${dest}: downloading from PhysioNet (about 100 MB)…`);
   let lastFile = '';
   let lastReport = 0;
   const res = await fetchDatabase('mitdb', dest, {
+    baseUrl: opts.baseUrl,
     onProgress: (p: FetchProgress) => {
       const now = Date.now();
       const done = p.total !== undefined && p.received >= p.total;

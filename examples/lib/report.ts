@@ -29,6 +29,15 @@ export interface ResultsRow {
   [extra: string]: unknown;
 }
 
+/** Test results of one record. */
+export interface RecordResult {
+  record: string;
+  beats: number;
+  accuracy: number;
+  /** Per-class true-beat count and sensitivity (null without beats of the class). */
+  perClass: Record<string, { beats: number; se: number | null }>;
+}
+
 /** Everything the job reports. */
 export interface Report {
   title: string;
@@ -69,6 +78,8 @@ export interface Report {
   };
   validation: Metrics;
   test: Metrics;
+  /** Test metrics of each DS2 record (which patients the errors come from). */
+  testPerRecord: RecordResult[];
   export: {
     agreement: number;
     disagreements: number;
@@ -150,7 +161,9 @@ export function reportMarkdown(r: Report): string {
     '## Training',
     '',
     `${r.training.epochs} epochs × ${r.training.batchesPerEpoch} batches of ${r.training.batchSize}, AdamW lr ` +
-      `${r.training.lr} (cosine decay to lr/50), weight decay ${r.training.weightDecay}, cross-entropy, class shares per batch ${Object.entries(r.training.classShares)
+      `${r.training.lr} (cosine decay to lr/50), weight decay ${r.training.weightDecay}, cross-entropy, class shares per batch ${Object.entries(
+        r.training.classShares,
+      )
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}. Kept epoch ${r.training.bestEpoch} (best validation macro-F1 over N, S, V, F). ` +
       `${f(r.training.seconds)} s.`,
@@ -168,6 +181,20 @@ export function reportMarkdown(r: Report): string {
     `## Test: inter-patient DS1→DS2`,
     '',
     metricsMarkdown(r.test),
+    '',
+    '### Per DS2 record (beats and sensitivity per class)',
+    '',
+    `| record | beats | accuracy % | ${r.test.classes.map((c) => `${c} beats | ${c} Se %`).join(' | ')} |`,
+    `| --- | ---: | ---: | ${r.test.classes.map(() => '---: | ---:').join(' | ')} |`,
+    ...r.testPerRecord.map(
+      (x) =>
+        `| ${x.record} | ${x.beats} | ${f(100 * x.accuracy)} | ${r.test.classes
+          .map((c) => {
+            const p = x.perClass[c];
+            return `${p.beats} | ${p.se === null ? '–' : f(100 * p.se)}`;
+          })
+          .join(' | ')} |`,
+    ),
     '',
     '## Validation (patient-wise, inside DS1; kept epoch)',
     '',
