@@ -1,17 +1,38 @@
 import { defineConfig } from 'vitest/config';
 
-// One vitest config for the whole monorepo. Packages resolve each other through their
-// `exports`; the `@ecgnn/source` condition points them at TypeScript sources in development.
+// One vitest config for the whole monorepo. Packages resolve each other through their `exports`; the
+// `@ecgnn/source` condition points them at TypeScript sources in development. Vite applies
+// `resolve.conditions` to the client environment only; tests run in the SSR (Node) one, hence `ssr`.
 export default defineConfig({
   resolve: { conditions: ['@ecgnn/source'] },
-  // Vite applies `resolve.conditions` to the client environment only; tests run in the SSR (Node) one.
   ssr: { resolve: { conditions: ['@ecgnn/source'], externalConditions: ['@ecgnn/source'] } },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts', 'benchmarks/**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default', './test-utils/summary-reporter.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'all',
+          include: ['packages/*/test/**/*.test.ts', 'examples/**/*.test.ts', 'benchmarks/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+        },
+      },
+      {
+        // The same @ecgnn/core suite again with the WebAssembly backend active: every op test then runs its
+        // float32 kernels on WASM (float64 gradient checks fall back to CPU; backend-parity.test.ts compares
+        // float32 gradients). backend.test.ts tests backend switching from the CPU default, so it is left out.
+        extends: true,
+        test: {
+          name: 'core@wasm',
+          include: ['packages/core/test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**', 'packages/core/test/backend.test.ts'],
+          setupFiles: ['packages/core/test/setup-backend.ts'],
+          env: { ECGNN_TEST_BACKEND: 'wasm' },
+        },
+      },
+    ],
   },
 });

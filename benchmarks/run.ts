@@ -78,9 +78,10 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') continue;
-    if (a === '--cases' || a === '--engines' || a === '--out' || a === '--rounds')
+    if (['--cases', '--engines', '--out', '--rounds', '--render'].includes(a))
       values.set(a.slice(2), argv[++i]);
-    else flags.add(a.replace(/^--/, ''));
+    else if (['--quick', '--smoke'].includes(a)) flags.add(a.slice(2));
+    else throw new Error(`unknown option ${a} (see the header of benchmarks/run.ts)`);
   }
   return { flags, values };
 }

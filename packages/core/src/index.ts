@@ -3,16 +3,19 @@
  * The CPU backend is the reference and the default.
  */
 import './backend/cpu.js';
+import './backend/wasm.js';
 import './tensor-methods.js';
 
 export { type BackwardOptions, backward } from './autograd.js';
 export {
   type Backend,
+  findBackend,
   getBackend,
   getCpuBackend,
   kernels,
   listBackends,
   registerBackend,
+  registerBackendFactory,
   setBackend,
   withBackend,
 } from './backend/backend.js';
@@ -28,6 +31,7 @@ export type {
   ReduceKernelOp,
   UnaryKernelOp,
 } from './backend/kernels.js';
+export { createWasmBackend } from './backend/wasm.js';
 export type { DType, FloatArray, FloatDType, TypedArray } from './dtype.js';
 export { AutogradError, DTypeError, EcgnnError, ShapeError, ValueError } from './errors.js';
 export * as nn from './nn/index.js';

@@ -14,6 +14,8 @@ export interface Backend {
 }
 
 const registry = new Map<string, Backend>();
+// Backends created on first selection (e.g. WebAssembly, compiled only when asked for).
+const factories = new Map<string, () => Backend | null>();
 let cpuBackend: Backend & { kernels: Kernels };
 let active: Backend;
 // The resolved kernel table (active backend's kernels over CPU's), rebuilt on setBackend.
@@ -32,9 +34,28 @@ export function registerBackend(b: Backend): void {
   registry.set(b.name, b);
 }
 
-/** Names of registered backends. */
+/**
+ * Makes a backend available under `name`, created by `factory` the first time it is selected. The factory
+ * returns null when the backend cannot run here (e.g. no WebAssembly SIMD); selecting it then throws.
+ */
+export function registerBackendFactory(name: string, factory: () => Backend | null): void {
+  factories.set(name, factory);
+}
+
+/** Names of registered backends (created or not yet created). */
 export function listBackends(): string[] {
-  return [...registry.keys()];
+  return [...new Set([...registry.keys(), ...factories.keys()])];
+}
+
+/** The backend named `name`, creating it from its factory if needed; null if unknown or unavailable here. */
+export function findBackend(name: string): Backend | null {
+  const existing = registry.get(name);
+  if (existing) return existing;
+  const factory = factories.get(name);
+  if (!factory) return null;
+  const created = factory();
+  if (created) registry.set(name, created);
+  return created;
 }
 
 /**
@@ -43,10 +64,12 @@ export function listBackends(): string[] {
  */
 export function setBackend(b: string | Backend): string {
   const prev = active.name;
-  const next = typeof b === 'string' ? registry.get(b) : b;
-  if (next === undefined) {
+  const next = typeof b === 'string' ? findBackend(b) : b;
+  if (next === null) {
+    const why =
+      typeof b === 'string' && factories.has(b) ? 'is not available on this platform' : 'is unknown';
     throw new ValueError(
-      `setBackend: unknown backend '${String(b)}'; registered: ${listBackends().join(', ')}`,
+      `setBackend: backend '${String(b)}' ${why}; registered: ${listBackends().join(', ')}`,
     );
   }
   registry.set(next.name, next);

@@ -1,0 +1,114 @@
+/**
+ * The WebAssembly SIMD backend: matmul, conv1d (forward and both backward kernels) and max/avg pooling run in
+ * kernels emitted at run time by `@ecgnn/infer/wasm` (no toolchain, no checked-in binary). Everything else,
+ * and every float64 call (gradient checks), falls back to the CPU reference kernels.
+ *
+ * Select it with `setBackend('wasm')`; it is created (compiled and warmed up, about a millisecond) on first
+ * selection, and selecting it throws where the engine lacks WebAssembly SIMD.
+ *
+ * Memory: tensors keep their storage in ordinary typed arrays; each kernel call copies its operands into the
+ * kernel module's linear memory and the result out (see docs/wasm.md).
+ */
+import { getWasmKernels, type Kernels as WasmKernels } from '@ecgnn/infer/wasm';
+import type { FloatArray } from '../dtype.js';
+import { type Backend, getCpuBackend, registerBackendFactory } from './backend.js';
+import type { Conv1dParams, Kernels, MaxPool1dWindow, Pool1dParams } from './kernels.js';
+
+function f32(...arrays: Array<FloatArray | null>): boolean {
+  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
+  return true;
+}
+
+function positive(...dims: number[]): boolean {
+  for (const d of dims) if (!(d > 0)) return false;
+  return true;
+}
+
+/** True when there is no padding and every window lies inside the row (no ceil-mode partial windows). */
+function windowsInside(p: Pool1dParams): boolean {
+  return p.padLeft === 0 && (p.outLength - 1) * p.stride + p.kernelSize <= p.inLength;
+}
+
+/**
+ * Geometries the WASM kernels take: positive sizes, and padding on either side no wider than the receptive
+ * field (PyTorch also allows windows made only of padding; those go to the CPU kernels).
+ */
+function convOk(p: Conv1dParams): boolean {
+  const field = p.dilation * (p.kernelSize - 1);
+  const padRight = (p.outLength - 1) * p.stride + field + 1 - p.padLeft - p.inLength;
+  return (
+    positive(p.batch, p.inChannels, p.outChannels, p.inLength, p.outLength, p.kernelSize) &&
+    p.padLeft <= field &&
+    padRight <= field
+  );
+}
+
+/** Builds the backend's kernel table over a WASM kernel set, with per-call CPU fallback. */
+export function wasmKernelTable(wk: WasmKernels): Partial<Kernels> {
+  const cpu = getCpuBackend().kernels;
+  return {
+    matmul(a, b, out, batch, m, k, n, transA, transB, aBatchStride, bBatchStride) {
+      if (!f32(a, b, out) || !positive(batch, m, k, n)) {
+        cpu.matmul(a, b, out, batch, m, k, n, transA, transB, aBatchStride, bBatchStride);
+        return;
+      }
+      wk.matmul(a as Float32Array, b as Float32Array, out as Float32Array, batch, m, k, n, transA, transB, {
+        batchStrideA: aBatchStride,
+        batchStrideB: bBatchStride,
+      });
+    },
+    conv1dForward(x, w, bias, out, p) {
+      if (!f32(x, w, bias, out) || !convOk(p)) return cpu.conv1dForward(x, w, bias, out, p);
+      wk.conv1dForward(
+        x as Float32Array,
+        w as Float32Array,
+        bias as Float32Array | null,
+        out as Float32Array,
+        p,
+      );
+    },
+    conv1dBackwardInput(g, w, gx, p) {
+      if (!f32(g, w, gx) || !convOk(p)) return cpu.conv1dBackwardInput(g, w, gx, p);
+      wk.conv1dBackwardInput(g as Float32Array, w as Float32Array, gx as Float32Array, p);
+    },
+    conv1dBackwardWeight(x, g, gw, p) {
+      if (!f32(x, g, gw) || !convOk(p)) return cpu.conv1dBackwardWeight(x, g, gw, p);
+      wk.conv1dBackwardWeight(x as Float32Array, g as Float32Array, gw as Float32Array, p);
+    },
+    maxPool1d(x, out, arg, p: MaxPool1dWindow) {
+      // The WASM kernel has no dilation or padding; windows must lie inside the row.
+      if (
+        !f32(x, out) ||
+        p.dilation !== 1 ||
+        !windowsInside(p) ||
+        !positive(p.batch, p.channels, p.outLength)
+      ) {
+        return cpu.maxPool1d(x, out, arg, p);
+      }
+      wk.maxPool1dForward(x as Float32Array, out as Float32Array, arg, p);
+      // The kernel contract is the position within the row; normalise in case an implementation reports
+      // flat input indices (a flat index of row r ≥ 1 is ≥ r·inLength, a row position is < inLength).
+      const rows = p.batch * p.channels;
+      for (let r = 1; r < rows; r++) {
+        const base = r * p.inLength;
+        const o = r * p.outLength;
+        for (let t = 0; t < p.outLength; t++) if (arg[o + t] >= base) arg[o + t] -= base;
+      }
+    },
+    avgPool1d(src, dst, p: Pool1dParams, countIncludePad, backward) {
+      if (backward || !windowsInside(p) || !f32(src, dst) || !positive(p.batch, p.channels, p.outLength)) {
+        return cpu.avgPool1d(src, dst, p, countIncludePad, backward);
+      }
+      wk.avgPool1dForward(src as Float32Array, dst as Float32Array, p);
+    },
+  };
+}
+
+/** Creates the WASM backend, or null when this engine has no WebAssembly SIMD. */
+export function createWasmBackend(): Backend | null {
+  const wk = getWasmKernels();
+  if (wk === null) return null;
+  return { name: 'wasm', kernels: wasmKernelTable(wk) };
+}
+
+registerBackendFactory('wasm', createWasmBackend);
