@@ -46,7 +46,7 @@ function close(a: Float32Array, b: Float32Array, label: string): void {
 function compare(backend: string, f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], label: string): void {
   const ref = run('cpu', f, inputs);
   const got = run(backend, f, inputs);
-  ref.forEach((r, i) => close(got[i], r, `${label} [${i === 0 ? 'output' : `grad ${i - 1}`}]`));
+  for (const [i, r] of ref.entries()) close(got[i], r, `${label} [${i === 0 ? 'output' : `grad ${i - 1}`}]`);
 }
 
 describe.each(others.length > 0 ? others : ['(none)'])('backend %s against CPU (float32)', (backend) => {

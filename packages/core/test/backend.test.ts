@@ -94,7 +94,7 @@ describe('backend with a subset of kernels', () => {
       }),
     ).toThrow('inside');
     expect(getBackend().name).toBe('cpu');
-    expect(() => setBackend('no-such-backend')).toThrow(/unknown backend 'no-such-backend'/);
+    expect(() => setBackend('no-such-backend')).toThrow(/backend 'no-such-backend' is unknown/);
   });
 });
 
