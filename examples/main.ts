@@ -39,6 +39,7 @@ import { exportBeatNet, packBeatInput } from './lib/export.js';
 import { classificationMetrics, formatConfusion, formatMetrics } from './lib/metrics.js';
 import { BeatNet } from './lib/model.js';
 import { gitInfo, type RecordResult, type Report, reportMarkdown, writeFileAtomic } from './lib/report.js';
+import { recordResultsRow } from './lib/results.js';
 import { argmaxRows, CLASS_SHARES, CLASSES, evaluate, train } from './lib/train.js';
 
 /** Parsed command-line options. */
@@ -50,6 +51,8 @@ export interface MainOptions {
   data: string | undefined;
   smoke: boolean;
   download: boolean;
+  /** A docs/results.json file to merge this run's row into (by id), regenerating results.md beside it. */
+  record: string | undefined;
 }
 
 /** Defaults of the full run (about 3–6 minutes on an idle 2-core machine; see docs/main-job.md). */
@@ -80,6 +83,7 @@ usage: pnpm start [options]
   --out <dir>        output directory for model.ecgnn, report.json, report.md (default ./${DEFAULTS.out}/)
   --data <dir>       data directory holding mitdb/ (default: $ECGNN_DATA, else ../shared/data beside the repo)
   --no-download      fail instead of downloading MIT-BIH when it is absent
+  --record <file>    merge this run's results row into <file> (docs/results.json) and regenerate results.md
   --smoke            tiny run for tests: ${SMOKE.trainRecords} training records, ${SMOKE.epochs} epoch of ${SMOKE.batchesPerEpoch} batches, every ${SMOKE.testEvery}th beat of ${SMOKE.testRecords} test records
   --help             this text
 `;
@@ -108,6 +112,7 @@ export function parseOptions(argv: readonly string[]): MainOptions | null {
     data: { type: 'string' },
     smoke: { type: 'boolean' },
     'no-download': { type: 'boolean' },
+    record: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   } as const;
   try {
@@ -131,6 +136,7 @@ export function parseOptions(argv: readonly string[]): MainOptions | null {
     data: v.data,
     smoke,
     download: !(v['no-download'] ?? false),
+    record: v.record === undefined ? undefined : resolve(v.record),
   };
 }
 
@@ -378,6 +384,11 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
   await writeFileAtomic(resolve(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(resolve(opts.out, 'report.md'), reportMarkdown(report));
   log(`report: ${resolve(opts.out, 'report.md')} and report.json; total ${timings.total.toFixed(1)} s`);
+  if (opts.record) {
+    if (opts.smoke) throw new UsageError('--record refuses smoke runs: their figures are not results');
+    await recordResultsRow(opts.record, report.resultsRow);
+    log(`results: row '${report.resultsRow.id}' merged into ${opts.record} (and results.md beside it)`);
+  }
   return report;
 }
 
