@@ -3,11 +3,16 @@
  *
  *   pnpm bench            full run (5 rounds × about 1.2 s of timed runs per case × engine, ~15 min)
  *   pnpm bench --quick    shorter budgets (whole suite well under 10 minutes)
- *   pnpm bench --smoke    2 timed runs per case, checks every engine end to end; writes nothing
- *                         unless --out is given
- *   pnpm bench --render docs/benchmarks.json   re-render the .md of a recorded run (no measurement)
+ *   pnpm bench --smoke    1 warm-up + 2 timed runs per case, checks every engine end to end; writes
+ *                         nothing unless --out is given (benchmarks/bench-smoke.test.ts runs this)
+ *   pnpm bench --render docs/benchmarks.json   re-render the .md and charts of a recorded run
  *   options: --cases a,b  --engines a,b  --rounds N (default 5, --quick 1, --smoke 1)
- *            --out FILE.json (default docs/benchmarks.json; its .md twin is written beside it)
+ *            --out FILE.json (default docs/benchmarks.json; its .md twin is written beside it and one
+ *            SVG chart per case × batch into the folder FILE/, e.g. docs/benchmarks/conv1d-batch8.svg)
+ *
+ * Engines: `ecgnn-wasm` / `ecgnn-ts` are @ecgnn/core's public ops with setBackend('wasm') / ('cpu');
+ * `ecgnn-infer` is @ecgnn/infer's loadModel + predict on model files written by saveModel;
+ * `ecgnn-kernels` (comparison only) the raw kernels of @ecgnn/infer/wasm (see peers/ecgnn.ts). Peers whose npm package is not installed are skipped with a message.
  *
  * With several rounds the engines of a case take turns (round-robin, one process each time) and
  * the timed runs of all rounds are pooled, so a burst of load from other jobs hits all engines.
@@ -17,9 +22,9 @@
  * reference, then times single-threaded runs and prints one `RESULT {json}` line.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,16 +38,40 @@ interface Job {
 
 const FLOAT_PEERS = ['tfjs-cpu', 'tfjs-wasm', 'ort-web', 'ort-node'];
 const JOBS: Job[] = [
-  { case: 'matmul-256', batch: 1, engines: ['ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
-  { case: 'conv1d', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
-  { case: 'depthwise-conv1d', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
-  { case: 'conv1d-backward-input', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts'] },
-  { case: 'conv1d-backward-weight', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts'] },
-  { case: 'ecg-cnn-ref', batch: 1, engines: ['ecgnn-infer', 'ecgnn-ts', ...FLOAT_PEERS] },
-  { case: 'ecg-cnn-ref', batch: 256, engines: ['ecgnn-infer', 'ecgnn-ts', ...FLOAT_PEERS] },
-  { case: 'binary-conv1d', batch: 1, engines: ['ecgnn-infer'] },
-  { case: 'float-conv1d-same-shape', batch: 1, engines: ['ecgnn-infer'] },
+  { case: 'matmul-256', batch: 1, engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS] },
+  { case: 'conv1d', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS] },
+  {
+    case: 'depthwise-conv1d',
+    batch: 8,
+    engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS],
+  },
+  { case: 'conv1d-backward-input', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels'] },
+  { case: 'conv1d-backward-weight', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels'] },
+  { case: 'ecg-cnn-ref', batch: 1, engines: ['ecgnn-infer', 'ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
+  { case: 'ecg-cnn-ref', batch: 256, engines: ['ecgnn-infer', 'ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
+  { case: 'binary-conv1d', batch: 1, engines: ['ecgnn-infer', 'ecgnn-kernels'] },
+  { case: 'float-conv1d-same-shape', batch: 1, engines: ['ecgnn-infer', 'ecgnn-kernels'] },
 ];
+
+/** npm packages each peer engine needs (devDependencies of benchmarks/package.json). */
+const PEER_PACKAGES: Record<string, string[]> = {
+  'tfjs-cpu': ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-cpu'],
+  'tfjs-wasm': ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm'],
+  'ort-web': ['onnxruntime-web'],
+  'ort-node': ['onnxruntime-node'],
+};
+
+/** Why an engine cannot run here (a peer package is not installed), or null. */
+function missingPeer(engine: string): string | null {
+  // NOTE: looks for the package folder (as pnpm links it) rather than resolving an entry point: some
+  // packages' `exports` hide package.json or offer only an `import` condition.
+  for (const pkg of PEER_PACKAGES[engine] ?? []) {
+    if (!existsSync(join(here, 'node_modules', pkg, 'package.json'))) {
+      return `${pkg} is not installed (pnpm install in the workspace installs the benchmark peers)`;
+    }
+  }
+  return null;
+}
 
 /** The ecgnn engine whose time is divided by each peer's in the ratio columns. */
 function ecgnnEngineOf(caseName: string): string {
@@ -68,6 +97,8 @@ interface Row {
   note?: string;
   error?: string;
   unsupported?: boolean;
+  /** Set when the engine was not run (its npm package is not installed). */
+  skipped?: string;
   times?: number[];
   rounds?: number;
 }
@@ -121,7 +152,7 @@ function percentile(sorted: number[], q: number): number {
 
 /** Pools the timed runs of several rounds of one case × engine into one row. */
 function pool(rounds: Row[]): Row {
-  const failed = rounds.find((r) => r.error || r.unsupported);
+  const failed = rounds.find((r) => r.error || r.unsupported || r.skipped);
   if (failed) return failed;
   const times = rounds.flatMap((r) => r.times ?? []).sort((a, b) => a - b);
   const { times: _t, ...first } = rounds[0];
@@ -147,6 +178,9 @@ function escapeXml(s: string): string {
 /** Horizontal bar chart of medians with p10–p90 whiskers, log scale (times span 1000×). */
 function svgChart(title: string, rows: Row[]): string {
   const ok = rows.filter((r) => r.medianMs !== undefined && r.medianMs > 0);
+  if (ok.length === 0) {
+    return `<svg xmlns="http://www.w3.org/2000/svg" width="680" height="28" font-family="sans-serif" font-size="12"><title>${escapeXml(title)}: no measurement</title><text x="4" y="16">${escapeXml(title)}: no measurement</text></svg>`;
+  }
   const width = 680;
   const left = 110;
   const right = 100;
@@ -159,12 +193,15 @@ function svgChart(title: string, rows: Row[]): string {
   const x = (ms: number) => left + ((Math.log10(ms) - lo) / Math.max(hi - lo, 1e-9)) * (width - left - right);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(title)}: median ms per engine (log scale, whiskers p10–p90)</title>`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="4" y="16" font-weight="bold">${escapeXml(title)}: median ms, log scale (whiskers p10–p90); shorter is faster</text>`,
   ];
   ok.forEach((r, i) => {
     const y = top + i * (barH + gap);
     const xm = x(r.medianMs ?? 1);
-    const color = r.engine.startsWith('ecgnn') ? '#d9480f' : '#1c7ed6';
+    const color =
+      r.engine === 'ecgnn-kernels' ? '#f08c00' : r.engine.startsWith('ecgnn') ? '#d9480f' : '#1c7ed6';
     parts.push(`<text x="4" y="${y + 13}">${escapeXml(r.engine)}</text>`);
     parts.push(
       `<rect x="${left}" y="${y}" width="${Math.max(1, xm - left).toFixed(1)}" height="${barH}" fill="${color}"/>`,
@@ -252,12 +289,38 @@ const TARGETS: Target[] = [
       };
     },
   },
+  ratioTarget(
+    'matmul-256 (kernel level): ecgnn-kernels ≥ 1.5× faster than tfjs-wasm',
+    'matmul-256',
+    'ecgnn-kernels',
+    'tfjs-wasm',
+    1.5,
+  ),
+  ratioTarget(
+    'conv1d (kernel level): ecgnn-kernels ≥ 1.5× faster than tfjs-wasm',
+    'conv1d',
+    'ecgnn-kernels',
+    'tfjs-wasm',
+    1.5,
+  ),
+  {
+    text: 'binary-conv1d ≥ 10× faster than float-conv1d-same-shape (kernel level, ecgnn-kernels)',
+    check(rows) {
+      const b = median(rows, 'binary-conv1d', 'ecgnn-kernels');
+      const f = median(rows, 'float-conv1d-same-shape', 'ecgnn-kernels');
+      if (b === undefined || f === undefined) return { pass: null, detail: 'not measured' };
+      return {
+        pass: f / b >= 10,
+        detail: `binary ${fmt(b)} ms vs float ${fmt(f)} ms: ${(f / b).toFixed(2)}×`,
+      };
+    },
+  },
   ...['conv1d-backward-input', 'conv1d-backward-weight'].map(
     (c): Target => ({
-      text: `${c}: within 2.5× of conv1d forward (ecgnn-wasm)`,
+      text: `${c}: within 2.5× of conv1d forward (kernel level, ecgnn-kernels)`,
       check(rows) {
-        const bw = median(rows, c, 'ecgnn-wasm');
-        const fw = median(rows, 'conv1d', 'ecgnn-wasm');
+        const bw = median(rows, c, 'ecgnn-kernels');
+        const fw = median(rows, 'conv1d', 'ecgnn-kernels');
         if (bw === undefined || fw === undefined) return { pass: null, detail: 'not measured' };
         return {
           pass: bw / fw <= 2.5,
@@ -268,13 +331,19 @@ const TARGETS: Target[] = [
   ),
 ];
 
-function markdown(rows: Row[], meta: Record<string, unknown>): string {
+function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: string): string {
   const out: string[] = [];
   out.push('# Benchmarks', '');
   out.push(
-    'Generated by `pnpm bench` (benchmarks/run.ts) from the run recorded in `docs/benchmarks.json`; do not edit by hand.',
+    `Generated by \`pnpm bench\` (benchmarks/run.ts) from the run recorded in \`${chartFolder}.json\` beside this file; do not edit by hand. Charts: \`${chartFolder}/*.svg\`.`,
     '',
   );
+  if (String(meta.command).includes('--smoke')) {
+    out.push(
+      '**Smoke run** (1 warm-up + 2 timed runs per case): it checks that every engine runs and matches the reference; its times are not measurements to quote.',
+      '',
+    );
+  }
   out.push(`- Command: \`${meta.command}\``);
   out.push(`- Date: ${meta.generatedAt}`);
   out.push(`- Machine: ${meta.cpuModel}, ${meta.cores} cores, ${meta.platform}; Node ${meta.nodeVersion}`);
@@ -284,19 +353,28 @@ function markdown(rows: Row[], meta: Record<string, unknown>): string {
   out.push(
     '- Every case × engine ran in its own process, single-threaded, with the same seeded inputs and weights; outputs were compared with the TypeScript reference before timing (`match`).',
     '- Times are medians of individually timed runs (p10/p90 beside them). This machine has 2 cores shared with other jobs: absolute times move a lot between runs; ratios within one run are what count.',
-    '- `ecgnn-wasm` / `ecgnn-ts`: the kernel functions of `@ecgnn/infer/wasm` called directly (WebAssembly SIMD vs the TypeScript fallback) — @ecgnn/core’s autograd backend is not wired to them yet. `ecgnn-infer`: the inference graph run on those WASM kernels with preallocated buffers (batchnorm folded, bias + ReLU fused), not yet through the `Model` runtime.',
+    '- Every ecgnn engine is measured through its public API (benchmarks/peers/ecgnn.ts), one timed run = one call as an application makes it:',
+    "  - `ecgnn-wasm`: `@ecgnn/core` ops after `setBackend('wasm')` (WebAssembly SIMD kernels; each kernel call copies its operands into the module's memory and the result out, and the op allocates its output tensor). `ecgnn-ts`: the same calls after `setBackend('cpu')` (TypeScript reference kernels).",
+    '  - matmul-256: `matmul(a, b)`; conv1d / depthwise-conv1d: `conv1d(x, w, null, { padding, groups })` (no grad); conv1d-backward-input / -weight: `backward(y, g, { retainGraph: true })` of a prebuilt `y = conv1d(x, w)` with only x (resp. w) requiring grad — the forward is not timed; ecg-cnn-ref: functional ops under `noGrad`, batchnorm in eval mode (not folded).',
+    '  - `ecgnn-infer`: `@ecgnn/infer` model files written by `saveModel(spec)` and read by `loadModel(bytes, { kernels: "wasm" })`. ecg-cnn-ref: the CNN with batchnorm folded into the convs, `predict(x, [batch, 1, 360], out)`; binary-conv1d / float-conv1d-same-shape: one-layer models (`sign → binaryConv1d → flatten`, resp. `conv1d → flatten`) run with `logits(x, out)`, so the binary time includes sign-packing the float input and both include the runtime’s input/output copies.',
+    '  - `ecgnn-kernels` (comparison only, not an API users call for models): the WebAssembly kernel function of `@ecgnn/infer/wasm` called directly into a preallocated buffer (binary: on already packed words). The gap between it and `ecgnn-wasm` / `ecgnn-infer` is API overhead — for core mostly the fresh output tensor each op allocates (see docs/wasm.md).',
     '- Ratio column: ecgnn time ÷ engine time (below 1 means ecgnn is faster); `speed-up` is the inverse.',
     '',
   );
+  const skipped = rows.filter((r) => r.skipped);
+  if (skipped.length > 0) {
+    out.push(
+      `- Skipped (not installed): ${[...new Set(skipped.map((r) => `${r.engine} (${r.skipped})`))].join('; ')}.`,
+      '',
+    );
+  }
   out.push('## Targets of issue #15', '', '| target | result | measured |', '|---|---|---|');
   for (const t of TARGETS) {
     const r = t.check(rows);
     out.push(`| ${t.text} | ${r.pass === null ? 'n/a' : r.pass ? 'met' : '**not met**'} | ${r.detail} |`);
   }
   out.push('');
-  const keys = [...new Set(rows.map((r) => `${r.case}|${r.batch}`))];
-  for (const key of keys) {
-    const [c, b] = key.split('|');
+  for (const [c, b] of groupKeys(rows)) {
     const group = rows.filter((r) => r.case === c && String(r.batch) === b);
     const ours = group.find((r) => r.engine === ecgnnEngineOf(c));
     out.push(`## ${c} (batch ${b})`, '');
@@ -305,14 +383,16 @@ function markdown(rows: Row[], meta: Record<string, unknown>): string {
     );
     out.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of group) {
-      if (r.error || r.unsupported) {
+      if (r.error || r.unsupported || r.skipped) {
         out.push(
           `| ${r.engine} | – | – | – | – | – | – | – | – | ${
-            r.unsupported
-              ? 'unsupported'
-              : `error: ${escapeXml(r.error ?? '')
-                  .split('\n')[0]
-                  .slice(0, 160)}`
+            r.skipped
+              ? `skipped: ${escapeXml(r.skipped)}`
+              : r.unsupported
+                ? 'unsupported'
+                : `error: ${escapeXml(r.error ?? '')
+                    .split('\n')[0]
+                    .slice(0, 160)}`
           } |`,
         );
         continue;
@@ -324,9 +404,33 @@ function markdown(rows: Row[], meta: Record<string, unknown>): string {
         } | ${ratio === undefined ? '–' : `${(1 / ratio).toFixed(2)}×`} | ${r.engineVersion ?? ''} | ${r.note ?? ''} |`,
       );
     }
-    out.push('', svgChart(`${c}, batch ${b}`, group), '');
+    out.push('', `![${c}, batch ${b}: median ms per engine](${chartFolder}/${chartFile(c, b)})`, '');
   }
   return out.join('\n');
+}
+
+/** Folder of the SVG charts of a report: `docs/benchmarks.json` → `docs/benchmarks/`. */
+function chartDir(jsonPath: string): string {
+  return jsonPath.replace(/\.json$/, '');
+}
+
+/** File name of the chart of one case × batch. */
+function chartFile(caseName: string, batch: number | string): string {
+  return `${caseName}-batch${batch}.svg`;
+}
+
+/** Writes the .md twin of a report and one SVG chart per case × batch. */
+function writeReport(jsonPath: string, rows: Row[], meta: Record<string, unknown>): void {
+  const dir = chartDir(jsonPath);
+  for (const [c, b] of groupKeys(rows)) {
+    const group = rows.filter((r) => r.case === c && String(r.batch) === b);
+    atomicWrite(join(dir, chartFile(c, b)), `${svgChart(`${c}, batch ${b}`, group)}\n`);
+  }
+  atomicWrite(jsonPath.replace(/\.json$/, '.md'), `${markdown(rows, meta, basename(dir))}\n`);
+}
+
+function groupKeys(rows: Row[]): Array<[string, string]> {
+  return [...new Set(rows.map((r) => `${r.case}|${r.batch}`))].map((k) => k.split('|') as [string, string]);
 }
 
 function atomicWrite(path: string, text: string): void {
@@ -344,8 +448,8 @@ async function main(): Promise<void> {
     const { rows: saved, ...savedMeta } = JSON.parse(readFileSync(resolve(render), 'utf8')) as {
       rows: Row[];
     } & Record<string, unknown>;
-    atomicWrite(resolve(render).replace(/\.json$/, '.md'), `${markdown(saved, savedMeta)}\n`);
-    console.log(`rendered ${render.replace(/\.json$/, '.md')}`);
+    writeReport(resolve(render), saved, savedMeta);
+    console.log(`rendered ${render.replace(/\.json$/, '.md')} and charts in ${chartDir(resolve(render))}`);
     return;
   }
   const smoke = flags.has('smoke');
@@ -370,10 +474,18 @@ async function main(): Promise<void> {
     if (caseFilter && !caseFilter.includes(job.case)) continue;
     const engines = job.engines.filter((e) => !engineFilter || engineFilter.includes(e));
     const perEngine = new Map<string, Row[]>(engines.map((e) => [e, []]));
+    for (const engine of engines) {
+      const missing = missingPeer(engine);
+      if (missing) {
+        perEngine
+          .get(engine)!
+          .push({ case: job.case, engine, batch: job.batch, threads: 1, skipped: missing });
+      }
+    }
     for (let round = 0; round < rounds; round++) {
       for (const engine of engines) {
         const prev = perEngine.get(engine)!;
-        if (prev.some((r) => r.error || r.unsupported)) continue;
+        if (prev.some((r) => r.error || r.unsupported || r.skipped)) continue;
         prev.push(runChild(engine, job, budgetMs, minRuns, maxRuns));
       }
     }
@@ -382,9 +494,11 @@ async function main(): Promise<void> {
       rows.push(row);
       const status = row.error
         ? `ERROR ${row.error.split('\n')[0]}`
-        : row.unsupported
-          ? 'unsupported'
-          : `${fmt(row.medianMs)} ms (p10 ${fmt(row.p10Ms)}, p90 ${fmt(row.p90Ms)}, ${row.runs} runs) match=${row.outputsMatch}`;
+        : row.skipped
+          ? `skipped: ${row.skipped}`
+          : row.unsupported
+            ? 'unsupported'
+            : `${fmt(row.medianMs)} ms (p10 ${fmt(row.p10Ms)}, p90 ${fmt(row.p90Ms)}, ${row.runs} runs) match=${row.outputsMatch}`;
       console.log(`${job.case.padEnd(24)} b=${String(job.batch).padEnd(4)} ${engine.padEnd(12)} ${status}`);
     }
   }
@@ -408,8 +522,8 @@ async function main(): Promise<void> {
   const failures = rows.filter((r) => r.error || (r.outputsMatch === false && !r.unsupported));
   if (outPath) {
     atomicWrite(outPath, `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
-    atomicWrite(outPath.replace(/\.json$/, '.md'), `${markdown(rows, meta)}\n`);
-    console.log(`wrote ${outPath} and its .md`);
+    writeReport(outPath, rows, meta);
+    console.log(`wrote ${outPath}, its .md and charts in ${chartDir(outPath)}`);
   }
   if (failures.length > 0) {
     console.error(`${failures.length} case(s) failed or did not match the reference`);

@@ -2,7 +2,7 @@
  * Shared by every benchmark engine process: case definitions, seeded inputs and weights, the
  * TypeScript reference outputs, the timing loop and the result line printed to the parent.
  */
-import { type BinaryConv1dParams, type Conv1dParams, type Kernels, tsKernels } from './kernels.js';
+import { type BinaryConv1dParams, type Conv1dParams, tsKernels } from './kernels.js';
 
 /** Case names of the suite (as in issue #15). */
 export const CASES = [
@@ -283,52 +283,6 @@ export function ecgReference(x: Float32Array, batch: number, w = ecgWeights()): 
   return out;
 }
 
-/**
- * The ECG CNN forward pass on our kernels with preallocated buffers: fused bias + ReLU in the
- * convs, pooling and the small head in plain loops. Returns a function writing `[batch, 5]`.
- */
-export function ecgPipeline(k: Kernels, batch: number, f = ecgFolded()): (x: Float32Array) => Float32Array {
-  const g = ecgLayers(batch);
-  const y1 = new Float32Array(batch * 16 * L1);
-  const p1 = new Float32Array(batch * 16 * P1);
-  const y2 = new Float32Array(batch * 32 * L2);
-  const p2 = new Float32Array(batch * 32 * P2);
-  const y3 = new Float32Array(batch * 32 * L3);
-  const y4 = new Float32Array(batch * 64 * L3);
-  const arg1 = new Int32Array(p1.length);
-  const arg2 = new Int32Array(p2.length);
-  const feat = new Float32Array(batch * 64);
-  const out = new Float32Array(batch * 5);
-  const conv1 = { ...g.conv1, activation: 'relu' as const };
-  const conv2 = { ...g.conv2, activation: 'relu' as const };
-  const conv4 = { ...g.conv4, activation: 'relu' as const };
-  return (x) => {
-    k.conv1dForward(x, f.w1, f.b1, y1, conv1);
-    k.maxPool1dForward(y1, p1, arg1, g.pool1);
-    k.conv1dForward(p1, f.w2, f.b2, y2, conv2);
-    k.maxPool1dForward(y2, p2, arg2, g.pool2);
-    k.conv1dForward(p2, f.w3, null, y3, g.conv3);
-    k.conv1dForward(y3, f.w4, f.b4, y4, conv4);
-    for (let r = 0; r < batch * 64; r++) {
-      let s = 0;
-      for (let t = 0; t < L3; t++) s += y4[r * L3 + t];
-      feat[r] = s / L3;
-    }
-    k.matmul(feat, f.w5, out, 1, batch, 64, 5, false, true);
-    for (let b = 0; b < batch; b++) {
-      let m = Number.NEGATIVE_INFINITY;
-      for (let o = 0; o < 5; o++) {
-        out[b * 5 + o] += f.b5[o];
-        if (out[b * 5 + o] > m) m = out[b * 5 + o];
-      }
-      let z = 0;
-      for (let o = 0; o < 5; o++) z += out[b * 5 + o] = Math.exp(out[b * 5 + o] - m);
-      for (let o = 0; o < 5; o++) out[b * 5 + o] /= z;
-    }
-    return out;
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Inputs and references per case
 
@@ -449,7 +403,7 @@ export interface Prepared {
   output(): ArrayLike<number> | Promise<ArrayLike<number>>;
   /** Free native resources, if any. */
   dispose?(): void | Promise<void>;
-  /** How the engine computes the case (e.g. "kernel calls; core backend not wired yet"). */
+  /** How the engine computes the case and what one timed run includes. */
   note?: string;
 }
 
@@ -496,7 +450,9 @@ export async function runEngine(engine: Engine): Promise<void> {
     // Warm-up (tier-up, caches), then timed runs until the budget or maxRuns.
     const warm = performance.now();
     let warmRuns = 0;
-    while (warmRuns < 3 || (performance.now() - warm < budget / 5 && warmRuns < 50)) {
+    // A zero budget (--smoke) warms up once; otherwise at least 3 runs (tier-up of JIT and WASM code).
+    const minWarm = budget > 0 ? 3 : 1;
+    while (warmRuns < minWarm || (performance.now() - warm < budget / 5 && warmRuns < 50)) {
       await prepared.run();
       warmRuns++;
     }

@@ -1,10 +1,37 @@
 /**
- * ecgnn engines. Until @ecgnn/core's autograd backend is wired to the WASM kernels, `ecgnn-wasm`
- * and `ecgnn-ts` call the kernel functions directly (WASM SIMD vs TypeScript implementation of the
- * same interface); `ecgnn-infer` runs the inference graph (ECG CNN, binary/float conv) on the WASM
- * kernels with preallocated buffers.
+ * ecgnn engines, each measuring a library through its public API only:
+ *
+ * - `ecgnn-wasm`: `@ecgnn/core` ops with `setBackend('wasm')` (WebAssembly SIMD kernels; operands copied into
+ *   the kernel module's memory and the result out on every call).
+ * - `ecgnn-ts`: the same `@ecgnn/core` calls with `setBackend('cpu')` (the TypeScript reference backend).
+ * - `ecgnn-infer`: `@ecgnn/infer` models written with `saveModel(spec)`, read with `loadModel(bytes)` and run
+ *   with `model.predict(...)` / `model.logits(...)`.
+ * - `ecgnn-kernels`: for comparison only, the WebAssembly kernel functions of `@ecgnn/infer/wasm` (a public
+ *   subpath export) called directly into preallocated buffers — the floor under the two APIs above, showing how
+ *   much of their time is API overhead (output allocation, copies, graph bookkeeping).
+ *
+ * Each timed run is one public call as an application would make it, including the output tensor's
+ * allocation (core) or the per-window input/output copies of the model runtime (infer).
  */
 import { readFileSync } from 'node:fs';
+import {
+  backward,
+  batchNorm,
+  conv1d,
+  getBackend,
+  globalAvgPool1d,
+  linear,
+  matmul,
+  maxPool1d,
+  noGrad,
+  relu,
+  setBackend,
+  softmax,
+  type Tensor,
+  tensor,
+} from '@ecgnn/core';
+import { loadModel, type ModelSpec, saveModel, unpackConvWeights, unpackSigns } from '@ecgnn/infer';
+import { getWasmKernels, type Kernels } from '@ecgnn/infer/wasm';
 import {
   BINARY,
   type CaseArrays,
@@ -12,29 +39,320 @@ import {
   CONV1D,
   caseData,
   DEPTHWISE,
+  ECG,
   type Engine,
-  ecgPipeline,
+  ecgFolded,
+  ecgWeights,
   FLOAT_SAME,
   type Prepared,
 } from './common.js';
-import { createKernels, type Kernels, tsKernels } from './kernels.js';
 
-function ecgnnVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../packages/infer/package.json', import.meta.url), 'utf8'));
-  return `@ecgnn/infer ${pkg.version}`;
+function version(pkg: 'core' | 'infer'): string {
+  const json = JSON.parse(
+    readFileSync(new URL(`../../packages/${pkg}/package.json`, import.meta.url), 'utf8'),
+  );
+  return `@ecgnn/${pkg} ${json.version}`;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// @ecgnn/core (ecgnn-wasm, ecgnn-ts)
+
+const CORE_CASES: CaseName[] = [
+  'matmul-256',
+  'conv1d',
+  'depthwise-conv1d',
+  'conv1d-backward-input',
+  'conv1d-backward-weight',
+  'ecg-cnn-ref',
+];
+
+/** The ECG CNN in @ecgnn/core functional ops, eval mode (running batchnorm statistics), no autograd graph. */
+function coreEcgCnn(batch: number): () => Tensor {
+  const w = ecgWeights();
+  const t = (a: Float32Array, shape: number[]) => tensor(a, shape);
+  const w1 = t(w.w1, [ECG.c1, 1, ECG.k1]);
+  const w2 = t(w.w2, [ECG.c2, ECG.c1, ECG.k2]);
+  const w3 = t(w.w3, [ECG.c2, 1, ECG.k3]);
+  const w4 = t(w.w4, [ECG.c3, ECG.c2, 1]);
+  const b4 = t(w.b4, [ECG.c3]);
+  const w5 = t(w.w5, [ECG.classes, ECG.c3]);
+  const b5 = t(w.b5, [ECG.classes]);
+  const bn = (p: typeof w.bn1, c: number) => ({
+    mean: t(p.mean, [c]),
+    variance: t(p.variance, [c]),
+    gamma: t(p.gamma, [c]),
+    beta: t(p.beta, [c]),
+  });
+  const bn1 = bn(w.bn1, ECG.c1);
+  const bn2 = bn(w.bn2, ECG.c2);
+  const x = t(caseData('ecg-cnn-ref', batch).x as Float32Array, [batch, 1, ECG.length]);
+  const eval_ = { training: false, eps: ECG.eps };
+  return () =>
+    noGrad(() => {
+      let y = conv1d(x, w1, null, { padding: 'same' });
+      y = relu(batchNorm(y, bn1.mean, bn1.variance, bn1.gamma, bn1.beta, eval_));
+      y = maxPool1d(y, 2);
+      y = conv1d(y, w2, null);
+      y = relu(batchNorm(y, bn2.mean, bn2.variance, bn2.gamma, bn2.beta, eval_));
+      y = maxPool1d(y, 2);
+      y = conv1d(y, w3, null, { groups: ECG.c2 });
+      y = relu(conv1d(y, w4, b4));
+      return softmax(linear(globalAvgPool1d(y), w5, b5), -1);
+    });
+}
+
+function coreCase(name: CaseName, batch: number, backendNote: string): Prepared {
+  const d = caseData(name, batch) as unknown as CaseArrays;
+  let out: Tensor | null = null;
+  const output = () => (out as Tensor).data;
+  switch (name) {
+    case 'matmul-256': {
+      const a = tensor(d.a, [256, 256]);
+      const b = tensor(d.b, [256, 256]);
+      return {
+        run: () => {
+          out = matmul(a, b);
+        },
+        output,
+        note: `${backendNote}: matmul(a, b) on tensors, output allocated per call`,
+      };
+    }
+    case 'conv1d':
+    case 'depthwise-conv1d': {
+      const p = name === 'conv1d' ? CONV1D : DEPTHWISE;
+      const x = tensor(d.x, [p.batch, p.inChannels, p.inLength]);
+      const w = tensor(d.w, [p.outChannels, p.inChannels / p.groups, p.kernelSize]);
+      return {
+        run: () => {
+          out = conv1d(x, w, null, { padding: 'same', groups: p.groups });
+        },
+        output,
+        note: `${backendNote}: conv1d(x, w, null, { padding: 'same'${p.groups > 1 ? `, groups: ${p.groups}` : ''} }), no grad`,
+      };
+    }
+    case 'conv1d-backward-input':
+    case 'conv1d-backward-weight': {
+      const p = CONV1D;
+      const wantInput = name === 'conv1d-backward-input';
+      const x = tensor(d.x, [p.batch, p.inChannels, p.inLength], { requiresGrad: wantInput });
+      const w = tensor(d.w, [p.outChannels, p.inChannels, p.kernelSize], { requiresGrad: !wantInput });
+      const g = tensor(d.g, [p.batch, p.outChannels, p.outLength]);
+      // The forward graph is built once; each timed run is one backward() through it (retained), so it times
+      // the conv1d vjp for the one input that requires grad plus autograd's seed/gradient copies.
+      const y = conv1d(x, w, null, { padding: 'same' });
+      const leaf = wantInput ? x : w;
+      return {
+        run: () => {
+          leaf.grad = null;
+          backward(y, g, { retainGraph: true });
+        },
+        output: () => (leaf.grad as Tensor).data,
+        note: `${backendNote}: backward(y, g, { retainGraph: true }) of y = conv1d(x, w) with only ${
+          wantInput ? 'x' : 'w'
+        } requiring grad (forward not timed)`,
+      };
+    }
+    case 'ecg-cnn-ref': {
+      const f = coreEcgCnn(batch);
+      return {
+        run: () => {
+          out = f();
+        },
+        output,
+        note: `${backendNote}: functional ops under noGrad, batchnorm in eval mode (not folded)`,
+      };
+    }
+    default:
+      throw new Error(`case ${name} is not run on @ecgnn/core`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// @ecgnn/infer (ecgnn-infer)
+
+const INFER_CASES: CaseName[] = ['ecg-cnn-ref', 'binary-conv1d', 'float-conv1d-same-shape'];
+
+const modelBase = {
+  outputActivation: 'none' as const,
+  provenance: { source: 'benchmarks/peers/ecgnn.ts (seeded weights)' },
+};
+
+/** The reference ECG CNN as an @ecgnn/infer model file (batchnorm folded into the convs, as an exporter does). */
+function ecgModelSpec(): ModelSpec {
+  const f = ecgFolded();
+  const conv = (name: string, input: string, attrs: Record<string, unknown>, bias: boolean) => ({
+    op: 'conv1d',
+    inputs: [input],
+    outputs: [name],
+    attrs,
+    tensors: bias ? { weight: `${name}.weight`, bias: `${name}.bias` } : { weight: `${name}.weight` },
+  });
+  const unary = (op: string, name: string, input: string, attrs?: Record<string, unknown>) => ({
+    op,
+    inputs: [input],
+    outputs: [name],
+    ...(attrs ? { attrs } : {}),
+  });
+  return {
+    ...modelBase,
+    name: 'ecg-cnn-ref',
+    input: { channels: 1, length: ECG.length, sampleRate: 360 },
+    classes: ['N', 'S', 'V', 'F', 'Q'],
+    outputActivation: 'softmax',
+    graph: {
+      input: 'x',
+      output: 'logits',
+      nodes: [
+        conv('conv1', 'x', { padding: 'same' }, true),
+        unary('relu', 'relu1', 'conv1'),
+        unary('maxPool1d', 'pool1', 'relu1', { kernelSize: 2 }),
+        conv('conv2', 'pool1', {}, true),
+        unary('relu', 'relu2', 'conv2'),
+        unary('maxPool1d', 'pool2', 'relu2', { kernelSize: 2 }),
+        conv('conv3', 'pool2', { groups: ECG.c2 }, false),
+        conv('conv4', 'conv3', {}, true),
+        unary('relu', 'relu4', 'conv4'),
+        unary('globalAvgPool1d', 'gap', 'relu4'),
+        {
+          op: 'linear',
+          inputs: ['gap'],
+          outputs: ['logits'],
+          tensors: { weight: 'dense.weight', bias: 'dense.bias' },
+        },
+      ],
+    },
+    tensors: [
+      { name: 'conv1.weight', shape: [ECG.c1, 1, ECG.k1], data: f.w1 },
+      { name: 'conv1.bias', shape: [ECG.c1], data: f.b1 },
+      { name: 'conv2.weight', shape: [ECG.c2, ECG.c1, ECG.k2], data: f.w2 },
+      { name: 'conv2.bias', shape: [ECG.c2], data: f.b2 },
+      { name: 'conv3.weight', shape: [ECG.c2, 1, ECG.k3], data: f.w3 },
+      { name: 'conv4.weight', shape: [ECG.c3, ECG.c2, 1], data: f.w4 },
+      { name: 'conv4.bias', shape: [ECG.c3], data: f.b4 },
+      { name: 'dense.weight', shape: [ECG.classes, ECG.c3], data: f.w5 },
+      { name: 'dense.bias', shape: [ECG.classes], data: f.b5 },
+    ],
+  };
+}
+
+/**
+ * One conv layer as a whole model: input `[C, L]` → (sign →) conv → flatten → `[O·L]` "logits". The graph
+ * output must be a vector, hence the flatten and one class name per output value.
+ */
+function oneLayerSpec(binary: boolean, weight: Float32Array): ModelSpec {
+  const p = binary ? BINARY : FLOAT_SAME;
+  const n = p.outChannels * p.outLength;
+  const nodes = [
+    ...(binary ? [{ op: 'sign', inputs: ['x'], outputs: ['bits'] }] : []),
+    {
+      op: binary ? 'binaryConv1d' : 'conv1d',
+      inputs: [binary ? 'bits' : 'x'],
+      outputs: ['conv'],
+      attrs: binary ? { padding: 'same', padValue: p.padValue } : { padding: 'same' },
+      tensors: { weight: 'conv.weight' },
+    },
+    { op: 'flatten', inputs: ['conv'], outputs: ['out'] },
+  ];
+  return {
+    ...modelBase,
+    name: binary ? 'binary-conv1d' : 'float-conv1d-same-shape',
+    input: { channels: p.inChannels, length: p.inLength, sampleRate: 360 },
+    classes: Array.from({ length: n }, (_, i) => `y${i}`),
+    graph: { input: 'x', output: 'out', nodes },
+    tensors: [
+      {
+        name: 'conv.weight',
+        shape: [p.outChannels, p.inChannels, p.kernelSize],
+        data: weight,
+        ...(binary ? { dtype: 'bits' as const } : {}),
+      },
+    ],
+  };
+}
+
+function inferCase(name: CaseName, batch: number): Prepared {
+  const load = (spec: ModelSpec) => {
+    const model = loadModel(saveModel(spec), { kernels: 'wasm' });
+    if (model.metadata.kernels !== 'wasm-simd') throw new Error('loadModel did not pick the WASM kernels');
+    return model;
+  };
+  switch (name) {
+    case 'ecg-cnn-ref': {
+      const model = load(ecgModelSpec());
+      const x = caseData('ecg-cnn-ref', batch).x as Float32Array;
+      const out = new Float32Array(batch * ECG.classes);
+      const shape = [batch, 1, ECG.length];
+      return {
+        run: () => {
+          model.predict(x, shape, out);
+        },
+        output: () => out,
+        note: `loadModel(saveModel(spec)) then predict(x, [${batch}, 1, 360], out); batchnorm folded; plan ${model.metadata.plan.join(' → ')}`,
+      };
+    }
+    case 'float-conv1d-same-shape': {
+      const d = caseData(name, batch) as unknown as CaseArrays;
+      const model = load(oneLayerSpec(false, d.w));
+      const out = new Float32Array(FLOAT_SAME.outChannels * FLOAT_SAME.outLength);
+      return {
+        run: () => {
+          model.logits(d.x, out);
+        },
+        output: () => out,
+        note: 'one-layer float model (conv1d → flatten) via loadModel + logits(x, out); includes the runtime’s input/output copies',
+      };
+    }
+    case 'binary-conv1d': {
+      const d = caseData(name, batch) as unknown as CaseArrays;
+      const p = BINARY;
+      // The case's packed words as ±1 floats: input [L][C] → [C, L] (NCL), weight [O, C, K].
+      const xt = unpackSigns(d.xw, p.inChannels, p.inLength);
+      const x = new Float32Array(p.inChannels * p.inLength);
+      for (let t = 0; t < p.inLength; t++)
+        for (let c = 0; c < p.inChannels; c++) x[c * p.inLength + t] = xt[t * p.inChannels + c];
+      const w = unpackConvWeights(d.ww, p.outChannels, p.inChannels, p.kernelSize);
+      const model = load(oneLayerSpec(true, w));
+      const out = new Float32Array(p.outChannels * p.outLength);
+      return {
+        run: () => {
+          model.logits(x, out);
+        },
+        output: () => out,
+        note: 'one-layer binary model (sign → binaryConv1d, +1 padding → flatten) via loadModel + logits(x, out); includes sign-packing the float input and the runtime’s copies',
+      };
+    }
+    default:
+      throw new Error(`case ${name} is not run on @ecgnn/infer`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Raw WASM kernels of @ecgnn/infer/wasm (ecgnn-kernels)
+
+const KERNEL_CASES: CaseName[] = [
+  'matmul-256',
+  'conv1d',
+  'depthwise-conv1d',
+  'conv1d-backward-input',
+  'conv1d-backward-weight',
+  'binary-conv1d',
+  'float-conv1d-same-shape',
+];
 
 function kernelCase(k: Kernels, name: CaseName, batch: number): Prepared {
   const d = caseData(name, batch) as unknown as CaseArrays;
-  const note = `${k.kind} kernel calls (core autograd backend not wired yet)`;
+  const note = 'WASM kernel function of @ecgnn/infer/wasm into a preallocated buffer (no API around it)';
   switch (name) {
     case 'matmul-256': {
       const o = new Float32Array(256 * 256);
       return { run: () => k.matmul(d.a, d.b, o, 1, 256, 256, 256, false, false), output: () => o, note };
     }
-    case 'conv1d': {
-      const o = new Float32Array(8 * 32 * 1000);
-      return { run: () => k.conv1dForward(d.x, d.w, null, o, CONV1D), output: () => o, note };
+    case 'conv1d':
+    case 'depthwise-conv1d':
+    case 'float-conv1d-same-shape': {
+      const p = name === 'conv1d' ? CONV1D : name === 'depthwise-conv1d' ? DEPTHWISE : FLOAT_SAME;
+      const o = new Float32Array(p.batch * p.outChannels * p.outLength);
+      return { run: () => k.conv1dForward(d.x, d.w, null, o, p), output: () => o, note };
     }
     case 'conv1d-backward-input': {
       const o = new Float32Array(d.x.length);
@@ -44,62 +362,37 @@ function kernelCase(k: Kernels, name: CaseName, batch: number): Prepared {
       const o = new Float32Array(d.w.length);
       return { run: () => k.conv1dBackwardWeight(d.x, d.g, o, CONV1D), output: () => o, note };
     }
-    case 'depthwise-conv1d': {
-      const o = new Float32Array(8 * 32 * 1000);
-      return { run: () => k.conv1dForward(d.x, d.w, null, o, DEPTHWISE), output: () => o, note };
-    }
-    case 'float-conv1d-same-shape': {
-      const o = new Float32Array(64 * 1000);
-      return {
-        run: () => k.conv1dForward(d.x, d.w, null, o, FLOAT_SAME),
-        output: () => o,
-        note: `${k.kind} float conv`,
-      };
-    }
     case 'binary-conv1d': {
-      const o = new Int32Array(64 * 1000);
+      const o = new Int32Array(BINARY.outChannels * BINARY.outLength);
       return {
         run: () => k.binaryConv1d(d.xw, d.ww, o, BINARY),
         output: () => o,
-        note: `${k.kind} XOR/popcount on packed words (input already packed)`,
+        note: `${note}; input already packed`,
       };
     }
-    case 'ecg-cnn-ref': {
-      const f = ecgPipeline(k, batch);
-      let out: Float32Array = new Float32Array(0);
-      return {
-        run: () => {
-          out = f(d.x);
-        },
-        output: () => out,
-        note: `${k.kind} kernels, batchnorm folded, fused bias+ReLU; pooling/head in TypeScript`,
-      };
-    }
+    default:
+      throw new Error(`case ${name} has no single kernel`);
   }
 }
 
-const KERNEL_CASES: CaseName[] = [
-  'matmul-256',
-  'conv1d',
-  'depthwise-conv1d',
-  'conv1d-backward-input',
-  'conv1d-backward-weight',
-];
-const INFER_CASES: CaseName[] = ['ecg-cnn-ref', 'binary-conv1d', 'float-conv1d-same-shape'];
-
-/** `ecgnn-wasm`, `ecgnn-ts` or `ecgnn-infer`. */
-export function ecgnnEngine(name: 'ecgnn-wasm' | 'ecgnn-ts' | 'ecgnn-infer'): Engine {
+/** `ecgnn-wasm`, `ecgnn-ts`, `ecgnn-infer` or `ecgnn-kernels`. */
+export function ecgnnEngine(name: 'ecgnn-wasm' | 'ecgnn-ts' | 'ecgnn-infer' | 'ecgnn-kernels'): Engine {
+  const infer = name === 'ecgnn-infer';
+  const raw = name === 'ecgnn-kernels';
   return {
     name,
-    version: ecgnnVersion,
-    supports: (c) =>
-      name === 'ecgnn-infer'
-        ? INFER_CASES.includes(c)
-        : KERNEL_CASES.includes(c) || (name === 'ecgnn-ts' && c === 'ecg-cnn-ref'),
+    version: () => version(infer || raw ? 'infer' : 'core'),
+    supports: (c) => (infer ? INFER_CASES : raw ? KERNEL_CASES : CORE_CASES).includes(c),
     async prepare(c, batch) {
-      const k = name === 'ecgnn-ts' ? tsKernels : createKernels();
-      if (name !== 'ecgnn-ts' && k.kind !== 'wasm-simd') throw new Error('WebAssembly SIMD unavailable');
-      return kernelCase(k, c, batch);
+      if (infer) return inferCase(c, batch);
+      if (raw) {
+        const k = getWasmKernels();
+        if (k === null) throw new Error('WebAssembly SIMD unavailable');
+        return kernelCase(k, c, batch);
+      }
+      // setBackend('wasm') throws where the engine has no WebAssembly SIMD: the row then reports the error.
+      setBackend(name === 'ecgnn-wasm' ? 'wasm' : 'cpu');
+      return coreCase(c, batch, `@ecgnn/core, backend '${getBackend().name}'`);
     },
   };
 }
