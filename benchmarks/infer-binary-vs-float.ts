@@ -1,6 +1,11 @@
-// Benchmark: @ecgnn/infer binary conv1d (XOR + SWAR popcount on packed Uint32 words, pure TypeScript) vs
-// @ecgnn/infer float conv1d of the same shape, and the float path vs @ecgnn/core's CPU conv kernel.
-// Medians of measured runs after warm-up; batch 1 (one window), single thread.
+// Benchmark: @ecgnn/infer binary conv1d (XOR + popcount on packed words) vs @ecgnn/infer float conv1d of the
+// same shape, in both kernel sets the runtime can pick (`loadModel(bytes, { kernels })`):
+//   typescript — float: kernels/float.ts `conv1d`; binary: kernels/binary.ts (SWAR popcount on Uint32 words);
+//   wasm-simd  — float: the WebAssembly SIMD `conv1dForward`; binary: the WebAssembly `binaryConv1d` (i64.popcnt)
+//                integer dots + the runtime's TypeScript epilogue (float output, or thresholds → packed bits),
+//                i.e. exactly what a loaded model runs per layer.
+// Plus @ecgnn/core's CPU conv kernel on the same shape, for reference. Medians of interleaved rounds after
+// warm-up; batch 1 (one window), single thread.
 // Run: pnpm exec tsx --conditions=@ecgnn/source benchmarks/infer-binary-vs-float.ts [--quick]
 import os from 'node:os';
 import * as core from '@ecgnn/core';
@@ -10,14 +15,20 @@ import {
   binaryConv1dPacked,
   binaryConvOutputLength,
   binaryConvScratchSize,
+  binaryEpilogueFloat,
+  binaryEpiloguePacked,
   type Conv1dParams,
   conv1d,
   conv1dOutputLength,
   packConvWeights,
   wordsForChannels,
 } from '@ecgnn/infer';
+import { getWasmKernels } from '@ecgnn/infer/wasm';
 
 const quick = process.argv.includes('--quick');
+const wasm = getWasmKernels();
+if (!wasm)
+  throw new Error('this engine has no WebAssembly SIMD: only the TypeScript kernels could be measured');
 
 interface Shape {
   C: number;
@@ -73,21 +84,27 @@ function rand(n: number, seed: number): Float32Array {
   });
 }
 
+const ms = (ns: number) => (ns / 1e6).toFixed(3);
 const reps = quick ? 5 : 15;
-console.log('# @ecgnn/infer: binary conv1d vs float conv1d (batch 1, 1 thread, "same" padding, stride 1)');
 console.log(
-  `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}`,
+  '# @ecgnn/infer: binary conv1d vs float conv1d, both kernel sets (batch 1, 1 thread, "same" padding +1, stride 1)',
+);
+console.log(
+  `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}, load average ${os
+    .loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' ')}`,
 );
 console.log(
   `command: pnpm exec tsx --conditions=@ecgnn/source benchmarks/infer-binary-vs-float.ts${quick ? ' --quick' : ''}`,
 );
 console.log(
-  `median of ${reps} interleaved rounds (each round times every kernel once, same background load)\n`,
+  `median of ${reps} interleaved rounds (each round times every kernel once, same background load); times in ms\n`,
 );
 console.log(
-  '| shape (C→O, L, K) | MMAC | float infer (ms) | float core CPU (ms) | binary→float (ms) | binary→packed (ms) | float GMAC/s | binary GMAC/s | binary/float speed-up | core time ÷ infer float time (>1 = infer faster) |',
+  '| shape (C→O, L, K) | MMAC | TS float | TS binary→float | TS binary→packed | TS speed-up (float out / packed out) | WASM float | WASM binary→float | WASM binary→packed | WASM speed-up (float out / packed out) | core CPU float |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const { C, O, L, K } of shapes) {
   const pad = (K - 1) >> 1;
   const fp: Conv1dParams = {
@@ -106,10 +123,8 @@ for (const { C, O, L, K } of shapes) {
   const w = rand(O * C * K, 2);
   const Lout = conv1dOutputLength(fp);
   const out = new Float32Array(O * Lout);
-
-  // @ecgnn/core CPU kernel on the same shape (float32 storage, its own padding/tiling).
-  const cpu = core.getCpuBackend().kernels;
-  const cp: core.Conv1dParams = {
+  // The same geometry in the kernel-set form (batch, explicit output length), used by WASM and core.
+  const kp = {
     batch: 1,
     inChannels: C,
     outChannels: O,
@@ -122,6 +137,8 @@ for (const { C, O, L, K } of shapes) {
     groups: 1,
     padValue: 1,
   };
+  const wout = new Float32Array(O * Lout);
+  const cpu = core.getCpuBackend().kernels;
   const cout = new Float32Array(O * Lout);
 
   const bp: BinaryConv1dParams = {
@@ -143,22 +160,54 @@ for (const { C, O, L, K } of shapes) {
   const sc = binaryConvScratchSize(bp);
   const sw = new Uint32Array(sc.words);
   const si = new Int32Array(sc.ints);
-  const bout = new Float32Array(O * binaryConvOutputLength(bp));
+  const Lb = binaryConvOutputLength(bp);
+  const bout = new Float32Array(O * Lb);
   const thr = new Int32Array(O);
   const dir = new Int8Array(O).fill(1);
-  const pout = new Uint32Array(binaryConvOutputLength(bp) * wordsForChannels(O));
-  const [tFloat, tCore, tBin, tPacked] = timeAll(
+  const pout = new Uint32Array(Lb * wordsForChannels(O));
+  const dots = new Int32Array(O * Lb);
+  const bkp = { ...kp, padValue: 1 as const };
+  const wbout = new Float32Array(O * Lb);
+  const wpout = new Uint32Array(pout.length);
+
+  // Sanity: both kernel sets agree (binary exactly) before anything is timed.
+  binaryConv1d(xb, wb, bp, bout, sw, si);
+  wasm.binaryConv1d(xb, wb, dots, bkp);
+  binaryEpilogueFloat(dots, O, Lb, null, wbout);
+  if (bout.some((v, i) => v !== wbout[i])) throw new Error('WASM and TypeScript binary dots differ');
+  conv1d(x, w, null, fp, out);
+  wasm.conv1dForward(x, w, null, wout, kp);
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < out.length; i++) {
+    err = Math.max(err, Math.abs(out[i] - wout[i]));
+    scale = Math.max(scale, Math.abs(out[i]));
+  }
+  if (err > 1e-4 * scale) throw new Error(`WASM and TypeScript float conv differ (${err / scale})`);
+
+  const [tsF, tsB, tsP, wF, wB, wP, tCore] = timeAll(
     [
       () => conv1d(x, w, null, fp, out),
-      () => cpu.conv1dForward(x, w, null, cout, cp),
       () => binaryConv1d(xb, wb, bp, bout, sw, si),
       () => binaryConv1dPacked(xb, wb, bp, thr, dir, pout, sw, si),
+      () => wasm.conv1dForward(x, w, null, wout, kp),
+      () => {
+        wasm.binaryConv1d(xb, wb, dots, bkp);
+        binaryEpilogueFloat(dots, O, Lb, null, wbout);
+      },
+      () => {
+        wasm.binaryConv1d(xb, wb, dots, bkp);
+        binaryEpiloguePacked(dots, O, Lb, null, thr, dir, wpout);
+      },
+      () => cpu.conv1dForward(x, w, null, cout, kp),
     ],
     reps,
   );
-
   const macs = O * C * K * Lout;
   console.log(
-    `| ${C}→${O}, ${L}, ${K} | ${(macs / 1e6).toFixed(2)} | ${(tFloat / 1e6).toFixed(3)} | ${(tCore / 1e6).toFixed(3)} | ${(tBin / 1e6).toFixed(3)} | ${(tPacked / 1e6).toFixed(3)} | ${(macs / tFloat).toFixed(2)} | ${(macs / tBin).toFixed(2)} | ${(tFloat / tBin).toFixed(1)}× | ${(tCore / tFloat).toFixed(2)} |`,
+    `| ${C}→${O}, ${L}, ${K} | ${(macs / 1e6).toFixed(2)} | ${ms(tsF)} | ${ms(tsB)} | ${ms(tsP)} | ${(tsF / tsB).toFixed(1)}× / ${(tsF / tsP).toFixed(1)}× | ${ms(wF)} | ${ms(wB)} | ${ms(wP)} | ${(wF / wB).toFixed(1)}× / ${(wF / wP).toFixed(1)}× | ${ms(tCore)} |`,
   );
 }
+console.log(
+  '\nspeed-up = float conv time ÷ binary conv time within one kernel set: with integer dots stored as floats ("float out", an unfused binary layer) and with thresholds → packed bits ("packed out", what a fused binary layer of a loaded model runs).',
+);

@@ -1,10 +1,24 @@
-// Benchmark: end-to-end `predict` latency of @ecgnn/infer on the method 5 binary network (Pu et al. 2023:
-// 1→8→16→32→32→64→5 channels, kernel 7, 3600-sample window), batch 1, single thread, random weights.
-// Compares the fused path (binary conv → maxpool → PReLU → BN → sign folded into integer thresholds, packed
-// activations) with the same graph kept unfused (float epilogue then sign). Medians of interleaved rounds.
+// Benchmark: end-to-end `predict` latency of @ecgnn/infer models, batch 1, single thread, in both kernel sets
+// (`loadModel(bytes, { kernels: 'wasm' | 'typescript' })`):
+//  - the method 5 binary network (Pu et al. 2023: 1→8→16→32→32→64→5 channels, kernel 7, 3600-sample window,
+//    random weights), fused (binary conv → maxpool → PReLU → BN → sign folded into integer thresholds, packed
+//    activations) and the same graph kept unfused (float epilogue then sign);
+//  - the float reference ECG CNN of the benchmark suite (`ecg-cnn-ref`, issue #15: 1×360 input, conv 1→16 k7 +
+//    ReLU, maxpool 2, conv 16→32 k5 + ReLU, maxpool 2, depthwise k5, pointwise 32→64 + ReLU, global average
+//    pool, dense 64→5, softmax; batchnorm folded at export), built as a model file from the suite's seeded weights
+//    and checked against the suite's TypeScript reference before timing.
+// Medians of interleaved rounds (every model × kernel set timed once per round, same background load).
 // Run: pnpm exec tsx --conditions=@ecgnn/source benchmarks/infer-predict.ts [--quick]
 import os from 'node:os';
-import { loadModel, type ModelSpec, type NodeSpec, saveModel, type TensorSpec } from '@ecgnn/infer';
+import {
+  loadModel,
+  type Model,
+  type ModelSpec,
+  type NodeSpec,
+  saveModel,
+  type TensorSpec,
+} from '@ecgnn/infer';
+import { ECG, ecgFolded, ecgReference, relativeError, seeded } from './peers/common.js';
 
 const quick = process.argv.includes('--quick');
 
@@ -75,24 +89,97 @@ function method5(fused: boolean): ModelSpec {
   };
 }
 
+/** The suite's reference ECG CNN as a model file (batchnorm folded into the convs, as an exporter emits it). */
+function ecgCnnRef(): ModelSpec {
+  const f = ecgFolded();
+  const conv = (i: string, o: string, w: string, attrs: NodeSpec['attrs'], bias?: string): NodeSpec => ({
+    op: 'conv1d',
+    inputs: [i],
+    outputs: [o],
+    attrs,
+    tensors: bias ? { weight: w, bias } : { weight: w },
+  });
+  return {
+    input: { channels: 1, length: ECG.length, sampleRate: 360 },
+    classes: ['N', 'S', 'V', 'F', 'Q'],
+    outputActivation: 'softmax',
+    graph: {
+      input: 'x',
+      output: 'logits',
+      nodes: [
+        conv('x', 'c1', 'w1', { padding: 3 }, 'b1'),
+        { op: 'relu', inputs: ['c1'], outputs: ['r1'] },
+        { op: 'maxPool1d', inputs: ['r1'], outputs: ['p1'], attrs: { kernelSize: 2, stride: 2 } },
+        conv('p1', 'c2', 'w2', {}, 'b2'),
+        { op: 'relu', inputs: ['c2'], outputs: ['r2'] },
+        { op: 'maxPool1d', inputs: ['r2'], outputs: ['p2'], attrs: { kernelSize: 2, stride: 2 } },
+        conv('p2', 'c3', 'w3', { groups: 32 }),
+        conv('c3', 'c4', 'w4', {}, 'b4'),
+        { op: 'relu', inputs: ['c4'], outputs: ['r4'] },
+        { op: 'globalAvgPool1d', inputs: ['r4'], outputs: ['g'] },
+        { op: 'linear', inputs: ['g'], outputs: ['logits'], tensors: { weight: 'w5', bias: 'b5' } },
+      ],
+    },
+    tensors: [
+      { name: 'w1', shape: [16, 1, 7], data: f.w1 },
+      { name: 'b1', shape: [16], data: f.b1 },
+      { name: 'w2', shape: [32, 16, 5], data: f.w2 },
+      { name: 'b2', shape: [32], data: f.b2 },
+      { name: 'w3', shape: [32, 1, 5], data: f.w3 },
+      { name: 'w4', shape: [64, 32, 1], data: f.w4 },
+      { name: 'b4', shape: [64], data: f.b4 },
+      { name: 'w5', shape: [5, 64], data: f.w5 },
+      { name: 'b5', shape: [5], data: f.b5 },
+    ],
+  };
+}
+
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
   return s[s.length >> 1];
 }
 
+const MODES = ['wasm', 'typescript'] as const;
 const fusedBytes = saveModel(method5(true));
-const fused = loadModel(fusedBytes);
-const plain = loadModel(saveModel(method5(false)));
-const x = vec(3600, -2, 2);
+const plainBytes = saveModel(method5(false));
+const ecgBytes = saveModel(ecgCnnRef());
+const x5 = vec(3600, -2, 2);
+const xe = seeded(ECG.length, 101);
 const out = new Float32Array(5);
-const a = Array.from(fused.logits(x));
-const b = Array.from(plain.logits(x));
-if (a.some((v, i) => v !== b[i])) throw new Error('fused and unfused logits differ');
 
-const fns = [() => fused.predict(x, undefined, out), () => plain.predict(x, undefined, out)];
+interface Bench {
+  label: string;
+  mode: (typeof MODES)[number];
+  model: Model;
+  x: Float32Array;
+}
+const benches: Bench[] = [];
+for (const mode of MODES) {
+  const fused = loadModel(fusedBytes, { kernels: mode });
+  const plain = loadModel(plainBytes, { kernels: mode });
+  const ecg = loadModel(ecgBytes, { kernels: mode });
+  benches.push(
+    { label: 'method 5, fused (packed, integer thresholds)', mode, model: fused, x: x5 },
+    { label: 'method 5, unfused (float epilogue, then sign)', mode, model: plain, x: x5 },
+    { label: 'ecg-cnn-ref (float CNN, 1×360)', mode, model: ecg, x: xe },
+  );
+}
+// Checks before timing: binary logits identical across kernel sets and fusion; the float CNN matches the suite's
+// TypeScript reference (float32 rounding only).
+const ref5 = Array.from(benches[0].model.logits(x5));
+for (const b of benches)
+  if (b.x === x5 && b.model.logits(x5).some((v, i) => v !== ref5[i]))
+    throw new Error(`method 5 logits differ (${b.label}, ${b.mode})`);
+const refEcg = ecgReference(xe, 1);
+for (const b of benches.filter((q) => q.x === xe)) {
+  const e = relativeError(b.model.predict(xe), refEcg);
+  if (!(e < 1e-4)) throw new Error(`ecg-cnn-ref (${b.mode}) differs from the reference: ${e}`);
+}
+
+const fns = benches.map((b) => () => b.model.predict(b.x, undefined, out));
 const inner = 50;
 for (const f of fns) for (let i = 0; i < 3 * inner; i++) f();
-const samples: number[][] = [[], []];
+const samples: number[][] = fns.map(() => []);
 const reps = quick ? 7 : 25;
 for (let r = 0; r < reps; r++) {
   fns.forEach((f, k) => {
@@ -101,14 +188,34 @@ for (let r = 0; r < reps; r++) {
     samples[k].push(Number(process.hrtime.bigint() - t0) / inner / 1e6);
   });
 }
-const [tf, tp] = samples.map(median);
-console.log('# @ecgnn/infer predict latency, method 5 binary network, batch 1, 1 thread');
-console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores`);
+const t = samples.map(median);
+console.log('# @ecgnn/infer predict latency, batch 1, 1 thread, both kernel sets');
+console.log(
+  `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, load average ${os
+    .loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' ')}`,
+);
 console.log(
   `command: pnpm exec tsx --conditions=@ecgnn/source benchmarks/infer-predict.ts${quick ? ' --quick' : ''}`,
 );
-console.log(`median of ${reps} interleaved rounds × ${inner} calls; model file ${fusedBytes.length} bytes`);
-console.log(`plan (fused): ${fused.metadata.plan.join(', ')}`);
 console.log(
-  `| path | ms / window |\n|---|---|\n| fused (packed, integer thresholds) | ${tf.toFixed(3)} |\n| unfused (float epilogue, then sign) | ${tp.toFixed(3)} |`,
+  `median of ${reps} interleaved rounds × ${inner} calls; method 5 file ${fusedBytes.length} bytes, ecg-cnn-ref file ${ecgBytes.length} bytes`,
 );
+for (const b of benches.filter(
+  (q) =>
+    (q.mode === 'wasm' && q.label.startsWith('method 5, fused')) ||
+    (q.mode === 'wasm' && q.label.startsWith('ecg')),
+))
+  console.log(
+    `plan (${b.label}): ${b.model.metadata.plan.map((p, i) => `${p} [${b.model.metadata.planKernels[i] === 'wasm-simd' ? 'wasm' : 'ts'}]`).join(', ')}`,
+  );
+console.log(
+  '\n| model | typescript (ms / window) | wasm-simd (ms / window) | typescript ÷ wasm |\n|---|---|---|---|',
+);
+const n = benches.length / MODES.length;
+for (let i = 0; i < n; i++) {
+  const tw = t[i];
+  const tt = t[n + i];
+  console.log(`| ${benches[i].label} | ${tt.toFixed(3)} | ${tw.toFixed(3)} | ${(tt / tw).toFixed(1)}× |`);
+}

@@ -35,6 +35,8 @@ export {
   binaryConv1dPacked,
   binaryConvOutputLength,
   binaryConvScratchSize,
+  binaryEpilogueFloat,
+  binaryEpiloguePacked,
   binaryLinear,
   signPack,
 } from './kernels/binary.js';

@@ -14,7 +14,12 @@ import {
   unpackSigns,
   wordsForChannels,
 } from '../src/index.js';
+import { binaryConvLength, binaryEpilogueFloat, binaryEpiloguePacked } from '../src/kernels/binary.js';
+import { getWasmKernels, tsKernels } from '../src/wasm/index.js';
 import { refConv1d, refPool } from './reference.js';
+
+/** Integer dots as the runtime's WebAssembly path computes them (TypeScript kernel set if no SIMD). */
+const dotKernels = getWasmKernels() ?? tsKernels;
 
 const pm1 = (n: number, seed: number) =>
   Float64Array.from({ length: n }, (_, i) =>
@@ -78,7 +83,10 @@ describe('binary conv1d (XOR/popcount) equals the float conv on ±1 values', () 
         binaryConv1d(xp, wp, p, out, new Uint32Array(sc.words), new Int32Array(sc.ints));
         expect(Array.from(out)).toEqual(Array.from(ref.data));
         // Packed output with per-channel thresholds of both directions.
-        const thr = Int32Array.from({ length: g.O }, (_, o) => ((o * 7) % 9) - 4);
+        // Thresholds of both directions, including the extremes ±2³¹ of constant channels (gamma = 0).
+        const thr = Int32Array.from({ length: g.O }, (_, o) =>
+          o % 11 === 9 ? -(2 ** 31) : o % 11 === 10 ? 2 ** 31 - 1 : ((o * 7) % 9) - 4,
+        );
         const dir = Int8Array.from({ length: g.O }, (_, o) => (o % 3 === 0 ? -1 : 1));
         const packed = new Uint32Array(Lout * wordsForChannels(g.O));
         binaryConv1dPacked(xp, wp, p, thr, dir, packed, new Uint32Array(sc.words), new Int32Array(sc.ints));
@@ -88,6 +96,29 @@ describe('binary conv1d (XOR/popcount) equals the float conv on ±1 values', () 
             const expected = thresholdBit(ref.data[o * Lout + t], thr[o], dir[o]) ? -1 : 1;
             expect(bits[t * g.O + o]).toBe(expected);
           }
+        // The runtime's WebAssembly path: integer dots from the kernel set, then the shared epilogues — bit-identical.
+        if (g.padLeft <= g.dilation * (g.K - 1)) {
+          const Lc = binaryConvLength(p);
+          const dots = new Int32Array(g.O * Lc);
+          dotKernels.binaryConv1d(xp, wp, dots, {
+            batch: 1,
+            inChannels: g.C,
+            outChannels: g.O,
+            inLength: g.L,
+            outLength: Lc,
+            kernelSize: g.K,
+            stride: g.stride,
+            dilation: g.dilation,
+            padLeft: g.padLeft,
+            padValue: g.padValue,
+          });
+          const fo = new Float32Array(g.O * Lout);
+          binaryEpilogueFloat(dots, g.O, Lc, g.pool, fo);
+          expect(Array.from(fo)).toEqual(Array.from(out));
+          const po = new Uint32Array(packed.length).fill(0xffffffff);
+          binaryEpiloguePacked(dots, g.O, Lc, g.pool, thr, dir, po);
+          expect(Array.from(po)).toEqual(Array.from(packed));
+        }
       }),
       { numRuns: 300 },
     );

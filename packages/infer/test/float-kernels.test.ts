@@ -154,6 +154,15 @@ describe('pooling and softmax', () => {
     expect(Array.from(out)).toEqual([5, 3]);
     maxPool1d(Float32Array.of(Number.NaN, 1, 2, Number.NaN), 1, 4, 2, 2, 0, 0, out);
     expect(Array.from(out)).toEqual([Number.NaN, Number.NaN]); // NaN propagates, as PyTorch
+    // NaN in the middle of a window is kept over later larger values; ties keep the first value (−0 vs +0).
+    const o3 = new Float32Array(3);
+    maxPool1d(Float32Array.of(1, Number.NaN, 7, -0, 0, 9, 0, -0, -1), 1, 9, 3, 3, 0, 0, o3);
+    expect(Number.isNaN(o3[0])).toBe(true);
+    expect(o3[1]).toBe(9);
+    expect(Object.is(o3[2], 0)).toBe(true);
+    maxPool1d(Float32Array.of(-0, 0, -1, 0, -0, -2), 1, 6, 3, 3, 0, 0, o3);
+    expect(Object.is(o3[0], -0)).toBe(true);
+    expect(Object.is(o3[1], 0)).toBe(true);
   });
 
   it('softmax is stable for large logits and sums to 1', () => {

@@ -3,8 +3,15 @@
 // Core is being built concurrently: ops it does not export yet are reported as skipped (by name), and these
 // tests turn on by themselves once they land.
 import * as coreModule from '@ecgnn/core';
-import { describe, expect, it } from 'vitest';
-import { loadModel, type ModelSpec, type NodeSpec, saveModel, type TensorSpec } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type LoadOptions,
+  loadModel,
+  type ModelSpec,
+  type NodeSpec,
+  saveModel,
+  type TensorSpec,
+} from '../src/index.js';
 import { method5Spec, randn, rng } from './fixtures.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: dynamic lookup of ops that may not be exported yet
@@ -27,6 +34,9 @@ function close(got: ArrayLike<number>, want: ArrayLike<number>, rel = 1e-5): voi
   expect(err / scale).toBeLessThanOrEqual(rel);
 }
 
+/** Kernel set of the infer runtime for the cases being run (each describe block below sets it). */
+let loadOpts: LoadOptions = {};
+
 /** Run a one-op infer model on x [C, L]; returns the flattened output. */
 function inferOp(
   inShape: [number, number],
@@ -46,7 +56,7 @@ function inferOp(
     },
     tensors,
   };
-  return loadModel(saveModel(spec)).logits(x);
+  return loadModel(saveModel(spec), loadOpts).logits(x);
 }
 
 const r = rng(1234);
@@ -376,12 +386,15 @@ const cases: CoreCase[] = [
         });
       }
       const logits = core.sum!(h, 2) as CT;
-      close(loadModel(saveModel(spec)).logits(x), logits.data);
+      close(loadModel(saveModel(spec), loadOpts).logits(x), logits.data);
     },
   },
 ];
 
-describe('parity with @ecgnn/core', () => {
+describe.each(['wasm', 'typescript'] as const)('parity with @ecgnn/core (infer on %s kernels)', (mode) => {
+  beforeAll(() => {
+    loadOpts = { kernels: mode };
+  });
   for (const c of cases) {
     const gone = missing(...c.needs);
     it.skipIf(gone.length > 0)(

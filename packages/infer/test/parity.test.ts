@@ -12,6 +12,8 @@ interface Case {
   nodes: NodeSpec[]; // from value 'x' to value 'y' ([C, L] or [F]); flatten is appended when needed
   tensors: TensorSpec[];
   exact?: boolean;
+  /** Expected `metadata.planKernels` with WebAssembly kernels (checked in wasm mode when given). */
+  wasmPlan?: ('wasm-simd' | 'typescript')[];
 }
 
 const r = rng(99);
@@ -287,6 +289,81 @@ const cases: Case[] = [
     ],
     exact: true,
   },
+  {
+    name: 'conv1d with left padding beyond the receptive field (WebAssembly refuses: TypeScript fallback)',
+    inShape: [3, 20],
+    nodes: [
+      {
+        op: 'conv1d',
+        inputs: ['x'],
+        outputs: ['y'],
+        attrs: { padding: [5, 1], padValue: -0.5 },
+        tensors: { weight: 'w', bias: 'b' },
+      },
+    ],
+    tensors: [T('w', [4, 3, 3]), T('b', [4])],
+    wasmPlan: ['typescript', 'typescript'],
+  },
+  {
+    name: 'conv1d → relu fused, stride 3, right padding only',
+    inShape: [5, 37],
+    nodes: [
+      {
+        op: 'conv1d',
+        inputs: ['x'],
+        outputs: ['c'],
+        attrs: { stride: 3, padding: [0, 4] },
+        tensors: { weight: 'w', bias: 'b' },
+      },
+      { op: 'relu', inputs: ['c'], outputs: ['y'] },
+    ],
+    tensors: [T('w', [6, 5, 4]), T('b', [6])],
+    wasmPlan: ['wasm-simd', 'typescript'],
+  },
+  {
+    name: 'linear 96→40 (WebAssembly matmul, output padded to the tile width)',
+    inShape: [4, 24],
+    nodes: [
+      { op: 'flatten', inputs: ['x'], outputs: ['f'] },
+      { op: 'linear', inputs: ['f'], outputs: ['y'], tensors: { weight: 'w', bias: 'b' } },
+    ],
+    tensors: [T('w', [40, 96]), T('b', [40])],
+    wasmPlan: ['typescript', 'wasm-simd', 'typescript'],
+  },
+  {
+    name: 'binary: binaryConv1d with left padding beyond the receptive field (TypeScript fallback)',
+    inShape: [35, 16],
+    nodes: [
+      { op: 'sign', inputs: ['x'], outputs: ['s'] },
+      {
+        op: 'binaryConv1d',
+        inputs: ['s'],
+        outputs: ['y'],
+        attrs: { padding: [4, 0], padValue: 1 },
+        tensors: { weight: 'w' },
+      },
+    ],
+    tensors: [T('w', [6, 35, 3], { dtype: 'bits' })],
+    exact: true,
+    wasmPlan: ['typescript', 'typescript', 'typescript'],
+  },
+  {
+    name: 'binary: 70 channels (3 words, odd word count), stride 2, pad 0, with a pool',
+    inShape: [70, 41],
+    nodes: [
+      { op: 'sign', inputs: ['x'], outputs: ['s'] },
+      {
+        op: 'binaryConv1d',
+        inputs: ['s'],
+        outputs: ['y'],
+        attrs: { padding: 2, padValue: 0, stride: 2, pool: { kernelSize: 3, stride: 2 } },
+        tensors: { weight: 'w' },
+      },
+    ],
+    tensors: [T('w', [9, 70, 5], { dtype: 'bits' })],
+    exact: true,
+    wasmPlan: ['typescript', 'wasm-simd', 'typescript'],
+  },
 ];
 
 function specOf(c: Case): ModelSpec {
@@ -305,26 +382,33 @@ function specOf(c: Case): ModelSpec {
   return { ...base, classes: Array.from({ length: n }, (_, i) => `o${i}`) };
 }
 
-describe('parity: infer runtime vs naive float64 reference, per layer type', () => {
-  for (const c of cases) {
-    it(c.name, () => {
-      const spec = specOf(c);
-      const model = loadModel(saveModel(spec));
-      const rr = rng(c.name.length);
-      for (let s = 0; s < 3; s++) {
-        const x = randn(c.inShape[0] * c.inShape[1], rr);
-        const got = model.logits(x);
-        const ref = refForward(spec, x);
-        expect(got.length).toBe(ref.length);
-        if (c.exact) {
-          expect(Array.from(got)).toEqual(Array.from(ref));
-        } else {
-          let scale = 1e-12;
-          for (const v of ref) scale = Math.max(scale, Math.abs(v));
-          for (let i = 0; i < ref.length; i++)
-            expect(Math.abs(got[i] - ref[i]) / scale).toBeLessThanOrEqual(1e-5);
+describe.each(['wasm', 'typescript'] as const)(
+  'parity: infer runtime (%s kernels) vs naive float64 reference, per layer type',
+  (mode) => {
+    for (const c of cases) {
+      it(c.name, () => {
+        const spec = specOf(c);
+        const model = loadModel(saveModel(spec), { kernels: mode });
+        if (c.wasmPlan)
+          expect(model.metadata.planKernels).toEqual(
+            mode === 'wasm' ? c.wasmPlan : c.wasmPlan.map(() => 'typescript'),
+          );
+        const rr = rng(c.name.length);
+        for (let s = 0; s < 3; s++) {
+          const x = randn(c.inShape[0] * c.inShape[1], rr);
+          const got = model.logits(x);
+          const ref = refForward(spec, x);
+          expect(got.length).toBe(ref.length);
+          if (c.exact) {
+            expect(Array.from(got)).toEqual(Array.from(ref));
+          } else {
+            let scale = 1e-12;
+            for (const v of ref) scale = Math.max(scale, Math.abs(v));
+            for (let i = 0; i < ref.length; i++)
+              expect(Math.abs(got[i] - ref[i]) / scale).toBeLessThanOrEqual(1e-5);
+          }
         }
-      }
-    });
-  }
-});
+      });
+    }
+  },
+);

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { loadModel, ModelFormatError, type ModelSpec, ShapeError, saveModel } from '../src/index.js';
+import {
+  ArgumentError,
+  type LoadOptions,
+  loadModel,
+  ModelFormatError,
+  type ModelSpec,
+  ShapeError,
+  saveModel,
+} from '../src/index.js';
+import { wasmSimdSupported } from '../src/wasm/index.js';
 import { floatZooSpec, method5Spec, randn, rng } from './fixtures.js';
 import { refForward } from './reference.js';
 
@@ -19,10 +28,16 @@ function unfused(spec: ModelSpec): ModelSpec {
   return { ...spec, graph: { ...spec.graph, nodes } };
 }
 
-describe('runtime: float model with every float op', () => {
+/** Every test below runs once per kernel set; `wasm` requires WebAssembly SIMD (Node 20 has it). */
+const MODES = ['wasm', 'typescript'] as const;
+const KIND = { wasm: 'wasm-simd', typescript: 'typescript' } as const;
+
+describe.each(MODES)('runtime: float model with every float op (%s kernels)', (mode) => {
+  const opts: LoadOptions = { kernels: mode };
   it('matches the float64 reference on random inputs', () => {
     const spec = floatZooSpec();
-    const model = loadModel(saveModel(spec));
+    const model = loadModel(saveModel(spec), opts);
+    expect(model.metadata.kernels).toBe(KIND[mode]);
     const r = rng(7);
     const batch = 3;
     const n = spec.input.channels * spec.input.length;
@@ -38,7 +53,7 @@ describe('runtime: float model with every float op', () => {
 
   it('reuses buffers: repeated calls give identical results, and predict can write into a given array', () => {
     const spec = floatZooSpec(3);
-    const model = loadModel(saveModel(spec));
+    const model = loadModel(saveModel(spec), opts);
     const input = randn(2 * 128, rng(1));
     const a = model.predict(input);
     const out = new Float32Array(8);
@@ -48,7 +63,7 @@ describe('runtime: float model with every float op', () => {
   });
 
   it('rejects inputs of the wrong size or shape with ShapeError', () => {
-    const model = loadModel(saveModel(floatZooSpec()));
+    const model = loadModel(saveModel(floatZooSpec()), opts);
     expect(() => model.predict(new Float32Array(127))).toThrow(ShapeError);
     expect(() => model.predict(new Float32Array(0))).toThrow(ShapeError);
     expect(() => model.predict(new Float32Array(128), [1, 1, 128])).toThrow(ShapeError);
@@ -57,9 +72,10 @@ describe('runtime: float model with every float op', () => {
   });
 });
 
-describe('runtime: method 5 binary network', () => {
+describe.each(MODES)('runtime: method 5 binary network (%s kernels)', (mode) => {
+  const opts: LoadOptions = { kernels: mode };
   const spec = method5Spec({ seed: 11 });
-  const model = loadModel(saveModel(spec));
+  const model = loadModel(saveModel(spec), opts);
 
   it('fuses binaryConv → maxPool → PReLU → BN → sign into packed threshold kernels', () => {
     expect(model.metadata.plan).toEqual([
@@ -81,8 +97,14 @@ describe('runtime: method 5 binary network', () => {
     ]);
   });
 
+  it('runs the convs and the binary dots in WebAssembly (wasm mode) and the rest in TypeScript', () => {
+    const W = KIND[mode];
+    const T = 'typescript';
+    expect(model.metadata.planKernels).toEqual([W, T, T, T, T, W, W, W, W, W, T, T, T, T, T]);
+  });
+
   it('fused and unfused execution give bit-identical logits', () => {
-    const plain = loadModel(saveModel(unfused(spec)));
+    const plain = loadModel(saveModel(unfused(spec)), opts);
     expect(plain.metadata.plan.some((p) => p.includes('+'))).toBe(false);
     const input = randn(4 * 3600, rng(5));
     expect(Array.from(model.logits(input))).toEqual(Array.from(plain.logits(input)));
@@ -102,7 +124,7 @@ describe('runtime: method 5 binary network', () => {
     const s2 = method5Spec({ seed: 12, length: 900 });
     for (const t of s2.tensors)
       if (t.name.endsWith('.prelu')) t.data = Float32Array.from(t.data, (v) => -2 - v);
-    const m2 = loadModel(saveModel(s2));
+    const m2 = loadModel(saveModel(s2), opts);
     // Block 2..5 epilogues are no longer monotone for most channels: nothing fused.
     expect(m2.metadata.plan.filter((p) => p.includes('+')).length).toBe(0);
     const input = randn(900, rng(4));
@@ -141,5 +163,94 @@ describe('runtime: graph validation errors', () => {
     bad3.tensors.find((t) => t.name === 'c1.b')!.shape = [7];
     bad3.tensors.find((t) => t.name === 'c1.b')!.data = new Float32Array(7);
     expect(() => saveModel(bad3)).toThrow(/tensor "bias" \(c1.b\) has shape \[7\], expected \[8\]/);
+  });
+});
+
+describe('runtime: kernel selection', () => {
+  it('auto picks WebAssembly SIMD when the engine has it; typescript and wasm can be forced', () => {
+    const bytes = saveModel(method5Spec({ seed: 3, length: 900 }));
+    expect(loadModel(bytes).metadata.kernels).toBe(wasmSimdSupported() ? 'wasm-simd' : 'typescript');
+    expect(loadModel(bytes, { kernels: 'auto' }).metadata.kernels).toBe(
+      wasmSimdSupported() ? 'wasm-simd' : 'typescript',
+    );
+    expect(loadModel(bytes, { kernels: 'typescript' }).metadata.kernels).toBe('typescript');
+    expect(loadModel(bytes, { kernels: 'wasm' }).metadata.kernels).toBe('wasm-simd');
+  });
+
+  it('rejects an unknown kernels option with ArgumentError', () => {
+    const bytes = saveModel(floatZooSpec());
+    expect(() => loadModel(bytes, { kernels: 'gpu' as never })).toThrow(ArgumentError);
+    expect(() => loadModel(bytes, { kernels: 'gpu' as never })).toThrow(/kernels must be/);
+  });
+
+  it('method 5: WebAssembly and TypeScript kernels give bit-identical logits (fused and unfused)', () => {
+    const spec = method5Spec({ seed: 21 });
+    const input = randn(3 * 3600, rng(8));
+    const w = loadModel(saveModel(spec), { kernels: 'wasm' }).logits(input);
+    const t = loadModel(saveModel(spec), { kernels: 'typescript' }).logits(input);
+    expect(Array.from(w)).toEqual(Array.from(t));
+    const wu = loadModel(saveModel(unfused(spec)), { kernels: 'wasm' }).logits(input);
+    expect(Array.from(wu)).toEqual(Array.from(t));
+  });
+
+  it('float model: WebAssembly and TypeScript kernels agree to float32 rounding', () => {
+    const spec = floatZooSpec(5);
+    const input = randn(2 * 128, rng(2));
+    const w = loadModel(saveModel(spec), { kernels: 'wasm' }).logits(input);
+    const t = loadModel(saveModel(spec), { kernels: 'typescript' }).logits(input);
+    expect(maxRelErr(w, t)).toBeLessThan(1e-5);
+  });
+});
+
+describe.each(MODES)('runtime: conv1d + relu fusion (%s kernels)', (mode) => {
+  const r = rng(31);
+  const spec = (reluTwice: boolean): ModelSpec => ({
+    input: { channels: 3, length: 40, sampleRate: 100 },
+    classes: ['a', 'b', 'c', 'd'],
+    outputActivation: 'none',
+    graph: {
+      input: 'x',
+      output: 'y',
+      nodes: [
+        {
+          op: 'conv1d',
+          inputs: ['x'],
+          outputs: ['c'],
+          attrs: { padding: 'same' },
+          tensors: { weight: 'w', bias: 'b' },
+        },
+        { op: 'relu', inputs: ['c'], outputs: ['r'] },
+        // A second consumer of the conv output blocks the fusion.
+        ...(reluTwice
+          ? [
+              { op: 'relu', inputs: ['c'], outputs: ['r2'] },
+              { op: 'add', inputs: ['r', 'r2'], outputs: ['s'] },
+            ]
+          : []),
+        { op: 'globalMaxPool1d', inputs: [reluTwice ? 's' : 'r'], outputs: ['y'] },
+      ],
+    },
+    tensors: [
+      { name: 'w', shape: [4, 3, 5], data: randn(60, r, 0.5) },
+      { name: 'b', shape: [4], data: Float32Array.from([-3, -1, 0, 1]) },
+    ],
+  });
+
+  it('fuses a conv whose only consumer is a relu, and matches the reference', () => {
+    const s = spec(false);
+    const m = loadModel(saveModel(s), { kernels: mode });
+    expect(m.metadata.plan).toEqual(['conv1d+relu', 'globalMaxPool1d']);
+    const x = randn(120, rng(4));
+    const got = m.logits(x);
+    expect(maxRelErr(got, refForward(s, x))).toBeLessThan(1e-5);
+    expect(m.metadata.planKernels[0]).toBe(KIND[mode]);
+  });
+
+  it('does not fuse when the conv output has another consumer', () => {
+    const s = spec(true);
+    const m = loadModel(saveModel(s), { kernels: mode });
+    expect(m.metadata.plan).toEqual(['conv1d', 'relu', 'relu', 'add', 'globalMaxPool1d']);
+    const x = randn(120, rng(6));
+    expect(maxRelErr(m.logits(x), refForward(s, x))).toBeLessThan(1e-5);
   });
 });

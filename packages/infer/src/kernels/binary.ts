@@ -32,8 +32,7 @@ export function binaryConvLength(p: BinaryConv1dParams): number {
 
 /** Length of the kernel's final output (after the optional pool). */
 export function binaryConvOutputLength(p: BinaryConv1dParams): number {
-  const L = binaryConvLength(p);
-  return p.pool ? Math.floor((L - p.pool.kernelSize) / p.pool.stride) + 1 : L;
+  return pooledLength(binaryConvLength(p), p.pool);
 }
 
 /** Scratch words/ints {@link binaryConv1d} needs: padded input `(L+pl+pr)·W` words + four Int32 rows. */
@@ -86,19 +85,62 @@ function im2colBits(
   xcol: Uint32Array,
   wcol: Uint32Array,
 ): void {
+  im2colInput(xp, p, offset, Lconv, xcol);
+  binaryIm2colWeights(w, p, wcol);
+}
+
+/** The input half of {@link im2colBits}: row t of `xcol` holds the K taps of conv position t. */
+function im2colInput(
+  xp: Uint32Array,
+  p: BinaryConv1dParams,
+  offset: number,
+  Lconv: number,
+  xcol: Uint32Array,
+): void {
   const C = p.inChannels;
   const K = p.kernelSize;
   const W = wordsForChannels(C);
   const WC = wordsForChannels(C * K);
   xcol.fill(0, 0, Lconv * WC);
-  wcol.fill(0, 0, p.outChannels * WC);
   for (let t = 0; t < Lconv; t++) {
     const start = t * p.stride - offset;
     for (let k = 0; k < K; k++) placeBits(xp, (start + k * p.dilation) * W, W, xcol, t * WC * 32 + k * C);
   }
+}
+
+/**
+ * Words per row of the bit-im2col form of this conv (`ceil(C·K/32)`), or 0 when that form does not pay or does
+ * not apply (see `useIm2col`). With it, the conv is a kernel-1 conv over `C·K` "channels" and `Lconv` positions:
+ * rows from {@link binaryIm2colInput}, weights from {@link binaryIm2colWeights}, all taps counted.
+ */
+export function binaryIm2colWords(p: BinaryConv1dParams): number {
+  return useIm2col(p) ? wordsForChannels(p.inChannels * p.kernelSize) : 0;
+}
+
+/** Weights `[outC][K][W]` → `[outC][ceil(C·K/32)]`, tap k, channel c at bit k·C + c (once, at load). */
+export function binaryIm2colWeights(w: Uint32Array, p: BinaryConv1dParams, wcol: Uint32Array): void {
+  const C = p.inChannels;
+  const K = p.kernelSize;
+  const W = wordsForChannels(C);
+  const WC = wordsForChannels(C * K);
+  wcol.fill(0, 0, p.outChannels * WC);
   for (let o = 0; o < p.outChannels; o++) {
     for (let k = 0; k < K; k++) placeBits(w, (o * K + k) * W, W, wcol, o * WC * 32 + k * C);
   }
+}
+
+/**
+ * Input `[L][W]` → bit-im2col rows `[Lconv][ceil(C·K/32)]` (after +1 padding into `scratchWords`, which needs
+ * `binaryConvScratchSize(p).words` words). Only valid when {@link binaryIm2colWords} is non-zero.
+ */
+export function binaryIm2colInput(
+  x: Uint32Array,
+  p: BinaryConv1dParams,
+  scratchWords: Uint32Array,
+  xcol: Uint32Array,
+): void {
+  const { xp, offset } = prepareInput(x, p, scratchWords);
+  im2colInput(xp, p, offset, binaryConvLength(p), xcol);
 }
 
 /** Dots of output channels o0 … o0+rows−1 into `dots` rows, directly or through the im2col buffers. */
@@ -144,11 +186,26 @@ function prepareCols(
 }
 
 /**
- * Pack a float `[C, L]` activation into `[L][W]` words by sign (bit = x < 0).
+ * Pack a float `[C, L]` activation into `[L][W]` words by sign (bit = x < 0; NaN and −0 give bit 0, i.e. +1).
  * `out` must have `L · ceil(C/32)` words.
  */
 export function signPack(x: Float32Array, C: number, L: number, out: Uint32Array): void {
   const W = wordsForChannels(C);
+  if (C >= 8) {
+    // Time-major: each word built in a register from up to 32 channel rows, without data-dependent branches
+    // (measured 64×1000: 0.12 ms vs 0.49 ms for the channel-major loop below on random signs).
+    for (let t = 0; t < L; t++) {
+      for (let j = 0; j < W; j++) {
+        const c0 = j * 32;
+        const n = Math.min(32, C - c0);
+        let word = 0;
+        for (let b = 0, i = c0 * L + t; b < n; b++, i += L) word |= Number(x[i] < 0) << b;
+        out[t * W + j] = word;
+      }
+    }
+    return;
+  }
+  // Few channels (e.g. the 1-lead input): channel-major is faster.
   out.fill(0, 0, L * W);
   for (let c = 0; c < C; c++) {
     const word = c >>> 5;
@@ -363,19 +420,6 @@ function prepareInput(
   return { xp: x, Lp: p.inLength, offset: p.padValue === 1 ? 0 : p.padLeft };
 }
 
-function poolRow(
-  dots: Int32Array,
-  base: number,
-  pool: { kernelSize: number; stride: number } | null,
-  t: number,
-): number {
-  if (!pool) return dots[base + t];
-  const s = base + t * pool.stride;
-  let m = dots[s];
-  for (let j = 1; j < pool.kernelSize; j++) if (dots[s + j] > m) m = dots[s + j];
-  return m;
-}
-
 /**
  * Binary conv1d with float output: `out[o, t] = dot(o, t)` (integer values stored as float32, exact for
  * |dot| < 2²⁴), max-pooled over time first when `p.pool` is set. Weights packed `[outC][K][W]`.
@@ -395,12 +439,7 @@ export function binaryConv1d(
   for (let o0 = 0; o0 < p.outChannels; o0 += 4) {
     const rows = Math.min(4, p.outChannels - o0);
     dotsFor(xp, Lp, w, p, offset, Lconv, o0, rows, cols, scratchInts);
-    for (let r = 0; r < rows; r++) {
-      const o = o0 + r;
-      if (p.pool)
-        for (let t = 0; t < Lout; t++) out[o * Lout + t] = poolRow(scratchInts, r * Lconv, p.pool, t);
-      else out.set(scratchInts.subarray(r * Lconv, r * Lconv + Lconv), o * Lout); // int32 → float32, exact
-    }
+    for (let r = 0; r < rows; r++) floatRow(scratchInts, r * Lconv, p.pool, Lout, out, (o0 + r) * Lout);
   }
 }
 
@@ -424,28 +463,110 @@ export function binaryConv1dPacked(
   const Lconv = binaryConvLength(p);
   const Lout = binaryConvOutputLength(p);
   const cols = prepareCols(xp, w, p, offset, Lconv, scratchWords);
-  const pk = p.pool ? p.pool.kernelSize : 1;
-  const ps = p.pool ? p.pool.stride : 1;
   out.fill(0, 0, Lout * Wo);
   for (let o0 = 0; o0 < p.outChannels; o0 += 4) {
     const rows = Math.min(4, p.outChannels - o0);
     dotsFor(xp, Lp, w, p, offset, Lconv, o0, rows, cols, scratchInts);
     for (let r = 0; r < rows; r++) {
       const o = o0 + r;
-      const thr = threshold[o];
-      const up = direction[o] > 0;
-      const word = o >>> 5;
-      const bit = 1 << (o & 31);
-      const base = r * Lconv;
-      for (let t = 0; t < Lout; t++) {
-        // Max pool of the integer dots (pk = 1, ps = 1 without a pool).
-        const s0 = base + t * ps;
-        let y = scratchInts[s0];
-        for (let j = 1; j < pk; j++) if (scratchInts[s0 + j] > y) y = scratchInts[s0 + j];
-        const plus = up ? y >= thr : y <= thr;
-        if (!plus) out[t * Wo + word] |= bit;
-      }
+      packRow(scratchInts, r * Lconv, p.pool, Lout, threshold[o], direction[o] > 0, o, Wo, out);
     }
+  }
+}
+
+/**
+ * Epilogue of a binary conv whose integer dots `[outC, Lconv]` were computed elsewhere (e.g. by the
+ * WebAssembly `binaryConv1d`): the optional unpadded max pool, then the folded threshold rule into packed
+ * `[Lout][ceil(outC/32)]` words. Same arithmetic as {@link binaryConv1dPacked}, so the bits are identical.
+ */
+export function binaryEpiloguePacked(
+  dots: Int32Array,
+  outChannels: number,
+  Lconv: number,
+  pool: BinaryConv1dParams['pool'],
+  threshold: Int32Array,
+  direction: Int8Array,
+  out: Uint32Array,
+): void {
+  const Wo = wordsForChannels(outChannels);
+  const Lout = pooledLength(Lconv, pool);
+  out.fill(0, 0, Lout * Wo);
+  for (let o = 0; o < outChannels; o++)
+    packRow(dots, o * Lconv, pool, Lout, threshold[o], direction[o] > 0, o, Wo, out);
+}
+
+/**
+ * Float epilogue of a binary conv on precomputed integer dots `[outC, Lconv]`: the optional unpadded max pool,
+ * then int32 → float32 (exact for |dot| < 2²⁴), output `[outC, Lout]` as {@link binaryConv1d}.
+ */
+export function binaryEpilogueFloat(
+  dots: Int32Array,
+  outChannels: number,
+  Lconv: number,
+  pool: BinaryConv1dParams['pool'],
+  out: Float32Array,
+): void {
+  const Lout = pooledLength(Lconv, pool);
+  for (let o = 0; o < outChannels; o++) floatRow(dots, o * Lconv, pool, Lout, out, o * Lout);
+}
+
+function pooledLength(Lconv: number, pool: BinaryConv1dParams['pool']): number {
+  return pool ? Math.floor((Lconv - pool.kernelSize) / pool.stride) + 1 : Lconv;
+}
+
+/** One row of dots (from `base`), max-pooled, stored as floats at `out[at …]`. */
+function floatRow(
+  dots: Int32Array,
+  base: number,
+  pool: BinaryConv1dParams['pool'],
+  Lout: number,
+  out: Float32Array,
+  at: number,
+): void {
+  if (!pool) {
+    out.set(dots.subarray(base, base + Lout), at); // int32 → float32, exact
+    return;
+  }
+  const { kernelSize: pk, stride: ps } = pool;
+  for (let t = 0; t < Lout; t++) {
+    const s = base + t * ps;
+    let m = dots[s];
+    for (let j = 1; j < pk; j++) m = Math.max(m, dots[s + j]); // branch-free: dots are random-looking
+    out[at + t] = m;
+  }
+}
+
+/**
+ * One row of dots (from `base`) of output channel `o`, max-pooled, thresholded into bit `o` of each position's
+ * `Wo` words (`out` must be zeroed first): +1 (bit 0) ⇔ `up ? y >= thr : y <= thr`.
+ * Written as −1 (bit 1) ⇔ `s·y < s·thr` with `s = ±1` (exact in doubles, also for thresholds ±2³¹) and the
+ * comparison turned into a number, so no branch depends on the data (3–4× faster on random-looking dots).
+ */
+function packRow(
+  dots: Int32Array,
+  base: number,
+  pool: BinaryConv1dParams['pool'],
+  Lout: number,
+  thr: number,
+  up: boolean,
+  o: number,
+  Wo: number,
+  out: Uint32Array,
+): void {
+  const word = o >>> 5;
+  const sh = o & 31;
+  const s = up ? 1 : -1;
+  const lim = s * thr;
+  if (!pool) {
+    for (let t = 0; t < Lout; t++) out[t * Wo + word] |= Number(s * dots[base + t] < lim) << sh;
+    return;
+  }
+  const { kernelSize: pk, stride: ps } = pool;
+  for (let t = 0; t < Lout; t++) {
+    const s0 = base + t * ps;
+    let y = dots[s0];
+    for (let j = 1; j < pk; j++) y = Math.max(y, dots[s0 + j]);
+    out[t * Wo + word] |= Number(s * y < lim) << sh;
   }
 }
 

@@ -93,8 +93,8 @@ export function conv1d(
       const o = g * Og + tb * 4;
       const rows = Math.min(4, Og - tb * 4);
       const wt = tb * J * 4;
-      if (S === 1) tile4x3s1(xp, xg, Lp, Cg, span, D, S, wp, wt, out, o * Lout, Lout, T3, rows, bias, o);
-      else tile4x3(xp, xg, Lp, Cg, span, D, S, wp, wt, out, o * Lout, Lout, T3, rows, bias, o);
+      // NOTE: a stride-1 copy of the micro-kernel (constant offsets +1, +2) measured no faster (within ±3 %).
+      tile4x3(xp, xg, Lp, Cg, span, D, S, wp, wt, out, o * Lout, Lout, T3, rows, bias, o);
       // Time tail (< 3 steps): one step at a time.
       for (let t = T3; t < Lout; t++) {
         const xt = xg + t * S;
@@ -200,98 +200,6 @@ function tile4x3(
   }
 }
 
-/**
- * Stride-1 copy of {@link tile4x3} (constant input offsets +1, +2 let V8 fold the address arithmetic).
- * Micro-kernel of {@link conv1d}: 4 output channels × 3 time steps, 12 accumulators — with 4 weights and 3
- * inputs this fits the 16 SSE registers V8 uses on x86-64 (a 4×4 tile spills). Covers t ∈ [0, T3).
- */
-function tile4x3s1(
-  xp: Float64Array,
-  xg: number,
-  Lp: number,
-  Cg: number,
-  span: number,
-  D: number,
-  _S: number,
-  wp: Float64Array,
-  wt: number,
-  out: Float32Array,
-  o0: number,
-  Lout: number,
-  T3: number,
-  rows: number,
-  bias: Float32Array | null,
-  o: number,
-): void {
-  for (let t = 0; t < T3; t += 3) {
-    let c00 = 0;
-    let c01 = 0;
-    let c02 = 0;
-    let c10 = 0;
-    let c11 = 0;
-    let c12 = 0;
-    let c20 = 0;
-    let c21 = 0;
-    let c22 = 0;
-    let c30 = 0;
-    let c31 = 0;
-    let c32 = 0;
-    let wi = wt;
-    for (let i = 0; i < Cg; i++) {
-      const xs = xg + i * Lp + t;
-      const xe = xs + span;
-      for (let xo = xs; xo < xe; xo += D) {
-        const x0 = xp[xo];
-        const x1 = xp[xo + 1];
-        const x2 = xp[xo + 2];
-        const w0 = wp[wi];
-        const w1 = wp[wi + 1];
-        const w2 = wp[wi + 2];
-        const w3 = wp[wi + 3];
-        wi += 4;
-        c00 += w0 * x0;
-        c01 += w0 * x1;
-        c02 += w0 * x2;
-        c10 += w1 * x0;
-        c11 += w1 * x1;
-        c12 += w1 * x2;
-        c20 += w2 * x0;
-        c21 += w2 * x1;
-        c22 += w2 * x2;
-        c30 += w3 * x0;
-        c31 += w3 * x1;
-        c32 += w3 * x2;
-      }
-    }
-    let q = o0 + t;
-    let b = bias ? bias[o] : 0;
-    out[q] = c00 + b;
-    out[q + 1] = c01 + b;
-    out[q + 2] = c02 + b;
-    if (rows > 1) {
-      q += Lout;
-      b = bias ? bias[o + 1] : 0;
-      out[q] = c10 + b;
-      out[q + 1] = c11 + b;
-      out[q + 2] = c12 + b;
-    }
-    if (rows > 2) {
-      q += Lout;
-      b = bias ? bias[o + 2] : 0;
-      out[q] = c20 + b;
-      out[q + 1] = c21 + b;
-      out[q + 2] = c22 + b;
-    }
-    if (rows > 3) {
-      q += Lout;
-      b = bias ? bias[o + 3] : 0;
-      out[q] = c30 + b;
-      out[q + 1] = c31 + b;
-      out[q + 2] = c32 + b;
-    }
-  }
-}
-
 /** Max pooling over time; padded positions are −∞ and NaN propagates (PyTorch). */
 export function maxPool1d(
   x: Float32Array,
@@ -312,30 +220,20 @@ export function maxPool1d(
     const orow = c * Lout;
     for (let t = 0; t < tA; t++) out[orow + t] = maxWindow(x, row, L, t * stride - padLeft, kernelSize);
     for (let t = tB; t < Lout; t++) out[orow + t] = maxWindow(x, row, L, t * stride - padLeft, kernelSize);
-    if (rowHasNaN(x, row, L)) {
-      for (let t = tA; t < tB; t++) out[orow + t] = maxWindow(x, row, L, t * stride - padLeft, kernelSize);
-      continue;
-    }
-    // No NaN in this row: a plain comparison suffices.
+    // Interior windows: a conditional expression, not an `if` (measured about 1.5× faster on random-looking
+    // rows). `v > m || v !== v` takes a NaN and keeps it (nothing compares greater than NaN), as PyTorch, and keeps
+    // the first of equal values (so −0 vs +0 is as PyTorch's; Math.max would give +0).
     for (let t = tA; t < tB; t++) {
       const s = row + t * stride - padLeft;
       let m = x[s];
       for (let j = 1; j < kernelSize; j++) {
         const v = x[s + j];
-        if (v > m) m = v;
+        // biome-ignore lint/suspicious/noSelfCompare: v !== v is the NaN test without a call
+        m = v > m || v !== v ? v : m;
       }
       out[orow + t] = m;
     }
   }
-}
-
-function rowHasNaN(x: Float32Array, row: number, L: number): boolean {
-  for (let j = row; j < row + L; j++) {
-    const v = x[j];
-    // biome-ignore lint/suspicious/noSelfCompare: v !== v is the NaN test without a call
-    if (v !== v) return true;
-  }
-  return false;
 }
 
 /** Max of x[row + start … row + start + K − 1] clipped to [0, L) (the rest is −∞ padding). */
@@ -559,17 +457,46 @@ export function squeezeExcitation(
   out: Float32Array,
   scratch: Float32Array,
 ): void {
-  const z = scratch.subarray(0, C);
-  const h = scratch.subarray(C, C + R);
-  const s = scratch.subarray(C + R, 2 * C + R);
-  globalAvgPool1d(x, C, L, z);
-  linear(z, w1, b1, C, R, h);
-  relu(h, R, h);
-  linear(h, w2, b2, R, C, s);
-  sigmoid(s, C, s);
+  // scratch = [z (C) | h (R) | s (C)], addressed by offset (no views: nothing allocated per call). Every
+  // intermediate is stored as float32, as a chain of the separate kernels would.
   for (let c = 0; c < C; c++) {
-    const g = s[c];
+    let acc = 0;
+    for (let t = 0; t < L; t++) acc += x[c * L + t];
+    scratch[c] = acc / L;
+  }
+  for (let r = 0; r < R; r++) {
+    let acc = b1 ? b1[r] : 0;
+    for (let c = 0; c < C; c++) acc += w1[r * C + c] * scratch[c];
+    scratch[C + r] = Math.max(Math.fround(acc), 0);
+  }
+  for (let c = 0; c < C; c++) {
+    let acc = b2 ? b2[c] : 0;
+    for (let r = 0; r < R; r++) acc += w2[c * R + r] * scratch[C + r];
+    scratch[C + R + c] = 1 / (1 + Math.exp(-Math.fround(acc)));
+  }
+  for (let c = 0; c < C; c++) {
+    const g = scratch[C + R + c];
     for (let t = c * L; t < c * L + L; t++) out[t] = x[t] * g;
+  }
+}
+
+/** `dst[at + t·rows + r] = b[r] + Σ_c w[r, c]·x[c, t]`: a projection of x `[C, L]`, stored time-major. */
+function project(
+  x: Float32Array,
+  C: number,
+  L: number,
+  w: Float32Array,
+  b: Float32Array | null,
+  rows: number,
+  dst: Float32Array,
+  at: number,
+): void {
+  for (let t = 0; t < L; t++) {
+    for (let r = 0; r < rows; r++) {
+      let s = b ? b[r] : 0;
+      for (let c = 0; c < C; c++) s += w[r * C + c] * x[c * L + t];
+      dst[at + t * rows + r] = s;
+    }
   }
 }
 
@@ -600,45 +527,37 @@ export function attention(
   out: Float32Array,
   scratch: Float32Array,
 ): void {
-  // Projections stored time-major: q[t·D + d].
-  const q = scratch.subarray(0, L * D);
-  const k = scratch.subarray(L * D, 2 * L * D);
-  const v = scratch.subarray(2 * L * D, 2 * L * D + L * V);
-  const p = scratch.subarray(2 * L * D + L * V, 2 * L * D + L * V + L);
-  const project = (w: Float32Array, b: Float32Array | null, rows: number, dst: Float32Array): void => {
-    for (let t = 0; t < L; t++) {
-      for (let r = 0; r < rows; r++) {
-        let s = b ? b[r] : 0;
-        for (let c = 0; c < C; c++) s += w[r * C + c] * x[c * L + t];
-        dst[t * rows + r] = s;
-      }
-    }
-  };
-  project(wq, bq, D, q);
-  project(wk, bk, D, k);
-  project(wv, bv, V, v);
+  // scratch = [q (L·D) | k (L·D) | v (L·V) | p (L)], projections time-major (q[t·D + d]), addressed by offset
+  // (no views or closures: nothing allocated per call).
+  const q = 0;
+  const k = L * D;
+  const v = 2 * L * D;
+  const p = 2 * L * D + L * V;
+  project(x, C, L, wq, bq, D, scratch, q);
+  project(x, C, L, wk, bk, D, scratch, k);
+  project(x, C, L, wv, bv, V, scratch, v);
   const inv = 1 / Math.sqrt(D);
   const off = concat ? C * L : 0;
-  if (concat) out.set(x.subarray(0, C * L), 0);
+  if (concat) for (let i = 0; i < C * L; i++) out[i] = x[i];
   for (let t = 0; t < L; t++) {
     const last = causal ? t : L - 1;
     let m = Number.NEGATIVE_INFINITY;
     for (let j = 0; j <= last; j++) {
       let s = 0;
-      for (let d = 0; d < D; d++) s += q[t * D + d] * k[j * D + d];
+      for (let d = 0; d < D; d++) s += scratch[q + t * D + d] * scratch[k + j * D + d];
       s *= inv;
-      p[j] = s;
+      scratch[p + j] = s;
       if (s > m) m = s;
     }
     let z = 0;
     for (let j = 0; j <= last; j++) {
-      const e = Math.exp(p[j] - m);
-      p[j] = e;
+      const e = Math.exp(scratch[p + j] - m);
+      scratch[p + j] = e;
       z += e;
     }
     for (let r = 0; r < V; r++) {
       let s = 0;
-      for (let j = 0; j <= last; j++) s += p[j] * v[j * V + r];
+      for (let j = 0; j <= last; j++) s += scratch[p + j] * scratch[v + j * V + r];
       out[off + r * L + t] = s / z;
     }
   }

@@ -7,7 +7,14 @@
  * intermediate value feeds only the next node, becomes one kernel that keeps activations packed. The epilogue
  * is folded into integer thresholds by running its own kernels on every reachable integer dot (so the fused
  * path decides each bit exactly as the unfused float path would); if `sign ∘ epilogue` is not monotone on that
- * range for some channel, the nodes are left unfused.
+ * range for some channel, the nodes are left unfused. A `conv1d` whose only consumer is a `relu` runs with the
+ * ReLU fused into its store.
+ *
+ * Kernels are chosen once, at load: the WebAssembly SIMD kernels of `../wasm` when the engine has them (default),
+ * else the TypeScript kernels of `../kernels`. With WebAssembly, float conv1d (with fused bias + ReLU), larger
+ * dense layers, and the integer dots of binary conv/dense run in WebAssembly; pooling, elementwise ops and the
+ * binary epilogue (max pool on the dots, thresholds, repacking) stay in TypeScript. Geometries the WebAssembly
+ * kernels refuse (e.g. whole windows of left padding) fall back to TypeScript per node.
  */
 import {
   foldSignByEvaluation,
@@ -24,11 +31,18 @@ import {
   type BinaryConv1dParams,
   binaryConv1d,
   binaryConv1dPacked,
+  binaryConvLength,
   binaryConvScratchSize,
+  binaryEpilogueFloat,
+  binaryEpiloguePacked,
+  binaryIm2colInput,
+  binaryIm2colWeights,
+  binaryIm2colWords,
   binaryLinear,
   signPack,
 } from '../kernels/binary.js';
 import * as F from '../kernels/float.js';
+import { getWasmKernels, KernelArgumentError, type Kernels, type MatmulOptions } from '../wasm/index.js';
 
 /** Public description of a loaded model (everything in the header except the tensor table). */
 export interface ModelMetadata {
@@ -41,6 +55,13 @@ export interface ModelMetadata {
   provenance: Record<string, unknown>;
   /** Operators after load-time fusion, in execution order (for inspection). */
   plan: string[];
+  /** Kernel set in use: `'wasm-simd'` (WebAssembly SIMD) or `'typescript'` (see {@link LoadOptions.kernels}). */
+  kernels: 'wasm-simd' | 'typescript';
+  /**
+   * For each entry of {@link plan}: whether it runs a WebAssembly kernel (`'wasm-simd'`) or TypeScript only
+   * (elementwise ops, pooling, small dense layers, and geometries the WebAssembly kernels refuse).
+   */
+  planKernels: ('wasm-simd' | 'typescript')[];
 }
 
 type Buffer = Float32Array | Uint32Array;
@@ -66,9 +87,11 @@ export class Model {
   private readonly output: Float32Array;
   private readonly inputSize: number;
   private readonly classes: number;
+  /** Output activation scratch (one window's probabilities). */
+  private readonly probs: Float32Array;
 
-  /** @internal Use {@link loadModel}. */
-  constructor(file: ModelFile) {
+  /** @internal Use {@link loadModel}. `wasm` is the WebAssembly kernel set, or null for TypeScript only. */
+  constructor(file: ModelFile, wasm: Kernels | null = null) {
     const { header, graph } = file;
     const values = new Map<string, Value>();
     const get = (name: string): Value => values.get(name)!;
@@ -80,9 +103,10 @@ export class Model {
       for (const i of n.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
     consumers.set(header.graph.output, (consumers.get(header.graph.output) ?? 0) + 1);
     const plan: string[] = [];
+    const planKernels: ('wasm-simd' | 'typescript')[] = [];
     const nodes = header.graph.nodes;
     for (let i = 0; i < nodes.length; i++) {
-      const fused = this.tryFuseBinary(file, i, values, consumers, plan);
+      const fused = this.tryFuseBinary(file, i, values, consumers, plan, planKernels, wasm);
       if (fused > 0) {
         i += fused - 1;
         continue;
@@ -94,12 +118,31 @@ export class Model {
         buf: info.kind === 'bits' ? new Uint32Array(size(info)) : new Float32Array(size(info)),
       };
       values.set(node.outputs[0], out);
-      this.steps.push(compileNode(node, graph.nodes[i].attrs, node.inputs.map(get), out, file.tensors));
-      plan.push(node.op);
+      // conv1d → relu, the conv output used by the relu only: ReLU fused into the conv's store.
+      const next = nodes[i + 1];
+      const reluAfter =
+        node.op === 'conv1d' &&
+        next !== undefined &&
+        next.op === 'relu' &&
+        next.inputs.length === 1 &&
+        next.inputs[0] === node.outputs[0] &&
+        consumers.get(node.outputs[0]) === 1;
+      const ctx: CompileContext = { wasm, relu: reluAfter, usedWasm: false };
+      this.steps.push(compileNode(node, graph.nodes[i].attrs, node.inputs.map(get), out, file.tensors, ctx));
+      planKernels.push(ctx.usedWasm ? 'wasm-simd' : 'typescript');
+      if (reluAfter) {
+        values.set(next.outputs[0], { info: graph.nodes[i + 1].output, buf: out.buf });
+        plan.push('conv1d+relu');
+        i++;
+      } else plan.push(node.op);
     }
-    this.output = get(header.graph.output).buf as Float32Array;
+    const outBuf = get(header.graph.output).buf as Float32Array;
+    // Exactly `classes` values (a view made once if the buffer were longer), so `run` can copy it with `set`.
+    this.output =
+      outBuf.length === header.classes.length ? outBuf : outBuf.subarray(0, header.classes.length);
     this.inputSize = this.input.length;
     this.classes = header.classes.length;
+    this.probs = new Float32Array(this.classes);
     this.metadata = {
       name: header.name,
       input: { ...header.input },
@@ -109,6 +152,8 @@ export class Model {
       windowing: { ...header.windowing },
       provenance: header.provenance,
       plan,
+      kernels: wasm ? 'wasm-simd' : 'typescript',
+      planKernels,
     };
   }
 
@@ -119,6 +164,8 @@ export class Model {
     values: Map<string, Value>,
     consumers: Map<string, number>,
     plan: string[],
+    planKernels: ('wasm-simd' | 'typescript')[],
+    wasm: Kernels | null,
   ): number {
     const nodes = file.header.graph.nodes;
     const conv = nodes[i];
@@ -157,7 +204,7 @@ export class Model {
     const evalInfo: ValueInfo = { kind: 'float', shape: [O, span] };
     for (const e of epilogue) {
       const v: Value = { info: evalInfo, buf: evalBuf };
-      compileNode(nodes[e], file.graph.nodes[e].attrs, [v], v, file.tensors)();
+      compileNode(nodes[e], file.graph.nodes[e].attrs, [v], v, file.tensors, TS_ONLY)();
     }
     const folded = foldSignByEvaluation(evalBuf, O, lo, hi);
     if (!folded) return 0;
@@ -165,7 +212,9 @@ export class Model {
     const out: Value = { info, buf: new Uint32Array(size(info)) };
     values.set(signNode.outputs[0], out);
     const x = values.get(conv.inputs[0])!;
-    this.steps.push(binaryConvStep(x, out, w, convAttrs, pool, folded));
+    const ctx: CompileContext = { wasm, relu: false, usedWasm: false };
+    this.steps.push(binaryConvStep(x, out, w, convAttrs, pool, folded, ctx));
+    planKernels.push(ctx.usedWasm ? 'wasm-simd' : 'typescript');
     plan.push(
       `binaryConv1d+${[...(pool ? ['maxPool1d'] : []), ...epilogue.map((e) => nodes[e].op), 'sign'].join('+')}`,
     );
@@ -221,15 +270,22 @@ export class Model {
     const result = out ?? new Float32Array(batch * M);
     if (result.length < batch * M)
       throw new ShapeError(`output buffer has ${result.length} values, need ${batch * M}`);
+    const x = this.input;
+    const act = activate ? this.metadata.outputActivation : 'none';
+    // Index loops rather than subarray views: nothing is allocated per window.
     for (let b = 0; b < batch; b++) {
-      this.input.set(input.subarray(b * n, (b + 1) * n));
+      if (batch === 1) x.set(input);
+      else for (let i = 0, j = b * n; i < n; i++, j++) x[i] = input[j];
       for (let s = 0; s < this.steps.length; s++) this.steps[s]();
-      const dst = result.subarray(b * M, (b + 1) * M);
-      dst.set(this.output.subarray(0, M));
-      if (activate) {
-        if (this.metadata.outputActivation === 'softmax') F.softmax(dst, M, 1, dst);
-        else if (this.metadata.outputActivation === 'sigmoid') F.sigmoid(dst, M, dst);
+      let y = this.output;
+      if (act === 'softmax') {
+        F.softmax(y, M, 1, this.probs);
+        y = this.probs;
+      } else if (act === 'sigmoid') {
+        F.sigmoid(y, M, this.probs);
+        y = this.probs;
       }
+      result.set(y, b * M); // y has exactly M values
     }
     return result;
   }
@@ -268,6 +324,39 @@ function binaryParams(
   };
 }
 
+/** How {@link compileNode} binds a node: the WebAssembly kernels (or null) and whether a ReLU is fused. */
+interface CompileContext {
+  wasm: Kernels | null;
+  relu: boolean;
+  /** Set by the compiler when the bound step calls a WebAssembly kernel. */
+  usedWasm: boolean;
+}
+
+const TS_ONLY: CompileContext = { wasm: null, relu: false, usedWasm: false };
+
+/**
+ * Runs `step` once at load (on the freshly allocated buffers: it warms the WebAssembly kernel up, and
+ * compiles any specialised kernel it needs) and reports whether the kernel accepted the geometry.
+ */
+function accepts(step: Step): boolean {
+  try {
+    step();
+    return true;
+  } catch (e) {
+    if (e instanceof KernelArgumentError) return false;
+    throw e;
+  }
+}
+
+/**
+ * Float dense layers with fewer multiply-adds than this run in TypeScript even with WebAssembly kernels: below
+ * it the call and copies cost more than the arithmetic (measured on the development machine, output padded to
+ * 16 columns: 64→5 0.44 µs TypeScript vs 0.49 µs WebAssembly, 64→16 1.7 vs 0.5 µs, 64→64 7.4 vs 1.0 µs).
+ */
+const DENSE_WASM_MIN_MACS = 512;
+/** Columns of the WebAssembly matmul tile: padding the output to a multiple avoids its slow per-row copies. */
+const MATMUL_COLUMNS = 16;
+
 function binaryConvStep(
   x: Value,
   out: Value,
@@ -275,8 +364,71 @@ function binaryConvStep(
   a: NormalizedAttrs,
   pool: BinaryConv1dParams['pool'],
   folded: SignThresholds | null,
+  ctx: CompileContext,
 ): Step {
+  const { wasm } = ctx;
   const p = binaryParams(x.info, w, a, pool);
+  if (wasm) {
+    // Integer dots [outC, Lconv] by the WebAssembly kernel (same packing: [L][W] words, weights [outC][K][W]),
+    // then the TypeScript epilogue (max pool on the dots, thresholds or float) — the same integer arithmetic.
+    const Lconv = binaryConvLength(p);
+    const O = p.outChannels;
+    const dots = new Int32Array(O * Lconv);
+    const kp = {
+      batch: 1,
+      inChannels: p.inChannels,
+      outChannels: O,
+      inLength: p.inLength,
+      outLength: Lconv,
+      kernelSize: p.kernelSize,
+      stride: p.stride,
+      dilation: p.dilation,
+      padLeft: p.padLeft,
+      padValue: p.padValue,
+    };
+    const xb = x.buf as Uint32Array;
+    const wb = w.data as Uint32Array;
+    let dotsStep = () => wasm.binaryConv1d(xb, wb, dots, kp);
+    const WC = binaryIm2colWords(p);
+    if (WC > 0) {
+      // Few channels per word (e.g. 8 or 16): the K taps × C channels of each window repacked into
+      // ceil(C·K/32) words (bit-im2col, weights once here), then a kernel-1 conv over C·K "channels".
+      const xcol = new Uint32Array(Lconv * WC);
+      const wcol = new Uint32Array(O * WC);
+      binaryIm2colWeights(wb, p, wcol);
+      const scratch = new Uint32Array(binaryConvScratchSize(p).words);
+      const kc = {
+        ...kp,
+        inChannels: p.inChannels * p.kernelSize,
+        inLength: Lconv,
+        kernelSize: 1,
+        stride: 1,
+        dilation: 1,
+        padLeft: 0,
+        padValue: 1 as const,
+      };
+      dotsStep = () => {
+        binaryIm2colInput(xb, p, scratch, xcol);
+        wasm.binaryConv1d(xcol, wcol, dots, kc);
+      };
+    }
+    if (p.padLeft <= p.dilation * (p.kernelSize - 1) && accepts(dotsStep)) {
+      ctx.usedWasm = true;
+      if (folded) {
+        const ob = out.buf as Uint32Array;
+        const { threshold, direction } = folded;
+        return () => {
+          dotsStep();
+          binaryEpiloguePacked(dots, O, Lconv, pool, threshold, direction, ob);
+        };
+      }
+      const of = out.buf as Float32Array;
+      return () => {
+        dotsStep();
+        binaryEpilogueFloat(dots, O, Lconv, pool, of);
+      };
+    }
+  }
   const sc = binaryConvScratchSize(p);
   const words = new Uint32Array(sc.words);
   const ints = new Int32Array(sc.ints);
@@ -297,7 +449,9 @@ function compileNode(
   ins: Value[],
   out: Value,
   tensors: Map<string, LoadedTensor>,
+  ctx: CompileContext,
 ): Step {
+  const { wasm } = ctx;
   const t = (role: string): LoadedTensor | undefined => {
     const name = node.tensors?.[role];
     return name === undefined ? undefined : tensors.get(name);
@@ -325,6 +479,35 @@ function compileNode(
         padValue: a.padValue ?? 0,
       };
       const bias = fw('bias');
+      const Lout = F.conv1dOutputLength(p);
+      if (wasm && p.padLeft <= p.dilation * (p.kernelSize - 1)) {
+        // NOTE: the WebAssembly conv takes the right padding implicitly from outLength.
+        const kp = {
+          batch: 1,
+          inChannels: C,
+          outChannels: p.outChannels,
+          inLength: L,
+          outLength: Lout,
+          kernelSize: p.kernelSize,
+          stride: p.stride,
+          dilation: p.dilation,
+          padLeft: p.padLeft,
+          groups: p.groups,
+          padValue: p.padValue,
+          activation: ctx.relu ? ('relu' as const) : ('none' as const),
+        };
+        const step = () => wasm.conv1dForward(xf, w, bias, of, kp);
+        if (accepts(step)) {
+          ctx.usedWasm = true;
+          return step;
+        }
+      }
+      const m = p.outChannels * Lout;
+      if (ctx.relu)
+        return () => {
+          F.conv1d(xf, w, bias, p, of);
+          F.relu(of, m, of);
+        };
       return () => F.conv1d(xf, w, bias, p, of);
     }
     case 'binaryConv1d': {
@@ -335,7 +518,7 @@ function compileNode(
             direction: Int8Array.from(fw('direction')!, (v) => (v < 0 ? -1 : 1)),
           }
         : null;
-      return binaryConvStep(x, out, t('weight')!, a, a.pool ?? null, folded);
+      return binaryConvStep(x, out, t('weight')!, a, a.pool ?? null, folded, ctx);
     }
     case 'batchNorm': {
       const { scale, shift } = F.batchNormScaleShift(
@@ -362,8 +545,11 @@ function compileNode(
     case 'tanh':
       return () => F.tanh(xf, n, of);
     case 'identity':
-    case 'dropout':
-      return () => (out.buf as Float32Array | Uint32Array).set(x.buf.subarray(0, n) as never);
+    case 'dropout': {
+      // The source view is made once here (buffers are exactly `n` long; subarray only as a guard).
+      const src = x.buf.length === n ? x.buf : x.buf.subarray(0, n);
+      return () => (out.buf as Float32Array | Uint32Array).set(src as never);
+    }
     case 'maxPool1d':
     case 'avgPool1d': {
       const win = a.window!;
@@ -376,12 +562,35 @@ function compileNode(
       return () => F.globalMaxPool1d(xf, C, L, of);
     case 'sumOverTime':
       return () => F.sumOverTime(xf, C, L, of);
-    case 'flatten':
-      return () => of.set(xf.subarray(0, n));
+    case 'flatten': {
+      const src = xf.length === n ? xf : xf.subarray(0, n);
+      return () => of.set(src);
+    }
     case 'linear': {
       const w = fw('weight')!;
       const b = fw('bias');
       const O = t('weight')!.entry.shape[0];
+      if (wasm && n * O >= DENSE_WASM_MIN_MACS) {
+        // y = x·Wᵀ + b: the weight transposed once here to [in, Op] (Op = O rounded up to the tile width, zero
+        // columns), so the matmul reads it row-major; the bias is the initial value of an accumulating matmul.
+        const Op = Math.ceil(O / MATMUL_COLUMNS) * MATMUL_COLUMNS;
+        const wt = new Float32Array(n * Op);
+        for (let o = 0; o < O; o++) for (let i = 0; i < n; i++) wt[i * Op + o] = w[o * n + i];
+        const bp = new Float32Array(Op);
+        if (b) bp.set(b.subarray(0, O));
+        const y = new Float32Array(Op);
+        const head = y.subarray(0, O);
+        const acc: MatmulOptions = { accumulate: true };
+        const step = () => {
+          y.set(bp);
+          wasm.matmul(xf, wt, y, 1, 1, n, Op, false, false, acc);
+          of.set(head);
+        };
+        if (accepts(step)) {
+          ctx.usedWasm = true;
+          return step;
+        }
+      }
       return () => F.linear(xf, w, b, n, O, of);
     }
     case 'binaryLinear': {
@@ -389,6 +598,8 @@ function compileNode(
       const xb = x.buf as Uint32Array;
       const wb = w.data as Uint32Array;
       const [O, Fin] = w.entry.shape;
+      // NOTE: TypeScript in both modes: the WebAssembly binaryDense re-interleaves the weights on every call and
+      // measured slower at batch 1 (64→16: 0.07 vs 0.32 µs; 512→256: 9.9 vs 21 µs; 1024→512: 47 vs 72 µs).
       return () => binaryLinear(xb, wb, Fin, O, of);
     }
     case 'add': {
@@ -442,15 +653,47 @@ function compileNode(
 }
 
 /** Options of {@link loadModel}. */
-export interface LoadOptions extends ReadLimits {}
+export interface LoadOptions extends ReadLimits {
+  /**
+   * Kernel set: `'auto'` (default) uses WebAssembly SIMD when this engine supports it, else TypeScript;
+   * `'wasm'` requires WebAssembly SIMD (throws {@link ArgumentError} if unavailable); `'typescript'` never
+   * uses WebAssembly. `model.metadata.kernels` tells which set was chosen. Binary outputs are bit-identical
+   * either way; float outputs agree to float32 rounding (different summation order).
+   */
+  kernels?: 'auto' | 'wasm' | 'typescript';
+}
+
+/** The WebAssembly kernel set shared by every model of this realm (calls are synchronous, so sharing is safe). */
+let sharedWasm: Kernels | null | undefined;
+
+function wasmKernels(): Kernels | null {
+  if (sharedWasm === undefined) {
+    try {
+      sharedWasm = getWasmKernels();
+    } catch {
+      sharedWasm = null; // e.g. WebAssembly compilation refused by a content security policy
+    }
+  }
+  return sharedWasm;
+}
 
 /**
  * Load a model from the bytes of a model file (see docs/model-format.md). Validates the whole file first and
- * throws {@link ModelFormatError} on anything malformed. Works the same in Node and browsers.
+ * throws {@link ModelFormatError} on anything malformed. Works the same in Node and browsers. Picks the kernel
+ * set once (see {@link LoadOptions.kernels}).
  */
 export function loadModel(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): Model {
   if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
     throw new ArgumentError('loadModel: bytes must be a Uint8Array or ArrayBuffer');
   }
-  return new Model(readModel(bytes, options));
+  const mode = options.kernels ?? 'auto';
+  if (mode !== 'auto' && mode !== 'wasm' && mode !== 'typescript') {
+    throw new ArgumentError(`loadModel: kernels must be 'auto', 'wasm' or 'typescript', got ${String(mode)}`);
+  }
+  const file = readModel(bytes, options);
+  const wasm = mode === 'typescript' ? null : wasmKernels();
+  if (mode === 'wasm' && !wasm) {
+    throw new ArgumentError("loadModel: kernels 'wasm' requested, but this engine has no WebAssembly SIMD");
+  }
+  return new Model(file, wasm);
 }
