@@ -373,3 +373,19 @@ describe('Node helpers', () => {
     await expect(readModelFile(path)).rejects.toThrow(/bad\.ecgnn: bad magic/);
   });
 });
+
+describe('model bytes from a Node Buffer', () => {
+  it('a Buffer sharing a larger pool (readFileSync) loads the same as a plain Uint8Array', async () => {
+    const { Buffer } = await import('node:buffer');
+    const bytes = saveModel(method5Spec());
+    // A Buffer view at a non-zero offset of a bigger allocation, as Node's pooled small reads produce.
+    const pool = Buffer.alloc(bytes.length + 4096, 0xff);
+    pool.set(bytes, 1024);
+    const view = pool.subarray(1024, 1024 + bytes.length);
+    const a = readModel(bytes);
+    const b = readModel(view);
+    expect(b.header).toEqual(a.header);
+    for (const [name, t] of a.tensors)
+      expect(Array.from(b.tensors.get(name)!.data)).toEqual(Array.from(t.data));
+  });
+});

@@ -318,7 +318,7 @@ function decodeTensor(bytes: Uint8Array, blobStart: number, e: TensorEntry): Loa
     const words = wordsForChannels(channels);
     const count = (n / channels) * words;
     let data: Uint32Array;
-    if (littleEndian()) data = new Uint32Array(bytes.slice(at, at + count * 4).buffer);
+    if (littleEndian()) data = new Uint32Array(copyBytes(bytes, at, at + count * 4));
     else {
       data = new Uint32Array(count);
       for (let j = 0; j < count; j++) data[j] = view.getUint32(at + 4 * j, true);
@@ -337,8 +337,7 @@ function decodeTensor(bytes: Uint8Array, blobStart: number, e: TensorEntry): Loa
   const data = new Float32Array(n);
   const scale = e.scale ?? 1;
   if (!e.sparse) {
-    if (e.dtype === 'float32' && littleEndian())
-      data.set(new Float32Array(bytes.slice(at, at + n * 4).buffer));
+    if (e.dtype === 'float32' && littleEndian()) data.set(new Float32Array(copyBytes(bytes, at, at + n * 4)));
     else decodeValues(bytes, at, n, e.dtype, scale, data, null);
     return { entry: e, data };
   }
@@ -452,4 +451,12 @@ export function readModel(input: Uint8Array | ArrayBuffer, limits: ReadLimits = 
   const tensors = new Map<string, LoadedTensor>();
   for (const e of header.tensors) tensors.set(e.name, decodeTensor(bytes, blobStart, e));
   return { header, tensors, graph };
+}
+
+/**
+ * A fresh ArrayBuffer holding bytes [start, end). `Uint8Array.prototype.slice` is called explicitly because a
+ * Node `Buffer`'s own `slice` returns a view sharing the whole underlying memory, not a copy.
+ */
+function copyBytes(bytes: Uint8Array, start: number, end: number): ArrayBuffer {
+  return Uint8Array.prototype.slice.call(bytes, start, end).buffer as ArrayBuffer;
 }
