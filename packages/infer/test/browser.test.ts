@@ -1,40 +1,19 @@
 // Loads the built ESM bundle of @ecgnn/infer in real headless Chromium (Debian's `chromium`, driven by
 // playwright-core), runs the method 5 binary model and a float model on a real ECG window, and compares with
 // Node's output. Skipped with a message when Chromium or the data is missing, unless CI=true (then it fails).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, saveModel, zscore } from '../src/index.js';
+import { browserSkipReason, CHROMIUM, FLAGS, type StaticServer, startStaticServer } from './chromium.js';
 import { mitdbMissing, readMitdbLead0 } from './ecg-data.js';
 import { floatZooSpec, method5Spec } from './fixtures.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
-
 function skipReason(): string | null {
-  const reasons: string[] = [];
-  if (!existsSync(CHROMIUM))
-    reasons.push(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
-  const data = mitdbMissing(); // throws when CI=true and missing
-  if (data) reasons.push(data);
-  if (reasons.length === 0) return null;
-  if (process.env.CI === 'true')
-    throw new Error(`browser test is required when CI=true: ${reasons.join('; ')}`);
-  return reasons.join('; ');
+  const data = mitdbMissing(); // throws when CI=true and the data is missing
+  return browserSkipReason('browser test', data ? [data] : []);
 }
 
 const PAGE_SCRIPT = `(async () => {
@@ -64,12 +43,10 @@ if (reason) console.warn(`[infer browser test] skipped: ${reason}`);
 describe.skipIf(reason !== null)(
   `@ecgnn/infer in headless Chromium${reason ? ` (skipped: ${reason})` : ''}`,
   () => {
-    let server: Server;
-    let base = '';
-    let userDataDir = '';
-    const files = new Map<string, { type: string; body: Uint8Array | string }>();
+    let srv: StaticServer;
 
     beforeAll(async () => {
+      srv = await startStaticServer('ecgnn-chromium-');
       const entry = resolve(dirname(fileURLToPath(import.meta.url)), '../src/index.ts');
       const out = await build({
         entryPoints: [entry],
@@ -80,24 +57,12 @@ describe.skipIf(reason !== null)(
         write: false,
         target: 'es2022',
       });
-      files.set('/infer.js', { type: 'text/javascript', body: out.outputFiles[0].contents });
-      files.set('/', { type: 'text/html', body: '<!doctype html><title>ecgnn infer</title>' });
-      server = createServer((req, res) => {
-        const f = files.get(req.url ?? '');
-        if (!f) {
-          res.writeHead(404).end();
-          return;
-        }
-        res.writeHead(200, { 'content-type': f.type }).end(f.body);
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      userDataDir = mkdtempSync(join(tmpdir(), 'ecgnn-chromium-'));
+      srv.files.set('/infer.js', { type: 'text/javascript', body: out.outputFiles[0].contents });
+      srv.files.set('/', { type: 'text/html', body: '<!doctype html><title>ecgnn infer</title>' });
     });
 
     afterAll(async () => {
-      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-      if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+      await srv?.close();
     });
 
     it('runs models on a real ECG window with the same outputs as Node', async () => {
@@ -106,15 +71,15 @@ describe.skipIf(reason !== null)(
       const window = zscore(signal);
       const binary = saveModel(method5Spec({ seed: 17 }));
       const float = saveModel(floatZooSpec(8, 3600 / 2));
-      files.set('/binary.ecgnn', { type: 'application/octet-stream', body: binary });
-      files.set('/float.ecgnn', { type: 'application/octet-stream', body: float });
-      files.set('/window.f32', { type: 'application/octet-stream', body: new Uint8Array(window.buffer) });
+      srv.files.set('/binary.ecgnn', { type: 'application/octet-stream', body: binary });
+      srv.files.set('/float.ecgnn', { type: 'application/octet-stream', body: float });
+      srv.files.set('/window.f32', { type: 'application/octet-stream', body: new Uint8Array(window.buffer) });
       const nodeBinary = loadModel(binary);
       const nodeFloat = loadModel(float);
       const expectedBinary = Array.from(nodeBinary.logits(window));
       const expectedFloat = Array.from(nodeFloat.predict(window)); // 2 channels × 1800 = the same 3600 values
 
-      const context = await chromium.launchPersistentContext(userDataDir, {
+      const context = await chromium.launchPersistentContext(srv.userDataDir, {
         executablePath: CHROMIUM,
         headless: true,
         args: FLAGS,
@@ -123,7 +88,7 @@ describe.skipIf(reason !== null)(
         const page = context.pages()[0] ?? (await context.newPage());
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(String(e)));
-        await page.goto(`${base}/`);
+        await page.goto(`${srv.base}/`);
         // Passed as source text: vitest would otherwise rewrite the dynamic import() inside a function.
         const got = (await page.evaluate(PAGE_SCRIPT)) as {
           binary: number[];

@@ -2,30 +2,15 @@
 // the kernel module is emitted, validated and compiled by the browser, and every WASM kernel is checked
 // against the TypeScript kernels over fast-check random shapes inside the page. Skipped with a message
 // when Chromium is missing, unless CI=true (then it fails).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
+import { browserSkipReason, CHROMIUM, FLAGS, type StaticServer, startStaticServer } from './chromium.js';
 
 function skipReason(): string | null {
-  if (existsSync(CHROMIUM)) return null;
-  const reason = `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
-  if (process.env.CI === 'true') throw new Error(`WASM browser test is required when CI=true: ${reason}`);
-  return reason;
+  return browserSkipReason('WASM browser test');
 }
 
 // The page module: imports the kernels and fast-check (bundled by esbuild) and checks WASM against TS.
@@ -127,12 +112,10 @@ if (reason) console.warn(`[wasm browser test] skipped: ${reason}`);
 describe.skipIf(reason !== null)(
   `WASM kernels in headless Chromium${reason ? ` (skipped: ${reason})` : ''}`,
   () => {
-    let server: Server;
-    let base = '';
-    let userDataDir = '';
-    const files = new Map<string, { type: string; body: Uint8Array | string }>();
+    let srv: StaticServer;
 
     beforeAll(async () => {
+      srv = await startStaticServer('ecgnn-chromium-wasm-');
       const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
       const out = await build({
         stdin: { contents: PAGE_MODULE, resolveDir: pkgDir, loader: 'js', sourcefile: 'wasm-page.js' },
@@ -142,28 +125,16 @@ describe.skipIf(reason !== null)(
         write: false,
         target: 'es2022',
       });
-      files.set('/page.js', { type: 'text/javascript', body: out.outputFiles[0].contents });
-      files.set('/', { type: 'text/html', body: '<!doctype html><title>ecgnn wasm</title>' });
-      server = createServer((req, res) => {
-        const f = files.get(req.url ?? '');
-        if (!f) {
-          res.writeHead(404).end();
-          return;
-        }
-        res.writeHead(200, { 'content-type': f.type }).end(f.body);
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      userDataDir = mkdtempSync(join(tmpdir(), 'ecgnn-chromium-wasm-'));
+      srv.files.set('/page.js', { type: 'text/javascript', body: out.outputFiles[0].contents });
+      srv.files.set('/', { type: 'text/html', body: '<!doctype html><title>ecgnn wasm</title>' });
     });
 
     afterAll(async () => {
-      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-      if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+      await srv?.close();
     });
 
     it('emits, compiles and runs every kernel; WASM matches TypeScript over random shapes', async () => {
-      const context = await chromium.launchPersistentContext(userDataDir, {
+      const context = await chromium.launchPersistentContext(srv.userDataDir, {
         executablePath: CHROMIUM,
         headless: true,
         args: FLAGS,
@@ -172,7 +143,7 @@ describe.skipIf(reason !== null)(
         const page = context.pages()[0] ?? (await context.newPage());
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(String(e)));
-        await page.goto(`${base}/`);
+        await page.goto(`${srv.base}/`);
         // Passed as source text: vitest would otherwise rewrite the dynamic import() inside a function.
         const got = (await page.evaluate(`import('/page.js').then((m) => m.run())`)) as {
           simd: boolean;

@@ -1,0 +1,74 @@
+// Shared harness of the headless-Chromium tests: Debian's `chromium`, the launch flags this machine needs,
+// the skip-or-require rule, and a static 127.0.0.1 server for the bundled page and its files.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The Chromium executable (Debian's package), overridable by CHROMIUM_PATH. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Launch flags: headless, no sandbox (root), and no background network traffic on this closed network. */
+export const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+/**
+ * Why a browser test cannot run here (null when it can). Missing prerequisites skip the test with that
+ * message on a user's machine, and fail it when CI=true.
+ */
+export function browserSkipReason(test: string, extra: readonly string[] = []): string | null {
+  const reasons: string[] = [];
+  if (!existsSync(CHROMIUM)) {
+    reasons.push(`Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  }
+  reasons.push(...extra);
+  if (reasons.length === 0) return null;
+  if (process.env.CI === 'true') throw new Error(`${test} is required when CI=true: ${reasons.join('; ')}`);
+  return reasons.join('; ');
+}
+
+/** A file served by {@link startStaticServer}. */
+export interface ServedFile {
+  type: string;
+  body: Uint8Array | string;
+}
+
+/** A running static server: add files to `files` at any time; `close` also removes the profile directory. */
+export interface StaticServer {
+  base: string;
+  files: Map<string, ServedFile>;
+  userDataDir: string;
+  close(): Promise<void>;
+}
+
+/** Starts a static server on 127.0.0.1 (random port) and creates a fresh Chromium profile directory. */
+export async function startStaticServer(profilePrefix: string): Promise<StaticServer> {
+  const files = new Map<string, ServedFile>();
+  const server = createServer((req, res) => {
+    const f = files.get(req.url ?? '');
+    if (!f) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': f.type }).end(f.body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const userDataDir = mkdtempSync(join(tmpdir(), profilePrefix));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    files,
+    userDataDir,
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
