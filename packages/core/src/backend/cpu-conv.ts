@@ -1,5 +1,6 @@
 import type { FloatArray } from '../dtype.js';
 import type { Conv1dParams, MaxPool1dWindow, Pool1dParams } from './kernels.js';
+import { Scratch } from './scratch.js';
 
 /*
  * Register-tiled 1-D convolution kernels (CPU reference backend).
@@ -24,37 +25,12 @@ import type { Conv1dParams, MaxPool1dWindow, Pool1dParams } from './kernels.js';
  * the end of the source rows and are masked on store.
  */
 
-let srcBuf = new Float64Array(0);
-let wBuf = new Float64Array(0);
-let gBuf = new Float64Array(0);
-let accBuf = new Float64Array(0);
-let offBuf = new Int32Array(0);
-let phaseBuf = new Int32Array(0);
-
-function growSrc(n: number): Float64Array {
-  if (srcBuf.length < n) srcBuf = new Float64Array(Math.max(n, srcBuf.length * 2));
-  return srcBuf;
-}
-function growW(n: number): Float64Array {
-  if (wBuf.length < n) wBuf = new Float64Array(Math.max(n, wBuf.length * 2));
-  return wBuf;
-}
-function growG(n: number): Float64Array {
-  if (gBuf.length < n) gBuf = new Float64Array(Math.max(n, gBuf.length * 2));
-  return gBuf;
-}
-function growAcc(n: number): Float64Array {
-  if (accBuf.length < n) accBuf = new Float64Array(Math.max(n, accBuf.length * 2));
-  return accBuf;
-}
-function growPhase(n: number): Int32Array {
-  if (phaseBuf.length < n) phaseBuf = new Int32Array(Math.max(n, phaseBuf.length * 2));
-  return phaseBuf;
-}
-function growOff(n: number): Int32Array {
-  if (offBuf.length < n) offBuf = new Int32Array(Math.max(n, offBuf.length * 2));
-  return offBuf;
-}
+const srcScratch = new Scratch(Float64Array);
+const wScratch = new Scratch(Float64Array);
+const gScratch = new Scratch(Float64Array);
+const accScratch = new Scratch(Float64Array);
+const offScratch = new Scratch(Int32Array);
+const phaseScratch = new Scratch(Int32Array);
 
 /** Slack (in time steps) past the output length that source rows provide for tiles overhanging the end. */
 const T_SLACK = 8;
@@ -505,7 +481,7 @@ function fillPadded(
 
 /** Tap offsets off[ci·K + k] = ci·rowLen + k·d (relative to a group's first source row). */
 function tapOffsets(cin: number, K: number, d: number, rowLen: number): Int32Array {
-  const off = growOff(cin * K);
+  const off = offScratch.get(cin * K);
   for (let ci = 0; ci < cin; ci++) for (let k = 0; k < K; k++) off[ci * K + k] = ci * rowLen + k * d;
   return off;
 }
@@ -526,7 +502,7 @@ export function conv1dForwardCpu(
   const tiles = (coutG + 3) >> 2;
   const rowLen = paddedRowLen(p);
   // Pack W[g·coutG + 4tb + r, j] into wp[((g·tiles + tb)·J + j)·4 + r], zero-padding the last tile.
-  const wp = growW(groups * tiles * J * 4);
+  const wp = wScratch.get(groups * tiles * J * 4);
   for (let g = 0; g < groups; g++) {
     for (let tb = 0; tb < tiles; tb++) {
       const base = (g * tiles + tb) * J * 4;
@@ -538,7 +514,7 @@ export function conv1dForwardCpu(
       }
     }
   }
-  const src = growSrc(cinG * rowLen);
+  const src = srcScratch.get(cinG * rowLen);
   for (let b = 0; b < batch; b++) {
     for (let g = 0; g < groups; g++) {
       const xBase = (b * inChannels + g * cinG) * inLength;
@@ -582,7 +558,7 @@ export function conv1dBackwardInputCpu(
   const qEnd = Math.ceil((inLength + padL) / s);
   const rowLen = lead + Math.max(outLength, qEnd) + T_SLACK + 1;
   // Per phase: first tap, tap count, tap step, source spacing, offset of its packed weights.
-  const phK0 = growPhase(5 * s);
+  const phK0 = phaseScratch.get(5 * s);
   let wTotal = 0;
   for (let phi = 0; phi < s; phi++) {
     let k0 = -1;
@@ -603,7 +579,7 @@ export function conv1dBackwardInputCpu(
     wTotal += groups * tiles * coutG * n * 4;
   }
   // Pack, per phase: wf[off + ((g·tiles + tb)·coutG·n + co·n + j')·4 + r] = W[g·coutG + co, 4tb + r, k_{n−1−j'}].
-  const wp = growW(wTotal);
+  const wp = wScratch.get(wTotal);
   for (let phi = 0; phi < s; phi++) {
     const k0 = phK0[5 * phi];
     const n = phK0[5 * phi + 1];
@@ -626,7 +602,7 @@ export function conv1dBackwardInputCpu(
       }
     }
   }
-  const gs = growG(coutG * rowLen);
+  const gs = gScratch.get(coutG * rowLen);
   for (let b = 0; b < batch; b++) {
     const xBase = b * inChannels * inLength;
     for (let g = 0; g < groups; g++) {
@@ -664,7 +640,7 @@ export function conv1dBackwardInputCpu(
         if (s === 1) {
           convCore(gs, rowLen, srcCol, wp, wOff, n, dd, gradX, xBase, inLength, g, coutG, cinG, 1, null);
         } else {
-          const tmp = growAcc(inChannels * nq);
+          const tmp = accScratch.get(inChannels * nq);
           convCore(gs, rowLen, srcCol, wp, wOff, n, dd, tmp, 0, nq, g, coutG, cinG, 1, null);
           for (let c = c0; c < c1; c++) {
             const xr = xBase + c * inLength - padL + phi;
@@ -696,11 +672,11 @@ export function conv1dBackwardWeightCpu(
   const J = cinG * K;
   if (J === 0 || outChannels === 0) return;
   const rowLen = paddedRowLen(p);
-  const src = growSrc(cinG * rowLen);
+  const src = srcScratch.get(cinG * rowLen);
   const off = tapOffsets(cinG, K, p.dilation, rowLen);
-  const acc = growAcc(outChannels * J);
+  const acc = accScratch.get(outChannels * J);
   acc.fill(0, 0, outChannels * J);
-  const gg = growG(coutG * outLength);
+  const gg = gScratch.get(coutG * outLength);
   const full = Math.floor(coutG / 3) * 3;
   const T = outLength;
   for (let b = 0; b < batch; b++) {

@@ -1,27 +1,11 @@
 import type { FloatArray } from '../dtype.js';
+import { floatScratch, Scratch } from './scratch.js';
 
 // Scratch panels, grown on demand and reused across calls (no allocation in the hot loops).
-let scratchA32 = new Float32Array(0);
-let scratchB32 = new Float32Array(0);
-let scratchA64 = new Float64Array(0);
-let scratchB64 = new Float64Array(0);
-
-function scratch(f64: boolean, which: 'a' | 'b', n: number): FloatArray {
-  if (f64) {
-    if (which === 'a') {
-      if (scratchA64.length < n) scratchA64 = new Float64Array(n);
-      return scratchA64;
-    }
-    if (scratchB64.length < n) scratchB64 = new Float64Array(n);
-    return scratchB64;
-  }
-  if (which === 'a') {
-    if (scratchA32.length < n) scratchA32 = new Float32Array(n);
-    return scratchA32;
-  }
-  if (scratchB32.length < n) scratchB32 = new Float32Array(n);
-  return scratchB32;
-}
+const panelA32 = new Scratch(Float32Array);
+const panelB32 = new Scratch(Float32Array);
+const panelA64 = new Scratch(Float64Array);
+const panelB64 = new Scratch(Float64Array);
 
 /**
  * Batched matmul, register-tiled: B is packed once per batch into 4-column panels (k×4, contiguous), A into
@@ -41,10 +25,9 @@ export function matmulCpu(
   aBatchStride: number,
   bBatchStride: number,
 ): void {
-  const f64 = out instanceof Float64Array;
   const nBlocks = Math.ceil(n / 4);
-  const bp = scratch(f64, 'b', nBlocks * k * 4);
-  const ap = scratch(f64, 'a', k * 4);
+  const bp = floatScratch(panelB32, panelB64, out, nBlocks * k * 4);
+  const ap = floatScratch(panelA32, panelA64, out, k * 4);
   // Element (row r, col c) of op(A) is at aRow*r + aCol*c; same for B.
   const aRow = transA ? 1 : k;
   const aCol = transA ? m : 1;

@@ -86,14 +86,6 @@ export function wasmKernelTable(wk: WasmKernels): Partial<Kernels> {
         return cpu.maxPool1d(x, out, arg, p);
       }
       wk.maxPool1dForward(x as Float32Array, out as Float32Array, arg, p);
-      // The kernel contract is the position within the row; normalise in case an implementation reports
-      // flat input indices (a flat index of row r ≥ 1 is ≥ r·inLength, a row position is < inLength).
-      const rows = p.batch * p.channels;
-      for (let r = 1; r < rows; r++) {
-        const base = r * p.inLength;
-        const o = r * p.outLength;
-        for (let t = 0; t < p.outLength; t++) if (arg[o + t] >= base) arg[o + t] -= base;
-      }
     },
     avgPool1d(src, dst, p: Pool1dParams, countIncludePad, backward) {
       if (backward || !windowsInside(p) || !f32(src, dst) || !positive(p.batch, p.channels, p.outLength)) {
