@@ -23,13 +23,18 @@ function addInto(acc: Tensor, g: Tensor): Tensor {
   return acc;
 }
 
-function ownedCopy(g: Tensor, like: Tensor, what: string): Tensor {
+function checkedGradient(g: Tensor, like: Tensor, what: string): Tensor {
   if (!(g instanceof Tensor)) {
     throw new AutogradError(`backward: ${what} must be a Tensor, got ${typeof g}`);
   }
   if (g.dtype !== like.dtype) {
     throw new AutogradError(`backward: ${what} has dtype ${g.dtype} but the tensor has dtype ${like.dtype}`);
   }
+  return g;
+}
+
+function ownedCopy(g: Tensor, like: Tensor, what: string): Tensor {
+  checkedGradient(g, like, what);
   return new Tensor(g.data.slice(), g.shape);
 }
 
@@ -94,8 +99,12 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
     }
   }
 
+  // Gradients flow without copying: a rule's result is stored as is, and copied only when a second
+  // contribution must be added into it (or when it becomes a user-visible `.grad`) and the engine does not
+  // own it — rules may return their incoming gradient, an input or a saved tensor, which must not be mutated.
   const grads = new Map<Tensor, Tensor>();
-  grads.set(root, ownedCopy(seed, root, 'the gradient passed to backward()'));
+  const owned = new Set<Tensor>();
+  grads.set(root, checkedGradient(seed, root, 'the gradient passed to backward()'));
   noGrad(() => {
     for (let idx = order.length - 1; idx >= 0; idx--) {
       const t = order[idx];
@@ -103,8 +112,9 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
       if (g === undefined) continue;
       grads.delete(t);
       if (t.retainsGrad) {
-        if (t.grad === null) t.grad = ownedCopy(g, t, 'gradient');
-        else {
+        if (t.grad === null) {
+          t.grad = owned.delete(g) ? g : ownedCopy(g, t, 'gradient');
+        } else {
           if (!shapesEqual(t.grad.shape, t.shape) || t.grad.dtype !== t.dtype) {
             throw new AutogradError(
               `backward: existing .grad ${fmtShape(t.grad.shape)} ${t.grad.dtype} does not match tensor ${fmtShape(t.shape)} ${t.dtype}; set .grad = null first`,
@@ -135,9 +145,13 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
           );
         }
         const prev = grads.get(inp);
-        if (prev === undefined)
-          grads.set(inp, ownedCopy(gi, inp, `the gradient from '${node.name}' for input ${k}`));
-        else addInto(prev, gi);
+        if (prev === undefined) grads.set(inp, gi);
+        else if (owned.has(prev)) addInto(prev, gi);
+        else {
+          const acc = ownedCopy(prev, inp, `the gradient from '${node.name}' for input ${k}`);
+          owned.add(acc);
+          grads.set(inp, addInto(acc, gi));
+        }
       });
       if (!opts.retainGraph) node.release();
     }

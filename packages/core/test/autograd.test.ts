@@ -371,3 +371,19 @@ describe('defineOp: user-defined differentiable ops', () => {
     expect(vals(x.grad)).toEqual([0, 2, 0]);
   });
 });
+
+describe('gradient buffers are not aliased', () => {
+  test('rules that pass the incoming gradient through never mutate it, the seed, or another .grad', () => {
+    const a = tensor([1, 2, 3], [3], { requiresGrad: true });
+    const b = tensor([4, 5, 6], [3], { requiresGrad: true });
+    // y = (a + b) + a: add passes g through to both inputs, so a receives the same tensor twice.
+    const y = add(add(a, b), a);
+    const seed = tensor([1, 10, 100], [3]);
+    y.backward(seed);
+    expect(Array.from(seed.data)).toEqual([1, 10, 100]);
+    expect(Array.from(a.grad!.data)).toEqual([2, 20, 200]);
+    expect(Array.from(b.grad!.data)).toEqual([1, 10, 100]);
+    expect(a.grad).not.toBe(b.grad);
+    expect(b.grad).not.toBe(seed);
+  });
+});
