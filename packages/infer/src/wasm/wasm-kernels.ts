@@ -8,7 +8,8 @@
  * re-fetched through {@link WasmArena.views} at the start of each call, never cached across a grow.
  */
 import { popcount32 } from '../binary/conventions.js';
-import { BINARY_RUN_TILE, buildBinaryRunModule, GEMM_TILE } from './emit.js';
+import { GEMM_TILE } from './emit.js';
+import { BINARY_RUN_TILE, buildBinaryRunModule } from './emit-binary.js';
 import { avgPool1dForwardTs, maxPool1dForwardTs } from './ts-kernels.js';
 import {
   type BinaryConv1dParams,
