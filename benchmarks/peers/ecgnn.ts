@@ -29,6 +29,7 @@ import {
   softmax,
   type Tensor,
   tensor,
+  tidy,
 } from '@ecgnn/core';
 import { loadModel, type ModelSpec, saveModel, unpackConvWeights, unpackSigns } from '@ecgnn/infer';
 import { getWasmKernels, type Kernels } from '@ecgnn/infer/wasm';
@@ -111,10 +112,11 @@ function coreCase(name: CaseName, batch: number, backendNote: string): Prepared 
       const b = tensor(d.b, [256, 256]);
       return {
         run: () => {
+          out?.dispose(); // as an application loop does: the previous result's storage is reused
           out = matmul(a, b);
         },
         output,
-        note: `${backendNote}: matmul(a, b) on tensors, output allocated per call`,
+        note: `${backendNote}: matmul(a, b) on tensors; the previous output disposed before each call`,
       };
     }
     case 'conv1d':
@@ -124,10 +126,11 @@ function coreCase(name: CaseName, batch: number, backendNote: string): Prepared 
       const w = tensor(d.w, [p.outChannels, p.inChannels / p.groups, p.kernelSize]);
       return {
         run: () => {
+          out?.dispose();
           out = conv1d(x, w, null, { padding: 'same', groups: p.groups });
         },
         output,
-        note: `${backendNote}: conv1d(x, w, null, { padding: 'same'${p.groups > 1 ? `, groups: ${p.groups}` : ''} }), no grad`,
+        note: `${backendNote}: conv1d(x, w, null, { padding: 'same'${p.groups > 1 ? `, groups: ${p.groups}` : ''} }), no grad; the previous output disposed before each call`,
       };
     }
     case 'conv1d-backward-input':
@@ -156,10 +159,11 @@ function coreCase(name: CaseName, batch: number, backendNote: string): Prepared 
       const f = coreEcgCnn(batch);
       return {
         run: () => {
-          out = f();
+          out?.dispose();
+          out = tidy(f); // intermediates disposed, their storage reused by the next call
         },
         output,
-        note: `${backendNote}: functional ops under noGrad, batchnorm in eval mode (not folded)`,
+        note: `${backendNote}: functional ops under noGrad and tidy(), batchnorm in eval mode (not folded); the previous output disposed before each call`,
       };
     }
     default:

@@ -114,6 +114,7 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
       if (t.retainsGrad) {
         if (t.grad === null) {
           t.grad = owned.delete(g) ? g : ownedCopy(g, t, 'gradient');
+          t.grad.pinForGraph(); // held by t: tidy() around a training step must not dispose it
         } else {
           if (!shapesEqual(t.grad.shape, t.shape) || t.grad.dtype !== t.dtype) {
             throw new AutogradError(

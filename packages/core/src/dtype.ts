@@ -17,16 +17,123 @@ export type TypedArray = Float32Array | Float64Array | Int32Array;
 /** Float storage arrays. */
 export type FloatArray = Float32Array | Float64Array;
 
-/** Allocates zeroed storage of `n` elements of `dtype`. */
+/**
+ * Storage recycling. Every op allocates its output through {@link allocate}; a tensor released with
+ * `Tensor.dispose()` hands its storage back here, and the next allocation of the same dtype and length takes
+ * it (zero-filled) instead of a fresh typed array. Fresh large typed arrays are expensive on V8: each is a new
+ * zeroed mapping whose pages fault in on first write (measured on the development machine: a 1 MB conv1d
+ * output costs about 2.7 ms more when fresh than when reused, twice the kernel itself). Only arrays that
+ * `allocate` made are ever recycled (never storage a caller wrapped with `tensor(data)`), and the pool is
+ * bounded ({@link setStoragePoolLimit}); without `dispose()` everything is ordinary garbage-collected memory.
+ */
+const pooled = new WeakSet<TypedArray>();
+const free = new Map<string, TypedArray[]>();
+let poolBytes = 0;
+let poolLimit = 64 * 1024 * 1024;
+const poolCounters = { hits: 0, misses: 0, released: 0, dropped: 0 };
+
+function poolKey(dtype: DType, n: number): string {
+  return `${dtype}:${n}`;
+}
+
+/** Allocates zeroed storage of `n` elements of `dtype` (recycled storage when the pool has some, see above). */
 export function allocate(dtype: DType, n: number): TypedArray {
+  const list = n > 0 ? free.get(poolKey(dtype, n)) : undefined;
+  if (list !== undefined && list.length > 0) {
+    const a = list.pop()!;
+    poolBytes -= a.byteLength;
+    poolCounters.hits++;
+    pooled.add(a);
+    a.fill(0);
+    return a;
+  }
+  poolCounters.misses++;
+  let a: TypedArray;
   switch (dtype) {
     case 'float32':
-      return new Float32Array(n);
+      a = new Float32Array(n);
+      break;
     case 'float64':
-      return new Float64Array(n);
+      a = new Float64Array(n);
+      break;
     case 'int32':
-      return new Int32Array(n);
+      a = new Int32Array(n);
+      break;
   }
+  if (n > 0) pooled.add(a);
+  return a;
+}
+
+/**
+ * @internal Hands storage back for reuse (called by `Tensor.dispose()`, which guarantees no other tensor
+ * shares it). Arrays not made by {@link allocate}, and arrays beyond the pool's byte limit, are left to the
+ * garbage collector. Returns whether the array was kept.
+ */
+export function releaseStorage(a: TypedArray): boolean {
+  if (!pooled.has(a)) return false;
+  if (poolBytes + a.byteLength > poolLimit) {
+    poolCounters.dropped++;
+    return false;
+  }
+  pooled.delete(a); // re-added when handed out again: a double release cannot put it in the pool twice
+  const key = poolKey(dtypeOf(a), a.length);
+  let list = free.get(key);
+  if (list === undefined) {
+    list = [];
+    free.set(key, list);
+  }
+  list.push(a);
+  poolBytes += a.byteLength;
+  poolCounters.released++;
+  return true;
+}
+
+/** Counters of the storage pool (see {@link setStoragePoolLimit}). */
+export interface StoragePoolStats {
+  /** Bytes currently held for reuse. */
+  bytes: number;
+  /** Byte limit. */
+  limit: number;
+  /** Allocations served from the pool / freshly allocated. */
+  hits: number;
+  misses: number;
+  /** Storage handed back by `dispose()` and kept / not kept (over the limit). */
+  released: number;
+  dropped: number;
+}
+
+/** Statistics of the storage pool that `Tensor.dispose()` feeds. */
+export function storagePoolStats(): StoragePoolStats {
+  return { bytes: poolBytes, limit: poolLimit, ...poolCounters };
+}
+
+/**
+ * Sets the most bytes the storage pool keeps for reuse (default 64 MiB); lowering it drops what is over.
+ * 0 switches recycling off.
+ */
+export function setStoragePoolLimit(bytes: number): void {
+  if (!(Number.isFinite(bytes) && bytes >= 0)) {
+    throw new RangeError(`setStoragePoolLimit: bytes must be a finite number ≥ 0, got ${bytes}`);
+  }
+  poolLimit = bytes;
+  if (poolBytes > poolLimit) emptyStoragePool();
+}
+
+/** Drops every array held for reuse (they become ordinary garbage). */
+export function emptyStoragePool(): void {
+  free.clear();
+  poolBytes = 0;
+}
+
+const EMPTY: { [D in DType]: DTypeArrayMap[D] } = {
+  float32: new Float32Array(0),
+  float64: new Float64Array(0),
+  int32: new Int32Array(0),
+};
+
+/** @internal The shared zero-length storage a disposed tensor points at. */
+export function emptyStorage(dtype: DType): TypedArray {
+  return EMPTY[dtype];
 }
 
 /** The dtype of a typed array. */

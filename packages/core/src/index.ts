@@ -33,6 +33,12 @@ export type {
 } from './backend/kernels.js';
 export { createWasmBackend } from './backend/wasm.js';
 export type { DType, FloatArray, FloatDType, TypedArray } from './dtype.js';
+export {
+  emptyStoragePool,
+  type StoragePoolStats,
+  setStoragePoolLimit,
+  storagePoolStats,
+} from './dtype.js';
 export { AutogradError, DTypeError, EcgnnError, ShapeError, ValueError } from './errors.js';
 export * as nn from './nn/index.js';
 export { Module } from './nn/module.js';
@@ -64,5 +70,7 @@ export {
   noGrad,
   Tensor,
   type TensorOptions,
+  type TidyResult,
+  tidy,
 } from './tensor.js';
 export { GradcheckError, type GradcheckOptions, gradcheck } from './testing.js';

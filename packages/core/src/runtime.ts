@@ -50,6 +50,9 @@ export interface PrimitiveRule<A> {
 /** A typed rule for primitive `P`. */
 export type RuleOf<P extends Primitive> = PrimitiveRule<PrimitiveAttrs[P]>;
 
+/** Depth of gradient rules running (ops they call may see inputs the user disposed after the forward). */
+let inVjp = 0;
+
 class OpNode<A> implements GradNode {
   freed = false;
   constructor(
@@ -77,7 +80,12 @@ class OpNode<A> implements GradNode {
       saved: this.saved,
       needsGrad: this.needsGrad,
     };
-    return noGrad(() => rule.vjp(grad, ctx));
+    inVjp++;
+    try {
+      return noGrad(() => rule.vjp(grad, ctx));
+    } finally {
+      inVjp--;
+    }
   }
 
   release(): void {
@@ -101,6 +109,8 @@ export function run<A>(name: string, rule: PrimitiveRule<A>, inputs: readonly Te
     if (!(inputs[i] instanceof Tensor)) {
       throw new DTypeError(`${name}: input ${i} must be a Tensor, got ${describe(inputs[i])}`);
     }
+    // Gradient rules may read inputs the user disposed after the forward (their storage is kept, see dispose()).
+    if (inVjp === 0) inputs[i].assertLive(`${name}: input ${i}`);
   }
   let saved: unknown;
   const ctx: SaveContext = {
@@ -121,7 +131,9 @@ export function run<A>(name: string, rule: PrimitiveRule<A>, inputs: readonly Te
   const nd = rule.nonDifferentiable;
   const needsGrad = inputs.map((t, i) => t.requiresGrad && !(nd?.includes(i) ?? false));
   if (!needsGrad.some(Boolean)) return out;
+  for (const t of inputs) t.pinForGraph();
   const outputNoGrad = new Tensor(out.data, out.shape);
+  outputNoGrad.pinForGraph(); // shares out's storage
   const node = new OpNode(name, inputs, rule, outputNoGrad, attrs, saved, needsGrad);
   out.gradFn = node;
   out.requiresGrad = true;

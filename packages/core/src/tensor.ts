@@ -1,5 +1,13 @@
-import { allocate, type DType, dtypeOf, isFloat, type TypedArray } from './dtype.js';
-import { AutogradError, DTypeError, fmtShape, ShapeError } from './errors.js';
+import {
+  allocate,
+  type DType,
+  dtypeOf,
+  emptyStorage,
+  isFloat,
+  releaseStorage,
+  type TypedArray,
+} from './dtype.js';
+import { AutogradError, DTypeError, fmtShape, ShapeError, ValueError } from './errors.js';
 import { checkShape, sizeOf, stridesOf } from './shape.js';
 
 /**
@@ -82,6 +90,9 @@ export class Tensor {
   private _retainGrad = false;
   /** Optional name, used in error messages and summaries. */
   name?: string;
+  private _disposed = false;
+  /** Set when a recorded op keeps this tensor as an input (autograd may read its storage in backward()). */
+  private _pinned = false;
 
   /** Wraps existing storage (not copied). Prefer the {@link tensor} factory. */
   constructor(data: TypedArray, shape: readonly number[], requiresGrad = false) {
@@ -101,6 +112,55 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.dtype = dtypeOf(data);
     if (requiresGrad) this.requiresGrad = true;
+    if (scopes.length > 0) scopes[scopes.length - 1].push(this);
+  }
+
+  /** @internal Marks this tensor as held by autograd (a recorded op's input or output, a `.grad`): its storage is never recycled and {@link tidy} leaves it alone. */
+  pinForGraph(): void {
+    this._pinned = true;
+  }
+
+  /** @internal Throws a {@link ValueError} if this tensor was disposed; `what` names the use (an op, backward). */
+  assertLive(what: string): void {
+    if (this._disposed) {
+      const name = this.name === undefined ? '' : ` '${this.name}'`;
+      throw new ValueError(`${what}: tensor${name} of shape ${fmtShape(this.shape)} was disposed`);
+    }
+  }
+
+  /** True after {@link Tensor.dispose}. */
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  /**
+   * Releases this tensor's storage for reuse by later ops (like tfjs's `dispose`; see also {@link tidy}).
+   * Optional: tensors never disposed are garbage-collected as usual; disposing what a loop no longer needs (a
+   * batch's outputs, its input) saves the cost of fresh large allocations (see `storagePoolStats`).
+   * Idempotent; also disposes `.grad`.
+   *
+   * After it, using the tensor in an op throws a {@link ValueError} naming it. The storage is recycled (and
+   * `data` becomes empty) only when nothing else can read it: an op allocated it, and autograd does not hold
+   * the tensor (no `gradFn`, not requiring grad, not an input of a recorded op). Otherwise `data` stays as it
+   * is until garbage collection, so a later `backward()` still computes from intact values. Do not keep using
+   * a `data` array read before disposing.
+   */
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    const g = this.grad;
+    this.grad = null;
+    g?.dispose();
+    if (this.gradFn === null && !this._requiresGrad && !this._pinned) {
+      const data = this.data;
+      this.data = emptyStorage(this.dtype);
+      releaseStorage(data);
+    }
+  }
+
+  /** @internal Whether {@link tidy} may dispose this tensor (not held by autograd or as a `.grad`). */
+  get tidyable(): boolean {
+    return this.gradFn === null && !this._requiresGrad && !this._pinned;
   }
 
   /** Whether operations on this tensor are recorded for autograd. */
@@ -219,4 +279,62 @@ export function _setCloneImpl(fn: (t: Tensor) => Tensor): void {
 /** Allocates a zero tensor of the given shape and dtype. */
 export function emptyLike(shape: readonly number[], dtype: DType): Tensor {
   return new Tensor(allocate(dtype, sizeOf(shape)), shape);
+}
+
+/** Tensors created in each active {@link tidy} scope (innermost last). */
+const scopes: Tensor[][] = [];
+
+/** What {@link tidy} may return: tensors kept alive are found in it (arrays and plain objects, one level deep or nested). */
+export type TidyResult =
+  | Tensor
+  | null
+  | undefined
+  | number
+  | string
+  | boolean
+  | TidyResult[]
+  | { [k: string]: TidyResult };
+
+function collect(v: unknown, keep: Set<Tensor>): void {
+  if (v instanceof Tensor) keep.add(v);
+  else if (Array.isArray(v)) for (const e of v) collect(e, keep);
+  else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
+    for (const e of Object.values(v)) collect(e, keep);
+}
+
+/**
+ * Runs `fn` and disposes every tensor created during it that it does not return (like tfjs's `tf.tidy`), so
+ * a loop body can allocate freely and still reuse storage from one iteration to the next. Returned tensors
+ * (also inside returned arrays and plain objects) survive and belong to the enclosing scope. Tensors that are
+ * held by autograd (with `gradFn` or requiring grad, e.g. parameters created inside; inputs kept by a recorded
+ * op; `.grad` tensors) are left alone, so `tidy` around a forward + `backward()` step is safe. Scopes nest.
+ * `fn` must be synchronous.
+ *
+ * @example
+ * for (const batch of batches) {
+ *   const probs = tidy(() => softmax(model.forward(batch.x), -1)); // intermediates recycled
+ *   use(probs.data);
+ *   probs.dispose();
+ * }
+ */
+export function tidy<T extends TidyResult>(fn: () => T): T {
+  const mine: Tensor[] = [];
+  scopes.push(mine);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  if (result !== null && typeof (result as { then?: unknown }).then === 'function') {
+    throw new ValueError('tidy: fn must be synchronous (it returned a promise)');
+  }
+  const keep = new Set<Tensor>();
+  collect(result, keep);
+  const outer = scopes.length > 0 ? scopes[scopes.length - 1] : null;
+  for (const t of mine) {
+    if (keep.has(t)) outer?.push(t);
+    else if (t.tidyable) t.dispose();
+  }
+  return result;
 }

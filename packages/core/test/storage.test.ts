@@ -1,0 +1,205 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  add,
+  backward,
+  conv1d,
+  emptyStoragePool,
+  mul,
+  noGrad,
+  setStoragePoolLimit,
+  storagePoolStats,
+  sum,
+  Tensor,
+  tensor,
+  tidy,
+  ValueError,
+} from '../src/index.js';
+
+afterEach(() => {
+  setStoragePoolLimit(64 * 1024 * 1024);
+  emptyStoragePool();
+});
+
+const filled = (n: number, v: number) => tensor(new Float32Array(n).fill(v), [n]);
+
+describe('Tensor.dispose and the storage pool', () => {
+  it('hands an op output’s storage to the next allocation of the same dtype and length, zero-filled', () => {
+    emptyStoragePool();
+    const a = filled(1000, 2);
+    const y = add(a, a);
+    const storage = y.data;
+    expect(storage[0]).toBe(4);
+    const before = storagePoolStats();
+    y.dispose();
+    expect(y.isDisposed).toBe(true);
+    expect(y.data.length).toBe(0);
+    expect(storagePoolStats().bytes).toBe(before.bytes + 4000);
+    const z = mul(a, a); // same dtype and length: reuses y's storage
+    expect(z.data).toBe(storage);
+    expect(Array.from(z.data.subarray(0, 3))).toEqual([4, 4, 4]);
+    expect(storagePoolStats().hits).toBe(before.hits + 1);
+    // another length or dtype does not take it
+    y.dispose(); // idempotent: nothing released twice
+    expect(storagePoolStats().bytes).toBe(before.bytes);
+  });
+
+  it('zero-fills recycled storage (ops that accumulate into their output see zeros)', () => {
+    const x = tensor(
+      Float32Array.from({ length: 2 * 3 * 10 }, (_, i) => Math.sin(i)),
+      [2, 3, 10],
+    );
+    const w = tensor(
+      Float32Array.from({ length: 4 * 3 * 3 }, (_, i) => Math.cos(i)),
+      [4, 3, 3],
+    );
+    const ref = conv1d(x, w, null, { padding: 1 });
+    const expected = Array.from(ref.data);
+    for (let i = 0; i < 5; i++) {
+      const y = conv1d(x, w, null, { padding: 1 });
+      expect(Array.from(y.data)).toEqual(expected);
+      y.data.fill(123); // garbage left in the storage must not leak into the next op
+      y.dispose();
+    }
+  });
+
+  it('never recycles storage the caller wrapped with new Tensor(data, shape)', () => {
+    const mine = new Float32Array(64).fill(7);
+    const t = new Tensor(mine, [64]);
+    t.dispose();
+    const y = add(filled(64, 1), filled(64, 1));
+    expect(y.data).not.toBe(mine);
+    expect(mine[0]).toBe(7);
+  });
+
+  it('keeps nothing when the limit is 0, and drops what is over a lowered limit', () => {
+    const y = add(filled(256, 1), filled(256, 1));
+    y.dispose();
+    expect(storagePoolStats().bytes).toBeGreaterThan(0);
+    setStoragePoolLimit(0);
+    expect(storagePoolStats().bytes).toBe(0);
+    const dropped = storagePoolStats().dropped;
+    add(filled(256, 1), filled(256, 1)).dispose();
+    expect(storagePoolStats().bytes).toBe(0);
+    expect(storagePoolStats().dropped).toBe(dropped + 1);
+    expect(() => setStoragePoolLimit(-1)).toThrow(RangeError);
+  });
+
+  it('throws a ValueError naming the tensor when a disposed tensor is used', () => {
+    const t = filled(3, 1);
+    t.name = 'batch';
+    t.dispose();
+    expect(() => add(t, t)).toThrow(ValueError);
+    expect(() => add(t, t)).toThrow(/add: input 0: tensor 'batch' of shape \[3\] was disposed/);
+  });
+
+  it('keeps the storage of a disposed input that a recorded op holds, so backward() stays right', () => {
+    const w = tensor(new Float32Array([1, 2, 3]), [3], { requiresGrad: true });
+    const x = add(filled(3, 1), filled(3, 1)); // op-allocated: would be recyclable
+    const loss = sum(mul(x, w));
+    const bytes = storagePoolStats().bytes;
+    x.dispose();
+    expect(storagePoolStats().bytes).toBe(bytes);
+    add(filled(3, 5), filled(3, 5)); // would reuse x's storage if it had been released
+    backward(loss);
+    expect(Array.from((w.grad as Tensor).data)).toEqual([2, 2, 2]);
+    expect(() => mul(x, w)).toThrow(/mul: input 0: tensor of shape \[3\] was disposed/);
+  });
+
+  it('does not recycle storage of tensors recorded in a graph; disposes .grad with the tensor', () => {
+    const w = tensor(new Float32Array([1, 2, 3]), [3], { requiresGrad: true });
+    const y = mul(w, w);
+    const kept = y.data;
+    const bytes = storagePoolStats().bytes;
+    y.dispose();
+    expect(storagePoolStats().bytes).toBe(bytes);
+    expect(kept[2]).toBe(9);
+    backward(sum(mul(w, filled(3, 1))));
+    const g = w.grad as Tensor;
+    expect(g).not.toBeNull();
+    w.dispose();
+    expect(w.grad).toBeNull();
+    expect(g.isDisposed).toBe(true);
+  });
+
+  it('live tensors never share storage, whatever the order of allocations and disposals (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ len: fc.integer({ min: 1, max: 4 }), dispose: fc.nat(5) }), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        (steps) => {
+          emptyStoragePool();
+          const live: { t: Tensor; v: number }[] = [];
+          let v = 0;
+          for (const s of steps) {
+            v++;
+            const t = noGrad(() => add(filled(s.len * 8, v), filled(s.len * 8, 0)));
+            live.push({ t, v });
+            if (s.dispose < live.length && s.dispose % 2 === 0) {
+              const [gone] = live.splice(s.dispose, 1);
+              gone.t.dispose();
+            }
+          }
+          const seen = new Set<unknown>();
+          for (const { t, v: value } of live) {
+            expect(seen.has(t.data)).toBe(false);
+            seen.add(t.data);
+            for (const e of t.data) expect(e).toBe(value);
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('tidy', () => {
+  it('disposes the tensors made inside except those returned, and recycles their storage', () => {
+    emptyStoragePool();
+    const a = filled(500, 1);
+    let inner: Tensor | null = null;
+    const [kept, other] = tidy(() => {
+      inner = add(a, a);
+      const b = mul(inner, inner);
+      return [add(b, a), { nested: mul(a, a) }.nested];
+    });
+    expect((inner as Tensor | null)?.isDisposed).toBe(true);
+    expect(kept.isDisposed).toBe(false);
+    expect(other.isDisposed).toBe(false);
+    expect(kept.data[0]).toBe(5);
+    expect(a.isDisposed).toBe(false); // made outside
+    expect(storagePoolStats().bytes).toBe(2 * 500 * 4);
+  });
+
+  it('keeps tensors inside returned plain objects; hands returned tensors to the enclosing scope', () => {
+    const a = filled(4, 1);
+    let mid: Tensor | null = null;
+    const out = tidy(() => {
+      mid = tidy(() => add(a, a));
+      return { y: add(mid, a), list: [mul(a, a)] };
+    });
+    expect((mid as Tensor | null)?.isDisposed).toBe(true);
+    expect(out.y.data[0]).toBe(3);
+    expect(out.list[0].isDisposed).toBe(false);
+  });
+
+  it('around forward + backward leaves the graph, parameters and .grad alone', () => {
+    const w = tensor(new Float32Array([1, 2, 3]), [3], { requiresGrad: true });
+    const loss = tidy(() => {
+      const x = add(filled(3, 1), filled(3, 1));
+      const l = sum(mul(mul(x, w), w));
+      backward(l, undefined, { retainGraph: true });
+      return l;
+    });
+    expect(Array.from((w.grad as Tensor).data)).toEqual([4, 8, 12]);
+    w.grad = null;
+    backward(loss);
+    expect(Array.from((w.grad as Tensor).data)).toEqual([4, 8, 12]);
+  });
+
+  it('refuses an async fn', () => {
+    expect(() => tidy((async () => filled(1, 1)) as never)).toThrow(/synchronous/);
+  });
+});
