@@ -26,6 +26,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import os from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureWasmPeak } from './wasm-peak.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -374,6 +375,7 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
     out.push(`| ${t.text} | ${r.pass === null ? 'n/a' : r.pass ? 'met' : '**not met**'} | ${r.detail} |`);
   }
   out.push('');
+  out.push(...ceilingSection(rows, meta.wasmPeakGflops as number | undefined));
   for (const [c, b] of groupKeys(rows)) {
     const group = rows.filter((r) => r.case === c && String(r.batch) === b);
     const ours = group.find((r) => r.engine === ecgnnEngineOf(c));
@@ -407,6 +409,46 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
     out.push('', `![${c}, batch ${b}: median ms per engine](${chartFolder}/${chartFile(c, b)})`, '');
   }
   return out.join('\n');
+}
+
+/** Floating-point operations of one run of the cases whose arithmetic is a plain multiply-add count. */
+const CASE_FLOPS: Record<string, number> = {
+  'matmul-256': 2 * 256 ** 3,
+  conv1d: 2 * 8 * 32 * 16 * 7 * 1000,
+  'depthwise-conv1d': 2 * 8 * 32 * 5 * 1000,
+  'float-conv1d-same-shape': 2 * 64 * 64 * 5 * 1000,
+};
+
+/**
+ * GFLOP/s of each float engine beside the measured WebAssembly SIMD ceiling (f32x4 mul+add on registers,
+ * benchmarks/wasm-peak.ts): what a "1.5× tfjs-wasm" target asks of the arithmetic units.
+ */
+function ceilingSection(rows: Row[], peak: number | undefined): string[] {
+  if (peak === undefined) return [];
+  const out = [
+    '## Arithmetic ceiling',
+    '',
+    `WebAssembly SIMD float32 ceiling on this machine: **${peak} GFLOP/s** (\`benchmarks/wasm-peak.ts\`: independent \`f32x4.mul\` + \`f32x4.add\` on registers, no loads or stores; base SIMD has no fused multiply-add, and relaxed SIMD needs a flag on Node 20). No WebAssembly kernel can exceed it; \`tfjs-wasm\` and \`ort-web\` run under the same ceiling, \`ort-node\` (native AVX-512 FMA) does not.`,
+    '',
+    '| case | engine | GFLOP/s | % of ceiling | 1.5 × tfjs-wasm would need |',
+    '|---|---|---|---|---|',
+  ];
+  for (const [c, flops] of Object.entries(CASE_FLOPS)) {
+    const tf = rows.find((r) => r.case === c && r.engine === 'tfjs-wasm' && r.medianMs);
+    const need = tf?.medianMs ? (1.5 * flops) / tf.medianMs / 1e6 : undefined;
+    for (const r of rows.filter((x) => x.case === c && x.medianMs && !x.engine.startsWith('tfjs-cpu'))) {
+      const g = flops / (r.medianMs as number) / 1e6;
+      out.push(
+        `| ${c} | ${r.engine} | ${g.toFixed(1)} | ${((100 * g) / peak).toFixed(0)} % | ${
+          need === undefined
+            ? '–'
+            : `${need.toFixed(1)} GFLOP/s = ${((100 * need) / peak).toFixed(0)} % of ceiling`
+        } |`,
+      );
+    }
+  }
+  out.push('');
+  return out;
 }
 
 /** Folder of the SVG charts of a report: `docs/benchmarks.json` → `docs/benchmarks/`. */
@@ -469,6 +511,8 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const cpuModel = os.cpus()[0]?.model ?? 'unknown';
   const t0 = Date.now();
+  // The machine's WebAssembly SIMD arithmetic ceiling, measured before the cases (about a second).
+  const wasmPeakGflops = smoke ? undefined : Number(measureWasmPeak().toFixed(1));
   const loadAtStart = os.loadavg().map((v) => Number(v.toFixed(2)));
   for (const job of JOBS) {
     if (caseFilter && !caseFilter.includes(job.case)) continue;
@@ -511,6 +555,7 @@ async function main(): Promise<void> {
     nodeVersion: process.version,
     durationSeconds: Math.round((Date.now() - t0) / 1000),
     rounds,
+    wasmPeakGflops,
     loadAverageStart: loadAtStart,
     loadAverageEnd: os.loadavg().map((v) => Number(v.toFixed(2))),
   };
