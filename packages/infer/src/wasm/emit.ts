@@ -48,7 +48,6 @@ function emitGemm(mb: ModuleBuilder): void {
     const j = c.local(i32);
     const o = c.local(i32);
     const q = c.local(i32);
-    const ap = c.local(i32);
     const bp = c.local(i32);
     const bpo = c.local(i32);
     const cp = c.local(i32);
@@ -90,22 +89,27 @@ function emitGemm(mb: ModuleBuilder): void {
             .i32Add();
           c.localSet(ar[r]);
         }
-        c.i32Const(0).localSet(ap);
         c.localGet(bPtr).localGet(j).i32Const(2).i32Shl().i32Add().localSet(bpo);
         c.forLoop(o, 0, { local: nOuter }, 1, () => {
           c.localGet(bpo).localSet(bp);
-          c.forLoop(q, 0, { local: nInner }, 1, () => {
-            for (let h = 0; h < V; h++)
-              c.localGet(bp)
-                .v128Load(16 * h, 2)
-                .localSet(bv[h]);
-            for (let r = 0; r < R; r++) {
-              c.localGet(ar[r]).localGet(ap).i32Add().v128Load32Splat(0).localSet(av);
-              for (let h = 0; h < V; h++) madd(c, acc[r * V + h], av, bv[h]);
-            }
-            c.addTo(ap, { local: aK });
-            c.addTo(bp, { local: strideInner });
-          });
+          // NOTE: a do-while over a count-down with the row pointers advanced in place: 5 scalar ops per
+          // reduction step instead of 7 (measured 7–12 % faster; the loop is dispatch-bound, 16 of its ~27 ops
+          // are the f32x4 mul/add). Unrolling it by two measured 1.5× slower (the engine spills registers).
+          c.localGet(nInner).localTee(q).if(); // nInner = 0: no reduction (the do-while needs ≥ 1 step)
+          c.loop();
+          for (let h = 0; h < V; h++)
+            c.localGet(bp)
+              .v128Load(16 * h, 2)
+              .localSet(bv[h]);
+          for (let r = 0; r < R; r++) {
+            c.localGet(ar[r]).v128Load32Splat(0).localSet(av);
+            for (let h = 0; h < V; h++) madd(c, acc[r * V + h], av, bv[h]);
+          }
+          for (let r = 0; r < R; r++) c.addTo(ar[r], { local: aK });
+          c.addTo(bp, { local: strideInner });
+          c.localGet(q).i32Const(1).i32Sub().localTee(q).brIf(0);
+          c.end();
+          c.end();
           c.addTo(bpo, { local: strideOuter });
         });
         // store, with optional ReLU
