@@ -205,9 +205,9 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** Number of elements. */
+  /** Number of elements (of the shape: still right after {@link Tensor.dispose}). */
   get size(): number {
-    return this.data.length;
+    return sizeOf(this.shape);
   }
 
   /** Row-major strides in elements (storage is always contiguous). */
@@ -217,6 +217,7 @@ export class Tensor {
 
   /** The value of a one-element tensor (any shape with exactly one element, like PyTorch). */
   item(): number {
+    this.assertLive('item');
     if (this.data.length !== 1) {
       throw new ShapeError(
         `item: tensor of shape ${fmtShape(this.shape)} has ${this.data.length} elements, not 1`,
@@ -230,6 +231,7 @@ export class Tensor {
    * empty arrays, so `tensor(t.toArray(), t.shape)` round-trips every shape.
    */
   toArray(): number | NestedArray {
+    this.assertLive('toArray');
     if (this.shape.length === 0) return this.data[0];
     const strides = this.strides;
     const last = this.shape.length - 1;
@@ -249,6 +251,7 @@ export class Tensor {
    * storage is copied, so writing into either tensor never affects the other.
    */
   detach(): Tensor {
+    this.assertLive('detach');
     return new Tensor(this.data.slice(), this.shape);
   }
 
@@ -259,6 +262,7 @@ export class Tensor {
 
   /** Human-readable description. */
   toString(): string {
+    if (this._disposed) return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}, disposed)`;
     const preview = Array.from(this.data.subarray(0, 8), (v) => +v.toPrecision(5)).join(', ');
     const more = this.data.length > 8 ? ', …' : '';
     return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${this._requiresGrad || this.gradFn ? ', requiresGrad' : ''}, data=[${preview}${more}])`;

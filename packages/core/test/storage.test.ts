@@ -91,6 +91,11 @@ describe('Tensor.dispose and the storage pool', () => {
     t.dispose();
     expect(() => add(t, t)).toThrow(ValueError);
     expect(() => add(t, t)).toThrow(/add: input 0: tensor 'batch' of shape \[3\] was disposed/);
+    expect(() => t.item()).toThrow(ValueError);
+    expect(() => t.toArray()).toThrow(/toArray: tensor 'batch'/);
+    expect(() => t.detach()).toThrow(ValueError);
+    expect(t.size).toBe(3);
+    expect(String(t)).toMatch(/disposed/);
   });
 
   it('keeps the storage of a disposed input that a recorded op holds, so backward() stays right', () => {
