@@ -1,9 +1,9 @@
 // Benchmark: @ecgnn/infer binary conv1d (XOR + popcount on packed words) vs @ecgnn/infer float conv1d of the
 // same shape, in both kernel sets the runtime can pick (`loadModel(bytes, { kernels })`):
 //   typescript — float: kernels/float.ts `conv1d`; binary: kernels/binary.ts (SWAR popcount on Uint32 words);
-//   wasm-simd  — float: the WebAssembly SIMD `conv1dForward`; binary: the WebAssembly `binaryConv1d` (i64.popcnt)
-//                integer dots + the runtime's TypeScript epilogue (float output, or thresholds → packed bits),
-//                i.e. exactly what a loaded model runs per layer.
+//   wasm-simd  — float: the WebAssembly SIMD `conv1dForward`; binary: a prepared WebAssembly binary conv
+//                (`prepareBinaryConv1d`: i64.popcnt dots, then the float copy or thresholds → packed bits in
+//                WebAssembly), i.e. exactly what a loaded model runs per layer.
 // Plus @ecgnn/core's CPU conv kernel on the same shape, for reference. Medians of interleaved rounds after
 // warm-up; batch 1 (one window), single thread.
 // Run: pnpm exec tsx --conditions=@ecgnn/source benchmarks/infer-binary-vs-float.ts [--quick]
@@ -15,8 +15,6 @@ import {
   binaryConv1dPacked,
   binaryConvOutputLength,
   binaryConvScratchSize,
-  binaryEpilogueFloat,
-  binaryEpiloguePacked,
   type Conv1dParams,
   conv1d,
   conv1dOutputLength,
@@ -165,16 +163,23 @@ for (const { C, O, L, K } of shapes) {
   const thr = new Int32Array(O);
   const dir = new Int8Array(O).fill(1);
   const pout = new Uint32Array(Lb * wordsForChannels(O));
-  const dots = new Int32Array(O * Lb);
   const bkp = { ...kp, padValue: 1 as const };
   const wbout = new Float32Array(O * Lb);
   const wpout = new Uint32Array(pout.length);
+  // The WebAssembly layers, prepared once as the runtime does at load.
+  const floatPlan = wasm.prepareBinaryConv1d(wb, bkp, { pool: null, thresholds: null });
+  const packedPlan = wasm.prepareBinaryConv1d(wb, bkp, {
+    pool: null,
+    thresholds: { threshold: thr, direction: dir },
+  });
 
   // Sanity: both kernel sets agree (binary exactly) before anything is timed.
   binaryConv1d(xb, wb, bp, bout, sw, si);
-  wasm.binaryConv1d(xb, wb, dots, bkp);
-  binaryEpilogueFloat(dots, O, Lb, null, wbout);
+  floatPlan.run(xb, wbout);
   if (bout.some((v, i) => v !== wbout[i])) throw new Error('WASM and TypeScript binary dots differ');
+  binaryConv1dPacked(xb, wb, bp, thr, dir, pout, sw, si);
+  packedPlan.run(xb, wpout);
+  if (pout.some((v, i) => v !== wpout[i])) throw new Error('WASM and TypeScript packed outputs differ');
   conv1d(x, w, null, fp, out);
   wasm.conv1dForward(x, w, null, wout, kp);
   let err = 0;
@@ -191,14 +196,8 @@ for (const { C, O, L, K } of shapes) {
       () => binaryConv1d(xb, wb, bp, bout, sw, si),
       () => binaryConv1dPacked(xb, wb, bp, thr, dir, pout, sw, si),
       () => wasm.conv1dForward(x, w, null, wout, kp),
-      () => {
-        wasm.binaryConv1d(xb, wb, dots, bkp);
-        binaryEpilogueFloat(dots, O, Lb, null, wbout);
-      },
-      () => {
-        wasm.binaryConv1d(xb, wb, dots, bkp);
-        binaryEpiloguePacked(dots, O, Lb, null, thr, dir, wpout);
-      },
+      () => floatPlan.run(xb, wbout),
+      () => packedPlan.run(xb, wpout),
       () => cpu.conv1dForward(x, w, null, cout, kp),
     ],
     reps,

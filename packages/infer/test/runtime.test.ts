@@ -97,10 +97,10 @@ describe.each(MODES)('runtime: method 5 binary network (%s kernels)', (mode) => 
     ]);
   });
 
-  it('runs the convs and the binary dots in WebAssembly (wasm mode) and the rest in TypeScript', () => {
+  it('runs the convs, sign packing and the binary layers in WebAssembly (wasm mode), the rest in TypeScript', () => {
     const W = KIND[mode];
     const T = 'typescript';
-    expect(model.metadata.planKernels).toEqual([W, T, T, T, T, W, W, W, W, W, T, T, T, T, T]);
+    expect(model.metadata.planKernels).toEqual([W, T, T, T, W, W, W, W, W, W, T, T, T, T, T]);
   });
 
   it('fused and unfused execution give bit-identical logits', () => {

@@ -95,6 +95,33 @@ export async function run() {
     w.binaryDense(x, wt, d1, dp); tsKernels.binaryDense(x, wt, d2, dp);
     for (let i = 0; i < d1.length; i++) if (d1[i] !== d2[i]) throw new Error('dense element ' + i);
   }), 80);
+  // prepared binary convs (dots, max pool, float or thresholds → bits) and sign packing, WASM vs TypeScript
+  const plans = [];
+  check('binary plan', fc.property(conv, fc.integer({ min: 1, max: 100 }), fc.constantFrom(0, 1), fc.boolean(),
+    fc.option(fc.record({ kernelSize: fc.integer({ min: 1, max: 4 }), stride: fc.integer({ min: 1, max: 3 }) }), { nil: null }),
+    ({ p, seed }, channels, padValue, thresh, pool) => {
+    const q = { batch: p.batch, inChannels: channels, outChannels: p.outChannels, inLength: p.inLength, outLength: p.outLength,
+      kernelSize: p.kernelSize, stride: p.stride, dilation: p.dilation, padLeft: p.padLeft, padValue };
+    if (pool && pool.kernelSize > p.outLength) return;
+    const xf = rand(p.batch * channels * p.inLength, seed);
+    const nw = Math.ceil(channels / 32);
+    const s1 = new Uint32Array(p.batch * p.inLength * nw), s2 = new Uint32Array(s1.length);
+    const sp = { batch: p.batch, channels, length: p.inLength };
+    w.signPack(xf, s1, sp); tsKernels.signPack(xf, s2, sp);
+    for (let i = 0; i < s1.length; i++) if (s1[i] !== s2[i]) throw new Error('signPack element ' + i);
+    const mask = channels % 32 === 0 ? 0xffffffff : (2 ** (channels % 32) - 1) >>> 0;
+    const wt = words(p.outChannels * p.kernelSize * nw, seed + 1);
+    for (let i = nw - 1; i < wt.length; i += nw) wt[i] = (wt[i] & mask) >>> 0;
+    const thresholds = thresh ? { threshold: Int32Array.from({ length: p.outChannels }, (_, o) => (o * 5) % 9 - 4),
+      direction: Int8Array.from({ length: p.outChannels }, (_, o) => (o % 2 ? -1 : 1)) } : null;
+    const e = { pool, thresholds };
+    const pw = w.prepareBinaryConv1d(wt, q, e), pt = tsKernels.prepareBinaryConv1d(wt, q, e);
+    const make = () => (thresh ? new Uint32Array(p.batch * pt.outSize) : new Float32Array(p.batch * pt.outSize));
+    const o1 = make(), o2 = make(), o3 = make();
+    pw.run(s1, o1); pt.run(s1, o2); pw.runFloat(xf, o3);
+    for (let i = 0; i < o1.length; i++) if (o1[i] !== o2[i] || o3[i] !== o2[i]) throw new Error('plan element ' + i);
+    if (plans.length < 8) plans.push({ plan: pw, x: s1, out: o1, make });
+  }), 60);
   // memory growth between two calls
   const x = rand(2 * 3 * 50, 1), wt = rand(4 * 3 * 3, 2);
   const p = { batch: 2, inChannels: 3, outChannels: 4, inLength: 50, outLength: 50, kernelSize: 3, stride: 1, dilation: 1, padLeft: 1, groups: 1, padValue: 0 };
@@ -102,6 +129,12 @@ export async function run() {
   w.arena.reserve(w.arena.byteLength + 5 * 65536);
   const after = new Float32Array(before.length); w.conv1dForward(x, wt, null, after, p);
   for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) result.failures.push('memory growth changed element ' + i);
+  // prepared binary convs keep working after the growth (their cached views are re-made)
+  for (const { plan, x, out, make } of plans) {
+    const again = make();
+    plan.run(x, again);
+    for (let i = 0; i < out.length; i++) if (again[i] !== out[i]) result.failures.push('binary plan after growth: element ' + i);
+  }
   return result;
 }
 `;
@@ -157,7 +190,7 @@ describe.skipIf(reason !== null)(
         expect(got.kind).toBe('wasm-simd');
         expect(got.fallbackKind).toBe('typescript');
         expect(got.failures).toEqual([]);
-        expect(got.runs).toBe(60 + 80 + 80); // every property ran all its cases
+        expect(got.runs).toBe(60 + 80 + 80 + 60); // every property ran all its cases
       } finally {
         await context.close();
       }

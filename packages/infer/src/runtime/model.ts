@@ -2,6 +2,16 @@
  * Graph runtime: compiles a validated model file into a list of kernel calls bound to buffers allocated once,
  * so `predict` allocates nothing per sample (only, optionally, its result array).
  *
+ * Two programs. The batch-1 program (built here, described by `metadata.plan`/`planKernels`) has one buffer per
+ * value sized for one window and runs a single window. A batch of more than one window runs the batched program
+ * (`batch.ts`), compiled lazily on the first such call for chunks of up to `batchCapacity` windows (default 32,
+ * chosen by measurement): buffers of capacity × window size, recycled by liveness; float convs in one WebAssembly
+ * call per chunk, dense layers as one matmul of the chunk's rows, elementwise ops and pools over the whole chunk
+ * (max pooling in a branch-free WebAssembly kernel), other TypeScript ops in a loop over the chunk's windows, and
+ * binary convolutions (fused or not) through their batch-1 step once per window. Each window's result equals what
+ * it gives alone (bit for bit, except dense layers that run in WebAssembly only when batched: float32 rounding).
+ * The constructor records each batch-1 step with its node range and buffers (`ProgramEntry`) for that compiler.
+ *
  * Load-time fusion (exact, see docs/infer.md): a `binaryConv1d` (float output) followed by an optional unpadded
  * `maxPool1d`, a chain of per-channel elementwise ops (batchNorm, prelu, relu, …) and `sign`, where each
  * intermediate value feeds only the next node, becomes one kernel that keeps activations packed. The epilogue
@@ -16,13 +26,7 @@
  * binary epilogue (max pool on the dots, thresholds, repacking) stay in TypeScript. Geometries the WebAssembly
  * kernels refuse (e.g. whole windows of left padding) fall back to TypeScript per node.
  */
-import {
-  foldSignByEvaluation,
-  type SignThresholds,
-  unpackConvWeights,
-  unpackSigns,
-  wordsForChannels,
-} from '../binary/conventions.js';
+import { foldSignByEvaluation, type SignThresholds } from '../binary/conventions.js';
 import { ArgumentError, ModelFormatError, ShapeError } from '../errors.js';
 import { type LoadedTensor, type ModelFile, type ReadLimits, readModel } from '../format/reader.js';
 import type { InputSpec, ModelHeader, NodeSpec, Preprocessing, Windowing } from '../format/types.js';
@@ -33,16 +37,26 @@ import {
   binaryConv1dPacked,
   binaryConvLength,
   binaryConvScratchSize,
-  binaryEpilogueFloat,
-  binaryEpiloguePacked,
-  binaryIm2colInput,
-  binaryIm2colWeights,
-  binaryIm2colWords,
   binaryLinear,
   signPack,
 } from '../kernels/binary.js';
 import * as F from '../kernels/float.js';
-import { getWasmKernels, KernelArgumentError, type Kernels, type MatmulOptions } from '../wasm/index.js';
+import {
+  type BinaryConv1dPlan,
+  getWasmKernels,
+  KernelArgumentError,
+  type Kernels,
+  type MatmulOptions,
+} from '../wasm/index.js';
+import {
+  type BatchMode,
+  type BatchProgram,
+  type BufferPlan,
+  compileBatch,
+  type ProgramEntry,
+  planBuffers,
+} from './batch.js';
+import { floatData, type Step, size, type Value } from './values.js';
 
 /** Public description of a loaded model (everything in the header except the tensor table). */
 export interface ModelMetadata {
@@ -64,20 +78,6 @@ export interface ModelMetadata {
   planKernels: ('wasm-simd' | 'typescript')[];
 }
 
-type Buffer = Float32Array | Uint32Array;
-type Step = () => void;
-
-interface Value {
-  info: ValueInfo;
-  buf: Buffer;
-}
-
-function size(info: ValueInfo): number {
-  if (info.kind === 'bits')
-    return (info.shape.length === 2 ? info.shape[1] : 1) * wordsForChannels(info.shape[0]);
-  return info.shape.reduce((a, b) => a * b, 1);
-}
-
 /** A loaded, ready-to-run model. Create with {@link loadModel}. Not safe for concurrent use from two threads. */
 export class Model {
   /** Header metadata: classes, input window, preprocessing, provenance, … */
@@ -89,10 +89,23 @@ export class Model {
   private readonly classes: number;
   /** Output activation scratch (one window's probabilities). */
   private readonly probs: Float32Array;
+  /** The loaded file, kernels and batch-1 program entries, kept to compile the batched program on demand. */
+  private readonly file: ModelFile;
+  private readonly wasm: Kernels | null;
+  private readonly entries: ProgramEntry[] = [];
+  /** Most windows per chunk of the batched program ({@link LoadOptions.batchCapacity}). */
+  private readonly maxCapacity: number;
+  /** The batched program (batches of more than one window), compiled on first use; null until then. */
+  private batchProgram: BatchProgram | null = null;
+  /** Buffer assignment of the batched program (the same for every capacity), computed on first use. */
+  private bufferPlan: BufferPlan | null = null;
 
   /** @internal Use {@link loadModel}. `wasm` is the WebAssembly kernel set, or null for TypeScript only. */
-  constructor(file: ModelFile, wasm: Kernels | null = null) {
+  constructor(file: ModelFile, wasm: Kernels | null = null, batchCapacity = DEFAULT_BATCH_CAPACITY) {
     const { header, graph } = file;
+    this.file = file;
+    this.wasm = wasm;
+    this.maxCapacity = batchCapacity;
     const values = new Map<string, Value>();
     const get = (name: string): Value => values.get(name)!;
     const inputInfo = graph.values.get(header.graph.input)!;
@@ -108,6 +121,18 @@ export class Model {
     for (let i = 0; i < nodes.length; i++) {
       const fused = this.tryFuseBinary(file, i, values, consumers, plan, planKernels, wasm);
       if (fused > 0) {
+        const last = nodes[i + fused - 1];
+        this.entries.push({
+          first: i,
+          last: i + fused - 1,
+          fusedBinary: true,
+          relu: false,
+          step: this.steps[this.steps.length - 1],
+          inputs: [nodes[i].inputs[0]],
+          output: last.outputs[0],
+          ins: [get(nodes[i].inputs[0])],
+          out: get(last.outputs[0]),
+        });
         i += fused - 1;
         continue;
       }
@@ -128,8 +153,21 @@ export class Model {
         next.inputs[0] === node.outputs[0] &&
         consumers.get(node.outputs[0]) === 1;
       const ctx: CompileContext = { wasm, relu: reluAfter, usedWasm: false };
-      this.steps.push(compileNode(node, graph.nodes[i].attrs, node.inputs.map(get), out, file.tensors, ctx));
+      const ins = node.inputs.map(get);
+      const step = compileNode(node, graph.nodes[i].attrs, ins, out, file.tensors, ctx);
+      this.steps.push(step);
       planKernels.push(ctx.usedWasm ? 'wasm-simd' : 'typescript');
+      this.entries.push({
+        first: i,
+        last: reluAfter ? i + 1 : i,
+        fusedBinary: false,
+        relu: reluAfter,
+        step,
+        inputs: node.inputs.slice(),
+        output: reluAfter ? next.outputs[0] : node.outputs[0],
+        ins,
+        out,
+      });
       if (reluAfter) {
         values.set(next.outputs[0], { info: graph.nodes[i + 1].output, buf: out.buf });
         plan.push('conv1d+relu');
@@ -270,8 +308,10 @@ export class Model {
     const result = out ?? new Float32Array(batch * M);
     if (result.length < batch * M)
       throw new ShapeError(`output buffer has ${result.length} values, need ${batch * M}`);
-    const x = this.input;
     const act = activate ? this.metadata.outputActivation : 'none';
+    const prog = batch > 1 ? this.batched(batch) : null;
+    if (prog) return this.runBatched(prog, input, batch, result, act);
+    const x = this.input;
     // Index loops rather than subarray views: nothing is allocated per window.
     for (let b = 0; b < batch; b++) {
       if (batch === 1) x.set(input);
@@ -289,18 +329,71 @@ export class Model {
     }
     return result;
   }
-}
 
-function floatData(t: LoadedTensor | undefined): Float32Array | null {
-  if (!t) return null;
-  if (t.entry.dtype === 'bits') {
-    const s = t.entry.shape;
-    if (s.length === 3) return unpackConvWeights(t.data as Uint32Array, s[0], s[1], s[2]);
-    if (s.length === 2) return unpackSigns(t.data as Uint32Array, s[1], s[0]);
-    return unpackSigns(t.data as Uint32Array, s[0], 1);
+  /**
+   * The batched program for a batch of `batch` windows, or null to run the windows one at a time. Capacity =
+   * `batch` rounded up to a power of two, at most {@link maxCapacity} and at most what keeps the value buffers
+   * within {@link BATCH_MEMORY_BYTES}; compiled on first use and recompiled (larger) only when a later batch
+   * needs more.
+   */
+  private batched(batch: number): BatchProgram | null {
+    if (this.maxCapacity < 2) return null;
+    this.bufferPlan ??= planBuffers(this.file, this.entries);
+    const limit = Math.min(
+      this.maxCapacity,
+      Math.floor(BATCH_MEMORY_BYTES / Math.max(1, this.bufferPlan.bytesPerWindow)),
+    );
+    if (limit < 2) return null;
+    let cap = 2;
+    while (cap < batch && cap < limit) cap *= 2;
+    cap = Math.min(cap, limit);
+    const p = this.batchProgram;
+    if (p && p.capacity >= cap) return p;
+    this.batchProgram = compileBatch(this.file, this.entries, this.bufferPlan, this.wasm, cap);
+    return this.batchProgram;
   }
-  if (t.data instanceof Float32Array) return t.data;
-  return Float32Array.from(t.data);
+
+  /** `run` for batch > 1: the batched program over chunks of up to `capacity` windows. */
+  private runBatched(
+    prog: BatchProgram,
+    input: Float32Array,
+    batch: number,
+    result: Float32Array,
+    act: ModelHeader['outputActivation'] | 'none',
+  ): Float32Array {
+    const { capacity, input: x, outputs, steps } = prog;
+    const n = this.inputSize;
+    const M = this.classes;
+    for (let b0 = 0; b0 < batch; b0 += capacity) {
+      const nb = Math.min(capacity, batch - b0);
+      // Index loops rather than subarray views: nothing is allocated per chunk.
+      for (let i = 0, j = b0 * n, e = nb * n; i < e; i++, j++) x[i] = input[j];
+      for (let s = 0; s < steps.length; s++) steps[s](nb);
+      for (let b = 0; b < nb; b++) {
+        let y = outputs[b]; // exactly M values
+        if (act === 'softmax') {
+          F.softmax(y, M, 1, this.probs);
+          y = this.probs;
+        } else if (act === 'sigmoid') {
+          F.sigmoid(y, M, this.probs);
+          y = this.probs;
+        }
+        result.set(y, (b0 + b) * M);
+      }
+    }
+    return result;
+  }
+
+  /**
+   * @internal For tests and inspection: how each entry of {@link ModelMetadata.plan} runs in the batched program
+   * for a batch of `batch` windows (compiling it if needed), and that program's chunk capacity and buffer bytes;
+   * null when such a batch runs its windows one at a time (`batchCapacity: 1`, or not two windows fit the memory
+   * bound).
+   */
+  batchPlan(batch = this.maxCapacity): { capacity: number; modes: BatchMode[]; bytes: number } | null {
+    const p = this.batched(Math.max(2, batch));
+    return p && { capacity: p.capacity, modes: p.modes.slice(), bytes: p.bytes };
+  }
 }
 
 function binaryParams(
@@ -369,64 +462,17 @@ function binaryConvStep(
   const { wasm } = ctx;
   const p = binaryParams(x.info, w, a, pool);
   if (wasm) {
-    // Integer dots [outC, Lconv] by the WebAssembly kernel (same packing: [L][W] words, weights [outC][K][W]),
-    // then the TypeScript epilogue (max pool on the dots, thresholds or float) — the same integer arithmetic.
-    const Lconv = binaryConvLength(p);
-    const O = p.outChannels;
-    const dots = new Int32Array(O * Lconv);
-    const kp = {
-      batch: 1,
-      inChannels: p.inChannels,
-      outChannels: O,
-      inLength: p.inLength,
-      outLength: Lconv,
-      kernelSize: p.kernelSize,
-      stride: p.stride,
-      dilation: p.dilation,
-      padLeft: p.padLeft,
-      padValue: p.padValue,
-    };
-    const xb = x.buf as Uint32Array;
-    const wb = w.data as Uint32Array;
-    let dotsStep = () => wasm.binaryConv1d(xb, wb, dots, kp);
-    const WC = binaryIm2colWords(p);
-    if (WC > 0) {
-      // Few channels per word (e.g. 8 or 16): the K taps × C channels of each window repacked into
-      // ceil(C·K/32) words (bit-im2col, weights once here), then a kernel-1 conv over C·K "channels".
-      const xcol = new Uint32Array(Lconv * WC);
-      const wcol = new Uint32Array(O * WC);
-      binaryIm2colWeights(wb, p, wcol);
-      const scratch = new Uint32Array(binaryConvScratchSize(p).words);
-      const kc = {
-        ...kp,
-        inChannels: p.inChannels * p.kernelSize,
-        inLength: Lconv,
-        kernelSize: 1,
-        stride: 1,
-        dilation: 1,
-        padLeft: 0,
-        padValue: 1 as const,
-      };
-      dotsStep = () => {
-        binaryIm2colInput(xb, p, scratch, xcol);
-        wasm.binaryConv1d(xcol, wcol, dots, kc);
-      };
-    }
-    if (p.padLeft <= p.dilation * (p.kernelSize - 1) && accepts(dotsStep)) {
-      ctx.usedWasm = true;
-      if (folded) {
-        const ob = out.buf as Uint32Array;
-        const { threshold, direction } = folded;
-        return () => {
-          dotsStep();
-          binaryEpiloguePacked(dots, O, Lconv, pool, threshold, direction, ob);
-        };
+    // The whole layer in WebAssembly: integer dots, max pool on the dots, then thresholds → packed bits or the
+    // float copy (same integer arithmetic as the TypeScript kernels: bit-identical). Prepared once here.
+    const plan = prepareWasmBinaryConv(wasm, p, w.data as Uint32Array, folded);
+    if (plan) {
+      const xb = x.buf as Uint32Array;
+      const ob = out.buf;
+      const step = () => plan.run(xb, ob);
+      if (accepts(step)) {
+        ctx.usedWasm = true;
+        return step;
       }
-      const of = out.buf as Float32Array;
-      return () => {
-        dotsStep();
-        binaryEpilogueFloat(dots, O, Lconv, pool, of);
-      };
     }
   }
   const sc = binaryConvScratchSize(p);
@@ -440,6 +486,36 @@ function binaryConvStep(
   }
   const ob = out.buf as Float32Array;
   return () => binaryConv1d(xb, wb, p, ob, words, ints);
+}
+
+/**
+ * The WebAssembly plan of a binary conv layer (`p` in the form of `kernels/binary.ts`, the optional pool and the
+ * folded thresholds), or null when the WebAssembly kernels refuse the geometry (it then runs in TypeScript).
+ */
+function prepareWasmBinaryConv(
+  wasm: Kernels,
+  p: BinaryConv1dParams,
+  w: Uint32Array,
+  folded: SignThresholds | null,
+): BinaryConv1dPlan | null {
+  const kp = {
+    batch: 1,
+    inChannels: p.inChannels,
+    outChannels: p.outChannels,
+    inLength: p.inLength,
+    outLength: binaryConvLength(p),
+    kernelSize: p.kernelSize,
+    stride: p.stride,
+    dilation: p.dilation,
+    padLeft: p.padLeft,
+    padValue: p.padValue,
+  };
+  try {
+    return wasm.prepareBinaryConv1d(w, kp, { pool: p.pool, thresholds: folded });
+  } catch (e) {
+    if (e instanceof KernelArgumentError) return null;
+    throw e;
+  }
 }
 
 /** Bind one node to its kernel. */
@@ -645,6 +721,15 @@ function compileNode(
       return () => F.softmax(xf, C, L, of);
     case 'sign': {
       const ob = out.buf as Uint32Array;
+      if (wasm) {
+        // SIMD compare and shifts in WebAssembly (copy in, pack, copy the words out): 7 vs 78 µs for 64 × 1000.
+        const sp = { batch: 1, channels: C, length: L };
+        const step = () => wasm.signPack(xf, ob, sp);
+        if (accepts(step)) {
+          ctx.usedWasm = true;
+          return step;
+        }
+      }
       return () => signPack(xf, C, L, ob);
     }
     default:
@@ -661,7 +746,26 @@ export interface LoadOptions extends ReadLimits {
    * either way; float outputs agree to float32 rounding (different summation order).
    */
   kernels?: 'auto' | 'wasm' | 'typescript';
+  /**
+   * Most windows per chunk when a batch of more than one window is run (default 32): batches run through a
+   * second, batched program whose value buffers hold this many windows (see docs/infer.md, "Batches"), fewer if
+   * they would exceed 64 MiB. `1` disables it (windows then run one at a time).
+   */
+  batchCapacity?: number;
 }
+
+/**
+ * Default of {@link LoadOptions.batchCapacity}. Chosen by measurement (docs/infer.md): large enough that each
+ * kernel call covers many windows, small enough that a chunk's activations stay near the CPU caches.
+ */
+const DEFAULT_BATCH_CAPACITY = 32;
+/** Upper limit of {@link LoadOptions.batchCapacity}. */
+const MAX_BATCH_CAPACITY = 4096;
+/**
+ * Most bytes of value buffers the batched program may take: models with large activations get a smaller chunk
+ * capacity (and run windows one at a time when not even two windows fit).
+ */
+const BATCH_MEMORY_BYTES = 64 * 1024 * 1024;
 
 /** The WebAssembly kernel set shared by every model of this realm (calls are synchronous, so sharing is safe). */
 let sharedWasm: Kernels | null | undefined;
@@ -690,10 +794,16 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer, options: LoadOptions 
   if (mode !== 'auto' && mode !== 'wasm' && mode !== 'typescript') {
     throw new ArgumentError(`loadModel: kernels must be 'auto', 'wasm' or 'typescript', got ${String(mode)}`);
   }
+  const capacity = options.batchCapacity ?? DEFAULT_BATCH_CAPACITY;
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_BATCH_CAPACITY) {
+    throw new ArgumentError(
+      `loadModel: batchCapacity must be an integer in [1, ${MAX_BATCH_CAPACITY}], got ${String(capacity)}`,
+    );
+  }
   const file = readModel(bytes, options);
   const wasm = mode === 'typescript' ? null : wasmKernels();
   if (mode === 'wasm' && !wasm) {
     throw new ArgumentError("loadModel: kernels 'wasm' requested, but this engine has no WebAssembly SIMD");
   }
-  return new Model(file, wasm);
+  return new Model(file, wasm, capacity);
 }

@@ -119,11 +119,14 @@ const Simd = {
   v128Load32Splat: 0x09,
   v128Store: 0x0b,
   v128Const: 0x0c,
+  i8x16Shuffle: 0x0d,
   i32x4Splat: 0x11,
   f32x4Splat: 0x13,
   i32x4ExtractLane: 0x1b,
   f32x4ExtractLane: 0x1f,
+  f32x4Ne: 0x42,
   v128Xor: 0x51,
+  v128Bitselect: 0x52,
   i8x16Popcnt: 0x62,
   i8x16Add: 0x6e,
   i16x8ExtaddPairwiseI8x16U: 0x7d,
@@ -133,6 +136,7 @@ const Simd = {
   f32x4Add: 0xe4,
   f32x4Mul: 0xe6,
   f32x4Max: 0xe9,
+  f32x4Pmax: 0xeb,
 } as const;
 
 /** Emits one function body. Locals are referred to by index (parameters first). */
@@ -397,6 +401,32 @@ export class FunctionCode {
   }
   f32x4Max(): this {
     return this.simd(Simd.f32x4Max);
+  }
+
+  /** `f32x4.pmax`: lane-wise `a < b ? b : a` (keeps the first of equal values, e.g. −0 vs +0; NaN in a kept). */
+  f32x4Pmax(): this {
+    return this.simd(Simd.f32x4Pmax);
+  }
+
+  /** `f32x4.ne`: lane-wise all-ones mask where a ≠ b (true for NaN lanes). */
+  f32x4Ne(): this {
+    return this.simd(Simd.f32x4Ne);
+  }
+
+  /** `v128.bitselect(a, b, mask)`: bits of a where mask is 1, of b where it is 0. */
+  v128Bitselect(): this {
+    return this.simd(Simd.v128Bitselect);
+  }
+
+  /**
+   * `i8x16.shuffle`: byte i of the result is byte `lanes[i]` of the concatenation of the two operands (0–15 the
+   * first, 16–31 the second).
+   */
+  i8x16Shuffle(lanes: readonly number[]): this {
+    if (lanes.length !== 16 || lanes.some((l) => !Number.isInteger(l) || l < 0 || l > 31)) {
+      throw new WasmBuilderError(`i8x16.shuffle needs 16 lane indices in 0..31, got [${lanes.join(', ')}]`);
+    }
+    return this.simd(Simd.i8x16Shuffle, ...lanes);
   }
   v128Xor(): this {
     return this.simd(Simd.v128Xor);

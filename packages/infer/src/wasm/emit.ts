@@ -7,12 +7,14 @@
  * - `dwconv`: one row of taps per output row (depthwise), tile 1 row × 16 columns.
  * - `dwgrad`: per (row, tap) dot products, for the depthwise weight gradient.
  * - `bconv`: binary XOR/popcount over i64 words, tile 4 output channels × 1 position.
+ * - `maxpool` (`emit-pool.ts`): max pooling over contiguous rows, 4 positions per f32x4, branch-free.
  *
  * All pointers are byte addresses into the imported memory. Sizes are pre-padded by the caller
  * (M and N to the tile, binary words to pairs) so the kernels have no edge cases.
  */
 import { type FunctionCode, ModuleBuilder, ValType } from './builder.js';
 import { emitBconv } from './emit-binary.js';
+import { emitMaxPool } from './emit-pool.js';
 
 const { i32, v128 } = ValType;
 
@@ -347,6 +349,7 @@ export function buildKernelModule(): Uint8Array<ArrayBuffer> {
   emitDwgrad(mb);
   emitGemmNT(mb);
   emitBconv(mb);
+  emitMaxPool(mb);
   return mb.build();
 }
 

@@ -24,10 +24,14 @@ export {
   conv1dForwardTs,
   matmulTs,
   maxPool1dForwardTs,
+  prepareBinaryConv1dTs,
+  signPackTs,
   tsKernels,
 } from './ts-kernels.js';
 export {
   type BinaryConv1dParams,
+  type BinaryConv1dPlan,
+  type BinaryConvEpilogue,
   type BinaryDenseParams,
   type Conv1dParams,
   type FusedActivation,
@@ -35,6 +39,7 @@ export {
   type Kernels,
   type MatmulOptions,
   type Pool1dParams,
+  type SignPackParams,
 } from './types.js';
 export { type ArenaViews, WasmArena } from './wasm-kernels.js';
 

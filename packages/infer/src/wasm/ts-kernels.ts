@@ -9,18 +9,24 @@
 import { popcount32 } from '../binary/conventions.js';
 import {
   type BinaryConv1dParams,
+  type BinaryConv1dPlan,
+  type BinaryConvEpilogue,
   type BinaryDenseParams,
   type Conv1dParams,
   checkBinaryConv1d,
+  checkBinaryConvPlan,
   checkBinaryDense,
+  checkBinaryPlanCall,
   checkConv1d,
   checkMatmul,
   checkPool1d,
+  checkSignPack,
   KernelArgumentError,
   type Kernels,
   type MatmulOptions,
   matmulOptions,
   type Pool1dParams,
+  type SignPackParams,
 } from './types.js';
 
 /**
@@ -380,6 +386,96 @@ export function binaryDenseTs(
 }
 
 /** The TypeScript kernel set. */
+/** Max pooling without indices, see {@link Kernels.maxPool1d}: the values of {@link maxPool1dForwardTs}. */
+export function maxPool1dTs(x: Float32Array, out: Float32Array, p: Pool1dParams): void {
+  checkPool1d(p, x, out);
+  const { inLength: L, outLength: T, kernelSize: K, stride: s, padLeft } = p;
+  const rows = p.batch * p.channels;
+  for (let r = 0; r < rows; r++) {
+    const xr = r * L;
+    for (let t = 0; t < T; t++) {
+      const start = t * s - padLeft;
+      const i0 = Math.max(0, start);
+      const i1 = Math.min(L, start + K);
+      let best = Number.NEGATIVE_INFINITY;
+      for (let i = i0; i < i1; i++) {
+        const v = x[xr + i];
+        // take v if larger, or if v is NaN while best is not (NaN propagates, as in PyTorch)
+        if (!(v <= best) && !Number.isNaN(best)) best = v;
+      }
+      out[r * T + t] = best;
+    }
+  }
+}
+
+/** Sign packing, see {@link Kernels.signPack}: bit = `x < 0` (conventions.ts §1–3). */
+export function signPackTs(x: Float32Array, out: Uint32Array, p: SignPackParams): void {
+  checkSignPack(p, x, out);
+  const { batch, channels: C, length: L } = p;
+  const W = Math.ceil(C / 32);
+  out.fill(0, 0, batch * L * W);
+  for (let b = 0; b < batch; b++)
+    for (let c = 0; c < C; c++)
+      for (let t = 0; t < L; t++)
+        if (x[(b * C + c) * L + t] < 0) out[(b * L + t) * W + (c >>> 5)] |= 1 << (c & 31);
+}
+
+/**
+ * A prepared binary conv, see {@link Kernels.prepareBinaryConv1d}: {@link binaryConv1dTs} for the dots, then the
+ * max pool, and the float copy or the threshold rule of conventions.ts §6 (plain loops: the oracle).
+ */
+export function prepareBinaryConv1dTs(
+  wPacked: Uint32Array,
+  p: BinaryConv1dParams,
+  epilogue: BinaryConvEpilogue,
+): BinaryConv1dPlan {
+  const { outLength, outSize } = checkBinaryConvPlan(p, wPacked, epilogue);
+  const w = wPacked.slice(0, p.outChannels * p.kernelSize * Math.ceil(p.inChannels / 32));
+  const q = { ...p, batch: 1 };
+  const { batch, outChannels: O, inChannels: C, inLength: L, outLength: T } = p;
+  const W = Math.ceil(C / 32);
+  const Wo = Math.ceil(O / 32);
+  const pool = epilogue.pool ? { ...epilogue.pool } : null;
+  const thr = epilogue.thresholds
+    ? { threshold: epilogue.thresholds.threshold.slice(), direction: epilogue.thresholds.direction.slice() }
+    : null;
+  const dots = new Int32Array(O * T);
+  const xs = new Uint32Array(L * W);
+  const run = (x: Uint32Array, out: Float32Array | Uint32Array) => {
+    checkBinaryPlanCall(batch, L * W, outSize, thr !== null, x, out);
+    for (let b = 0; b < batch; b++) {
+      xs.set(x.subarray(b * L * W, (b + 1) * L * W));
+      binaryConv1dTs(xs, w, dots, q);
+      const at = b * outSize;
+      if (thr) out.fill(0, at, at + outSize);
+      for (let o = 0; o < O; o++) {
+        for (let u = 0; u < outLength; u++) {
+          let y = dots[o * T + (pool ? u * pool.stride : u)];
+          if (pool)
+            for (let j = 1; j < pool.kernelSize; j++) y = Math.max(y, dots[o * T + u * pool.stride + j]);
+          if (!thr) out[at + o * outLength + u] = y;
+          else {
+            const t = thr.threshold[o];
+            const plus = thr.direction[o] > 0 ? y >= t : y <= t;
+            if (!plus) out[at + u * Wo + (o >>> 5)] |= 1 << (o & 31);
+          }
+        }
+      }
+    }
+  };
+  const packed = new Uint32Array(batch * L * W);
+  return {
+    outLength,
+    outSize,
+    run,
+    runFloat: (x, out) => {
+      checkBinaryPlanCall(batch, C * L, outSize, thr !== null, x, out);
+      signPackTs(x, packed, { batch, channels: C, length: L });
+      run(packed, out);
+    },
+  };
+}
+
 export const tsKernels: Kernels = {
   kind: 'typescript',
   matmul: matmulTs,
@@ -388,6 +484,9 @@ export const tsKernels: Kernels = {
   conv1dBackwardWeight: conv1dBackwardWeightTs,
   maxPool1dForward: maxPool1dForwardTs,
   avgPool1dForward: avgPool1dForwardTs,
+  maxPool1d: maxPool1dTs,
   binaryConv1d: binaryConv1dTs,
   binaryDense: binaryDenseTs,
+  signPack: signPackTs,
+  prepareBinaryConv1d: prepareBinaryConv1dTs,
 };

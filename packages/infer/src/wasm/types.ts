@@ -115,10 +115,61 @@ export interface Kernels {
   maxPool1dForward(x: Float32Array, out: Float32Array, argmax: Int32Array, p: Pool1dParams): void;
   /** Average pooling over the in-range positions of each window (`count_include_pad = false`). */
   avgPool1dForward(x: Float32Array, out: Float32Array, p: Pool1dParams): void;
+  /**
+   * Max pooling without indices (inference): the values {@link Kernels.maxPool1dForward} gives (padding
+   * ignored, NaN propagates, the first of equal values kept, −∞ for an all-padding window), no `argmax`.
+   */
+  maxPool1d(x: Float32Array, out: Float32Array, p: Pool1dParams): void;
   /** Binary convolution: integer dot products `Σ (valid taps) Cin − 2·popcount(x ^ w)` into `out` `[batch, outC, outL]`. */
   binaryConv1d(xPacked: Uint32Array, wPacked: Uint32Array, out: Int32Array, p: BinaryConv1dParams): void;
   /** Binary dense: `out[b, o] = inFeatures − 2·popcount(x[b] ^ w[o])`. */
   binaryDense(xPacked: Uint32Array, wPacked: Uint32Array, out: Int32Array, p: BinaryDenseParams): void;
+  /**
+   * Sign packing (conventions.ts §1–3): float activations `[batch, channels, length]` → packed
+   * `[batch, length, ceil(channels/32)]` words, bit = `x < 0` (so 0, −0 and NaN give +1), unused bits 0.
+   */
+  signPack(x: Float32Array, out: Uint32Array, p: SignPackParams): void;
+  /**
+   * A binary conv bound once to its geometry, weights `[outC][K][W]` (packed, read now: later changes to
+   * `wPacked` are not seen) and epilogue — what a model layer runs on every call. The weights are laid out for
+   * the kernel here, once.
+   */
+  prepareBinaryConv1d(
+    wPacked: Uint32Array,
+    p: BinaryConv1dParams,
+    epilogue: BinaryConvEpilogue,
+  ): BinaryConv1dPlan;
+}
+
+/** Geometry of {@link Kernels.signPack}. */
+export interface SignPackParams {
+  batch: number;
+  channels: number;
+  length: number;
+}
+
+/** What a prepared binary conv does with its integer dots `[outC, outLength]` ({@link Kernels.prepareBinaryConv1d}). */
+export interface BinaryConvEpilogue {
+  /** Max pooling over time on the integer dots, without padding (exact: integers), or null. */
+  pool: { kernelSize: number; stride: number } | null;
+  /**
+   * null: float output `[batch, outC, Lout]`, the (pooled) dots as float32 (exact below 2²⁴). Otherwise the folded
+   * rule of conventions.ts §6, `+1 ⇔ (direction > 0 ? y >= threshold : y <= threshold)` per channel, and packed
+   * output `[batch, Lout, ceil(outC/32)]` words.
+   */
+  thresholds: { threshold: Int32Array; direction: Int8Array } | null;
+}
+
+/** A prepared binary conv ({@link Kernels.prepareBinaryConv1d}). Not re-entrant (one kernel set, one scratch). */
+export interface BinaryConv1dPlan {
+  /** Output length per channel after the pool (`Lout`). */
+  readonly outLength: number;
+  /** Elements of `out` per batch entry: `outC·Lout` floats, or `Lout·ceil(outC/32)` words with thresholds. */
+  readonly outSize: number;
+  /** Packed input `[batch, inLength, ceil(inC/32)]` → `out` (Float32Array, or Uint32Array with thresholds). */
+  run(xPacked: Uint32Array, out: Float32Array | Uint32Array): void;
+  /** Float input `[batch, inC, inLength]`, sign-packed first (a `sign` node fused into the conv) → `out`. */
+  runFloat(x: Float32Array, out: Float32Array | Uint32Array): void;
 }
 
 /** Throws a {@link KernelArgumentError} when `cond` fails; the message is only built then. */
@@ -302,4 +353,73 @@ export function checkBinaryDense(
 export function matmulOptions(o: MatmulOptions | boolean | undefined): MatmulOptions {
   if (typeof o === 'boolean') return { accumulate: o };
   return o ?? {};
+}
+
+/** Validates a sign-packing geometry and buffers. */
+export function checkSignPack(p: SignPackParams, x: ArrayLike<number>, out: ArrayLike<number>): void {
+  need(
+    isPosInt(p.batch) && isPosInt(p.channels) && isPosInt(p.length),
+    () => `signPack: bad geometry ${JSON.stringify(p)}`,
+  );
+  const n = p.batch * p.channels * p.length;
+  need(x.length >= n, () => `signPack: input has ${x.length} elements, needs ${n}`);
+  const words = p.batch * p.length * Math.ceil(p.channels / 32);
+  need(out.length >= words, () => `signPack: output has ${out.length} words, needs ${words}`);
+}
+
+/**
+ * Validates a binary conv plan (geometry, weight length, epilogue) and returns its output length after the pool
+ * and the output elements per batch entry.
+ */
+export function checkBinaryConvPlan(
+  p: BinaryConv1dParams,
+  w: ArrayLike<number>,
+  e: BinaryConvEpilogue,
+): { outLength: number; outSize: number } {
+  const words = Math.ceil(p.inChannels / 32);
+  checkBinaryConv1d(p, { length: p.batch * p.inLength * words }, w, {
+    length: p.batch * p.outChannels * p.outLength,
+  });
+  let outLength = p.outLength;
+  if (e.pool) {
+    const { kernelSize: k, stride: s } = e.pool;
+    need(
+      isPosInt(k) && isPosInt(s) && k <= p.outLength,
+      () => `binaryConv1d: bad pool ${JSON.stringify(e.pool)} for ${p.outLength} positions`,
+    );
+    outLength = Math.floor((p.outLength - k) / s) + 1;
+  }
+  if (e.thresholds) {
+    const { threshold, direction } = e.thresholds;
+    need(
+      threshold.length >= p.outChannels && direction.length >= p.outChannels,
+      () =>
+        `binaryConv1d: ${threshold.length} thresholds / ${direction.length} directions for ${p.outChannels} channels`,
+    );
+    return { outLength, outSize: outLength * Math.ceil(p.outChannels / 32) };
+  }
+  return { outLength, outSize: outLength * p.outChannels };
+}
+
+/** Validates the buffers of one {@link BinaryConv1dPlan} call (`inPerEntry` input elements per batch entry). */
+export function checkBinaryPlanCall(
+  batch: number,
+  inPerEntry: number,
+  outSize: number,
+  packedOut: boolean,
+  x: ArrayLike<number>,
+  out: Float32Array | Uint32Array,
+): void {
+  need(
+    x.length >= batch * inPerEntry,
+    () => `binaryConv1d: input has ${x.length} elements, needs ${batch * inPerEntry}`,
+  );
+  need(
+    packedOut ? out instanceof Uint32Array : out instanceof Float32Array,
+    () => `binaryConv1d: output must be a ${packedOut ? 'Uint32Array (thresholds)' : 'Float32Array'}`,
+  );
+  need(
+    out.length >= batch * outSize,
+    () => `binaryConv1d: output has ${out.length} elements, needs ${batch * outSize}`,
+  );
 }

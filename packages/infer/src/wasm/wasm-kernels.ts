@@ -7,22 +7,23 @@
  * typed-array views are re-created (a grown memory detaches the old `ArrayBuffer`), and views are
  * re-fetched through {@link WasmArena.views} at the start of each call, never cached across a grow.
  */
-import { popcount32 } from '../binary/conventions.js';
+
+import { createWasmBinaryKernels } from './binary-plan.js';
 import { GEMM_TILE } from './emit.js';
-import { BINARY_RUN_TILE, buildBinaryRunModule } from './emit-binary.js';
-import { avgPool1dForwardTs, maxPool1dForwardTs } from './ts-kernels.js';
+import { MAXPOOL_STRIDES } from './emit-pool.js';
+import { avgPool1dForwardTs, maxPool1dForwardTs, maxPool1dTs } from './ts-kernels.js';
 import {
-  type BinaryConv1dParams,
   type BinaryDenseParams,
   type Conv1dParams,
-  checkBinaryConv1d,
   checkBinaryDense,
   checkConv1d,
   checkMatmul,
+  checkPool1d,
   KernelArgumentError,
   type Kernels,
   type MatmulOptions,
   matmulOptions,
+  type Pool1dParams,
 } from './types.js';
 
 const PAGE = 65536;
@@ -153,27 +154,13 @@ interface KernelExports {
     totalBits: number,
     outRow: number,
   ): void;
+  maxpool(x: number, out: number, rows: number, rowIn: number, outL: number, k: number, s: number): void;
 }
 
 const FLAG_ACCUMULATE = 1;
 const FLAG_RELU = 2;
 /** Columns per forward-conv kernel call when batch entries are laid side by side (keeps C within L2). */
 const MAX_COLUMNS = 4096;
-
-/** Longest unrolled tap run (i64 pairs) of the specialised binary kernel; keeps each module under 4 KiB. */
-const MAX_RUN_PAIRS = 32;
-/** Compiled specialised binary modules, keyed by `runPairs,xStep` (shared by all kernel sets). */
-const runModules = new Map<string, WebAssembly.Module>();
-
-type BconvRun = (
-  x: number,
-  w: number,
-  out: number,
-  ocPairs: number,
-  outL: number,
-  totalBits: number,
-  outRow: number,
-) => void;
 
 /**
  * Where the rows of one batch entry's conv input live after {@link writeInputView}: row `(c, j)`
@@ -611,120 +598,8 @@ export function instantiateWasmKernels(
     }
   }
 
-  const runKernels = new Map<string, BconvRun>();
-  /** The specialised binary kernel for one tap-run length and position step, compiled on first use. */
-  function runKernel(runPairs: number, xStep: number): BconvRun {
-    const key = `${runPairs},${xStep}`;
-    let fn = runKernels.get(key);
-    if (!fn) {
-      let mod = runModules.get(key);
-      if (!mod) {
-        mod = new WebAssembly.Module(buildBinaryRunModule(runPairs, xStep));
-        runModules.set(key, mod);
-      }
-      const inst = new WebAssembly.Instance(mod, { env: { memory: arena.memory } });
-      fn = inst.exports.bconvRun as BconvRun;
-      runKernels.set(key, fn);
-    }
-    return fn;
-  }
-
-  /** Tap popcounts of the weight (for zero-padding corrections), reused between calls. */
-  let tapPop = new Int32Array(0);
-
-  function binaryConv1d(
-    xPacked: Uint32Array,
-    wPacked: Uint32Array,
-    out: Int32Array,
-    p: BinaryConv1dParams,
-  ): void {
-    checkBinaryConv1d(p, xPacked, wPacked, out);
-    const {
-      batch,
-      inChannels: C,
-      outChannels,
-      inLength: L,
-      outLength: T,
-      kernelSize: K,
-      stride: s,
-      dilation: d,
-      padLeft,
-    } = p;
-    const words = Math.ceil(C / 32);
-    const wp = roundUp(words, 2); // words per position, padded to whole i64 pairs
-    const pairs = wp / 2;
-    // Padded input rows: all-zero bits (= +1) outside the input.
-    const tp = roundUp(T, 2); // the kernel computes positions in pairs
-    const lp = Math.max(padLeft + L, (tp - 1) * s + (K - 1) * d + 1);
-    const blocks = Math.ceil(outChannels / 4);
-    const contiguous = d === 1;
-    const lay = new Layout();
-    const wAt = lay.take(blocks * 4 * K * wp);
-    const xAt = lay.take(lp * wp);
-    const oAt = lay.take(blocks * 4 * tp);
-    arena.reserve(lay.bytes);
-    const { u32, i32 } = arena.views();
-    const runPairs = K * pairs;
-    const useRun = contiguous && runPairs <= MAX_RUN_PAIRS;
-    const tile = useRun ? BINARY_RUN_TILE.channels : 4;
-    // w interleaved: [block][tap·pairs + pair][channel in block][2 words]
-    const w0 = wAt / 4;
-    for (let ob = 0; ob < Math.ceil(outChannels / tile); ob++) {
-      for (let j = 0; j < K; j++) {
-        for (let pr = 0; pr < pairs; pr++) {
-          const dst = w0 + ((ob * K + j) * pairs + pr) * 2 * tile;
-          for (let r = 0; r < tile; r++) {
-            const o = ob * tile + r;
-            for (let h = 0; h < 2; h++) {
-              const q = pr * 2 + h;
-              u32[dst + r * 2 + h] = o < outChannels && q < words ? wPacked[(o * K + j) * words + q] : 0;
-            }
-          }
-        }
-      }
-    }
-    const run = useRun ? runKernel(runPairs, s * wp * 4) : null;
-    const zeroPad = p.padValue === 0 && (padLeft > 0 || (T - 1) * s + (K - 1) * d - padLeft >= L);
-    if (zeroPad) {
-      if (tapPop.length < outChannels * K) tapPop = new Int32Array(outChannels * K);
-      for (let o = 0; o < outChannels; o++) {
-        for (let j = 0; j < K; j++) {
-          let pc = 0;
-          for (let q = 0; q < words; q++) pc += popcount32(wPacked[(o * K + j) * words + q]);
-          // contribution of a tap over +1 padding: C − 2·popcount(w)
-          tapPop[o * K + j] = C - 2 * pc;
-        }
-      }
-    }
-    const x0 = xAt / 4;
-    for (let b = 0; b < batch; b++) {
-      u32.fill(0, x0, x0 + lp * wp);
-      if (wp === words) u32.set(xPacked.subarray(b * L * words, (b + 1) * L * words), x0 + padLeft * wp);
-      else
-        for (let i = 0; i < L; i++)
-          u32.set(xPacked.subarray((b * L + i) * words, (b * L + i + 1) * words), x0 + (padLeft + i) * wp);
-      if (run) run(xAt, wAt, oAt, Math.ceil(outChannels / 2), tp, C * K, tp * 4);
-      else if (contiguous) k.bconv(xAt, wAt, oAt, blocks, tp, 1, K * pairs, s * wp * 4, 0, C * K, tp * 4);
-      else k.bconv(xAt, wAt, oAt, blocks, tp, K, pairs, s * wp * 4, d * wp * 4, C * K, tp * 4);
-      const o0 = oAt / 4;
-      if (tp === T) out.set(i32.subarray(o0, o0 + outChannels * T), b * outChannels * T);
-      else
-        for (let o = 0; o < outChannels; o++)
-          out.set(i32.subarray(o0 + o * tp, o0 + o * tp + T), (b * outChannels + o) * T);
-      if (zeroPad) {
-        // Zero padding: remove what the +1 padding taps added (only near the edges).
-        for (let t = 0; t < T; t++) {
-          const first = t * s - padLeft;
-          if (first >= 0 && first + (K - 1) * d < L) continue;
-          for (let j = 0; j < K; j++) {
-            const i = first + j * d;
-            if (i >= 0 && i < L) continue;
-            for (let o = 0; o < outChannels; o++) out[(b * outChannels + o) * T + t] -= tapPop[o * K + j];
-          }
-        }
-      }
-    }
-  }
+  // Binary conv, prepared binary convs (with their epilogues) and sign packing: binary-plan.ts.
+  const binary = createWasmBinaryKernels(arena);
 
   function binaryDense(
     xPacked: Uint32Array,
@@ -770,6 +645,50 @@ export function instantiateWasmKernels(
       for (let o = 0; o < outFeatures; o++) out[b * outFeatures + o] = i32[o0 + o * bp + b];
   }
 
+  /**
+   * Max pooling without indices: rows copied into linear memory in blocks (padding written as −∞), the
+   * branch-free `maxpool` kernel (emit-pool.ts), the block copied out. Strides other than 1 and 2 run the
+   * TypeScript loop.
+   */
+  function maxPool1d(x: Float32Array, out: Float32Array, p: Pool1dParams): void {
+    checkPool1d(p, x, out);
+    const { inLength: L, outLength: T, kernelSize: K, stride: s, padLeft } = p;
+    if (!MAXPOOL_STRIDES.includes(s)) {
+      maxPool1dTs(x, out, p);
+      return;
+    }
+    const rows = p.batch * p.channels;
+    // Padded row: the windows of the T outputs, −∞ outside the input (at least the input itself).
+    const rowLen = Math.max(padLeft + L, (T - 1) * s + K);
+    const padRight = rowLen - padLeft - L;
+    // Rows per block: about 64 KiB of input, so a block stays in the L2 cache between copy and kernel.
+    const block = Math.max(1, Math.min(rows, Math.floor(16384 / rowLen)));
+    // Slack past a block: the kernel's last vector reads up to (4 − 1)·s + 4 floats past a window and writes up
+    // to 3 floats past the last row.
+    const lay = new Layout();
+    const xAt = lay.take(block * rowLen, 4 * (4 * s + 8));
+    const oAt = lay.take(block * T);
+    arena.reserve(lay.bytes);
+    const { f32 } = arena.views();
+    const x0 = xAt / 4;
+    const o0 = oAt / 4;
+    const contiguous = padLeft === 0 && padRight === 0;
+    for (let r0 = 0; r0 < rows; r0 += block) {
+      const nr = Math.min(block, rows - r0);
+      if (contiguous) f32.set(x.subarray(r0 * L, (r0 + nr) * L), x0);
+      else {
+        for (let r = 0; r < nr; r++) {
+          const dst = x0 + r * rowLen;
+          f32.fill(Number.NEGATIVE_INFINITY, dst, dst + padLeft);
+          copy(f32, dst + padLeft, x, (r0 + r) * L, L);
+          f32.fill(Number.NEGATIVE_INFINITY, dst + padLeft + L, dst + rowLen);
+        }
+      }
+      k.maxpool(xAt, oAt, nr, rowLen * 4, T, K, s);
+      out.set(f32.subarray(o0, o0 + nr * T), r0 * T);
+    }
+  }
+
   return {
     kind: 'wasm-simd',
     arena,
@@ -781,7 +700,10 @@ export function instantiateWasmKernels(
     // so both kernel sets use the TypeScript loops (documented in docs/wasm.md).
     maxPool1dForward: maxPool1dForwardTs,
     avgPool1dForward: avgPool1dForwardTs,
-    binaryConv1d,
+    maxPool1d,
+    binaryConv1d: binary.binaryConv1d,
     binaryDense,
+    signPack: binary.signPack,
+    prepareBinaryConv1d: binary.prepareBinaryConv1d,
   };
 }

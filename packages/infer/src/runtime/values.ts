@@ -1,0 +1,39 @@
+/**
+ * Shared pieces of the graph compilers (`model.ts`, batch 1; `batch.ts`, chunks of windows): the buffer of one
+ * graph value, the bound step type, per-window value sizes and weight decoding.
+ */
+import { unpackConvWeights, unpackSigns, wordsForChannels } from '../binary/conventions.js';
+import type { LoadedTensor } from '../format/reader.js';
+import type { ValueInfo } from '../graph/ops.js';
+
+/** Storage of one graph value: floats, or packed sign bits (`[L][W]` words per window). */
+export type Buffer = Float32Array | Uint32Array;
+
+/** A kernel call bound to its buffers at load time. */
+export type Step = () => void;
+
+/** A graph value and the buffer holding it. */
+export interface Value {
+  info: ValueInfo;
+  buf: Buffer;
+}
+
+/** Elements (floats, or 32-bit words for packed bits) of one window of a value. */
+export function size(info: ValueInfo): number {
+  if (info.kind === 'bits')
+    return (info.shape.length === 2 ? info.shape[1] : 1) * wordsForChannels(info.shape[0]);
+  return info.shape.reduce((a, b) => a * b, 1);
+}
+
+/** A weight tensor as float32 (packed ±1 bits unpacked, float16/int8 widened), or null when absent. */
+export function floatData(t: LoadedTensor | undefined): Float32Array | null {
+  if (!t) return null;
+  if (t.entry.dtype === 'bits') {
+    const s = t.entry.shape;
+    if (s.length === 3) return unpackConvWeights(t.data as Uint32Array, s[0], s[1], s[2]);
+    if (s.length === 2) return unpackSigns(t.data as Uint32Array, s[1], s[0]);
+    return unpackSigns(t.data as Uint32Array, s[0], 1);
+  }
+  if (t.data instanceof Float32Array) return t.data;
+  return Float32Array.from(t.data);
+}
