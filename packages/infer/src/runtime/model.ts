@@ -78,6 +78,9 @@ export interface ModelMetadata {
   planKernels: ('wasm-simd' | 'typescript')[];
 }
 
+/** Ops that only reinterpret their input (same values, same order): their output aliases the input buffer. */
+const RESHAPE_OPS = new Set(['identity', 'dropout', 'flatten']);
+
 /** A loaded, ready-to-run model. Create with {@link loadModel}. Not safe for concurrent use from two threads. */
 export class Model {
   /** Header metadata: classes, input window, preprocessing, provenance, … */
@@ -138,9 +141,22 @@ export class Model {
       }
       const node = nodes[i];
       const info = graph.nodes[i].output;
+      // identity / dropout / flatten change no value (NCL data is contiguous): the output shares the input's
+      // buffer and the step does nothing. Safe because every buffer of this program is written only by the
+      // step producing its value.
+      const src = values.get(node.inputs[0]);
+      const alias =
+        RESHAPE_OPS.has(node.op) &&
+        src !== undefined &&
+        src.info.kind === info.kind &&
+        src.buf.length === size(info);
       const out: Value = {
         info,
-        buf: info.kind === 'bits' ? new Uint32Array(size(info)) : new Float32Array(size(info)),
+        buf: alias
+          ? src.buf
+          : info.kind === 'bits'
+            ? new Uint32Array(size(info))
+            : new Float32Array(size(info)),
       };
       values.set(node.outputs[0], out);
       // conv1d → relu, the conv output used by the relu only: ReLU fused into the conv's store.
@@ -622,6 +638,7 @@ function compileNode(
       return () => F.tanh(xf, n, of);
     case 'identity':
     case 'dropout': {
+      if (out.buf === x.buf) return () => {}; // aliased by the constructor
       // The source view is made once here (buffers are exactly `n` long; subarray only as a guard).
       const src = x.buf.length === n ? x.buf : x.buf.subarray(0, n);
       return () => (out.buf as Float32Array | Uint32Array).set(src as never);
@@ -639,6 +656,7 @@ function compileNode(
     case 'sumOverTime':
       return () => F.sumOverTime(xf, C, L, of);
     case 'flatten': {
+      if (out.buf === x.buf) return () => {}; // aliased by the constructor
       const src = xf.length === n ? xf : xf.subarray(0, n);
       return () => of.set(src);
     }
