@@ -39,15 +39,31 @@ interface Job {
 
 const FLOAT_PEERS = ['tfjs-cpu', 'tfjs-wasm', 'ort-web', 'ort-node'];
 const JOBS: Job[] = [
-  { case: 'matmul-256', batch: 1, engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS] },
-  { case: 'conv1d', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS] },
+  {
+    case: 'matmul-256',
+    batch: 1,
+    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS],
+  },
+  {
+    case: 'conv1d',
+    batch: 8,
+    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS],
+  },
   {
     case: 'depthwise-conv1d',
     batch: 8,
     engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS],
   },
-  { case: 'conv1d-backward-input', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels'] },
-  { case: 'conv1d-backward-weight', batch: 8, engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels'] },
+  {
+    case: 'conv1d-backward-input',
+    batch: 8,
+    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels'],
+  },
+  {
+    case: 'conv1d-backward-weight',
+    batch: 8,
+    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels'],
+  },
   { case: 'ecg-cnn-ref', batch: 1, engines: ['ecgnn-infer', 'ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
   { case: 'ecg-cnn-ref', batch: 256, engines: ['ecgnn-infer', 'ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
   { case: 'binary-conv1d', batch: 1, engines: ['ecgnn-infer', 'ecgnn-kernels'] },
@@ -118,7 +134,22 @@ function parseArgs(argv: string[]) {
   return { flags, values };
 }
 
-function runChild(engine: string, job: Job, budgetMs: number, minRuns: number, maxRuns: number): Row {
+/**
+ * An engine entry of {@link JOBS}: `name` or `name@threads` (e.g. `ecgnn-wasm@2`: the same engine with its
+ * kernels split over 2 threads, reported as a `threads: 2` row beside the 1-thread one).
+ */
+function parseEngine(spec: string): { engine: string; threads: number } {
+  const [engine, t] = spec.split('@');
+  return { engine, threads: t === undefined ? 1 : Number(t) };
+}
+
+/** Display name of a row's engine: `ecgnn-wasm`, or `ecgnn-wasm (2 threads)`. */
+function engineLabel(r: { engine: string; threads?: number }): string {
+  return (r.threads ?? 1) > 1 ? `${r.engine} (${r.threads} threads)` : r.engine;
+}
+
+function runChild(spec: string, job: Job, budgetMs: number, minRuns: number, maxRuns: number): Row {
+  const { engine, threads } = parseEngine(spec);
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
   const file = join(here, 'peers', `${engine}.ts`);
   const args = [
@@ -134,10 +165,12 @@ function runChild(engine: string, job: Job, budgetMs: number, minRuns: number, m
     String(minRuns),
     '--max-runs',
     String(maxRuns),
+    '--threads',
+    String(threads),
   ];
   const res = spawnSync(tsx, args, { cwd: root, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 24 });
   const line = (res.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
-  const base = { case: job.case, engine, batch: job.batch, threads: 1 };
+  const base = { case: job.case, engine, batch: job.batch, threads };
   if (!line) {
     return {
       ...base,
@@ -203,7 +236,7 @@ function svgChart(title: string, rows: Row[]): string {
     const xm = x(r.medianMs ?? 1);
     const color =
       r.engine === 'ecgnn-kernels' ? '#f08c00' : r.engine.startsWith('ecgnn') ? '#d9480f' : '#1c7ed6';
-    parts.push(`<text x="4" y="${y + 13}">${escapeXml(r.engine)}</text>`);
+    parts.push(`<text x="4" y="${y + 13}">${escapeXml(engineLabel(r))}</text>`);
     parts.push(
       `<rect x="${left}" y="${y}" width="${Math.max(1, xm - left).toFixed(1)}" height="${barH}" fill="${color}"/>`,
     );
@@ -226,7 +259,11 @@ interface Target {
 function median(rows: Row[], c: string, engine: string, batch?: number): number | undefined {
   return rows.find(
     (r) =>
-      r.case === c && r.engine === engine && (batch === undefined || r.batch === batch) && r.outputsMatch,
+      r.case === c &&
+      r.engine === engine &&
+      (r.threads ?? 1) === 1 &&
+      (batch === undefined || r.batch === batch) &&
+      r.outputsMatch,
   )?.medianMs;
 }
 
@@ -378,7 +415,7 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
   out.push(...ceilingSection(rows, meta.wasmPeakGflops as number | undefined));
   for (const [c, b] of groupKeys(rows)) {
     const group = rows.filter((r) => r.case === c && String(r.batch) === b);
-    const ours = group.find((r) => r.engine === ecgnnEngineOf(c));
+    const ours = group.find((r) => r.engine === ecgnnEngineOf(c) && (r.threads ?? 1) === 1);
     out.push(`## ${c} (batch ${b})`, '');
     out.push(
       '| engine | median ms | p10 ms | p90 ms | runs | match | ecgnn ÷ engine | speed-up | version | note |',
@@ -387,7 +424,7 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
     for (const r of group) {
       if (r.error || r.unsupported || r.skipped) {
         out.push(
-          `| ${r.engine} | – | – | – | – | – | – | – | – | ${
+          `| ${engineLabel(r)} | – | – | – | – | – | – | – | – | ${
             r.skipped
               ? `skipped: ${escapeXml(r.skipped)}`
               : r.unsupported
@@ -401,7 +438,7 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
       }
       const ratio = ours?.medianMs && r.medianMs ? ours.medianMs / r.medianMs : undefined;
       out.push(
-        `| ${r.engine} | ${fmt(r.medianMs)} | ${fmt(r.p10Ms)} | ${fmt(r.p90Ms)} | ${r.runs} | ${r.outputsMatch ? 'yes' : '**NO**'} | ${
+        `| ${engineLabel(r)} | ${fmt(r.medianMs)} | ${fmt(r.p10Ms)} | ${fmt(r.p90Ms)} | ${r.runs} | ${r.outputsMatch ? 'yes' : '**NO**'} | ${
           ratio === undefined ? '–' : ratio.toFixed(2)
         } | ${ratio === undefined ? '–' : `${(1 / ratio).toFixed(2)}×`} | ${r.engineVersion ?? ''} | ${r.note ?? ''} |`,
       );
@@ -435,11 +472,12 @@ function ceilingSection(rows: Row[], peak: number | undefined): string[] {
   ];
   for (const [c, flops] of Object.entries(CASE_FLOPS)) {
     const tf = rows.find((r) => r.case === c && r.engine === 'tfjs-wasm' && r.medianMs);
+    // (a row with n threads is compared with n × the one-thread ceiling)
     const need = tf?.medianMs ? (1.5 * flops) / tf.medianMs / 1e6 : undefined;
     for (const r of rows.filter((x) => x.case === c && x.medianMs && !x.engine.startsWith('tfjs-cpu'))) {
       const g = flops / (r.medianMs as number) / 1e6;
       out.push(
-        `| ${c} | ${r.engine} | ${g.toFixed(1)} | ${((100 * g) / peak).toFixed(0)} % | ${
+        `| ${c} | ${engineLabel(r)} | ${g.toFixed(1)} | ${((100 * g) / (peak * (r.threads ?? 1))).toFixed(0)} % | ${
           need === undefined
             ? '–'
             : `${need.toFixed(1)} GFLOP/s = ${((100 * need) / peak).toFixed(0)} % of ceiling`
@@ -516,14 +554,16 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg().map((v) => Number(v.toFixed(2)));
   for (const job of JOBS) {
     if (caseFilter && !caseFilter.includes(job.case)) continue;
-    const engines = job.engines.filter((e) => !engineFilter || engineFilter.includes(e));
+    const engines = job.engines.filter(
+      (e) => !engineFilter || engineFilter.includes(e) || engineFilter.includes(parseEngine(e).engine),
+    );
     const perEngine = new Map<string, Row[]>(engines.map((e) => [e, []]));
     for (const engine of engines) {
-      const missing = missingPeer(engine);
+      const missing = missingPeer(parseEngine(engine).engine);
       if (missing) {
         perEngine
           .get(engine)!
-          .push({ case: job.case, engine, batch: job.batch, threads: 1, skipped: missing });
+          .push({ case: job.case, ...parseEngine(engine), batch: job.batch, skipped: missing });
       }
     }
     for (let round = 0; round < rounds; round++) {
@@ -543,7 +583,7 @@ async function main(): Promise<void> {
           : row.unsupported
             ? 'unsupported'
             : `${fmt(row.medianMs)} ms (p10 ${fmt(row.p10Ms)}, p90 ${fmt(row.p90Ms)}, ${row.runs} runs) match=${row.outputsMatch}`;
-      console.log(`${job.case.padEnd(24)} b=${String(job.batch).padEnd(4)} ${engine.padEnd(12)} ${status}`);
+      console.log(`${job.case.padEnd(24)} b=${String(job.batch).padEnd(4)} ${engine.padEnd(13)} ${status}`);
     }
   }
   const meta = {

@@ -413,7 +413,8 @@ export interface Engine {
   /** Version string of the library measured. */
   version(): string;
   supports(name: CaseName, batch: number): boolean;
-  prepare(name: CaseName, batch: number): Promise<Prepared>;
+  /** `threads` > 1 only for engines whose rows list it (`ecgnn-wasm@2` in run.ts). */
+  prepare(name: CaseName, batch: number, threads: number): Promise<Prepared>;
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -434,14 +435,15 @@ export async function runEngine(engine: Engine): Promise<void> {
   const budget = Number(args.get('budget-ms') ?? 3000);
   const minRuns = Number(args.get('min-runs') ?? 5);
   const maxRuns = Number(args.get('max-runs') ?? 200);
-  const base = { case: name, engine: engine.name, batch, threads: 1 };
+  const threads = Number(args.get('threads') ?? 1);
+  const base = { case: name, engine: engine.name, batch, threads };
   try {
     if (!CASES.includes(name)) throw new Error(`unknown case ${name}`);
     if (!engine.supports(name, batch)) {
       console.log(`RESULT ${JSON.stringify({ ...base, unsupported: true })}`);
       return;
     }
-    const prepared = await engine.prepare(name, batch);
+    const prepared = await engine.prepare(name, batch, threads);
     // Correctness first: one run, output compared with the TypeScript reference.
     await prepared.run();
     const ref = reference(name, batch);

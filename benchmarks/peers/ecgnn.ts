@@ -18,6 +18,7 @@ import {
   backward,
   batchNorm,
   conv1d,
+  createWasmBackend,
   getBackend,
   globalAvgPool1d,
   linear,
@@ -146,13 +147,14 @@ function coreCase(name: CaseName, batch: number, backendNote: string): Prepared 
       const leaf = wantInput ? x : w;
       return {
         run: () => {
+          leaf.grad?.dispose(); // storage recycled for the next gradient, as a training loop would
           leaf.grad = null;
           backward(y, g, { retainGraph: true });
         },
         output: () => (leaf.grad as Tensor).data,
         note: `${backendNote}: backward(y, g, { retainGraph: true }) of y = conv1d(x, w) with only ${
           wantInput ? 'x' : 'w'
-        } requiring grad (forward not timed)`,
+        } requiring grad (forward not timed); the previous .grad disposed first`,
       };
     }
     case 'ecg-cnn-ref': {
@@ -387,12 +389,23 @@ export function ecgnnEngine(name: 'ecgnn-wasm' | 'ecgnn-ts' | 'ecgnn-infer' | 'e
     name,
     version: () => version(infer || raw ? 'infer' : 'core'),
     supports: (c) => (infer ? INFER_CASES : raw ? KERNEL_CASES : CORE_CASES).includes(c),
-    async prepare(c, batch) {
+    async prepare(c, batch, threads) {
       if (infer) return inferCase(c, batch);
       if (raw) {
         const k = getWasmKernels();
         if (k === null) throw new Error('WebAssembly SIMD unavailable');
         return kernelCase(k, c, batch);
+      }
+      if (threads > 1) {
+        if (name !== 'ecgnn-wasm') throw new Error(`${name} has no threaded mode`);
+        const b = createWasmBackend({ threads });
+        if (b === null) throw new Error('WebAssembly SIMD unavailable');
+        setBackend(b);
+        return coreCase(
+          c,
+          batch,
+          `@ecgnn/core, createWasmBackend({ threads: ${threads} }) (large kernels split by rows over ${threads} threads: the caller + ${threads - 1} worker)`,
+        );
       }
       // setBackend('wasm') throws where the engine has no WebAssembly SIMD: the row then reports the error.
       setBackend(name === 'ecgnn-wasm' ? 'wasm' : 'cpu');

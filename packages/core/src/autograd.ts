@@ -1,3 +1,4 @@
+import { copyStorage } from './dtype.js';
 import { AutogradError, fmtShape, ShapeError } from './errors.js';
 import { shapesEqual } from './shape.js';
 import { noGrad, Tensor } from './tensor.js';
@@ -35,7 +36,7 @@ function checkedGradient(g: Tensor, like: Tensor, what: string): Tensor {
 
 function ownedCopy(g: Tensor, like: Tensor, what: string): Tensor {
   checkedGradient(g, like, what);
-  return new Tensor(g.data.slice(), g.shape);
+  return new Tensor(copyStorage(g.data), g.shape);
 }
 
 /**
@@ -112,9 +113,10 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
       if (g === undefined) continue;
       grads.delete(t);
       if (t.retainsGrad) {
-        if (t.grad === null) {
+        if (t.grad === null || t.grad.isDisposed) {
+          // (a .grad the user disposed counts as none)
           t.grad = owned.delete(g) ? g : ownedCopy(g, t, 'gradient');
-          t.grad.pinForGraph(); // held by t: tidy() around a training step must not dispose it
+          t.grad.keepFromTidy(); // held by t: tidy() around a training step must not dispose it
         } else {
           if (!shapesEqual(t.grad.shape, t.shape) || t.grad.dtype !== t.dtype) {
             throw new AutogradError(

@@ -64,6 +64,13 @@ export function allocate(dtype: DType, n: number): TypedArray {
   return a;
 }
 
+/** A copy of `a` in storage from {@link allocate} (so it can be recycled when its tensor is disposed). */
+export function copyStorage<T extends TypedArray>(a: T): T {
+  const b = allocate(dtypeOf(a), a.length) as T;
+  b.set(a as never);
+  return b;
+}
+
 /**
  * @internal Hands storage back for reuse (called by `Tensor.dispose()`, which guarantees no other tensor
  * shares it). Arrays not made by {@link allocate}, and arrays beyond the pool's byte limit, are left to the

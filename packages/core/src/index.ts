@@ -31,7 +31,7 @@ export type {
   ReduceKernelOp,
   UnaryKernelOp,
 } from './backend/kernels.js';
-export { createWasmBackend } from './backend/wasm.js';
+export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backend/wasm.js';
 export type { DType, FloatArray, FloatDType, TypedArray } from './dtype.js';
 export {
   emptyStoragePool,

@@ -1,4 +1,4 @@
-import { isFloat } from './dtype.js';
+import { copyStorage, isFloat } from './dtype.js';
 import { AutogradError, DTypeError } from './errors.js';
 import { _setCloneImpl, type GradNode, isGradEnabled, noGrad, Tensor } from './tensor.js';
 
@@ -125,7 +125,7 @@ export function run<A>(name: string, rule: PrimitiveRule<A>, inputs: readonly Te
   // A forward may hand back one of its inputs (an identity custom op, a no-op reshape) or a tensor that
   // already has history; recording on it would turn a leaf into a non-leaf. Give the output its own object.
   if (out.gradFn !== null || out.requiresGrad || inputs.includes(out)) {
-    out = new Tensor(out.data.slice(), out.shape);
+    out = new Tensor(copyStorage(out.data), out.shape);
   }
   if (!isGradEnabled() || !isFloat(out.dtype)) return out;
   const nd = rule.nonDifferentiable;
@@ -226,7 +226,7 @@ export function defineOp<Args extends readonly Tensor[], S = unknown>(
 }
 
 const identityRule: PrimitiveRule<undefined> = {
-  forward: ([x]) => new Tensor(x.data.slice(), x.shape),
+  forward: ([x]) => new Tensor(copyStorage(x.data), x.shape),
   vjp: (g) => [g],
 };
 _setCloneImpl((t) => run('clone', identityRule, [t], undefined));

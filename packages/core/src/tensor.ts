@@ -1,5 +1,6 @@
 import {
   allocate,
+  copyStorage,
   type DType,
   dtypeOf,
   emptyStorage,
@@ -93,6 +94,8 @@ export class Tensor {
   private _disposed = false;
   /** Set when a recorded op keeps this tensor as an input (autograd may read its storage in backward()). */
   private _pinned = false;
+  /** Set on `.grad` tensors: not disposed by {@link tidy}. */
+  private _keep = false;
 
   /** Wraps existing storage (not copied). Prefer the {@link tensor} factory. */
   constructor(data: TypedArray, shape: readonly number[], requiresGrad = false) {
@@ -115,9 +118,14 @@ export class Tensor {
     if (scopes.length > 0) scopes[scopes.length - 1].push(this);
   }
 
-  /** @internal Marks this tensor as held by autograd (a recorded op's input or output, a `.grad`): its storage is never recycled and {@link tidy} leaves it alone. */
+  /** @internal Marks this tensor as held by autograd (a recorded op's input or output): its storage is never recycled and {@link tidy} leaves it alone. */
   pinForGraph(): void {
     this._pinned = true;
+  }
+
+  /** @internal Marks this tensor as a `.grad`: {@link tidy} leaves it alone; an explicit `dispose()` recycles it. */
+  keepFromTidy(): void {
+    this._keep = true;
   }
 
   /** @internal Throws a {@link ValueError} if this tensor was disposed; `what` names the use (an op, backward). */
@@ -160,7 +168,7 @@ export class Tensor {
 
   /** @internal Whether {@link tidy} may dispose this tensor (not held by autograd or as a `.grad`). */
   get tidyable(): boolean {
-    return this.gradFn === null && !this._requiresGrad && !this._pinned;
+    return this.gradFn === null && !this._requiresGrad && !this._pinned && !this._keep;
   }
 
   /** Whether operations on this tensor are recorded for autograd. */
@@ -252,7 +260,7 @@ export class Tensor {
    */
   detach(): Tensor {
     this.assertLive('detach');
-    return new Tensor(this.data.slice(), this.shape);
+    return new Tensor(copyStorage(this.data), this.shape);
   }
 
   /** A copy of this tensor recorded in the graph as identity (gradients flow through). */
@@ -273,7 +281,7 @@ export class Tensor {
 export type NestedArray = Array<number | NestedArray>;
 
 // `clone` needs the autograd machinery; it is installed by runtime.ts to avoid an import cycle.
-let cloneImpl: (t: Tensor) => Tensor = (t) => new Tensor(t.data.slice(), t.shape);
+let cloneImpl: (t: Tensor) => Tensor = (t) => new Tensor(copyStorage(t.data), t.shape);
 
 /** @internal Installs the graph-aware clone (called once by the runtime module). */
 export function _setCloneImpl(fn: (t: Tensor) => Tensor): void {

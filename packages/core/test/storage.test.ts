@@ -113,6 +113,20 @@ describe('Tensor.dispose and the storage pool', () => {
     expect(() => mul(x, w)).toThrow(/mul: input 0: tensor of shape \[3\] was disposed/);
   });
 
+  it('recycles a disposed .grad; the next backward() starts a fresh one instead of adding into it', () => {
+    emptyStoragePool();
+    const w = tensor(new Float32Array(64).fill(1), [64], { requiresGrad: true });
+    backward(sum(mul(w, w)));
+    const first = gradOf(w);
+    first.dispose();
+    expect(storagePoolStats().bytes).toBe(256);
+    const hits = storagePoolStats().hits;
+    backward(sum(mul(w, w)));
+    expect(gradOf(w)).not.toBe(first);
+    expect(gradOf(w).data[0]).toBe(2); // not 4: nothing accumulated into the disposed one
+    expect(storagePoolStats().hits).toBe(hits + 1); // the recycled storage was taken
+  });
+
   it('does not recycle storage of tensors recorded in a graph; disposes .grad with the tensor', () => {
     const w = tensor(new Float32Array([1, 2, 3]), [3], { requiresGrad: true });
     const y = mul(w, w);

@@ -9,10 +9,19 @@
  * Memory: tensors keep their storage in ordinary typed arrays; each kernel call copies its operands into the
  * kernel module's linear memory and the result out (see docs/wasm.md).
  */
-import { getWasmKernels, type Kernels as WasmKernels } from '@ecgnn/infer/wasm';
+import {
+  getWasmKernels,
+  instantiateWasmKernels,
+  sharedKernelModule,
+  WasmArena,
+  type Kernels as WasmKernels,
+  wasmSimdSupported,
+} from '@ecgnn/infer/wasm';
 import type { FloatArray } from '../dtype.js';
+import { ValueError } from '../errors.js';
 import { type Backend, getCpuBackend, registerBackendFactory } from './backend.js';
 import type { Conv1dParams, Kernels, MaxPool1dWindow, Pool1dParams } from './kernels.js';
+import { nodeWorkerThreads, WorkerPool } from './wasm-threads.js';
 
 function f32(...arrays: Array<FloatArray | null>): boolean {
   for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
@@ -96,11 +105,58 @@ export function wasmKernelTable(wk: WasmKernels): Partial<Kernels> {
   };
 }
 
-/** Creates the WASM backend, or null when this engine has no WebAssembly SIMD. */
-export function createWasmBackend(): Backend | null {
-  const wk = getWasmKernels();
-  if (wk === null) return null;
-  return { name: 'wasm', kernels: wasmKernelTable(wk) };
+/** Options of {@link createWasmBackend}. */
+export interface WasmBackendOptions {
+  /**
+   * Threads for the large matmul / conv kernels, the calling one included (default 1). With more than one, the
+   * kernels work on a shared WebAssembly memory (at most 1 GiB of kernel scratch) and `threads − 1` Node worker
+   * threads take row blocks of each large call; results are bit-identical to one thread. Needs Node's
+   * `worker_threads` (Node ≥ 20.16: `process.getBuiltinModule`); elsewhere it throws a {@link ValueError}.
+   */
+  threads?: number;
 }
 
-registerBackendFactory('wasm', createWasmBackend);
+/** Largest shared kernel memory of a threaded backend, in 64 KiB pages (1 GiB). */
+const SHARED_MAX_PAGES = 16384;
+
+/**
+ * Creates the WASM backend, or null when this engine has no WebAssembly SIMD. `setBackend('wasm')` uses one
+ * thread; for more, select the object: `setBackend(createWasmBackend({ threads: 2 }))` (its name is
+ * `wasm×2`). A threaded backend's workers stop with {@link WasmBackend.dispose} (they never keep the process
+ * alive).
+ */
+export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend | null {
+  const threads = options.threads ?? 1;
+  if (!(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    throw new ValueError(
+      `createWasmBackend: threads must be an integer from 1 to 64, got ${String(threads)}`,
+    );
+  }
+  if (threads === 1) {
+    const wk = getWasmKernels();
+    if (wk === null) return null;
+    return { name: 'wasm', threads: 1, kernels: wasmKernelTable(wk), dispose() {} };
+  }
+  if (!wasmSimdSupported()) return null;
+  const wt = nodeWorkerThreads();
+  if (wt === null) {
+    throw new ValueError(
+      'createWasmBackend: threads > 1 need Node worker_threads (process.getBuiltinModule) and SharedArrayBuffer',
+    );
+  }
+  const arena = new WasmArena(256 * 1024, { maxPages: SHARED_MAX_PAGES });
+  const module = sharedKernelModule(SHARED_MAX_PAGES);
+  const pool = new WorkerPool(wt, module, arena.memory, threads);
+  const wk = instantiateWasmKernels(module, arena, { parallel: pool });
+  return { name: `wasm×${threads}`, threads, kernels: wasmKernelTable(wk), dispose: () => pool.terminate() };
+}
+
+/** A WebAssembly backend made by {@link createWasmBackend}. */
+export interface WasmBackend extends Backend {
+  /** Threads its large kernels use, the calling one included. */
+  readonly threads: number;
+  /** Stops the worker threads (a no-op with one thread); the backend falls back to one thread afterwards. */
+  dispose(): void;
+}
+
+registerBackendFactory('wasm', () => createWasmBackend());

@@ -5,7 +5,7 @@
  */
 import { kernels } from '../backend/backend.js';
 import type { BinaryKernelOp, CompareKernelOp, UnaryKernelOp } from '../backend/kernels.js';
-import { allocate, type DType, isFloat } from '../dtype.js';
+import { allocate, copyStorage, type DType, isFloat } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { type PrimitiveRule, run } from '../runtime.js';
 import {
@@ -621,14 +621,14 @@ export function logsumexp(x: Tensor, axes?: number | readonly number[], keepDims
 }
 
 function detachData(t: Tensor): Tensor {
-  return new Tensor(t.data.slice(), t.shape);
+  return new Tensor(copyStorage(t.data), t.shape);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Shape ops
 
 const reshapeRule: PrimitiveRule<{ shape: number[] }> = {
-  forward: ([x], { shape }) => new Tensor(x.data.slice(), shape),
+  forward: ([x], { shape }) => new Tensor(copyStorage(x.data), shape),
   vjp: (g, { inputs: [x] }) => [reshape(g, x.shape)],
 };
 

@@ -478,11 +478,16 @@ export class ModuleBuilder {
   private readonly types: string[] = [];
   private readonly typeBytes: number[][] = [];
   private readonly functions: FunctionEntry[] = [];
-  private memoryImport: { module: string; field: string; minPages: number } | null = null;
+  private memoryImport: { module: string; field: string; minPages: number; sharedMaxPages?: number } | null =
+    null;
 
-  /** Imports a memory as `module.field` with at least `minPages` 64 KiB pages. */
-  importMemory(module: string, field: string, minPages: number): this {
-    this.memoryImport = { module, field, minPages };
+  /**
+   * Imports a memory as `module.field` with at least `minPages` 64 KiB pages. With `sharedMaxPages` the import
+   * is a shared memory (threads proposal: instances in several workers on one `SharedArrayBuffer`) of at most
+   * that many pages; such a module links only to a shared memory, and a plain one only to a plain memory.
+   */
+  importMemory(module: string, field: string, minPages: number, sharedMaxPages?: number): this {
+    this.memoryImport = { module, field, minPages, sharedMaxPages };
     return this;
   }
 
@@ -522,7 +527,12 @@ export class ModuleBuilder {
     section(1, vec(this.typeBytes));
     if (this.memoryImport) {
       const m = this.memoryImport;
-      section(2, vec([[...utf8(m.module), ...utf8(m.field), 0x02, 0x00, ...uleb128(m.minPages)]]));
+      // memory type: limits flag 0x00 (min), or 0x03 (min, max, shared)
+      const limits =
+        m.sharedMaxPages === undefined
+          ? [0x00, ...uleb128(m.minPages)]
+          : [0x03, ...uleb128(m.minPages), ...uleb128(m.sharedMaxPages)];
+      section(2, vec([[...utf8(m.module), ...utf8(m.field), 0x02, ...limits]]));
     }
     section(3, vec(this.functions.map((f) => uleb128(f.typeIndex))));
     section(7, vec(this.functions.map((f, i) => [...utf8(f.name), 0x00, ...uleb128(i)])));

@@ -341,9 +341,12 @@ function emitGemmNT(mb: ModuleBuilder): void {
   });
 }
 
-/** Bytes of the kernel module (imports `env.memory`). */
-export function buildKernelModule(): Uint8Array<ArrayBuffer> {
-  const mb = new ModuleBuilder().importMemory('env', 'memory', 1);
+/**
+ * Bytes of the kernel module (imports `env.memory`; a shared memory of at most `sharedMaxPages` pages when given,
+ * for kernel sets whose calls are split across threads).
+ */
+export function buildKernelModule(options: { sharedMaxPages?: number } = {}): Uint8Array<ArrayBuffer> {
+  const mb = new ModuleBuilder().importMemory('env', 'memory', 1, options.sharedMaxPages);
   emitGemm(mb);
   emitDwconv(mb);
   emitDwgrad(mb);

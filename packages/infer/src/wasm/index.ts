@@ -38,10 +38,11 @@ export {
   KernelArgumentError,
   type Kernels,
   type MatmulOptions,
+  type ParallelRunner,
   type Pool1dParams,
   type SignPackParams,
 } from './types.js';
-export { type ArenaViews, WasmArena } from './wasm-kernels.js';
+export { type ArenaViews, instantiateWasmKernels, splitKernelCall, WasmArena } from './wasm-kernels.js';
 
 /** Options of {@link createKernels} and {@link getWasmKernels}. */
 export interface KernelOptions {
@@ -117,6 +118,23 @@ export function getWasmKernels(options: KernelOptions = {}): (Kernels & { arena:
   const k = instantiateWasmKernels(kernelModule(), new WasmArena(options.initialMemoryBytes ?? 256 * 1024));
   warmUp(k);
   return k;
+}
+
+/** Compiled shared-memory kernel modules, by maximum page count. */
+const sharedModules = new Map<number, WebAssembly.Module>();
+
+/**
+ * The kernel module compiled for a shared memory of at most `maxPages` 64 KiB pages (cached): instantiate it
+ * with {@link instantiateWasmKernels} on a `new WasmArena(bytes, { maxPages })` and, in worker threads, on the
+ * same `arena.memory`, to split calls with a {@link ParallelRunner}. `@ecgnn/core`'s threaded backend does.
+ */
+export function sharedKernelModule(maxPages: number): WebAssembly.Module {
+  let m = sharedModules.get(maxPages);
+  if (!m) {
+    m = new WebAssembly.Module(buildKernelModule({ sharedMaxPages: maxPages }));
+    sharedModules.set(maxPages, m);
+  }
+  return m;
 }
 
 /**

@@ -32,6 +32,19 @@ export interface Conv1dParams {
   activation?: FusedActivation;
 }
 
+/**
+ * Splits big `gemm` / `gemmNT` calls of a kernel set whose arena is shared (see `WasmArena`) across threads:
+ * given the argument list, it runs some row blocks (`splitKernelCall`) on worker threads holding their own
+ * instance of the same module on the same memory, and one block on the calling thread through `local`,
+ * returning when all are done. `@ecgnn/core`'s threaded WebAssembly backend provides one (Node worker
+ * threads); this package starts no threads itself.
+ */
+export interface ParallelRunner {
+  /** Threads taking part, the calling one included. */
+  readonly threads: number;
+  run(kernel: 'gemm' | 'gemmNT', args: readonly number[], local: (args: readonly number[]) => void): void;
+}
+
 /** Optional batch strides for {@link Kernels.matmul}: 0 broadcasts one matrix over the batch. */
 export interface MatmulOptions {
   /** Elements between consecutive batch entries of `a` (default `m·k`; 0 = broadcast). */

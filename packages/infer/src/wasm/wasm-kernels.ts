@@ -11,7 +11,14 @@
 import { createWasmBinaryKernels } from './binary-plan.js';
 import { GEMM_TILE } from './emit.js';
 import { MAXPOOL_STRIDES } from './emit-pool.js';
-import { avgPool1dForwardTs, maxPool1dForwardTs, maxPool1dTs } from './ts-kernels.js';
+import {
+  avgPool1dForwardTs,
+  binaryConv1dTs,
+  maxPool1dForwardTs,
+  maxPool1dTs,
+  prepareBinaryConv1dTs,
+  signPackTs,
+} from './ts-kernels.js';
 import {
   type BinaryDenseParams,
   type Conv1dParams,
@@ -23,6 +30,7 @@ import {
   type Kernels,
   type MatmulOptions,
   matmulOptions,
+  type ParallelRunner,
   type Pool1dParams,
 } from './types.js';
 
@@ -47,8 +55,19 @@ export class WasmArena {
   readonly memory: WebAssembly.Memory;
   private cached: ArenaViews | null = null;
 
-  constructor(initialBytes = 4 * PAGE) {
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil(initialBytes / PAGE) });
+  /** Most pages a shared arena may grow to (a shared memory needs a maximum), or null for a plain arena. */
+  readonly sharedMaxPages: number | null;
+
+  /**
+   * A plain grow-on-demand memory, or with `shared` a shared memory (`SharedArrayBuffer`) of at most
+   * `shared.maxPages` pages that kernel instances in worker threads can use at the same time.
+   */
+  constructor(initialBytes = 4 * PAGE, shared?: { maxPages: number }) {
+    const initial = Math.ceil(initialBytes / PAGE);
+    this.sharedMaxPages = shared ? shared.maxPages : null;
+    this.memory = shared
+      ? new WebAssembly.Memory({ initial, maximum: shared.maxPages, shared: true })
+      : new WebAssembly.Memory({ initial });
   }
 
   /** Current size of the linear memory in bytes. */
@@ -60,6 +79,10 @@ export class WasmArena {
   reserve(bytes: number): void {
     if (bytes > 2 ** 32 - PAGE)
       throw new KernelArgumentError(`kernel needs ${bytes} bytes of WebAssembly memory (max 4 GiB)`);
+    if (this.sharedMaxPages !== null && bytes > this.sharedMaxPages * PAGE)
+      throw new KernelArgumentError(
+        `kernel needs ${bytes} bytes of WebAssembly memory; this shared arena holds at most ${this.sharedMaxPages * PAGE}`,
+      );
     const have = this.memory.buffer.byteLength;
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
   }
@@ -157,6 +180,38 @@ interface KernelExports {
   maxpool(x: number, out: number, rows: number, rowIn: number, outL: number, k: number, s: number): void;
 }
 
+/** Multiply-adds from which a gemm call is split across threads (smaller calls cost more to hand over). */
+const PARALLEL_MIN_MACS = 1 << 18;
+
+/**
+ * Argument lists of `gemm` / `gemmNT` (in the order of the exports) for `parts` contiguous blocks of row panels
+ * (2 rows for gemm, 4 for gemmNT), largest first; each block's A and C pointers moved to its first row. Every
+ * element of C is computed by exactly one block, with the same arithmetic as the whole call.
+ */
+export function splitKernelCall(
+  kernel: 'gemm' | 'gemmNT',
+  args: readonly number[],
+  parts: number,
+): number[][] {
+  const panels = args[3];
+  const rowsPerPanel = kernel === 'gemm' ? TR : 4;
+  const aRow = kernel === 'gemm' ? args[5] : args[6];
+  const ldc = kernel === 'gemm' ? args[11] : args[10];
+  const n = Math.max(1, Math.min(parts, panels));
+  const out: number[][] = [];
+  let p0 = 0;
+  for (let i = 0; i < n; i++) {
+    const count = Math.floor(panels / n) + (i < panels % n ? 1 : 0);
+    const x = args.slice();
+    x[0] = args[0] + p0 * rowsPerPanel * aRow;
+    x[2] = args[2] + p0 * rowsPerPanel * ldc;
+    x[3] = count;
+    out.push(x);
+    p0 += count;
+  }
+  return out;
+}
+
 const FLAG_ACCUMULATE = 1;
 const FLAG_RELU = 2;
 /** Columns per forward-conv kernel call when batch entries are laid side by side (keeps C within L2). */
@@ -246,9 +301,29 @@ function copyRows(
 export function instantiateWasmKernels(
   module: WebAssembly.Module,
   arena = new WasmArena(),
+  options: { parallel?: ParallelRunner } = {},
 ): Kernels & { arena: WasmArena } {
   const instance = new WebAssembly.Instance(module, { env: { memory: arena.memory } });
   const k = instance.exports as unknown as KernelExports;
+  const parallel = options.parallel ?? null;
+  const localGemm = (x: readonly number[]) =>
+    k.gemm(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], x[11], x[12]);
+  const localGemmNT = (x: readonly number[]) =>
+    k.gemmNT(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10]);
+
+  /** `k.gemm`, split by row panels across threads when a runner is set and the call is big enough. */
+  function gemm(...x: Parameters<KernelExports['gemm']>): void {
+    if (parallel !== null && x[3] >= 2 && x[3] * TR * x[4] * x[7] * x[8] >= PARALLEL_MIN_MACS) {
+      parallel.run('gemm', x, localGemm);
+    } else localGemm(x);
+  }
+
+  /** `k.gemmNT`, split the same way (panels of 4 rows). */
+  function gemmNT(...x: Parameters<KernelExports['gemmNT']>): void {
+    if (parallel !== null && x[3] >= 2 && x[3] * 4 * x[4] * 2 * x[5] >= PARALLEL_MIN_MACS) {
+      parallel.run('gemmNT', x, localGemmNT);
+    } else localGemmNT(x);
+  }
 
   function matmul(
     a: Float32Array,
@@ -301,7 +376,7 @@ export function instantiateWasmKernels(
       }
       const aRow = transA ? 4 : kk * 4;
       const aK = transA ? m * 4 : 4;
-      k.gemm(
+      gemm(
         aAt,
         bAt,
         cAt,
@@ -390,7 +465,7 @@ export function instantiateWasmKernels(
       }
       for (let g = 0; g < groups; g++) {
         if (bias) for (let o = 0; o < og; o++) f32.fill(bias[g * og + o], c0 + o * np, c0 + o * np + n);
-        k.gemm(
+        gemm(
           aAt + g * panels * TR * 4 * kTotal,
           bAt + g * cg * view.strideC,
           cAt,
@@ -488,7 +563,7 @@ export function instantiateWasmKernels(
         continue;
       }
       for (let g = 0; g < groups; g++) {
-        k.gemm(
+        gemm(
           aAt + g * panels * TR * 4 * kTotal,
           gAt + g * og * row * 4,
           cAt,
@@ -575,7 +650,7 @@ export function instantiateWasmKernels(
       }
       writeInputView(f32, bAt / 4, x, b, 0, inChannels, p, len, view);
       for (let g = 0; g < groups; g++) {
-        k.gemmNT(
+        gemmNT(
           aAt + g * panels * 16 * len,
           bAt + g * cg * view.strideC,
           cAt + g * panels * 16 * ldc,
@@ -599,7 +674,12 @@ export function instantiateWasmKernels(
   }
 
   // Binary conv, prepared binary convs (with their epilogues) and sign packing: binary-plan.ts.
-  const binary = createWasmBinaryKernels(arena);
+  // The binary modules import a plain memory: on a shared (threaded) arena the binary layers run the TypeScript
+  // kernels (same results bit for bit; the threaded arena exists for core's float training kernels).
+  const binary =
+    arena.sharedMaxPages === null
+      ? createWasmBinaryKernels(arena)
+      : { binaryConv1d: binaryConv1dTs, signPack: signPackTs, prepareBinaryConv1d: prepareBinaryConv1dTs };
 
   function binaryDense(
     xPacked: Uint32Array,
