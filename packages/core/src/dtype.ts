@@ -38,13 +38,26 @@ function poolKey(dtype: DType, n: number): string {
 
 /** Allocates zeroed storage of `n` elements of `dtype` (recycled storage when the pool has some, see above). */
 export function allocate(dtype: DType, n: number): TypedArray {
+  return take(dtype, n, true);
+}
+
+/**
+ * @internal Like {@link allocate}, but recycled storage keeps its old values: only for op outputs whose kernels
+ * assign every element on every backend (matmul and conv1d forward; the tests poison recycled storage with NaN
+ * to check it). Saves the zero-fill, 4–5 % of a 1 MB conv.
+ */
+export function allocateUninitialized(dtype: DType, n: number): TypedArray {
+  return take(dtype, n, false);
+}
+
+function take(dtype: DType, n: number, zero: boolean): TypedArray {
   const list = n > 0 ? free.get(poolKey(dtype, n)) : undefined;
   if (list !== undefined && list.length > 0) {
     const a = list.pop()!;
     poolBytes -= a.byteLength;
     poolCounters.hits++;
     pooled.add(a);
-    a.fill(0);
+    if (zero) a.fill(0);
     return a;
   }
   poolCounters.misses++;

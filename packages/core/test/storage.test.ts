@@ -5,6 +5,7 @@ import {
   backward,
   conv1d,
   emptyStoragePool,
+  matmul,
   mul,
   noGrad,
   setStoragePoolLimit,
@@ -222,5 +223,91 @@ describe('tidy', () => {
 
   it('refuses an async fn', () => {
     expect(() => tidy((async () => filled(1, 1)) as never)).toThrow(/synchronous/);
+  });
+});
+
+describe('ops that skip the zero-fill of recycled storage', () => {
+  /** Leaves one NaN-filled array of `n` float32 elements in the pool (the next allocation of `n` takes it). */
+  function poison(n: number): void {
+    const t = add(filled(n, Number.NaN), filled(n, 0));
+    t.dispose();
+  }
+
+  const same = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    expect(a.length).toBe(b.length);
+    for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) expect([i, a[i]]).toEqual([i, b[i]]);
+  };
+
+  it('conv1d forward assigns every output element (NaN-poisoned storage, fast-check geometries)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 3 }),
+          groups: fc.integer({ min: 1, max: 3 }),
+          cinG: fc.integer({ min: 1, max: 4 }),
+          coutG: fc.integer({ min: 1, max: 5 }),
+          length: fc.integer({ min: 1, max: 40 }),
+          k: fc.integer({ min: 1, max: 5 }),
+          stride: fc.integer({ min: 1, max: 3 }),
+          dilation: fc.integer({ min: 1, max: 2 }),
+          pad: fc.integer({ min: 0, max: 3 }),
+          bias: fc.boolean(),
+        }),
+        ({ batch, groups, cinG, coutG, length, k, stride, dilation, pad, bias }) => {
+          const cin = cinG * groups;
+          const cout = coutG * groups;
+          if (length + 2 * pad < dilation * (k - 1) + 1) return;
+          const x = tensor(
+            Float32Array.from({ length: batch * cin * length }, (_, i) => Math.sin(i)),
+            [batch, cin, length],
+          );
+          const w = tensor(
+            Float32Array.from({ length: cout * cinG * k }, (_, i) => Math.cos(i)),
+            [cout, cinG, k],
+          );
+          const b = bias
+            ? tensor(
+                Float32Array.from({ length: cout }, (_, i) => i / 7),
+                [cout],
+              )
+            : null;
+          emptyStoragePool();
+          const ref = conv1d(x, w, b, { stride, dilation, padding: pad, groups });
+          const expected = Array.from(ref.data);
+          poison(ref.size);
+          same(conv1d(x, w, b, { stride, dilation, padding: pad, groups }).data, expected);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('matmul assigns every output element (NaN-poisoned storage, batched, transposed)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 3 }),
+          m: fc.integer({ min: 1, max: 40 }),
+          k: fc.integer({ min: 1, max: 20 }),
+          n: fc.integer({ min: 1, max: 40 }),
+        }),
+        ({ batch, m, k, n }) => {
+          const a = tensor(
+            Float32Array.from({ length: batch * m * k }, (_, i) => Math.sin(i)),
+            [batch, m, k],
+          );
+          const b = tensor(
+            Float32Array.from({ length: k * n }, (_, i) => Math.cos(i)),
+            [k, n],
+          );
+          emptyStoragePool();
+          const ref = matmul(a, b);
+          const expected = Array.from(ref.data);
+          poison(ref.size);
+          same(matmul(a, b).data, expected);
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

@@ -6,7 +6,7 @@
  */
 import { kernels } from '../backend/backend.js';
 import type { Conv1dParams, MaxPool1dWindow, Pool1dParams } from '../backend/kernels.js';
-import { allocate, type FloatArray, isFloat } from '../dtype.js';
+import { allocate, allocateUninitialized, type FloatArray, isFloat } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { type PrimitiveRule, run } from '../runtime.js';
 import { Tensor } from '../tensor.js';
@@ -135,7 +135,8 @@ const conv1dRule: PrimitiveRule<Conv1dAttrs> = {
   forward: (inputs, attrs) => {
     const [x, w, b] = inputs;
     const p = convParams(x, w, attrs);
-    const out = allocate(x.dtype, p.batch * p.outChannels * p.outLength) as FloatArray;
+    // every output element is assigned by the kernel (tested with NaN-poisoned recycled storage)
+    const out = allocateUninitialized(x.dtype, p.batch * p.outChannels * p.outLength) as FloatArray;
     kernels().conv1dForward(
       x.data as FloatArray,
       w.data as FloatArray,

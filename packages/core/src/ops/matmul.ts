@@ -1,5 +1,5 @@
 import { kernels } from '../backend/backend.js';
-import { allocate, type FloatArray, isFloat } from '../dtype.js';
+import { allocateUninitialized, type FloatArray, isFloat } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError } from '../errors.js';
 import { type PrimitiveRule, run } from '../runtime.js';
 import { broadcastShapes, sizeOf } from '../shape.js';
@@ -41,7 +41,8 @@ const matmulRule: PrimitiveRule<MatmulAttrs> = {
     else if (sizeOf(batchA) !== batch) A = expand(a, [...batchShape, ...a.shape.slice(-2)]);
     if (sizeOf(batchB) === 1) bStride = 0;
     else if (sizeOf(batchB) !== batch) B = expand(b, [...batchShape, ...b.shape.slice(-2)]);
-    const out = allocate(a.dtype, batch * m * n) as FloatArray;
+    // every output element is assigned by the kernel (tested with NaN-poisoned recycled storage)
+    const out = allocateUninitialized(a.dtype, batch * m * n) as FloatArray;
     kernels().matmul(
       A.data as FloatArray,
       B.data as FloatArray,

@@ -391,7 +391,11 @@ export function instantiateWasmKernels(
         np * 4,
         opts.accumulate ? FLAG_ACCUMULATE : 0,
       );
-      for (let i = 0; i < m; i++) out.set(f32.subarray(cAt / 4 + i * np, cAt / 4 + i * np + n), oOff + i * n);
+      if (np === n)
+        out.set(f32.subarray(cAt / 4, cAt / 4 + m * n), oOff); // rows contiguous: one copy
+      else
+        for (let i = 0; i < m; i++)
+          out.set(f32.subarray(cAt / 4 + i * np, cAt / 4 + i * np + n), oOff + i * n);
     }
   }
 
