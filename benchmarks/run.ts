@@ -7,6 +7,7 @@
  *                         nothing unless --out is given (benchmarks/bench-smoke.test.ts runs this)
  *   pnpm bench --render docs/benchmarks.json   re-render the .md and charts of a recorded run
  *   options: --cases a,b  --engines a,b  --rounds N (default 5, --quick 1, --smoke 1)
+ *            --cpu N|none (pin single-thread engine processes to CPU N with taskset; default 0 on Linux)
  *            --out FILE.json (default docs/benchmarks.json; its .md twin is written beside it and one
  *            SVG chart per case × batch into the folder FILE/, e.g. docs/benchmarks/conv1d-batch8.svg)
  *
@@ -148,6 +149,14 @@ function engineLabel(r: { engine: string; threads?: number }): string {
   return (r.threads ?? 1) > 1 ? `${r.engine} (${r.threads} threads)` : r.engine;
 }
 
+/**
+ * CPU the single-thread engine processes are pinned to (`taskset -c`, Linux), or null. On the development VM the
+ * two virtual CPUs were not equally fast at all times (another tenant's load moved between them: the same conv
+ * kernel took 1.2 ms in one process and 2.0 ms in the next, depending only on the CPU it ran on), so unpinned
+ * processes made the ratios a lottery. `--cpu N` picks the CPU, `--cpu none` disables pinning.
+ */
+let pinCpu: number | null = null;
+
 function runChild(spec: string, job: Job, budgetMs: number, minRuns: number, maxRuns: number): Row {
   const { engine, threads } = parseEngine(spec);
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -168,7 +177,10 @@ function runChild(spec: string, job: Job, budgetMs: number, minRuns: number, max
     '--threads',
     String(threads),
   ];
-  const res = spawnSync(tsx, args, { cwd: root, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 24 });
+  // Single-thread engines all run on the same CPU (see `pinCpu`); threaded rows get every CPU.
+  const [cmd, argv] =
+    pinCpu !== null && threads === 1 ? ['taskset', ['-c', String(pinCpu), tsx, ...args]] : [tsx, args];
+  const res = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 24 });
   const line = (res.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
   const base = { case: job.case, engine, batch: job.batch, threads };
   if (!line) {
@@ -389,7 +401,11 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
     `- Rounds: ${meta.rounds} (engines of a case take turns; timed runs pooled); duration ${meta.durationSeconds} s; load average (1/5/15 min) at start ${String(meta.loadAverageStart)}, at end ${String(meta.loadAverageEnd)}`,
   );
   out.push(
-    '- Every case × engine ran in its own process, single-threaded, with the same seeded inputs and weights; outputs were compared with the TypeScript reference before timing (`match`).',
+    `- Every case × engine ran in its own process, single-threaded (except rows marked "2 threads"), with the same seeded inputs and weights; outputs were compared with the TypeScript reference before timing (\`match\`). ${
+      meta.pinnedCpu === null || meta.pinnedCpu === undefined
+        ? 'Processes were not pinned to a CPU.'
+        : `Single-thread processes were pinned to CPU ${meta.pinnedCpu} (\`taskset\`): this VM's two CPUs were not equally fast at all times.`
+    }`,
     '- Times are medians of individually timed runs (p10/p90 beside them). This machine has 2 cores shared with other jobs: absolute times move a lot between runs; ratios within one run are what count.',
     '- Every ecgnn engine is measured through its public API (benchmarks/peers/ecgnn.ts), one timed run = one call as an application makes it:',
     "  - `ecgnn-wasm`: `@ecgnn/core` ops after `setBackend('wasm')` (WebAssembly SIMD kernels; each kernel call copies its operands into the module's memory and the result out; the previous output is disposed before each call, so the op's output storage is recycled as in an application loop). `ecgnn-ts`: the same calls after `setBackend('cpu')` (TypeScript reference kernels).",
@@ -533,6 +549,11 @@ async function main(): Promise<void> {
     return;
   }
   const smoke = flags.has('smoke');
+  const cpuArg = values.get('cpu') ?? '0';
+  pinCpu =
+    cpuArg === 'none' || os.platform() !== 'linux' || spawnSync('taskset', ['-V']).status !== 0
+      ? null
+      : Number(cpuArg);
   const quick = flags.has('quick');
   const budgetMs = smoke ? 0 : quick ? 1500 : 1200;
   const minRuns = smoke ? 2 : 5;
@@ -596,6 +617,7 @@ async function main(): Promise<void> {
     durationSeconds: Math.round((Date.now() - t0) / 1000),
     rounds,
     wasmPeakGflops,
+    pinnedCpu: pinCpu,
     loadAverageStart: loadAtStart,
     loadAverageEnd: os.loadavg().map((v) => Number(v.toFixed(2))),
   };
