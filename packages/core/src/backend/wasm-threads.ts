@@ -76,8 +76,12 @@ interface Slot {
 
 /** A {@link ParallelRunner} over `threads − 1` Node worker threads sharing `memory`. */
 export class WorkerPool implements ParallelRunner {
-  readonly threads: number;
   private readonly slots: Slot[] = [];
+
+  /** Threads taking part: the caller and the running workers (1 after {@link WorkerPool.terminate}). */
+  get threads(): number {
+    return this.slots.length + 1;
+  }
 
   constructor(
     wt: WorkerThreadsModule,
@@ -85,7 +89,6 @@ export class WorkerPool implements ParallelRunner {
     memory: WebAssembly.Memory,
     threads: number,
   ) {
-    this.threads = threads;
     for (let i = 1; i < threads; i++) {
       const ctrl = new SharedArrayBuffer(SLOTS * 4);
       const worker = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctrl } });

@@ -25,7 +25,15 @@ import type { NormalizedAttrs } from '../graph/ops.js';
 import { binaryLinear, signPack } from '../kernels/binary.js';
 import * as F from '../kernels/float.js';
 import { KernelArgumentError, type Kernels, type MatmulOptions } from '../wasm/index.js';
-import { type Buffer, floatData, type Step, size, type Value } from './values.js';
+import {
+  type Buffer,
+  convParamsOf,
+  denseForMatmul,
+  floatData,
+  type Step,
+  size,
+  type Value,
+} from './values.js';
 
 /** One entry of the batch-1 program, recorded by the `Model` constructor for the batched compiler. */
 export interface ProgramEntry {
@@ -72,8 +80,6 @@ export interface BatchProgram {
  */
 const DENSE_WASM_MIN_ROW_MACS = 256;
 const DENSE_WASM_MIN_MACS = 1024;
-/** Columns of the WebAssembly matmul tile (the weight is padded to a multiple, as in the batch-1 program). */
-const MATMUL_COLUMNS = 16;
 
 /**
  * Which buffer holds each value, by liveness: values are assigned in step order to buffer slots, and a slot is
@@ -257,19 +263,7 @@ export function compileBatch(
       case 'conv1d': {
         const w = fw('weight')!;
         const bias = fw('bias');
-        const win = a.window!;
-        const p: F.Conv1dParams = {
-          inChannels: C,
-          inLength: L,
-          outChannels: t('weight')!.entry.shape[0],
-          kernelSize: win.kernelSize,
-          stride: win.stride,
-          dilation: win.dilation,
-          padLeft: win.padLeft,
-          padRight: win.padRight,
-          groups: a.groups ?? 1,
-          padValue: a.padValue ?? 0,
-        };
+        const p = convParamsOf(C, L, t('weight')!.entry.shape[0], a);
         if (wasm && p.padLeft <= p.dilation * (p.kernelSize - 1)) {
           // NCL: the chunk's windows are consecutive in memory, so the kernel's `batch` covers them in one call
           // (which lays stride-1 windows side by side in one gemm). The params object is reused: only `batch`
@@ -317,11 +311,7 @@ export function compileBatch(
         if (wasm && n * Od >= DENSE_WASM_MIN_ROW_MACS) {
           // Y = X·Wᵀ + b for the chunk's nb rows in one matmul: the weight transposed once here to [n, Op]
           // (zero columns up to the tile width), each row of the result starting from the bias (accumulate).
-          const Op = Math.ceil(Od / MATMUL_COLUMNS) * MATMUL_COLUMNS;
-          const wt = new Float32Array(n * Op);
-          for (let o = 0; o < Od; o++) for (let i = 0; i < n; i++) wt[i * Op + o] = w[o * n + i];
-          const bp = new Float32Array(Op);
-          if (b) bp.set(b.subarray(0, Od));
+          const { wt, bias: bp, Op } = denseForMatmul(w, b, Od, n);
           const y = new Float32Array(cap * Op);
           const acc: MatmulOptions = { accumulate: true };
           const minRows = Math.max(1, Math.ceil(DENSE_WASM_MIN_MACS / (n * Od)));

@@ -56,7 +56,7 @@ import {
   type ProgramEntry,
   planBuffers,
 } from './batch.js';
-import { floatData, type Step, size, type Value } from './values.js';
+import { convParamsOf, denseForMatmul, floatData, type Step, size, type Value } from './values.js';
 
 /** Public description of a loaded model (everything in the header except the tensor table). */
 export interface ModelMetadata {
@@ -311,6 +311,18 @@ export class Model {
     return this.run(input, out, true);
   }
 
+  /** Writes one window's graph output (exactly `classes` values) through the output activation to `dst[at…]`. */
+  private emit(y: Float32Array, act: ModelHeader['outputActivation'], dst: Float32Array, at: number): void {
+    const M = this.classes;
+    if (act === 'softmax') {
+      F.softmax(y, M, 1, this.probs);
+      dst.set(this.probs, at);
+    } else if (act === 'sigmoid') {
+      F.sigmoid(y, M, this.probs);
+      dst.set(this.probs, at);
+    } else dst.set(y, at);
+  }
+
   private run(input: Float32Array, out: Float32Array | undefined, activate: boolean): Float32Array {
     if (!(input instanceof Float32Array)) throw new ShapeError('input must be a Float32Array');
     const n = this.inputSize;
@@ -333,15 +345,7 @@ export class Model {
       if (batch === 1) x.set(input);
       else for (let i = 0, j = b * n; i < n; i++, j++) x[i] = input[j];
       for (let s = 0; s < this.steps.length; s++) this.steps[s]();
-      let y = this.output;
-      if (act === 'softmax') {
-        F.softmax(y, M, 1, this.probs);
-        y = this.probs;
-      } else if (act === 'sigmoid') {
-        F.sigmoid(y, M, this.probs);
-        y = this.probs;
-      }
-      result.set(y, b * M); // y has exactly M values
+      this.emit(this.output, act, result, b * M);
     }
     return result;
   }
@@ -386,15 +390,7 @@ export class Model {
       for (let i = 0, j = b0 * n, e = nb * n; i < e; i++, j++) x[i] = input[j];
       for (let s = 0; s < steps.length; s++) steps[s](nb);
       for (let b = 0; b < nb; b++) {
-        let y = outputs[b]; // exactly M values
-        if (act === 'softmax') {
-          F.softmax(y, M, 1, this.probs);
-          y = this.probs;
-        } else if (act === 'sigmoid') {
-          F.sigmoid(y, M, this.probs);
-          y = this.probs;
-        }
-        result.set(y, (b0 + b) * M);
+        this.emit(outputs[b], act, result, (b0 + b) * M);
       }
     }
     return result;
@@ -463,8 +459,6 @@ function accepts(step: Step): boolean {
  * 16 columns: 64→5 0.44 µs TypeScript vs 0.49 µs WebAssembly, 64→16 1.7 vs 0.5 µs, 64→64 7.4 vs 1.0 µs).
  */
 const DENSE_WASM_MIN_MACS = 512;
-/** Columns of the WebAssembly matmul tile: padding the output to a multiple avoids its slow per-row copies. */
-const MATMUL_COLUMNS = 16;
 
 function binaryConvStep(
   x: Value,
@@ -557,19 +551,7 @@ function compileNode(
   switch (node.op) {
     case 'conv1d': {
       const w = fw('weight')!;
-      const win = a.window!;
-      const p: F.Conv1dParams = {
-        inChannels: C,
-        inLength: L,
-        outChannels: t('weight')!.entry.shape[0],
-        kernelSize: win.kernelSize,
-        stride: win.stride,
-        dilation: win.dilation,
-        padLeft: win.padLeft,
-        padRight: win.padRight,
-        groups: a.groups ?? 1,
-        padValue: a.padValue ?? 0,
-      };
+      const p = convParamsOf(C, L, t('weight')!.entry.shape[0], a);
       const bias = fw('bias');
       const Lout = F.conv1dOutputLength(p);
       if (wasm && p.padLeft <= p.dilation * (p.kernelSize - 1)) {
@@ -667,11 +649,7 @@ function compileNode(
       if (wasm && n * O >= DENSE_WASM_MIN_MACS) {
         // y = x·Wᵀ + b: the weight transposed once here to [in, Op] (Op = O rounded up to the tile width, zero
         // columns), so the matmul reads it row-major; the bias is the initial value of an accumulating matmul.
-        const Op = Math.ceil(O / MATMUL_COLUMNS) * MATMUL_COLUMNS;
-        const wt = new Float32Array(n * Op);
-        for (let o = 0; o < O; o++) for (let i = 0; i < n; i++) wt[i * Op + o] = w[o * n + i];
-        const bp = new Float32Array(Op);
-        if (b) bp.set(b.subarray(0, O));
+        const { wt, bias: bp, Op } = denseForMatmul(w, b, O, n);
         const y = new Float32Array(Op);
         const head = y.subarray(0, O);
         const acc: MatmulOptions = { accumulate: true };

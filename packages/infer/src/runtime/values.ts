@@ -4,7 +4,8 @@
  */
 import { unpackConvWeights, unpackSigns, wordsForChannels } from '../binary/conventions.js';
 import type { LoadedTensor } from '../format/reader.js';
-import type { ValueInfo } from '../graph/ops.js';
+import type { NormalizedAttrs, ValueInfo } from '../graph/ops.js';
+import type * as F from '../kernels/float.js';
 
 /** Storage of one graph value: floats, or packed sign bits (`[L][W]` words per window). */
 export type Buffer = Float32Array | Uint32Array;
@@ -36,4 +37,42 @@ export function floatData(t: LoadedTensor | undefined): Float32Array | null {
   }
   if (t.data instanceof Float32Array) return t.data;
   return Float32Array.from(t.data);
+}
+
+/** The float conv1d geometry of a `conv1d` node on a `[C, L]` input with `outChannels` filters. */
+export function convParamsOf(C: number, L: number, outChannels: number, a: NormalizedAttrs): F.Conv1dParams {
+  const win = a.window!;
+  return {
+    inChannels: C,
+    inLength: L,
+    outChannels,
+    kernelSize: win.kernelSize,
+    stride: win.stride,
+    dilation: win.dilation,
+    padLeft: win.padLeft,
+    padRight: win.padRight,
+    groups: a.groups ?? 1,
+    padValue: a.padValue ?? 0,
+  };
+}
+
+/** Columns of the WebAssembly matmul tile: padding a dense output to a multiple avoids its slow per-row copies. */
+export const MATMUL_COLUMNS = 16;
+
+/**
+ * A dense weight `[O, n]` transposed to `[n, Op]` (Op = O rounded up to {@link MATMUL_COLUMNS}, zero columns), so
+ * `y = x·Wᵀ` is a row-major matmul, and the bias padded to `Op` (the initial value of an accumulating matmul).
+ */
+export function denseForMatmul(
+  w: Float32Array,
+  b: Float32Array | null,
+  O: number,
+  n: number,
+): { wt: Float32Array; bias: Float32Array; Op: number } {
+  const Op = Math.ceil(O / MATMUL_COLUMNS) * MATMUL_COLUMNS;
+  const wt = new Float32Array(n * Op);
+  for (let o = 0; o < O; o++) for (let i = 0; i < n; i++) wt[i * Op + o] = w[o * n + i];
+  const bias = new Float32Array(Op);
+  if (b) bias.set(b.subarray(0, O));
+  return { wt, bias, Op };
 }

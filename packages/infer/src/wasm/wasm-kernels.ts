@@ -311,19 +311,24 @@ export function instantiateWasmKernels(
   const localGemmNT = (x: readonly number[]) =>
     k.gemmNT(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10]);
 
-  /** `k.gemm`, split by row panels across threads when a runner is set and the call is big enough. */
-  function gemm(...x: Parameters<KernelExports['gemm']>): void {
-    if (parallel !== null && x[3] >= 2 && x[3] * TR * x[4] * x[7] * x[8] >= PARALLEL_MIN_MACS) {
-      parallel.run('gemm', x, localGemm);
-    } else localGemm(x);
-  }
-
-  /** `k.gemmNT`, split the same way (panels of 4 rows). */
-  function gemmNT(...x: Parameters<KernelExports['gemmNT']>): void {
-    if (parallel !== null && x[3] >= 2 && x[3] * 4 * x[4] * 2 * x[5] >= PARALLEL_MIN_MACS) {
-      parallel.run('gemmNT', x, localGemmNT);
-    } else localGemmNT(x);
-  }
+  // `k.gemm` / `k.gemmNT` themselves without a runner; with one, calls big enough are split by row panels
+  // (panels of 2 rows for gemm, 4 for gemmNT) across its threads.
+  const gemm: KernelExports['gemm'] =
+    parallel === null
+      ? k.gemm
+      : (...x) => {
+          if (x[3] >= 2 && x[3] * TR * x[4] * x[7] * x[8] >= PARALLEL_MIN_MACS)
+            parallel.run('gemm', x, localGemm);
+          else localGemm(x);
+        };
+  const gemmNT: KernelExports['gemmNT'] =
+    parallel === null
+      ? k.gemmNT
+      : (...x) => {
+          if (x[3] >= 2 && x[3] * 4 * x[4] * 2 * x[5] >= PARALLEL_MIN_MACS)
+            parallel.run('gemmNT', x, localGemmNT);
+          else localGemmNT(x);
+        };
 
   function matmul(
     a: Float32Array,
