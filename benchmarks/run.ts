@@ -127,7 +127,7 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') continue;
-    if (['--cases', '--engines', '--out', '--rounds', '--render'].includes(a))
+    if (['--cases', '--engines', '--out', '--rounds', '--render', '--cpu'].includes(a))
       values.set(a.slice(2), argv[++i]);
     else if (['--quick', '--smoke'].includes(a)) flags.add(a.slice(2));
     else throw new Error(`unknown option ${a} (see the header of benchmarks/run.ts)`);

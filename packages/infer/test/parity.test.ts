@@ -363,7 +363,8 @@ const cases: Case[] = [
     ],
     tensors: [T('w', [9, 70, 5], { dtype: 'bits' })],
     exact: true,
-    wasmPlan: ['wasm-simd', 'wasm-simd', 'typescript'],
+    // sign → binaryConv1d as one WebAssembly step (the float input sign-packed in the kernel's memory)
+    wasmPlan: ['wasm-simd', 'typescript'],
   },
 ];
 
@@ -390,10 +391,10 @@ describe.each(['wasm', 'typescript'] as const)(
       it(c.name, () => {
         const spec = specOf(c);
         const model = loadModel(saveModel(spec), { kernels: mode });
-        if (c.wasmPlan)
-          expect(model.metadata.planKernels).toEqual(
-            mode === 'wasm' ? c.wasmPlan : c.wasmPlan.map(() => 'typescript'),
-          );
+        // Kernel set per step (WebAssembly steps may fuse nodes that run as separate TypeScript steps).
+        if (c.wasmPlan && mode === 'wasm') expect(model.metadata.planKernels).toEqual(c.wasmPlan);
+        if (mode === 'typescript')
+          expect(model.metadata.planKernels.every((k) => k === 'typescript')).toBe(true);
         const rr = rng(c.name.length);
         for (let s = 0; s < 3; s++) {
           const x = randn(c.inShape[0] * c.inShape[1], rr);

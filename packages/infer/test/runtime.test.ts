@@ -78,13 +78,15 @@ describe.each(MODES)('runtime: method 5 binary network (%s kernels)', (mode) => 
   const model = loadModel(saveModel(spec), opts);
 
   it('fuses binaryConv → maxPool → PReLU → BN → sign into packed threshold kernels', () => {
+    // With WebAssembly kernels the input sign is packed inside the first binary conv's step.
     expect(model.metadata.plan).toEqual([
       'conv1d',
       'maxPool1d',
       'prelu',
       'batchNorm',
-      'sign',
-      'binaryConv1d+maxPool1d+prelu+batchNorm+sign',
+      ...(mode === 'wasm'
+        ? ['sign+binaryConv1d+maxPool1d+prelu+batchNorm+sign']
+        : ['sign', 'binaryConv1d+maxPool1d+prelu+batchNorm+sign']),
       'binaryConv1d+maxPool1d+prelu+batchNorm+sign',
       'binaryConv1d+maxPool1d+prelu+batchNorm+sign',
       'binaryConv1d+maxPool1d+prelu+batchNorm+sign',
@@ -100,12 +102,18 @@ describe.each(MODES)('runtime: method 5 binary network (%s kernels)', (mode) => 
   it('runs the convs, sign packing and the binary layers in WebAssembly (wasm mode), the rest in TypeScript', () => {
     const W = KIND[mode];
     const T = 'typescript';
-    expect(model.metadata.planKernels).toEqual([W, T, T, T, W, W, W, W, W, W, T, T, T, T, T]);
+    expect(model.metadata.planKernels).toEqual(
+      mode === 'wasm'
+        ? [W, T, T, T, W, W, W, W, W, T, T, T, T, T]
+        : [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T],
+    );
   });
 
   it('fused and unfused execution give bit-identical logits', () => {
     const plain = loadModel(saveModel(unfused(spec)), opts);
-    expect(plain.metadata.plan.some((p) => p.includes('+'))).toBe(false);
+    // Threshold fusion ends a fused step with `+sign`; the unfused model has none (an input sign may still be
+    // packed inside a conv's step: `sign+binaryConv1d`).
+    expect(plain.metadata.plan.some((p) => p.endsWith('+sign'))).toBe(false);
     const input = randn(4 * 3600, rng(5));
     expect(Array.from(model.logits(input))).toEqual(Array.from(plain.logits(input)));
   });
@@ -126,7 +134,7 @@ describe.each(MODES)('runtime: method 5 binary network (%s kernels)', (mode) => 
       if (t.name.endsWith('.prelu')) t.data = Float32Array.from(t.data, (v) => -2 - v);
     const m2 = loadModel(saveModel(s2), opts);
     // Block 2..5 epilogues are no longer monotone for most channels: nothing fused.
-    expect(m2.metadata.plan.filter((p) => p.includes('+')).length).toBe(0);
+    expect(m2.metadata.plan.filter((p) => p.endsWith('+sign')).length).toBe(0);
     const input = randn(900, rng(4));
     expect(maxRelErr(m2.logits(input), refForward(s2, input))).toBeLessThan(1e-5);
   });
@@ -253,4 +261,74 @@ describe.each(MODES)('runtime: conv1d + relu fusion (%s kernels)', (mode) => {
     const x = randn(120, rng(6));
     expect(maxRelErr(m.logits(x), refForward(s, x))).toBeLessThan(1e-5);
   });
+});
+
+/** One conv layer as a whole model (`[sign →] conv → flatten`), weights and input from `seed`. */
+function oneLayerSpec(binary: boolean, C: number, O: number, L: number, K: number, seed: number): ModelSpec {
+  const w = randn(O * C * K, rng(seed));
+  return {
+    name: binary ? 'one-binary-conv' : 'one-conv',
+    input: { channels: C, length: L, sampleRate: 360 },
+    classes: Array.from({ length: O * L }, (_, i) => `y${i}`),
+    outputActivation: 'none',
+    graph: {
+      input: 'x',
+      output: 'y',
+      nodes: [
+        ...(binary ? [{ op: 'sign', inputs: ['x'], outputs: ['s'] }] : []),
+        {
+          op: binary ? 'binaryConv1d' : 'conv1d',
+          inputs: [binary ? 's' : 'x'],
+          outputs: ['c'],
+          attrs: { padding: 'same' },
+          tensors: { weight: 'w' },
+        },
+        { op: 'flatten', inputs: ['c'], outputs: ['y'] },
+      ],
+    },
+    tensors: [{ name: 'w', shape: [O, C, K], data: w, ...(binary ? { dtype: 'bits' as const } : {}) }],
+  };
+}
+
+describe.each(MODES)('runtime: batch 1 on the caller’s arrays (%s kernels)', (mode) => {
+  const opts: LoadOptions = { kernels: mode };
+  const specs: [string, ModelSpec][] = [
+    ['float conv → flatten', oneLayerSpec(false, 5, 7, 45, 5, 1)],
+    ['sign → binary conv → flatten', oneLayerSpec(true, 40, 9, 37, 3, 2)],
+    ['method 5 network (softmax head)', method5Spec({ seed: 13, length: 900 })],
+  ];
+  for (const [name, spec] of specs) {
+    it(`${name}: same logits and probabilities as the copying path; input untouched`, () => {
+      const model = loadModel(saveModel(spec), opts);
+      const n = model.windowSize;
+      const M = spec.classes.length;
+      for (let s = 0; s < 3; s++) {
+        const x = randn(n, rng(20 + s));
+        const keep = x.slice();
+        // Separate arrays: the first step may read x and the last may write `out` directly.
+        const out = new Float32Array(M);
+        model.logits(x, out);
+        expect(Array.from(x)).toEqual(Array.from(keep));
+        // Input and output in one buffer: the copying path (the kernels never see the caller's arrays).
+        const shared = new Float32Array(n + M);
+        shared.set(x);
+        const copied = model.logits(shared.subarray(0, n), shared.subarray(n));
+        expect(Array.from(out)).toEqual(Array.from(copied));
+        // An output longer than the classes: copied into its first M values, the rest untouched.
+        const long = new Float32Array(M + 3).fill(7);
+        model.logits(x, long);
+        expect(Array.from(long.subarray(0, M))).toEqual(Array.from(out));
+        expect(Array.from(long.subarray(M))).toEqual([7, 7, 7]);
+        // Against the float64 reference (binary layers exact, float to rounding).
+        expect(maxRelErr(out, refForward(spec, x))).toBeLessThan(1e-5);
+        if (spec.outputActivation === 'softmax') {
+          const p = model.predict(x, undefined, new Float32Array(M));
+          let sum = 0;
+          for (const v of p) sum += v;
+          expect(sum).toBeCloseTo(1, 5);
+          expect(p.indexOf(Math.max(...p))).toBe(out.indexOf(Math.max(...out)));
+        }
+      }
+    });
+  }
 });

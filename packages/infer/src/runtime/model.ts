@@ -86,6 +86,12 @@ export class Model {
   /** Header metadata: classes, input window, preprocessing, provenance, … */
   readonly metadata: ModelMetadata;
   private readonly steps: Step[] = [];
+  /** Per step, its variant on caller-supplied arrays (see {@link DirectStep}), or null. */
+  private readonly directs: (DirectStep | null)[] = [];
+  /** Batch 1: the first step may read the caller's input array in place of {@link input}. */
+  private readonly directIn: boolean;
+  /** Batch 1: index of the step that may write the caller's output array (only no-op steps follow), or −1. */
+  private readonly directOut: number;
   private readonly input: Float32Array;
   private readonly output: Float32Array;
   private readonly inputSize: number;
@@ -172,6 +178,8 @@ export class Model {
       const ins = node.inputs.map(get);
       const step = compileNode(node, graph.nodes[i].attrs, ins, out, file.tensors, ctx);
       this.steps.push(step);
+      // A reshape aliasing its input is a no-op step: nothing to run on other arrays.
+      this.directs.push(alias ? null : (ctx.direct ?? null));
       planKernels.push(ctx.usedWasm ? 'wasm-simd' : 'typescript');
       this.entries.push({
         first: i,
@@ -196,6 +204,7 @@ export class Model {
       outBuf.length === header.classes.length ? outBuf : outBuf.subarray(0, header.classes.length);
     this.inputSize = this.input.length;
     this.classes = header.classes.length;
+    ({ directIn: this.directIn, directOut: this.directOut } = this.directIO(outBuf));
     this.probs = new Float32Array(this.classes);
     this.metadata = {
       name: header.name,
@@ -211,7 +220,52 @@ export class Model {
     };
   }
 
-  /** Try to fuse binaryConv1d → [maxPool1d] → elementwise* → sign starting at node i; returns nodes consumed. */
+  /**
+   * Which steps may run on the caller's arrays at batch 1 (checked once, at load):
+   * - `directIn`: the first step has a direct variant, reads only the graph input, and no other step reads the
+   *   input buffer (directly or through a reshape alias);
+   * - `directOut`: the last step writing the graph output buffer has a direct variant, every later step is a
+   *   no-op reshape alias of it, no step reads that buffer, and it holds exactly `classes` floats.
+   */
+  private directIO(outBuf: Float32Array): { directIn: boolean; directOut: number } {
+    const entries = this.entries;
+    const n = entries.length;
+    const input = this.input;
+    const directIn =
+      n > 0 &&
+      this.directs[0] !== null &&
+      entries[0].ins.length === 1 &&
+      entries[0].ins[0].buf === input &&
+      entries[0].out.buf !== input &&
+      entries.every((e, k) => k === 0 || e.ins.every((v) => v.buf !== input));
+    let k = n - 1;
+    while (
+      k >= 0 &&
+      this.directs[k] === null &&
+      entries[k].out.buf === outBuf &&
+      entries[k].ins[0]?.buf === outBuf
+    )
+      k--; // trailing reshape aliases of the output
+    const directOut =
+      k >= 0 &&
+      this.directs[k] !== null &&
+      entries[k].out.buf === outBuf &&
+      entries[k].out.info.kind === 'float' &&
+      outBuf.length === this.file.header.classes.length &&
+      entries.every((e, j) => j > k || e.ins.every((v) => v.buf !== outBuf))
+        ? k
+        : -1;
+    return { directIn, directOut };
+  }
+
+  /**
+   * Fusions of binary layers starting at node i; returns the number of nodes consumed (0: none).
+   * - Output side: `binaryConv1d → [maxPool1d] → elementwise* → sign`, the elementwise chain and the sign folded
+   *   into integer thresholds (evaluated exhaustively over the reachable dots), the result packed bits.
+   * - Input side, with WebAssembly kernels only: `sign → binaryConv1d` where the packed value feeds only the conv.
+   *   The float input is sign-packed inside the kernel's memory (`BinaryConv1dPlan.runFloat`), so the packed
+   *   words are not copied out and back in, and one step replaces two. The output side may follow.
+   */
   private tryFuseBinary(
     file: ModelFile,
     i: number,
@@ -222,57 +276,61 @@ export class Model {
     wasm: Kernels | null,
   ): number {
     const nodes = file.header.graph.nodes;
-    const conv = nodes[i];
-    if (conv.op !== 'binaryConv1d' || conv.tensors?.threshold !== undefined) return 0;
-    const convAttrs = file.graph.nodes[i].attrs;
-    if (convAttrs.pool) return 0;
-    let j = i + 1;
-    let prev = conv.outputs[0];
-    const chainOk = (n: NodeSpec | undefined): n is NodeSpec =>
-      n !== undefined && n.inputs.length === 1 && n.inputs[0] === prev && consumers.get(prev) === 1;
-    let pool: { kernelSize: number; stride: number } | null = null;
-    if (chainOk(nodes[j]) && nodes[j].op === 'maxPool1d') {
-      const w = file.graph.nodes[j].attrs.window!;
-      if (w.padLeft !== 0 || w.padRight !== 0) return 0;
-      pool = { kernelSize: w.kernelSize, stride: w.stride };
-      prev = nodes[j].outputs[0];
-      j++;
+    let convAt = i;
+    let floatIn: Value | null = null;
+    if (nodes[i].op === 'sign') {
+      const next = nodes[i + 1];
+      const packed = nodes[i].outputs[0];
+      if (
+        !wasm ||
+        next === undefined ||
+        next.op !== 'binaryConv1d' ||
+        next.inputs[0] !== packed ||
+        consumers.get(packed) !== 1
+      )
+        return 0;
+      convAt = i + 1;
+      floatIn = values.get(nodes[i].inputs[0])!;
     }
-    const epilogue: number[] = [];
-    while (chainOk(nodes[j]) && ELEMENTWISE_OPS.has(nodes[j].op)) {
-      epilogue.push(j);
-      prev = nodes[j].outputs[0];
-      j++;
-    }
-    if (!chainOk(nodes[j]) || nodes[j].op !== 'sign') return 0;
-    const signNode = nodes[j];
-    // Reachable integer dots: |y| <= inC·K.
+    const conv = nodes[convAt];
+    if (conv.op !== 'binaryConv1d') return 0;
+    const convAttrs = file.graph.nodes[convAt].attrs;
     const w = file.tensors.get(conv.tensors!.weight)!;
-    const [O, C, K] = w.entry.shape;
-    const lo = -C * K;
-    const hi = C * K;
-    const span = hi - lo + 1;
-    if (O * span > 1 << 22) return 0; // too large to evaluate exhaustively (16 MiB): leave unfused
-    const evalBuf = new Float32Array(O * span);
-    for (let o = 0; o < O; o++) for (let s = 0; s < span; s++) evalBuf[o * span + s] = lo + s;
-    const evalInfo: ValueInfo = { kind: 'float', shape: [O, span] };
-    for (const e of epilogue) {
-      const v: Value = { info: evalInfo, buf: evalBuf };
-      compileNode(nodes[e], file.graph.nodes[e].attrs, [v], v, file.tensors, TS_ONLY)();
-    }
-    const folded = foldSignByEvaluation(evalBuf, O, lo, hi);
-    if (!folded) return 0;
-    const info = file.graph.nodes[j].output;
-    const out: Value = { info, buf: new Uint32Array(size(info)) };
-    values.set(signNode.outputs[0], out);
-    const x = values.get(conv.inputs[0])!;
+    const chain = binaryOutputChain(file, convAt, consumers, w);
+    if (!chain && !floatIn) return 0;
+    // Without an output chain the conv keeps its own epilogue (pool attribute, thresholds stored in the file).
+    const pool = chain ? chain.pool : (convAttrs.pool ?? null);
+    const folded = chain ? chain.folded : storedThresholds(conv, file.tensors);
+    const lastAt = chain ? chain.signAt : convAt;
+    const info = file.graph.nodes[lastAt].output;
+    const out: Value = {
+      info,
+      buf: info.kind === 'bits' ? new Uint32Array(size(info)) : new Float32Array(size(info)),
+    };
     const ctx: CompileContext = { wasm, relu: false, usedWasm: false };
-    this.steps.push(binaryConvStep(x, out, w, convAttrs, pool, folded, ctx));
+    let step: Step | null;
+    if (floatIn) {
+      const sign = file.graph.nodes[i].output;
+      step = fusedSignBinaryConvStep(floatIn, sign, out, w, convAttrs, pool, folded, wasm!, ctx);
+      if (!step) return 0; // the WebAssembly kernels refused the geometry: sign and conv run as two steps
+      ctx.usedWasm = true;
+    } else {
+      const x = values.get(conv.inputs[0])!;
+      step = binaryConvStep(x, out, w, convAttrs, pool, folded, ctx);
+    }
+    values.set(nodes[lastAt].outputs[0], out);
+    this.steps.push(step);
+    this.directs.push(ctx.direct ?? null);
     planKernels.push(ctx.usedWasm ? 'wasm-simd' : 'typescript');
-    plan.push(
-      `binaryConv1d+${[...(pool ? ['maxPool1d'] : []), ...epilogue.map((e) => nodes[e].op), 'sign'].join('+')}`,
-    );
-    return j - i + 1;
+    const ops = [
+      ...(floatIn ? ['sign'] : []),
+      'binaryConv1d',
+      ...(chain
+        ? [...(chain.pool ? ['maxPool1d'] : []), ...chain.epilogue.map((e) => nodes[e].op), 'sign']
+        : []),
+    ];
+    plan.push(ops.join('+'));
+    return lastAt - i + 1;
   }
 
   /** Number of floats in one input window: channels × length. */
@@ -340,6 +398,21 @@ export class Model {
     const prog = batch > 1 ? this.batched(batch) : null;
     if (prog) return this.runBatched(prog, input, batch, result, act);
     const x = this.input;
+    if (batch === 1 && input.buffer !== result.buffer) {
+      // The first step reads the caller's array and the last one writes the caller's output when they can
+      // (no copy in or out, see `directIO`); arrays sharing memory take the copying path below.
+      const dIn = this.directIn;
+      const dOut = act === 'none' && this.directOut >= 0 && result.length === M ? this.directOut : -1;
+      if (!dIn) x.set(input);
+      const steps = this.steps;
+      for (let s = 0; s < steps.length; s++) {
+        const first = dIn && s === 0;
+        if (first || s === dOut) this.directs[s]!(first ? input : null, s === dOut ? result : null);
+        else steps[s]();
+      }
+      if (dOut < 0) this.emit(this.output, act, result, 0);
+      return result;
+    }
     // Index loops rather than subarray views: nothing is allocated per window.
     for (let b = 0; b < batch; b++) {
       if (batch === 1) x.set(input);
@@ -435,7 +508,15 @@ interface CompileContext {
   relu: boolean;
   /** Set by the compiler when the bound step calls a WebAssembly kernel. */
   usedWasm: boolean;
+  /** Set by the compiler when the step can also run on caller-supplied input / output arrays. */
+  direct?: DirectStep;
 }
+
+/**
+ * A step run on other arrays than the ones it was bound to: `x` replaces its (float) input buffer, `out` its
+ * (float) output buffer; null keeps the bound one. Same sizes and layouts as the bound buffers.
+ */
+type DirectStep = (x: Float32Array | null, out: Float32Array | null) => void;
 
 const TS_ONLY: CompileContext = { wasm: null, relu: false, usedWasm: false };
 
@@ -451,6 +532,102 @@ function accepts(step: Step): boolean {
     if (e instanceof KernelArgumentError) return false;
     throw e;
   }
+}
+
+/** The output side of a binary layer after the conv at `convAt`: see `Model.tryFuseBinary`. */
+interface BinaryOutputChain {
+  pool: BinaryConv1dParams['pool'];
+  /** Indices of the elementwise nodes folded into the thresholds. */
+  epilogue: number[];
+  /** Index of the closing `sign` node. */
+  signAt: number;
+  folded: SignThresholds;
+}
+
+/**
+ * `binaryConv1d → [maxPool1d] → elementwise* → sign` from node `convAt`, each value used by the next node only,
+ * folded into integer thresholds; null when the chain is absent or cannot be folded.
+ */
+function binaryOutputChain(
+  file: ModelFile,
+  convAt: number,
+  consumers: Map<string, number>,
+  w: LoadedTensor,
+): BinaryOutputChain | null {
+  const nodes = file.header.graph.nodes;
+  const conv = nodes[convAt];
+  if (conv.tensors?.threshold !== undefined || file.graph.nodes[convAt].attrs.pool) return null;
+  let j = convAt + 1;
+  let prev = conv.outputs[0];
+  const chainOk = (n: NodeSpec | undefined): n is NodeSpec =>
+    n !== undefined && n.inputs.length === 1 && n.inputs[0] === prev && consumers.get(prev) === 1;
+  let pool: BinaryConv1dParams['pool'] = null;
+  if (chainOk(nodes[j]) && nodes[j].op === 'maxPool1d') {
+    const win = file.graph.nodes[j].attrs.window!;
+    if (win.padLeft !== 0 || win.padRight !== 0) return null;
+    pool = { kernelSize: win.kernelSize, stride: win.stride };
+    prev = nodes[j].outputs[0];
+    j++;
+  }
+  const epilogue: number[] = [];
+  while (chainOk(nodes[j]) && ELEMENTWISE_OPS.has(nodes[j].op)) {
+    epilogue.push(j);
+    prev = nodes[j].outputs[0];
+    j++;
+  }
+  if (!chainOk(nodes[j]) || nodes[j].op !== 'sign') return null;
+  // Reachable integer dots: |y| <= inC·K.
+  const [O, C, K] = w.entry.shape;
+  const lo = -C * K;
+  const hi = C * K;
+  const span = hi - lo + 1;
+  if (O * span > 1 << 22) return null; // too large to evaluate exhaustively (16 MiB): leave unfused
+  const evalBuf = new Float32Array(O * span);
+  for (let o = 0; o < O; o++) for (let s = 0; s < span; s++) evalBuf[o * span + s] = lo + s;
+  const evalInfo: ValueInfo = { kind: 'float', shape: [O, span] };
+  for (const e of epilogue) {
+    const v: Value = { info: evalInfo, buf: evalBuf };
+    compileNode(nodes[e], file.graph.nodes[e].attrs, [v], v, file.tensors, TS_ONLY)();
+  }
+  const folded = foldSignByEvaluation(evalBuf, O, lo, hi);
+  return folded ? { pool, epilogue, signAt: j, folded } : null;
+}
+
+/** Sign thresholds stored with a `binaryConv1d` node (batchnorm + sign folded at export), or null. */
+function storedThresholds(node: NodeSpec, tensors: Map<string, LoadedTensor>): SignThresholds | null {
+  const thr = node.tensors?.threshold;
+  if (thr === undefined) return null;
+  const direction = floatData(tensors.get(node.tensors!.direction!))!;
+  return {
+    threshold: tensors.get(thr)!.data as Int32Array,
+    direction: Int8Array.from(direction, (v) => (v < 0 ? -1 : 1)),
+  };
+}
+
+/**
+ * `sign → binaryConv1d` as one WebAssembly step (`runFloat`: the float input sign-packed in the kernel's memory),
+ * or null when the WebAssembly kernels refuse the geometry. `packed` describes the sign's output (`[L][W]` words).
+ */
+function fusedSignBinaryConvStep(
+  xFloat: Value,
+  packed: ValueInfo,
+  out: Value,
+  w: LoadedTensor,
+  a: NormalizedAttrs,
+  pool: BinaryConv1dParams['pool'],
+  folded: SignThresholds | null,
+  wasm: Kernels,
+  ctx: CompileContext,
+): Step | null {
+  const p = binaryParams(packed, w, a, pool);
+  const plan = prepareWasmBinaryConv(wasm, p, w.data as Uint32Array, folded);
+  if (!plan) return null;
+  const xf = xFloat.buf as Float32Array;
+  const ob = out.buf;
+  const step = () => plan.runFloat(xf, ob);
+  if (!accepts(step)) return null;
+  ctx.direct = (xi, oi) => plan.runFloat(xi ?? xf, oi ?? ob);
+  return step;
 }
 
 /**
@@ -573,11 +750,18 @@ function compileNode(
         const step = () => wasm.conv1dForward(xf, w, bias, of, kp);
         if (accepts(step)) {
           ctx.usedWasm = true;
+          ctx.direct = (xi, oi) => wasm.conv1dForward(xi ?? xf, w, bias, oi ?? of, kp);
           return step;
         }
       }
       const m = p.outChannels * Lout;
-      if (ctx.relu)
+      const relu = ctx.relu;
+      ctx.direct = (xi, oi) => {
+        const o = oi ?? of;
+        F.conv1d(xi ?? xf, w, bias, p, o);
+        if (relu) F.relu(o, m, o);
+      };
+      if (relu)
         return () => {
           F.conv1d(xf, w, bias, p, of);
           F.relu(of, m, of);
@@ -585,14 +769,7 @@ function compileNode(
       return () => F.conv1d(xf, w, bias, p, of);
     }
     case 'binaryConv1d': {
-      const thr = t('threshold');
-      const folded: SignThresholds | null = thr
-        ? {
-            threshold: thr.data as Int32Array,
-            direction: Int8Array.from(fw('direction')!, (v) => (v < 0 ? -1 : 1)),
-          }
-        : null;
-      return binaryConvStep(x, out, t('weight')!, a, a.pool ?? null, folded, ctx);
+      return binaryConvStep(x, out, t('weight')!, a, a.pool ?? null, storedThresholds(node, tensors), ctx);
     }
     case 'batchNorm': {
       const { scale, shift } = F.batchNormScaleShift(
@@ -723,9 +900,11 @@ function compileNode(
         const step = () => wasm.signPack(xf, ob, sp);
         if (accepts(step)) {
           ctx.usedWasm = true;
+          ctx.direct = (xi) => wasm.signPack(xi ?? xf, ob, sp);
           return step;
         }
       }
+      ctx.direct = (xi) => signPack(xi ?? xf, C, L, ob);
       return () => signPack(xf, C, L, ob);
     }
     default:
