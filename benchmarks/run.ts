@@ -18,7 +18,8 @@
  * With several rounds the engines of a case take turns (round-robin, one process each time) and
  * the timed runs of all rounds are pooled, so a burst of load from other jobs hits all engines.
  *
- * Every case × engine runs in its own child process (`tsx benchmarks/peers/<engine>.ts`), with the
+ * Every case × engine runs in its own child process (`tsx benchmarks/peers/<engine>.ts`; a job's `pair` case is
+ * timed in the same process, runs alternating with the first case's), with the
  * same seeded inputs and weights; each child first compares its output with the TypeScript
  * reference, then times single-threaded runs and prints one `RESULT {json}` line.
  */
@@ -34,6 +35,11 @@ const root = resolve(here, '..');
 
 interface Job {
   case: string;
+  /**
+   * A second case timed in the same engine processes, runs alternating with `case` (see `runEngine` in
+   * peers/common.ts): for the ratio target between two cases of one engine.
+   */
+  pair?: string;
   batch: number;
   engines: string[];
 }
@@ -67,8 +73,12 @@ const JOBS: Job[] = [
   },
   { case: 'ecg-cnn-ref', batch: 1, engines: ['ecgnn-infer', 'ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
   { case: 'ecg-cnn-ref', batch: 256, engines: ['ecgnn-infer', 'ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
-  { case: 'binary-conv1d', batch: 1, engines: ['ecgnn-infer', 'ecgnn-kernels'] },
-  { case: 'float-conv1d-same-shape', batch: 1, engines: ['ecgnn-infer', 'ecgnn-kernels'] },
+  {
+    case: 'binary-conv1d',
+    pair: 'float-conv1d-same-shape',
+    batch: 1,
+    engines: ['ecgnn-infer', 'ecgnn-kernels'],
+  },
 ];
 
 /** npm packages each peer engine needs (devDependencies of benchmarks/package.json). */
@@ -109,6 +119,8 @@ interface Row {
   runs?: number;
   outputsMatch?: boolean;
   maxRelativeError?: number;
+  /** The other case timed in the same processes, runs alternating (see {@link Job.pair}). */
+  pairedWith?: string;
   engineVersion?: string;
   nodeVersion?: string;
   cpuModel?: string;
@@ -157,7 +169,8 @@ function engineLabel(r: { engine: string; threads?: number }): string {
  */
 let pinCpu: number | null = null;
 
-function runChild(spec: string, job: Job, budgetMs: number, minRuns: number, maxRuns: number): Row {
+/** Runs one engine process for a job; one row per case of the job (`case`, then `pair`). */
+function runChild(spec: string, job: Job, budgetMs: number, minRuns: number, maxRuns: number): Row[] {
   const { engine, threads } = parseEngine(spec);
   const tsx = join(root, 'node_modules', '.bin', 'tsx');
   const file = join(here, 'peers', `${engine}.ts`);
@@ -176,20 +189,31 @@ function runChild(spec: string, job: Job, budgetMs: number, minRuns: number, max
     String(maxRuns),
     '--threads',
     String(threads),
+    ...(job.pair ? ['--pair', job.pair] : []),
   ];
   // Single-thread engines all run on the same CPU (see `pinCpu`); threaded rows get every CPU.
   const [cmd, argv] =
     pinCpu !== null && threads === 1 ? ['taskset', ['-c', String(pinCpu), tsx, ...args]] : [tsx, args];
   const res = spawnSync(cmd, argv, { cwd: root, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 24 });
-  const line = (res.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
-  const base = { case: job.case, engine, batch: job.batch, threads };
-  if (!line) {
-    return {
-      ...base,
-      error: `no result (exit ${res.status}${res.error ? `, ${res.error.message}` : ''}): ${(res.stderr ?? '').slice(-400)}`,
-    };
-  }
-  return { ...(JSON.parse(line.slice(7)) as Row) };
+  const results = (res.stdout ?? '')
+    .split('\n')
+    .filter((l) => l.startsWith('RESULT '))
+    .map((l) => JSON.parse(l.slice(7)) as Row);
+  return jobCases(job).map(
+    (c) =>
+      results.find((r) => r.case === c) ?? {
+        case: c,
+        engine,
+        batch: job.batch,
+        threads,
+        error: `no result (exit ${res.status}${res.error ? `, ${res.error.message}` : ''}): ${(res.stderr ?? '').slice(-400)}`,
+      },
+  );
+}
+
+/** The cases a job measures. */
+function jobCases(job: Job): string[] {
+  return job.pair ? [job.case, job.pair] : [job.case];
 }
 
 function percentile(sorted: number[], q: number): number {
@@ -401,7 +425,7 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
     `- Rounds: ${meta.rounds} (engines of a case take turns; timed runs pooled); duration ${meta.durationSeconds} s; load average (1/5/15 min) at start ${String(meta.loadAverageStart)}, at end ${String(meta.loadAverageEnd)}`,
   );
   out.push(
-    `- Every case × engine ran in its own process, single-threaded (except rows marked "2 threads"), with the same seeded inputs and weights; outputs were compared with the TypeScript reference before timing (\`match\`). ${
+    `- Every case × engine ran in its own process, single-threaded (except rows marked "2 threads"), with the same seeded inputs and weights; outputs were compared with the TypeScript reference before timing (\`match\`). The two cases of the binary-vs-float target (\`binary-conv1d\`, \`float-conv1d-same-shape\`) are cases of one engine: each engine times them in the same process, runs alternating, so that load from other jobs falls on both alike. ${
       meta.pinnedCpu === null || meta.pinnedCpu === undefined
         ? 'Processes were not pinned to a CPU.'
         : `Single-thread processes were pinned to CPU ${meta.pinnedCpu} (\`taskset\`): this VM's two CPUs were not equally fast at all times.`
@@ -574,37 +598,43 @@ async function main(): Promise<void> {
   const wasmPeakGflops = smoke ? undefined : Number(measureWasmPeak().toFixed(1));
   const loadAtStart = os.loadavg().map((v) => Number(v.toFixed(2)));
   for (const job of JOBS) {
-    if (caseFilter && !caseFilter.includes(job.case)) continue;
+    const cases = jobCases(job);
+    if (caseFilter && !cases.some((c) => caseFilter.includes(c))) continue;
     const engines = job.engines.filter(
       (e) => !engineFilter || engineFilter.includes(e) || engineFilter.includes(parseEngine(e).engine),
     );
-    const perEngine = new Map<string, Row[]>(engines.map((e) => [e, []]));
+    // Rounds of each engine, one list per case of the job.
+    const perEngine = new Map<string, Row[][]>(engines.map((e) => [e, cases.map(() => [])]));
     for (const engine of engines) {
       const missing = missingPeer(parseEngine(engine).engine);
       if (missing) {
-        perEngine
-          .get(engine)!
-          .push({ case: job.case, ...parseEngine(engine), batch: job.batch, skipped: missing });
+        perEngine.get(engine)!.forEach((list, k) => {
+          list.push({ case: cases[k], ...parseEngine(engine), batch: job.batch, skipped: missing });
+        });
       }
     }
     for (let round = 0; round < rounds; round++) {
       for (const engine of engines) {
         const prev = perEngine.get(engine)!;
-        if (prev.some((r) => r.error || r.unsupported || r.skipped)) continue;
-        prev.push(runChild(engine, job, budgetMs, minRuns, maxRuns));
+        if (prev.some((list) => list.some((r) => r.error || r.unsupported || r.skipped))) continue;
+        runChild(engine, job, budgetMs, minRuns, maxRuns).forEach((r, k) => {
+          prev[k].push(r);
+        });
       }
     }
-    for (const engine of engines) {
-      const row: Row = { ...pool(perEngine.get(engine)!), nodeVersion: process.version, cpuModel };
-      rows.push(row);
-      const status = row.error
-        ? `ERROR ${row.error.split('\n')[0]}`
-        : row.skipped
-          ? `skipped: ${row.skipped}`
-          : row.unsupported
-            ? 'unsupported'
-            : `${fmt(row.medianMs)} ms (p10 ${fmt(row.p10Ms)}, p90 ${fmt(row.p90Ms)}, ${row.runs} runs) match=${row.outputsMatch}`;
-      console.log(`${job.case.padEnd(24)} b=${String(job.batch).padEnd(4)} ${engine.padEnd(13)} ${status}`);
+    for (const [k, c] of cases.entries()) {
+      for (const engine of engines) {
+        const row: Row = { ...pool(perEngine.get(engine)![k]), nodeVersion: process.version, cpuModel };
+        rows.push(row);
+        const status = row.error
+          ? `ERROR ${row.error.split('\n')[0]}`
+          : row.skipped
+            ? `skipped: ${row.skipped}`
+            : row.unsupported
+              ? 'unsupported'
+              : `${fmt(row.medianMs)} ms (p10 ${fmt(row.p10Ms)}, p90 ${fmt(row.p90Ms)}, ${row.runs} runs) match=${row.outputsMatch}`;
+        console.log(`${c.padEnd(24)} b=${String(job.batch).padEnd(4)} ${engine.padEnd(13)} ${status}`);
+      }
     }
   }
   const meta = {

@@ -422,67 +422,101 @@ function percentile(sorted: number[], q: number): number {
   return sorted[i];
 }
 
+/** One case of an engine process, prepared and checked against the reference. */
+interface Timed {
+  name: CaseName;
+  prepared: Prepared;
+  ref: Float32Array;
+  err: number;
+  tolerance: number;
+  times: number[];
+}
+
+async function prepareChecked(
+  engine: Engine,
+  name: CaseName,
+  batch: number,
+  threads: number,
+): Promise<Timed> {
+  if (!CASES.includes(name)) throw new Error(`unknown case ${name}`);
+  const prepared = await engine.prepare(name, batch, threads);
+  // Correctness first: one run, output compared with the TypeScript reference.
+  await prepared.run();
+  const ref = reference(name, batch);
+  const err = relativeError(await prepared.output(), ref);
+  return { name, prepared, ref, err, tolerance: name === 'binary-conv1d' ? 0 : 1e-3, times: [] };
+}
+
 /**
- * Entry point of an engine process: `<engine>.ts --case NAME --batch N --budget-ms MS --min-runs N --max-runs N`.
- * Prints `RESULT {...}` (or `RESULT {"error": ...}`).
+ * Entry point of an engine process: `<engine>.ts --case NAME --batch N --budget-ms MS --min-runs N --max-runs N
+ * [--pair NAME2]`. Prints `RESULT {...}` (or `RESULT {"error": ...}`), one line per case.
+ *
+ * With `--pair`, the two cases (of this one engine) are timed in this process with their runs alternating (A B,
+ * B A, A B, …): for a ratio between two cases of one engine this keeps bursts of load from other jobs — which
+ * come and go over hundreds of milliseconds on the development VM — from landing on one case only.
  */
 export async function runEngine(engine: Engine): Promise<void> {
   const args = new Map<string, string>();
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) args.set(argv[i].replace(/^--/, ''), argv[i + 1]);
-  const name = args.get('case') as CaseName;
+  const names = [args.get('case') as CaseName, ...(args.has('pair') ? [args.get('pair') as CaseName] : [])];
   const batch = Number(args.get('batch') ?? 1);
   const budget = Number(args.get('budget-ms') ?? 3000);
   const minRuns = Number(args.get('min-runs') ?? 5);
   const maxRuns = Number(args.get('max-runs') ?? 200);
   const threads = Number(args.get('threads') ?? 1);
-  const base = { case: name, engine: engine.name, batch, threads };
+  const base = (name: CaseName) => ({ case: name, engine: engine.name, batch, threads });
   try {
-    if (!CASES.includes(name)) throw new Error(`unknown case ${name}`);
-    if (!engine.supports(name, batch)) {
-      console.log(`RESULT ${JSON.stringify({ ...base, unsupported: true })}`);
+    const unsupported = names.filter((n) => CASES.includes(n) && !engine.supports(n, batch));
+    if (unsupported.length > 0) {
+      for (const n of names) console.log(`RESULT ${JSON.stringify({ ...base(n), unsupported: true })}`);
       return;
     }
-    const prepared = await engine.prepare(name, batch, threads);
-    // Correctness first: one run, output compared with the TypeScript reference.
-    await prepared.run();
-    const ref = reference(name, batch);
-    const err = relativeError(await prepared.output(), ref);
-    const tolerance = name === 'binary-conv1d' ? 0 : 1e-3;
+    const cases: Timed[] = [];
+    for (const n of names) cases.push(await prepareChecked(engine, n, batch, threads));
+    const k = cases.length;
     // Warm-up (tier-up, caches), then timed runs until the budget or maxRuns.
     const warm = performance.now();
     let warmRuns = 0;
     // A zero budget (--smoke) warms up once; otherwise at least 3 runs (tier-up of JIT and WASM code).
     const minWarm = budget > 0 ? 3 : 1;
-    while (warmRuns < minWarm || (performance.now() - warm < budget / 5 && warmRuns < 50)) {
-      await prepared.run();
+    while (warmRuns < minWarm || (performance.now() - warm < (k * budget) / 5 && warmRuns < 50)) {
+      for (const c of cases) await c.prepared.run();
       warmRuns++;
     }
-    const times: number[] = [];
     const start = performance.now();
-    while (times.length < minRuns || (times.length < maxRuns && performance.now() - start < budget)) {
-      const t0 = performance.now();
-      await prepared.run();
-      times.push(performance.now() - t0);
+    let i = 0;
+    while (i < minRuns || (i < maxRuns && performance.now() - start < k * budget)) {
+      for (let j = 0; j < k; j++) {
+        const c = cases[(i + j) % k];
+        const t0 = performance.now();
+        await c.prepared.run();
+        c.times.push(performance.now() - t0);
+      }
+      i++;
     }
-    // The output after the timed runs must still match (no state corruption between runs).
-    const errAfter = relativeError(await prepared.output(), ref);
-    await prepared.dispose?.();
-    times.sort((a, b) => a - b);
-    const row = {
-      ...base,
-      medianMs: percentile(times, 0.5),
-      p10Ms: percentile(times, 0.1),
-      p90Ms: percentile(times, 0.9),
-      runs: times.length,
-      outputsMatch: err <= tolerance && errAfter <= tolerance,
-      maxRelativeError: Math.max(err, errAfter),
-      engineVersion: engine.version(),
-      note: prepared.note,
-      times,
-    };
-    console.log(`RESULT ${JSON.stringify(row)}`);
+    for (const c of cases) {
+      // The output after the timed runs must still match (no state corruption between runs).
+      const errAfter = relativeError(await c.prepared.output(), c.ref);
+      await c.prepared.dispose?.();
+      const times = c.times.sort((a, b) => a - b);
+      const row = {
+        ...base(c.name),
+        medianMs: percentile(times, 0.5),
+        p10Ms: percentile(times, 0.1),
+        p90Ms: percentile(times, 0.9),
+        runs: times.length,
+        outputsMatch: c.err <= c.tolerance && errAfter <= c.tolerance,
+        maxRelativeError: Math.max(c.err, errAfter),
+        engineVersion: engine.version(),
+        note: c.prepared.note,
+        ...(k > 1 ? { pairedWith: names.find((n) => n !== c.name) } : {}),
+        times,
+      };
+      console.log(`RESULT ${JSON.stringify(row)}`);
+    }
   } catch (e) {
-    console.log(`RESULT ${JSON.stringify({ ...base, error: String((e as Error)?.stack ?? e) })}`);
+    for (const n of names)
+      console.log(`RESULT ${JSON.stringify({ ...base(n), error: String((e as Error)?.stack ?? e) })}`);
   }
 }
