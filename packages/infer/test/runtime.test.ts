@@ -314,6 +314,11 @@ describe.each(MODES)('runtime: batch 1 on the caller’s arrays (%s kernels)', (
         shared.set(x);
         const copied = model.logits(shared.subarray(0, n), shared.subarray(n));
         expect(Array.from(out)).toEqual(Array.from(copied));
+        // The input as a view at an offset into a larger buffer (read in place, from the view's start).
+        const big = new Float32Array(n + 13).fill(Number.NaN);
+        big.set(x, 7);
+        const fromView = model.logits(big.subarray(7, 7 + n), new Float32Array(M));
+        expect(Array.from(fromView)).toEqual(Array.from(out));
         // An output longer than the classes: copied into its first M values, the rest untouched.
         const long = new Float32Array(M + 3).fill(7);
         model.logits(x, long);
