@@ -236,7 +236,6 @@ export class Model {
       this.directs[0] !== null &&
       entries[0].ins.length === 1 &&
       entries[0].ins[0].buf === input &&
-      entries[0].out.buf !== input &&
       entries.every((e, k) => k === 0 || e.ins.every((v) => v.buf !== input));
     let k = n - 1;
     while (
@@ -313,7 +312,6 @@ export class Model {
       const sign = file.graph.nodes[i].output;
       step = fusedSignBinaryConvStep(floatIn, sign, out, w, convAttrs, pool, folded, wasm!, ctx);
       if (!step) return 0; // the WebAssembly kernels refused the geometry: sign and conv run as two steps
-      ctx.usedWasm = true;
     } else {
       const x = values.get(conv.inputs[0])!;
       step = binaryConvStep(x, out, w, convAttrs, pool, folded, ctx);
@@ -624,9 +622,11 @@ function fusedSignBinaryConvStep(
   if (!plan) return null;
   const xf = xFloat.buf as Float32Array;
   const ob = out.buf;
-  const step = () => plan.runFloat(xf, ob);
+  const direct: DirectStep = (xi, oi) => plan.runFloat(xi ?? xf, oi ?? ob);
+  const step = () => direct(null, null);
   if (!accepts(step)) return null;
-  ctx.direct = (xi, oi) => plan.runFloat(xi ?? xf, oi ?? ob);
+  ctx.usedWasm = true;
+  ctx.direct = direct;
   return step;
 }
 
@@ -747,26 +747,23 @@ function compileNode(
           padValue: p.padValue,
           activation: ctx.relu ? ('relu' as const) : ('none' as const),
         };
-        const step = () => wasm.conv1dForward(xf, w, bias, of, kp);
+        const direct: DirectStep = (xi, oi) => wasm.conv1dForward(xi ?? xf, w, bias, oi ?? of, kp);
+        const step = () => direct(null, null);
         if (accepts(step)) {
           ctx.usedWasm = true;
-          ctx.direct = (xi, oi) => wasm.conv1dForward(xi ?? xf, w, bias, oi ?? of, kp);
+          ctx.direct = direct;
           return step;
         }
       }
       const m = p.outChannels * Lout;
       const relu = ctx.relu;
-      ctx.direct = (xi, oi) => {
+      const direct: DirectStep = (xi, oi) => {
         const o = oi ?? of;
         F.conv1d(xi ?? xf, w, bias, p, o);
         if (relu) F.relu(o, m, o);
       };
-      if (relu)
-        return () => {
-          F.conv1d(xf, w, bias, p, of);
-          F.relu(of, m, of);
-        };
-      return () => F.conv1d(xf, w, bias, p, of);
+      ctx.direct = direct;
+      return () => direct(null, null);
     }
     case 'binaryConv1d': {
       return binaryConvStep(x, out, t('weight')!, a, a.pool ?? null, storedThresholds(node, tensors), ctx);
@@ -897,15 +894,17 @@ function compileNode(
       if (wasm) {
         // SIMD compare and shifts in WebAssembly (copy in, pack, copy the words out): 7 vs 78 µs for 64 × 1000.
         const sp = { batch: 1, channels: C, length: L };
-        const step = () => wasm.signPack(xf, ob, sp);
+        const direct: DirectStep = (xi) => wasm.signPack(xi ?? xf, ob, sp);
+        const step = () => direct(null, null);
         if (accepts(step)) {
           ctx.usedWasm = true;
-          ctx.direct = (xi) => wasm.signPack(xi ?? xf, ob, sp);
+          ctx.direct = direct;
           return step;
         }
       }
-      ctx.direct = (xi) => signPack(xi ?? xf, C, L, ob);
-      return () => signPack(xf, C, L, ob);
+      const direct: DirectStep = (xi) => signPack(xi ?? xf, C, L, ob);
+      ctx.direct = direct;
+      return () => direct(null, null);
     }
     default:
       throw new ModelFormatError(`op ${node.op} has no kernel`);
