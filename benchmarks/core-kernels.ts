@@ -177,7 +177,9 @@ const n = 256;
 const A = rand(n * n, gen);
 const B = rand(n * n, gen);
 const C = new Float32Array(n * n);
-record('matmul 256³', 2 * n * n * n, () => K.matmul(A, B, C, 1, n, n, n, false, false, 0, 0));
+record('matmul 256³', 2 * n * n * n, () =>
+  K.matmul(A, B, C, { batch: 1, m: n, k: n, n, transA: false, transB: false }),
+);
 
 const ratios = {
   'conv1d backward-input / forward': dense.bwdIn / dense.fwd,

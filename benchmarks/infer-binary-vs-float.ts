@@ -21,7 +21,7 @@ import {
   packConvWeights,
   wordsForChannels,
 } from '@ecgnn/infer';
-import { getWasmKernels } from '@ecgnn/infer/wasm';
+import { getWasmKernels } from '@ecgnn/kernels/wasm';
 
 const quick = process.argv.includes('--quick');
 const wasm = getWasmKernels();

@@ -13,7 +13,7 @@
  *
  * Engines: `ecgnn-wasm` / `ecgnn-ts` are @ecgnn/core's public ops with setBackend('wasm') / ('cpu');
  * `ecgnn-infer` is @ecgnn/infer's loadModel + predict on model files written by saveModel;
- * `ecgnn-kernels` (comparison only) the raw kernels of @ecgnn/infer/wasm (see peers/ecgnn.ts). Peers whose npm package is not installed are skipped with a message.
+ * `ecgnn-kernels` (comparison only) the raw kernels of @ecgnn/kernels/wasm (see peers/ecgnn.ts). Peers whose npm package is not installed are skipped with a message.
  *
  * With several rounds the engines of a case take turns (round-robin, one process each time) and
  * the timed runs of all rounds are pooled, so a burst of load from other jobs hits all engines.
@@ -435,7 +435,7 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
     "  - `ecgnn-wasm`: `@ecgnn/core` ops after `setBackend('wasm')` (WebAssembly SIMD kernels; each kernel call copies its operands into the module's memory and the result out; the previous output is disposed before each call, so the op's output storage is recycled as in an application loop). `ecgnn-ts`: the same calls after `setBackend('cpu')` (TypeScript reference kernels).",
     '  - matmul-256: `matmul(a, b)`; conv1d / depthwise-conv1d: `conv1d(x, w, null, { padding, groups })` (no grad); conv1d-backward-input / -weight: `backward(y, g, { retainGraph: true })` of a prebuilt `y = conv1d(x, w)` with only x (resp. w) requiring grad — the forward is not timed; ecg-cnn-ref: functional ops under `noGrad`, batchnorm in eval mode (not folded).',
     '  - `ecgnn-infer`: `@ecgnn/infer` model files written by `saveModel(spec)` and read by `loadModel(bytes, { kernels: "wasm" })`. ecg-cnn-ref: the CNN with batchnorm folded into the convs, `predict(x, [batch, 1, 360], out)`; binary-conv1d / float-conv1d-same-shape: one-layer models (`sign → binaryConv1d → flatten`, resp. `conv1d → flatten`) run with `logits(x, out)`, so the binary time includes sign-packing the float input and both include the runtime’s input/output copies.',
-    '  - `ecgnn-kernels` (comparison only, not an API users call for models): the WebAssembly kernel function of `@ecgnn/infer/wasm` called directly into a preallocated buffer (binary: on already packed words). The gap between it and `ecgnn-wasm` / `ecgnn-infer` is API overhead (tensor objects, argument checks, output storage; see docs/wasm.md).',
+    '  - `ecgnn-kernels` (comparison only, not an API users call for models): the WebAssembly kernel function of `@ecgnn/kernels/wasm` called directly into a preallocated buffer (binary: on already packed words). The gap between it and `ecgnn-wasm` / `ecgnn-infer` is API overhead (tensor objects, argument checks, output storage; see docs/wasm.md).',
     '- Ratio column: ecgnn time ÷ engine time (below 1 means ecgnn is faster); `speed-up` is the inverse.',
     '',
   );

@@ -5,7 +5,7 @@
  *
  *   pnpm exec tsx --conditions=@ecgnn/source benchmarks/wasm-peak.ts
  */
-import { ModuleBuilder, ValType } from '@ecgnn/infer/wasm';
+import { ModuleBuilder, ValType } from '@ecgnn/kernels/wasm';
 
 const { i32, v128 } = ValType;
 /** Unrolled copies of the accumulator updates per loop iteration. */

@@ -3,10 +3,15 @@
 //  1. A package's sources import other packages only by a name listed in that package's
 //     `exports` (no deep imports into another package's internals), and only packages they
 //     declare in package.json.
-//  2. Relative imports never leave the package.
+//  2. Relative imports never leave the package (tests may also import the shared harness in test-utils/).
 //  3. No import cycles: neither between packages (runtime dependencies) nor between modules
 //     inside a package (value imports; `import type` is erased and does not count).
-//  4. @ecgnn/infer has zero runtime dependencies.
+//  4. @ecgnn/infer has zero runtime dependencies: the workspace packages it imports are listed in its
+//     `ecgnn.bundled` field (devDependencies, inlined into its dist by its build) and must themselves have no
+//     dependencies, so the bundle imports nothing.
+//  5. No cycles at dev time either: the package graph over dependencies AND devDependencies is acyclic.
+//  6. The package graph stays the documented one (docs/architecture.md): each package's workspace
+//     dependencies are a subset of ALLOWED below, and nothing depends on examples or benchmarks.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
@@ -68,17 +73,69 @@ function resolveRelative(from, spec) {
   return null;
 }
 
-// Package-level cycle check on runtime dependencies.
-const pkgGraph = new Map();
-for (const [name, { json }] of pkgs) {
-  pkgGraph.set(
-    name,
-    Object.keys(json.dependencies ?? {}).filter((d) => pkgs.has(d)),
+// Workspace packages each package may depend on (runtime or bundled), the layering of docs/architecture.md.
+const ALLOWED = {
+  '@ecgnn/kernels': [],
+  '@ecgnn/dsp': [],
+  '@ecgnn/core': ['@ecgnn/kernels'],
+  '@ecgnn/data': ['@ecgnn/dsp', '@ecgnn/kernels'],
+  '@ecgnn/infer': ['@ecgnn/kernels', '@ecgnn/dsp'],
+  '@ecgnn/gpu': ['@ecgnn/core', '@ecgnn/kernels'],
+  '@ecgnn/export': ['@ecgnn/core', '@ecgnn/infer', '@ecgnn/kernels'],
+  '@ecgnn/models': ['@ecgnn/core', '@ecgnn/kernels'],
+  '@ecgnn/train': [
+    '@ecgnn/core',
+    '@ecgnn/data',
+    '@ecgnn/models',
+    '@ecgnn/export',
+    '@ecgnn/infer',
+    '@ecgnn/kernels',
+  ],
+  '@ecgnn/cli': [
+    '@ecgnn/core',
+    '@ecgnn/data',
+    '@ecgnn/models',
+    '@ecgnn/train',
+    '@ecgnn/export',
+    '@ecgnn/infer',
+    '@ecgnn/kernels',
+    '@ecgnn/dsp',
+  ],
+};
+const bundledOf = (json) => new Set(json.ecgnn?.bundled ?? []);
+const workspaceDeps = (json, withDev) =>
+  Object.keys({ ...(json.dependencies ?? {}), ...(withDev ? (json.devDependencies ?? {}) : {}) }).filter(
+    (d) => pkgs.has(d),
   );
+
+// Package-level cycle check over runtime AND dev dependencies (a test-time cycle is a cycle too).
+const pkgGraph = new Map();
+for (const [name, { json }] of pkgs) pkgGraph.set(name, workspaceDeps(json, true));
+for (const [name, { json }] of pkgs) {
+  const allowed = ALLOWED[name];
+  if (allowed === undefined) {
+    errors.push(`${name}: not in check-deps ALLOWED (add it with the packages it may depend on)`);
+    continue;
+  }
+  const uses = [...workspaceDeps(json, false), ...bundledOf(json)];
+  for (const d of uses) if (!allowed.includes(d)) errors.push(`${name} may not depend on ${d} (see ALLOWED)`);
+  for (const d of workspaceDeps(json, true)) {
+    if (d.includes('example') || d.includes('bench')) errors.push(`${name} depends on ${d}`);
+  }
 }
 const infer = pkgs.get('@ecgnn/infer');
-if (infer && Object.keys(infer.json.dependencies ?? {}).length > 0) {
-  errors.push('@ecgnn/infer must have zero runtime dependencies');
+if (infer) {
+  if (Object.keys(infer.json.dependencies ?? {}).length > 0) {
+    errors.push('@ecgnn/infer must have zero runtime dependencies');
+  }
+  for (const b of bundledOf(infer.json)) {
+    const bj = pkgs.get(b)?.json;
+    if (!bj) errors.push(`@ecgnn/infer bundles unknown package ${b}`);
+    else if (Object.keys(bj.dependencies ?? {}).length > 0)
+      errors.push(`${b} is bundled into @ecgnn/infer but has dependencies`);
+    if (!(b in (infer.json.devDependencies ?? {})))
+      errors.push(`@ecgnn/infer bundles ${b}: list it in devDependencies`);
+  }
 }
 
 function findCycles(graph) {
@@ -103,7 +160,7 @@ for (const c of findCycles(pkgGraph)) errors.push(`package import cycle: ${c.joi
 for (const [name, { dir, json }] of pkgs) {
   const exportsOf = (n) =>
     Object.keys(pkgs.get(n).json.exports ?? {}).map((k) => (k === '.' ? n : n + k.slice(1)));
-  const check = (files, allowed) => {
+  const check = (files, allowed, isTest) => {
     const modGraph = new Map();
     for (const f of files) {
       const edges = [];
@@ -115,7 +172,9 @@ for (const [name, { dir, json }] of pkgs) {
             errors.push(`${where}: cannot resolve '${spec}'`);
             continue;
           }
-          if (!target.startsWith(dir + '/'))
+          // Tests may share the repository's test harness (test-utils/: Chromium, reporters), nothing else.
+          const sharedHarness = isTest && target.startsWith(join(root, 'test-utils') + '/');
+          if (!target.startsWith(dir + '/') && !sharedHarness)
             errors.push(`${where}: relative import '${spec}' leaves ${name}`);
           if (!typeOnly) edges.push(target);
         } else if (spec.startsWith('@ecgnn/')) {
@@ -132,10 +191,10 @@ for (const [name, { dir, json }] of pkgs) {
     for (const c of findCycles(modGraph))
       errors.push(`module import cycle: ${c.map((p) => relative(root, p)).join(' -> ')}`);
   };
-  const deps = new Set(Object.keys(json.dependencies ?? {}));
+  const deps = new Set([...Object.keys(json.dependencies ?? {}), ...bundledOf(json)]);
   const devDeps = new Set([...deps, ...Object.keys(json.devDependencies ?? {})]);
-  check(walk(join(dir, 'src')), deps);
-  check(walk(join(dir, 'test')), devDeps);
+  check(walk(join(dir, 'src')), deps, false);
+  check(walk(join(dir, 'test')), devDeps, true);
 }
 
 if (errors.length > 0) {

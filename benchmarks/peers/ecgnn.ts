@@ -6,7 +6,7 @@
  * - `ecgnn-ts`: the same `@ecgnn/core` calls with `setBackend('cpu')` (the TypeScript reference backend).
  * - `ecgnn-infer`: `@ecgnn/infer` models written with `saveModel(spec)`, read with `loadModel(bytes)` and run
  *   with `model.predict(...)` / `model.logits(...)`.
- * - `ecgnn-kernels`: for comparison only, the WebAssembly kernel functions of `@ecgnn/infer/wasm` (a public
+ * - `ecgnn-kernels`: for comparison only, the WebAssembly kernel functions of `@ecgnn/kernels/wasm` (a public
  *   subpath export) called directly into preallocated buffers — the floor under the two APIs above, showing how
  *   much of their time is API overhead (output allocation, copies, graph bookkeeping).
  *
@@ -33,7 +33,7 @@ import {
   tidy,
 } from '@ecgnn/core';
 import { loadModel, type ModelSpec, saveModel, unpackConvWeights, unpackSigns } from '@ecgnn/infer';
-import { getWasmKernels, type Kernels } from '@ecgnn/infer/wasm';
+import { getWasmKernels, type Kernels } from '@ecgnn/kernels/wasm';
 import {
   BINARY,
   type CaseArrays,
@@ -333,7 +333,7 @@ function inferCase(name: CaseName, batch: number): Prepared {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Raw WASM kernels of @ecgnn/infer/wasm (ecgnn-kernels)
+// Raw WASM kernels of @ecgnn/kernels/wasm (ecgnn-kernels)
 
 const KERNEL_CASES: CaseName[] = [
   'matmul-256',
@@ -347,7 +347,7 @@ const KERNEL_CASES: CaseName[] = [
 
 function kernelCase(k: Kernels, name: CaseName, batch: number): Prepared {
   const d = caseData(name, batch) as unknown as CaseArrays;
-  const note = 'WASM kernel function of @ecgnn/infer/wasm into a preallocated buffer (no API around it)';
+  const note = 'WASM kernel function of @ecgnn/kernels/wasm into a preallocated buffer (no API around it)';
   switch (name) {
     case 'matmul-256': {
       const o = new Float32Array(256 * 256);

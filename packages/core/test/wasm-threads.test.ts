@@ -1,4 +1,4 @@
-import { splitKernelCall } from '@ecgnn/infer/wasm';
+import { splitKernelCall } from '@ecgnn/kernels/wasm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {

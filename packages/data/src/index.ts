@@ -2,7 +2,7 @@
  * @ecgnn/data — PhysioNet WFDB reading, ECG preprocessing, beat segmentation, AAMI classes,
  * patient-wise splits, fragment datasets, samplers and a synthetic ECG generator.
  *
- * The dependency-free DSP (filters, QRS detection) lives in @ecgnn/infer and is re-exported
+ * The dependency-free DSP (filters, QRS detection) lives in @ecgnn/dsp and is re-exported
  * here for convenience.
  * @packageDocumentation
  */
@@ -15,7 +15,7 @@ export {
   removeBaselineWander,
   resample,
   zscore,
-} from '@ecgnn/infer';
+} from '@ecgnn/dsp';
 export {
   ANNOTATION_SYMBOLS,
   type Annotations,

@@ -1,7 +1,7 @@
 // Dataset builders over the MIT-BIH databases in the data directory (Node only).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectQrs, type QrsOptions } from '@ecgnn/infer';
+import { detectQrs, type QrsOptions } from '@ecgnn/dsp';
 import { BEAT_CODES } from './annotations.js';
 import { type BeatOptions, type BeatSet, concatBeatSets, extractBeats, leadIndex } from './beats.js';
 import { type DataDirOptions, databaseDir, listRecords, loadAnnotations, loadRecord } from './datadir.js';

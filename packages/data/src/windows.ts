@@ -1,6 +1,6 @@
 // Fixed-length windows: sliding-window segmentation, 10-s fragment labels, multi-label windows,
 // stratified splits.
-import { zscore } from '@ecgnn/infer';
+import { zscore } from '@ecgnn/dsp';
 import { ANNOTATION_SYMBOLS, type Annotations, BEAT_CODES } from './annotations.js';
 import { AAMI_CLASSES, aamiIndex, rhythmPerSample } from './labels.js';
 import { Rng } from './rng.js';

@@ -3,8 +3,39 @@
  * one writer), float and bit-packed binary kernels, a graph runtime with `predict`, and a streaming classifier.
  * Node-only helpers (reading/writing files) live in the separate entry point `@ecgnn/infer/node`.
  */
-export * from './binary/conventions.js';
-export * from './dsp/index.js';
+
+export {
+  type Biquad,
+  butterworthBandpass,
+  butterworthSections,
+  DspError,
+  detectQrs,
+  medianFilter,
+  QrsDetector,
+  type QrsOptions,
+  removeBaselineWander,
+  resample,
+  sosFilterInPlace,
+  zscore,
+} from '@ecgnn/dsp';
+export {
+  BITS_PER_WORD,
+  foldBatchNormSign,
+  foldSignByEvaluation,
+  packConvWeights,
+  packedDot,
+  packSigns,
+  popcount32,
+  type SignThresholds,
+  signBit,
+  signValue,
+  THRESHOLD_ALWAYS,
+  THRESHOLD_NEVER,
+  thresholdBit,
+  unpackConvWeights,
+  unpackSigns,
+  wordsForChannels,
+} from '@ecgnn/kernels';
 export { ArgumentError, InferError, ModelFormatError, ShapeError } from './errors.js';
 export { crc32 } from './format/crc32.js';
 export { fromFloat16Bits, toFloat16Bits } from './format/float16.js';
@@ -29,8 +60,12 @@ export type {
 } from './format/types.js';
 export { type ModelSpec, saveModel, type TensorSpec } from './format/writer.js';
 export { OPS, type OpName } from './graph/ops.js';
-export {
-  type BinaryConv1dParams,
+
+import { binarySample, sample } from '@ecgnn/kernels';
+
+/** Per-sample binary kernels (see `@ecgnn/kernels`). */
+export type BinaryConv1dParams = binarySample.BinaryConv1dParams;
+export const {
   binaryConv1d,
   binaryConv1dPacked,
   binaryConvOutputLength,
@@ -39,12 +74,13 @@ export {
   binaryEpiloguePacked,
   binaryLinear,
   signPack,
-} from './kernels/binary.js';
-export {
+} = binarySample;
+/** Per-sample float kernels (see `@ecgnn/kernels`). */
+export type Conv1dParams = sample.Conv1dParams;
+export const {
   attention,
   avgPool1d,
   batchNormScaleShift,
-  type Conv1dParams,
   conv1d,
   conv1dOutputLength,
   foldBatchNormIntoConv,
@@ -55,7 +91,7 @@ export {
   softmax,
   squeezeExcitation,
   sumOverTime,
-} from './kernels/float.js';
+} = sample;
 export { type LoadOptions, loadModel, Model, type ModelMetadata } from './runtime/model.js';
 export {
   type ClassifierOptions,

@@ -1,3 +1,4 @@
+import { binarySample } from '@ecgnn/kernels';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,8 +15,10 @@ import {
   unpackSigns,
   wordsForChannels,
 } from '../src/index.js';
-import { binaryConvLength, binaryEpilogueFloat, binaryEpiloguePacked } from '../src/kernels/binary.js';
-import { getWasmKernels, tsKernels } from '../src/wasm/index.js';
+
+const { binaryConvLength, binaryEpilogueFloat, binaryEpiloguePacked } = binarySample;
+
+import { getWasmKernels, tsKernels } from '@ecgnn/kernels/wasm';
 import { refConv1d, refPool } from './reference.js';
 
 /** Integer dots as the runtime's WebAssembly path computes them (TypeScript kernel set if no SIMD). */

@@ -2,27 +2,26 @@
 // thresholds → packed bits) and sign packing (`signPack`), in both kernel sets, against a naive ±1 float
 // reference computed from the definitions (conventions.ts), over fast-check random geometries; plus the
 // WebAssembly specifics: the long-receptive-field kernel, module sizes, memory growth, weight caching.
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { packConvWeights } from '../src/binary/conventions.js';
-import { loadModel, type ModelSpec, type NodeSpec, saveModel } from '../src/index.js';
+
+import { packConvWeights } from '@ecgnn/kernels';
 import {
   BINARY_DOTS_MAX_TERMS,
+  type BinaryConv1dParams,
+  type BinaryConvEpilogue,
   binaryDotsTile,
   binaryTerms,
   buildBinaryDotsLoopModule,
   buildBinaryDotsModule,
   buildBinaryHelperModule,
-} from '../src/wasm/emit-binary.js';
-import {
-  type BinaryConv1dParams,
-  type BinaryConvEpilogue,
   getWasmKernels,
   KernelArgumentError,
   type Kernels,
   tsKernels,
   wasmSimdSupported,
-} from '../src/wasm/index.js';
+} from '@ecgnn/kernels/wasm';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { loadModel, type ModelSpec, type NodeSpec, saveModel } from '../src/index.js';
 import { refForward } from './reference.js';
 
 const wasm = getWasmKernels();

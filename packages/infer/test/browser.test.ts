@@ -6,8 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  browserSkipReason,
+  CHROMIUM,
+  FLAGS,
+  type StaticServer,
+  startStaticServer,
+} from '../../../test-utils/chromium.js';
 import { loadModel, saveModel, zscore } from '../src/index.js';
-import { browserSkipReason, CHROMIUM, FLAGS, type StaticServer, startStaticServer } from './chromium.js';
 import { mitdbMissing, readMitdbLead0 } from './ecg-data.js';
 import { floatZooSpec, method5Spec } from './fixtures.js';
 

@@ -1,3 +1,4 @@
+import { wasmSimdSupported } from '@ecgnn/kernels/wasm';
 import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
@@ -8,7 +9,6 @@ import {
   ShapeError,
   saveModel,
 } from '../src/index.js';
-import { wasmSimdSupported } from '../src/wasm/index.js';
 import { floatZooSpec, method5Spec, randn, rng } from './fixtures.js';
 import { refForward } from './reference.js';
 

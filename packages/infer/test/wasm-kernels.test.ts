@@ -1,8 +1,7 @@
 // WebAssembly SIMD kernels and their TypeScript fallback, both checked against naive float64
 // references over fast-check random shapes (odd lengths, size-1 dims, groups, dilation, stride).
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { packConvWeights, packSigns } from '../src/binary/conventions.js';
+
+import { packConvWeights, packSigns } from '@ecgnn/kernels';
 import {
   type BinaryConv1dParams,
   buildKernelModule,
@@ -19,7 +18,9 @@ import {
   uleb128,
   ValType,
   wasmSimdSupported,
-} from '../src/wasm/index.js';
+} from '@ecgnn/kernels/wasm';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 
 // ---------------------------------------------------------------------------------------------
 // Naive references (float64, direct from the definitions).

@@ -1,14 +1,15 @@
 // The branch-free WebAssembly max pool (src/wasm/emit-pool.ts) and its TypeScript twin against the max pool with
 // indices (the oracle): same values bit for bit, NaN / ±0 / ±∞ included, over random geometries.
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+
 import {
   getWasmKernels,
   KernelArgumentError,
   maxPool1dForwardTs,
   type Pool1dParams,
   tsKernels,
-} from '../src/wasm/index.js';
+} from '@ecgnn/kernels/wasm';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { rng } from './fixtures.js';
 
 const wasm = getWasmKernels();

@@ -10,7 +10,7 @@
  * back. The calling thread blocks in `Atomics.wait` for the workers (allowed in Node's main thread; core's ops
  * are synchronous). Workers are `unref`'d: they never keep the process alive.
  */
-import { type ParallelRunner, splitKernelCall } from '@ecgnn/infer/wasm';
+import { type ParallelRunner, splitKernelCall } from '@ecgnn/kernels/wasm';
 import { ValueError } from '../errors.js';
 
 /** Slots of a worker's control block (Int32Array over a SharedArrayBuffer). */

@@ -1,6 +1,6 @@
 /**
  * The WebAssembly SIMD backend: matmul, conv1d (forward and both backward kernels) and max/avg pooling run in
- * kernels emitted at run time by `@ecgnn/infer/wasm` (no toolchain, no checked-in binary). Everything else,
+ * kernels emitted at run time by `@ecgnn/kernels/wasm` (no toolchain, no checked-in binary). Everything else,
  * and every float64 call (gradient checks), falls back to the CPU reference kernels.
  *
  * Select it with `setBackend('wasm')`; it is created (compiled and warmed up, about a millisecond) on first
@@ -16,11 +16,11 @@ import {
   WasmArena,
   type Kernels as WasmKernels,
   wasmSimdSupported,
-} from '@ecgnn/infer/wasm';
+} from '@ecgnn/kernels/wasm';
 import type { FloatArray } from '../dtype.js';
 import { ValueError } from '../errors.js';
 import { type Backend, getCpuBackend, registerBackendFactory } from './backend.js';
-import type { Conv1dParams, Kernels, MaxPool1dWindow, Pool1dParams } from './kernels.js';
+import type { Conv1dParams, Kernels, Pool1dParams } from './kernels.js';
 import { nodeWorkerThreads, WorkerPool } from './wasm-threads.js';
 
 function f32(...arrays: Array<FloatArray | null>): boolean {
@@ -56,15 +56,27 @@ function convOk(p: Conv1dParams): boolean {
 export function wasmKernelTable(wk: WasmKernels): Partial<Kernels> {
   const cpu = getCpuBackend().kernels;
   return {
-    matmul(a, b, out, batch, m, k, n, transA, transB, aBatchStride, bBatchStride) {
-      if (!f32(a, b, out) || !positive(batch, m, k, n)) {
-        cpu.matmul(a, b, out, batch, m, k, n, transA, transB, aBatchStride, bBatchStride);
+    matmul(a, b, out, p) {
+      if (!f32(a, b, out) || !positive(p.batch, p.m, p.k, p.n)) {
+        cpu.matmul(a, b, out, p);
         return;
       }
-      wk.matmul(a as Float32Array, b as Float32Array, out as Float32Array, batch, m, k, n, transA, transB, {
-        batchStrideA: aBatchStride,
-        batchStrideB: bBatchStride,
-      });
+      wk.matmul(
+        a as Float32Array,
+        b as Float32Array,
+        out as Float32Array,
+        p.batch,
+        p.m,
+        p.k,
+        p.n,
+        p.transA,
+        p.transB,
+        {
+          batchStrideA: p.batchStrideA,
+          batchStrideB: p.batchStrideB,
+          accumulate: p.accumulate,
+        },
+      );
     },
     conv1dForward(x, w, bias, out, p) {
       if (!f32(x, w, bias, out) || !convOk(p)) return cpu.conv1dForward(x, w, bias, out, p);
@@ -84,10 +96,11 @@ export function wasmKernelTable(wk: WasmKernels): Partial<Kernels> {
       if (!f32(x, g, gw) || !convOk(p)) return cpu.conv1dBackwardWeight(x, g, gw, p);
       wk.conv1dBackwardWeight(x as Float32Array, g as Float32Array, gw as Float32Array, p);
     },
-    maxPool1d(x, out, arg, p: MaxPool1dWindow) {
+    maxPool1d(x, out, arg, p: Pool1dParams) {
       // The WASM kernel has no dilation or padding; windows must lie inside the row.
       if (
         !f32(x, out) ||
+        arg === null ||
         p.dilation !== 1 ||
         !windowsInside(p) ||
         !positive(p.batch, p.channels, p.outLength)
@@ -96,11 +109,11 @@ export function wasmKernelTable(wk: WasmKernels): Partial<Kernels> {
       }
       wk.maxPool1dForward(x as Float32Array, out as Float32Array, arg, p);
     },
-    avgPool1d(src, dst, p: Pool1dParams, countIncludePad, backward) {
-      if (backward || !windowsInside(p) || !f32(src, dst) || !positive(p.batch, p.channels, p.outLength)) {
-        return cpu.avgPool1d(src, dst, p, countIncludePad, backward);
+    avgPool1d(x, out, p: Pool1dParams, countIncludePad) {
+      if (!windowsInside(p) || !f32(x, out) || !positive(p.batch, p.channels, p.outLength)) {
+        return cpu.avgPool1d(x, out, p, countIncludePad);
       }
-      wk.avgPool1dForward(src as Float32Array, dst as Float32Array, p);
+      wk.avgPool1dForward(x as Float32Array, out as Float32Array, p);
     },
   };
 }

@@ -5,7 +5,7 @@
  * side; all heavy compute goes through `kernels()` so another backend can take it over.
  */
 import { kernels } from '../backend/backend.js';
-import type { Conv1dParams, MaxPool1dWindow, Pool1dParams } from '../backend/kernels.js';
+import type { Conv1dParams, Pool1dParams } from '../backend/kernels.js';
 import { allocate, allocateUninitialized, type FloatArray, isFloat } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { type PrimitiveRule, run } from '../runtime.js';
@@ -339,6 +339,7 @@ function poolParams(
     kernelSize: a.kernelSize,
     stride: a.stride,
     padLeft: a.padding,
+    dilation: 1,
   };
   return p;
 }
@@ -350,7 +351,7 @@ interface MaxSaved {
 const maxPool1dRule: PrimitiveRule<MaxPool1dAttrs> = {
   forward: ([x], a, ctx) => {
     const L = poolOutLength(x.shape[2], a.kernelSize, a.stride, a.padding, a.dilation, a.ceilMode);
-    const p: MaxPool1dWindow = { ...poolParams(x, a, L), dilation: a.dilation };
+    const p: Pool1dParams = { ...poolParams(x, a, L), dilation: a.dilation };
     const n = p.batch * p.channels * L;
     const out = allocate(x.dtype, n) as FloatArray;
     const arg = new Int32Array(n);
@@ -362,7 +363,7 @@ const maxPool1dRule: PrimitiveRule<MaxPool1dAttrs> = {
   vjp: (g, { inputs: [x], saved }) => {
     const gx = allocate(x.dtype, x.size) as FloatArray;
     const [B, C, L] = x.shape;
-    kernels().argmaxScatter(g.data as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, g.shape[2]);
+    kernels().maxPool1dBackward(g.data as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, g.shape[2]);
     return [new Tensor(gx, x.shape)];
   },
 };
@@ -428,14 +429,14 @@ const avgPool1dRule: PrimitiveRule<AvgPool1dAttrs> = {
     const L = poolOutLength(x.shape[2], a.kernelSize, a.stride, a.padding, 1, a.ceilMode);
     const p = poolParams(x, a, L);
     const out = allocate(x.dtype, p.batch * p.channels * L) as FloatArray;
-    kernels().avgPool1d(x.data as FloatArray, out, p, a.countIncludePad, false);
+    kernels().avgPool1d(x.data as FloatArray, out, p, a.countIncludePad);
     return new Tensor(out, [p.batch, p.channels, L]);
   },
   // Each output spreads g/divisor evenly over the input positions of its window (the adjoint).
   vjp: (g, { inputs: [x], attrs: a }) => {
     const p = poolParams(x, a, g.shape[2]);
     const gx = allocate(x.dtype, x.size) as FloatArray;
-    kernels().avgPool1d(g.data as FloatArray, gx, p, a.countIncludePad, true);
+    kernels().avgPool1dBackward(g.data as FloatArray, gx, p, a.countIncludePad);
     return [new Tensor(gx, x.shape)];
   },
 };
@@ -479,13 +480,13 @@ const adaptiveAvgPool1dRule: PrimitiveRule<AdaptivePool1dAttrs> = {
   forward: ([x], { outputSize }) => {
     const [B, C, L] = x.shape;
     const out = allocate(x.dtype, B * C * outputSize) as FloatArray;
-    kernels().adaptiveAvgPool1d(x.data as FloatArray, out, B * C, L, outputSize, false);
+    kernels().adaptiveAvgPool1d(x.data as FloatArray, out, B * C, L, outputSize);
     return new Tensor(out, [B, C, outputSize]);
   },
   vjp: (g, { inputs: [x], attrs: { outputSize } }) => {
     const [B, C, L] = x.shape;
     const gx = allocate(x.dtype, x.size) as FloatArray;
-    kernels().adaptiveAvgPool1d(g.data as FloatArray, gx, B * C, L, outputSize, true);
+    kernels().adaptiveAvgPool1dBackward(g.data as FloatArray, gx, B * C, L, outputSize);
     return [new Tensor(gx, x.shape)];
   },
 };
@@ -503,7 +504,7 @@ const adaptiveMaxPool1dRule: PrimitiveRule<AdaptivePool1dAttrs> = {
   vjp: (g, { inputs: [x], saved, attrs: { outputSize } }) => {
     const [B, C, L] = x.shape;
     const gx = allocate(x.dtype, x.size) as FloatArray;
-    kernels().argmaxScatter(g.data as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, outputSize);
+    kernels().maxPool1dBackward(g.data as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, outputSize);
     return [new Tensor(gx, x.shape)];
   },
 };

@@ -43,19 +43,16 @@ const matmulRule: PrimitiveRule<MatmulAttrs> = {
     else if (sizeOf(batchB) !== batch) B = expand(b, [...batchShape, ...b.shape.slice(-2)]);
     // every output element is assigned by the kernel (tested with NaN-poisoned recycled storage)
     const out = allocateUninitialized(a.dtype, batch * m * n) as FloatArray;
-    kernels().matmul(
-      A.data as FloatArray,
-      B.data as FloatArray,
-      out,
+    kernels().matmul(A.data as FloatArray, B.data as FloatArray, out, {
       batch,
       m,
       k,
       n,
       transA,
       transB,
-      aStride,
-      bStride,
-    );
+      batchStrideA: aStride,
+      batchStrideB: bStride,
+    });
     return new Tensor(out, [...batchShape, m, n]);
   },
   // out = op(A)·op(B):  dop(A) = g·op(B)ᵀ,  dop(B) = op(A)ᵀ·g, transposed back when op is a transpose.

@@ -3,7 +3,7 @@
  * offsets, counts, dtypes, shapes against the graph, checksum — before allocating any tensor, and throws
  * {@link ModelFormatError} (with a byte offset where there is one) on anything wrong. Safe on untrusted bytes.
  */
-import { wordsForChannels } from '../binary/conventions.js';
+import { wordsForChannels } from '@ecgnn/kernels';
 import { ModelFormatError } from '../errors.js';
 import { type CheckedGraph, checkGraph } from '../graph/validate.js';
 import { crc32 } from './crc32.js';

@@ -3,7 +3,7 @@
  * Every file it writes is read back with {@link readModel} before being returned, so the writer can never
  * produce a file the reader rejects.
  */
-import { wordsForChannels } from '../binary/conventions.js';
+import { wordsForChannels } from '@ecgnn/kernels';
 import { ModelFormatError } from '../errors.js';
 import { crc32 } from './crc32.js';
 import { toFloat16Bits } from './float16.js';

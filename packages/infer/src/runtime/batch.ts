@@ -20,11 +20,11 @@
  * Float results equal the batch-1 program's up to float32 rounding (the batched dense layer may run in
  * WebAssembly where batch 1 runs TypeScript); everything else computes each window exactly as batch 1 does.
  */
+
+import { binarySample, sample as F } from '@ecgnn/kernels';
+import { KernelArgumentError, type Kernels, type MatmulOptions } from '@ecgnn/kernels/wasm';
 import type { LoadedTensor, ModelFile } from '../format/reader.js';
 import type { NormalizedAttrs } from '../graph/ops.js';
-import { binaryLinear, signPack } from '../kernels/binary.js';
-import * as F from '../kernels/float.js';
-import { KernelArgumentError, type Kernels, type MatmulOptions } from '../wasm/index.js';
 import {
   type Buffer,
   convParamsOf,
@@ -413,7 +413,7 @@ export function compileBatch(
         const xv = xs();
         const ov = slots(out.buf as Uint32Array, m, cap);
         return perWindow((nb) => {
-          for (let b = 0; b < nb; b++) signPack(xv[b], C, L, ov[b]);
+          for (let b = 0; b < nb; b++) binarySample.signPack(xv[b], C, L, ov[b]);
         });
       }
       case 'binaryLinear': {
@@ -423,7 +423,7 @@ export function compileBatch(
         const xv = slots(x.buf as Uint32Array, n, cap);
         const ov = os();
         return perWindow((nb) => {
-          for (let b = 0; b < nb; b++) binaryLinear(xv[b], wb, Fin, Od, ov[b]);
+          for (let b = 0; b < nb; b++) binarySample.binaryLinear(xv[b], wb, Fin, Od, ov[b]);
         });
       }
       case 'concat': {

@@ -26,28 +26,19 @@
  * binary epilogue (max pool on the dots, thresholds, repacking) stay in TypeScript. Geometries the WebAssembly
  * kernels refuse (e.g. whole windows of left padding) fall back to TypeScript per node.
  */
-import { foldSignByEvaluation, type SignThresholds } from '../binary/conventions.js';
-import { ArgumentError, ModelFormatError, ShapeError } from '../errors.js';
-import { type LoadedTensor, type ModelFile, type ReadLimits, readModel } from '../format/reader.js';
-import type { InputSpec, ModelHeader, NodeSpec, Preprocessing, Windowing } from '../format/types.js';
-import { ELEMENTWISE_OPS, type NormalizedAttrs, type ValueInfo } from '../graph/ops.js';
-import {
-  type BinaryConv1dParams,
-  binaryConv1d,
-  binaryConv1dPacked,
-  binaryConvLength,
-  binaryConvScratchSize,
-  binaryLinear,
-  signPack,
-} from '../kernels/binary.js';
-import * as F from '../kernels/float.js';
+
+import { binarySample, sample as F, foldSignByEvaluation, type SignThresholds } from '@ecgnn/kernels';
 import {
   type BinaryConv1dPlan,
   getWasmKernels,
   KernelArgumentError,
   type Kernels,
   type MatmulOptions,
-} from '../wasm/index.js';
+} from '@ecgnn/kernels/wasm';
+import { ArgumentError, ModelFormatError, ShapeError } from '../errors.js';
+import { type LoadedTensor, type ModelFile, type ReadLimits, readModel } from '../format/reader.js';
+import type { InputSpec, ModelHeader, NodeSpec, Preprocessing, Windowing } from '../format/types.js';
+import { ELEMENTWISE_OPS, type NormalizedAttrs, type ValueInfo } from '../graph/ops.js';
 import {
   type BatchMode,
   type BatchProgram,
@@ -483,8 +474,8 @@ function binaryParams(
   x: ValueInfo,
   w: LoadedTensor,
   a: NormalizedAttrs,
-  pool: BinaryConv1dParams['pool'],
-): BinaryConv1dParams {
+  pool: binarySample.BinaryConv1dParams['pool'],
+): binarySample.BinaryConv1dParams {
   const win = a.window!;
   return {
     inChannels: x.shape[0],
@@ -534,7 +525,7 @@ function accepts(step: Step): boolean {
 
 /** The output side of a binary layer after the conv at `convAt`: see `Model.tryFuseBinary`. */
 interface BinaryOutputChain {
-  pool: BinaryConv1dParams['pool'];
+  pool: binarySample.BinaryConv1dParams['pool'];
   /** Indices of the elementwise nodes folded into the thresholds. */
   epilogue: number[];
   /** Index of the closing `sign` node. */
@@ -559,7 +550,7 @@ function binaryOutputChain(
   let prev = conv.outputs[0];
   const chainOk = (n: NodeSpec | undefined): n is NodeSpec =>
     n !== undefined && n.inputs.length === 1 && n.inputs[0] === prev && consumers.get(prev) === 1;
-  let pool: BinaryConv1dParams['pool'] = null;
+  let pool: binarySample.BinaryConv1dParams['pool'] = null;
   if (chainOk(nodes[j]) && nodes[j].op === 'maxPool1d') {
     const win = file.graph.nodes[j].attrs.window!;
     if (win.padLeft !== 0 || win.padRight !== 0) return null;
@@ -612,7 +603,7 @@ function fusedSignBinaryConvStep(
   out: Value,
   w: LoadedTensor,
   a: NormalizedAttrs,
-  pool: BinaryConv1dParams['pool'],
+  pool: binarySample.BinaryConv1dParams['pool'],
   folded: SignThresholds | null,
   wasm: Kernels,
   ctx: CompileContext,
@@ -642,7 +633,7 @@ function binaryConvStep(
   out: Value,
   w: LoadedTensor,
   a: NormalizedAttrs,
-  pool: BinaryConv1dParams['pool'],
+  pool: binarySample.BinaryConv1dParams['pool'],
   folded: SignThresholds | null,
   ctx: CompileContext,
 ): Step {
@@ -662,17 +653,18 @@ function binaryConvStep(
       }
     }
   }
-  const sc = binaryConvScratchSize(p);
+  const sc = binarySample.binaryConvScratchSize(p);
   const words = new Uint32Array(sc.words);
   const ints = new Int32Array(sc.ints);
   const xb = x.buf as Uint32Array;
   const wb = w.data as Uint32Array;
   if (folded) {
     const ob = out.buf as Uint32Array;
-    return () => binaryConv1dPacked(xb, wb, p, folded.threshold, folded.direction, ob, words, ints);
+    return () =>
+      binarySample.binaryConv1dPacked(xb, wb, p, folded.threshold, folded.direction, ob, words, ints);
   }
   const ob = out.buf as Float32Array;
-  return () => binaryConv1d(xb, wb, p, ob, words, ints);
+  return () => binarySample.binaryConv1d(xb, wb, p, ob, words, ints);
 }
 
 /**
@@ -681,7 +673,7 @@ function binaryConvStep(
  */
 function prepareWasmBinaryConv(
   wasm: Kernels,
-  p: BinaryConv1dParams,
+  p: binarySample.BinaryConv1dParams,
   w: Uint32Array,
   folded: SignThresholds | null,
 ): BinaryConv1dPlan | null {
@@ -690,7 +682,7 @@ function prepareWasmBinaryConv(
     inChannels: p.inChannels,
     outChannels: p.outChannels,
     inLength: p.inLength,
-    outLength: binaryConvLength(p),
+    outLength: binarySample.binaryConvLength(p),
     kernelSize: p.kernelSize,
     stride: p.stride,
     dilation: p.dilation,
@@ -846,7 +838,7 @@ function compileNode(
       const [O, Fin] = w.entry.shape;
       // NOTE: TypeScript in both modes: the WebAssembly binaryDense re-interleaves the weights on every call and
       // measured slower at batch 1 (64→16: 0.07 vs 0.32 µs; 512→256: 9.9 vs 21 µs; 1024→512: 47 vs 72 µs).
-      return () => binaryLinear(xb, wb, Fin, O, of);
+      return () => binarySample.binaryLinear(xb, wb, Fin, O, of);
     }
     case 'add': {
       const yf = ins[1].buf as Float32Array;
@@ -902,7 +894,7 @@ function compileNode(
           return step;
         }
       }
-      const direct: DirectStep = (xi) => signPack(xi ?? xf, C, L, ob);
+      const direct: DirectStep = (xi) => binarySample.signPack(xi ?? xf, C, L, ob);
       ctx.direct = direct;
       return () => direct(null, null);
     }

@@ -2,10 +2,9 @@
  * Shared pieces of the graph compilers (`model.ts`, batch 1; `batch.ts`, chunks of windows): the buffer of one
  * graph value, the bound step type, per-window value sizes and weight decoding.
  */
-import { unpackConvWeights, unpackSigns, wordsForChannels } from '../binary/conventions.js';
+import { type sample as F, unpackConvWeights, unpackSigns, wordsForChannels } from '@ecgnn/kernels';
 import type { LoadedTensor } from '../format/reader.js';
 import type { NormalizedAttrs, ValueInfo } from '../graph/ops.js';
-import type * as F from '../kernels/float.js';
 
 /** Storage of one graph value: floats, or packed sign bits (`[L][W]` words per window). */
 export type Buffer = Float32Array | Uint32Array;

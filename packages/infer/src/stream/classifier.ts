@@ -17,7 +17,7 @@ import {
   removeBaselineWander,
   resample,
   zscore,
-} from '../dsp/index.js';
+} from '@ecgnn/dsp';
 import { ArgumentError, ShapeError } from '../errors.js';
 import type { Model } from '../runtime/model.js';
 

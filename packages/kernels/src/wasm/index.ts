@@ -1,9 +1,9 @@
 /**
- * `@ecgnn/infer/wasm`: WebAssembly SIMD kernels emitted at run time from TypeScript, with the
+ * `@ecgnn/kernels/wasm`: WebAssembly SIMD kernels emitted at run time from TypeScript, with the
  * TypeScript kernels as fallback and test oracle. No dependency, no Node API, no `eval`.
  *
  * ```ts
- * import { createKernels } from '@ecgnn/infer/wasm';
+ * import { createKernels } from '@ecgnn/kernels/wasm';
  * const k = createKernels();            // WASM SIMD when available, else TypeScript
  * const ts = createKernels({ simd: false }); // force the fallback
  * ```
@@ -15,6 +15,14 @@ import { instantiateWasmKernels, WasmArena } from './wasm-kernels.js';
 
 export { FunctionCode, ModuleBuilder, sleb128, uleb128, ValType, WasmBuilderError } from './builder.js';
 export { buildKernelModule } from './emit.js';
+export {
+  BINARY_DOTS_MAX_TERMS,
+  binaryDotsTile,
+  binaryTerms,
+  buildBinaryDotsLoopModule,
+  buildBinaryDotsModule,
+  buildBinaryHelperModule,
+} from './emit-binary.js';
 export {
   avgPool1dForwardTs,
   binaryConv1dTs,

@@ -4,14 +4,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import {
-  conv1dBackwardInputCpu,
-  conv1dBackwardWeightCpu,
-  conv1dForwardCpu,
-} from '../src/backend/cpu-conv.js';
-import { matmulCpu } from '../src/backend/cpu-matmul.js';
-import type { Conv1dParams } from '../src/backend/kernels.js';
+import type { Conv1dParams } from '../src/contract.js';
 import { Generator } from '../src/random.js';
+import { conv1dBackwardInput, conv1dBackwardWeight, conv1dForward } from '../src/ref/conv.js';
+import { matmul } from '../src/ref/matmul.js';
 
 type F = Float32Array | Float64Array;
 
@@ -110,9 +106,9 @@ describe('fast conv1d kernels match the direct-loop oracle', () => {
         const out = new Ctor(ref.out.length).fill(Number.NaN);
         const gx = new Ctor(x.length).fill(Number.NaN);
         const gw = new Ctor(w.length).fill(Number.NaN);
-        conv1dForwardCpu(x, w, bias, out, p);
-        conv1dBackwardInputCpu(g, w, gx, p);
-        conv1dBackwardWeightCpu(x, g, gw, p);
+        conv1dForward(x, w, bias, out, p);
+        conv1dBackwardInput(g, w, gx, p);
+        conv1dBackwardWeight(x, g, gw, p);
         const tol = c.f64 ? 1e-12 : 1e-4;
         expect(relErr(out, ref.out)).toBeLessThanOrEqual(tol);
         expect(relErr(gx, ref.gx)).toBeLessThanOrEqual(tol);
@@ -150,9 +146,9 @@ describe('fast conv1d kernels match the direct-loop oracle', () => {
       const out = new Float32Array(ref.out.length);
       const gx = new Float32Array(x.length);
       const gw = new Float32Array(w.length);
-      conv1dForwardCpu(x, w, b, out, p);
-      conv1dBackwardInputCpu(g, w, gx, p);
-      conv1dBackwardWeightCpu(x, g, gw, p);
+      conv1dForward(x, w, b, out, p);
+      conv1dBackwardInput(g, w, gx, p);
+      conv1dBackwardWeight(x, g, gw, p);
       expect(relErr(out, ref.out)).toBeLessThanOrEqual(1e-4);
       expect(relErr(gx, ref.gx)).toBeLessThanOrEqual(1e-4);
       expect(relErr(gw, ref.gw)).toBeLessThanOrEqual(1e-4);
@@ -200,7 +196,7 @@ describe('fast matmul kernel matches the direct-loop oracle', () => {
           }
           const out = c.f64 ? new Float64Array(ref.length) : new Float32Array(ref.length);
           out.fill(Number.NaN);
-          matmulCpu(a, b, out, c.batch, c.m, c.k, c.n, c.transA, c.transB, aStride, bStride);
+          matmul(a, b, out, { ...c, batchStrideA: aStride, batchStrideB: bStride });
           expect(relErr(out, ref)).toBeLessThanOrEqual(c.f64 ? 1e-12 : 1e-4);
         },
       ),

@@ -1,5 +1,26 @@
-import type { FloatArray } from '../dtype.js';
+import type { FloatArray, MatmulParams } from '../contract.js';
 import { floatScratch, Scratch } from './scratch.js';
+
+const accumulateScratch32 = new Scratch(Float32Array);
+const accumulateScratch64 = new Scratch(Float64Array);
+
+/**
+ * Batched matrix product (see {@link MatmulParams}): register-tiled (below). With `accumulate`, the product is
+ * computed into scratch and added to `out`.
+ */
+export function matmul(a: FloatArray, b: FloatArray, out: FloatArray, p: MatmulParams): void {
+  const { batch, m, k, n, transA, transB } = p;
+  const sa = p.batchStrideA ?? m * k;
+  const sb = p.batchStrideB ?? k * n;
+  if (!p.accumulate) {
+    matmulCore(a, b, out, batch, m, k, n, transA, transB, sa, sb);
+    return;
+  }
+  const size = batch * m * n;
+  const tmp = floatScratch(accumulateScratch32, accumulateScratch64, out, size);
+  matmulCore(a, b, tmp, batch, m, k, n, transA, transB, sa, sb);
+  for (let i = 0; i < size; i++) out[i] += tmp[i];
+}
 
 // Scratch panels, grown on demand and reused across calls (no allocation in the hot loops).
 const panelA32 = new Scratch(Float32Array);
@@ -12,7 +33,7 @@ const panelB64 = new Scratch(Float64Array);
  * a 4-row panel per row block; a 4×4 micro-kernel keeps 16 accumulators in registers over the k loop
  * (8 loads per 16 multiply-adds). Edges are zero-padded in the panels and masked on store.
  */
-export function matmulCpu(
+function matmulCore(
   a: FloatArray,
   b: FloatArray,
   out: FloatArray,

@@ -1,4 +1,4 @@
-// Dependency-free signal processing shared by @ecgnn/infer (streaming classifier) and @ecgnn/data.
+// @ecgnn/dsp: dependency-free signal processing shared by @ecgnn/infer (streaming classifier) and @ecgnn/data.
 // No Node APIs and no dependencies: this code runs in browsers.
 export {
   type Biquad,

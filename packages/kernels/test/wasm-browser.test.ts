@@ -7,14 +7,20 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSkipReason, CHROMIUM, FLAGS, type StaticServer, startStaticServer } from './chromium.js';
+import {
+  browserSkipReason,
+  CHROMIUM,
+  FLAGS,
+  type StaticServer,
+  startStaticServer,
+} from '../../../test-utils/chromium.js';
 
 function skipReason(): string | null {
   return browserSkipReason('WASM browser test');
 }
 
 // The page module: imports the kernels and fast-check (bundled by esbuild) and checks WASM against TS.
-const WASM_ENTRY = './src/wasm/index.ts';
+const WASM_ENTRY = './src/wasm/index.ts'; // resolved from packages/kernels
 const PAGE_MODULE = `
 import fc from 'fast-check';
 import { createKernels, getWasmKernels, tsKernels, wasmSimdSupported } from ${JSON.stringify(WASM_ENTRY)};

@@ -1,4 +1,4 @@
-import type { FloatArray } from '../dtype.js';
+import type { FloatArray } from '../contract.js';
 
 type ScratchArray = Float32Array | Float64Array | Int32Array;
 type ScratchCtor<T extends ScratchArray> = new (n: number) => T;

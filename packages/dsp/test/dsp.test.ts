@@ -10,7 +10,7 @@ import {
   removeBaselineWander,
   resample,
   zscore,
-} from '../src/dsp/index.js';
+} from '../src/index.js';
 
 /** Seeded LCG for test signals (no dependency on @ecgnn/data). */
 function lcg(seed: number): () => number {

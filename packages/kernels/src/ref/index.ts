@@ -1,0 +1,137 @@
+/**
+ * The TypeScript reference kernel set: every kernel of the contract, float32 and float64. It is the CPU
+ * backend of `@ecgnn/core`, the fallback of every other backend and the oracle they are tested against.
+ * Each kernel is also exported on its own, so that a bundle (e.g. `@ecgnn/infer`'s) takes only what it calls.
+ */
+import type { Kernels } from '../contract.js';
+import { tsKernels } from '../wasm/ts-kernels.js';
+import { prelu, preluBackward, softmax, softmaxBackward, unary, unaryBackward } from './activation.js';
+import { conv1dBackwardInput, conv1dBackwardWeight, conv1dForward } from './conv.js';
+import {
+  arange,
+  binary,
+  cast,
+  compare,
+  fill,
+  firstNonFinite,
+  permute,
+  reduce,
+  where,
+} from './elementwise.js';
+import { copyStrided, gather, gatherBackward, indexSelect, indexSelectBackward } from './layout.js';
+import { matmul } from './matmul.js';
+import {
+  batchNormBackward,
+  batchNormForward,
+  channelMoments,
+  layerNormBackward,
+  layerNormForward,
+} from './norm.js';
+import { adamStep, sgdStep } from './optim.js';
+import {
+  adaptiveAvgPool1d,
+  adaptiveAvgPool1dBackward,
+  adaptiveMaxPool1d,
+  avgPool1d,
+  avgPool1dBackward,
+  maxPool1d,
+  maxPool1dBackward,
+} from './pool.js';
+import { dropoutMask, randomInt, randomNormal, randomUniform, randperm } from './random.js';
+
+/** The TypeScript reference kernels: every kernel of the contract. */
+export const referenceKernels: Kernels = {
+  unary,
+  unaryBackward,
+  binary,
+  compare,
+  where,
+  prelu,
+  preluBackward,
+  cast,
+  fill,
+  arange,
+  firstNonFinite,
+  reduce,
+  softmax,
+  softmaxBackward,
+  permute,
+  copyStrided,
+  gather,
+  gatherBackward,
+  indexSelect,
+  indexSelectBackward,
+  channelMoments,
+  batchNormForward,
+  batchNormBackward,
+  layerNormForward,
+  layerNormBackward,
+  matmul,
+  conv1dForward,
+  conv1dBackwardInput,
+  conv1dBackwardWeight,
+  maxPool1d,
+  maxPool1dBackward,
+  avgPool1d,
+  avgPool1dBackward,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool1dBackward,
+  adaptiveMaxPool1d,
+  signPack: tsKernels.signPack,
+  binaryConv1d: tsKernels.binaryConv1d,
+  binaryDense: tsKernels.binaryDense,
+  prepareBinaryConv1d: tsKernels.prepareBinaryConv1d,
+  sgdStep,
+  adamStep,
+  randomUniform,
+  randomNormal,
+  randomInt,
+  randperm,
+  dropoutMask,
+};
+
+export {
+  adamStep,
+  adaptiveAvgPool1d,
+  adaptiveAvgPool1dBackward,
+  adaptiveMaxPool1d,
+  arange,
+  avgPool1d,
+  avgPool1dBackward,
+  batchNormBackward,
+  batchNormForward,
+  binary,
+  cast,
+  channelMoments,
+  compare,
+  conv1dBackwardInput,
+  conv1dBackwardWeight,
+  conv1dForward,
+  copyStrided,
+  dropoutMask,
+  fill,
+  firstNonFinite,
+  gather,
+  gatherBackward,
+  indexSelect,
+  indexSelectBackward,
+  layerNormBackward,
+  layerNormForward,
+  matmul,
+  maxPool1d,
+  maxPool1dBackward,
+  permute,
+  prelu,
+  preluBackward,
+  randomInt,
+  randomNormal,
+  randomUniform,
+  randperm,
+  reduce,
+  sgdStep,
+  softmax,
+  softmaxBackward,
+  unary,
+  unaryBackward,
+  where,
+};
