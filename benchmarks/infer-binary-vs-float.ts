@@ -1,26 +1,22 @@
-// Benchmark: @ecgnn/infer binary conv1d (XOR + popcount on packed words) vs @ecgnn/infer float conv1d of the
-// same shape, in both kernel sets the runtime can pick (`loadModel(bytes, { kernels })`):
-//   typescript — float: kernels/float.ts `conv1d`; binary: kernels/binary.ts (SWAR popcount on Uint32 words);
+// Benchmark: binary conv1d (XOR + popcount on packed words) vs float conv1d of the same shape, in both kernel
+// sets @ecgnn/infer can pick (`loadModel(bytes, { kernels })`), i.e. the kernels of @ecgnn/kernels:
+//   typescript — float: the reference `conv1dForward`; binary: the reference `prepareBinaryConv1d` plan;
 //   wasm-simd  — float: the WebAssembly SIMD `conv1dForward`; binary: a prepared WebAssembly binary conv
 //                (`prepareBinaryConv1d`: i64.popcnt dots, then the float copy or thresholds → packed bits in
 //                WebAssembly), i.e. exactly what a loaded model runs per layer.
-// Plus @ecgnn/core's CPU conv kernel on the same shape, for reference. Medians of interleaved rounds after
-// warm-up; batch 1 (one window), single thread.
+// The reference float conv is also @ecgnn/core's CPU conv (one implementation). Medians of interleaved rounds
+// after warm-up; batch 1 (one window), single thread.
 // Run: pnpm exec tsx --conditions=@ecgnn/source benchmarks/infer-binary-vs-float.ts [--quick]
 import os from 'node:os';
-import * as core from '@ecgnn/core';
 import {
   type BinaryConv1dParams,
-  binaryConv1d,
-  binaryConv1dPacked,
-  binaryConvOutputLength,
-  binaryConvScratchSize,
   type Conv1dParams,
-  conv1d,
+  conv1dForward,
   conv1dOutputLength,
   packConvWeights,
+  prepareBinaryConv1d,
   wordsForChannels,
-} from '@ecgnn/infer';
+} from '@ecgnn/kernels';
 import { getWasmKernels } from '@ecgnn/kernels/wasm';
 
 const quick = process.argv.includes('--quick');
@@ -100,29 +96,20 @@ console.log(
   `median of ${reps} interleaved rounds (each round times every kernel once, same background load); times in ms\n`,
 );
 console.log(
-  '| shape (C→O, L, K) | MMAC | TS float | TS binary→float | TS binary→packed | TS speed-up (float out / packed out) | WASM float | WASM binary→float | WASM binary→packed | WASM speed-up (float out / packed out) | core CPU float |',
+  '| shape (C→O, L, K) | MMAC | TS float | TS binary→float | TS binary→packed | TS speed-up (float out / packed out) | WASM float | WASM binary→float | WASM binary→packed | WASM speed-up (float out / packed out) |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const { C, O, L, K } of shapes) {
   const pad = (K - 1) >> 1;
-  const fp: Conv1dParams = {
-    inChannels: C,
+  const Lout = conv1dOutputLength({
     inLength: L,
-    outChannels: O,
     kernelSize: K,
     stride: 1,
     dilation: 1,
     padLeft: pad,
     padRight: K - 1 - pad,
-    groups: 1,
-    padValue: 1,
-  };
-  const x = rand(C * L, 1);
-  const w = rand(O * C * K, 2);
-  const Lout = conv1dOutputLength(fp);
-  const out = new Float32Array(O * Lout);
-  // The same geometry in the kernel-set form (batch, explicit output length), used by WASM and core.
-  const kp = {
+  });
+  const kp: Conv1dParams = {
     batch: 1,
     inChannels: C,
     outChannels: O,
@@ -135,52 +122,37 @@ for (const { C, O, L, K } of shapes) {
     groups: 1,
     padValue: 1,
   };
+  const x = rand(C * L, 1);
+  const w = rand(O * C * K, 2);
+  const out = new Float32Array(O * Lout);
   const wout = new Float32Array(O * Lout);
-  const cpu = core.getCpuBackend().kernels;
-  const cout = new Float32Array(O * Lout);
 
-  const bp: BinaryConv1dParams = {
-    inChannels: C,
-    inLength: L,
-    outChannels: O,
-    kernelSize: K,
-    stride: 1,
-    dilation: 1,
-    padLeft: pad,
-    padRight: K - 1 - pad,
-    padValue: 1,
-    pool: null,
-  };
+  const bkp: BinaryConv1dParams = { ...kp, padValue: 1 };
   const W = wordsForChannels(C);
   const xb = new Uint32Array(L * W);
   for (let i = 0; i < xb.length; i++) xb[i] = rand(1, i + 7)[0] * 2 ** 31;
   const wb = packConvWeights(w, O, C, K);
-  const sc = binaryConvScratchSize(bp);
-  const sw = new Uint32Array(sc.words);
-  const si = new Int32Array(sc.ints);
-  const Lb = binaryConvOutputLength(bp);
-  const bout = new Float32Array(O * Lb);
   const thr = new Int32Array(O);
   const dir = new Int8Array(O).fill(1);
-  const pout = new Uint32Array(Lb * wordsForChannels(O));
-  const bkp = { ...kp, padValue: 1 as const };
-  const wbout = new Float32Array(O * Lb);
+  const thresholds = { threshold: thr, direction: dir };
+  const bout = new Float32Array(O * Lout);
+  const pout = new Uint32Array(Lout * wordsForChannels(O));
+  const wbout = new Float32Array(O * Lout);
   const wpout = new Uint32Array(pout.length);
-  // The WebAssembly layers, prepared once as the runtime does at load.
+  // The layers, prepared once as the runtime does at load, in both kernel sets.
+  const tsFloatPlan = prepareBinaryConv1d(wb, bkp, { pool: null, thresholds: null });
+  const tsPackedPlan = prepareBinaryConv1d(wb, bkp, { pool: null, thresholds });
   const floatPlan = wasm.prepareBinaryConv1d(wb, bkp, { pool: null, thresholds: null });
-  const packedPlan = wasm.prepareBinaryConv1d(wb, bkp, {
-    pool: null,
-    thresholds: { threshold: thr, direction: dir },
-  });
+  const packedPlan = wasm.prepareBinaryConv1d(wb, bkp, { pool: null, thresholds });
 
   // Sanity: both kernel sets agree (binary exactly) before anything is timed.
-  binaryConv1d(xb, wb, bp, bout, sw, si);
+  tsFloatPlan.run(xb, bout);
   floatPlan.run(xb, wbout);
   if (bout.some((v, i) => v !== wbout[i])) throw new Error('WASM and TypeScript binary dots differ');
-  binaryConv1dPacked(xb, wb, bp, thr, dir, pout, sw, si);
+  tsPackedPlan.run(xb, pout);
   packedPlan.run(xb, wpout);
   if (pout.some((v, i) => v !== wpout[i])) throw new Error('WASM and TypeScript packed outputs differ');
-  conv1d(x, w, null, fp, out);
+  conv1dForward(x, w, null, out, kp);
   wasm.conv1dForward(x, w, null, wout, kp);
   let err = 0;
   let scale = 0;
@@ -190,21 +162,20 @@ for (const { C, O, L, K } of shapes) {
   }
   if (err > 1e-4 * scale) throw new Error(`WASM and TypeScript float conv differ (${err / scale})`);
 
-  const [tsF, tsB, tsP, wF, wB, wP, tCore] = timeAll(
+  const [tsF, tsB, tsP, wF, wB, wP] = timeAll(
     [
-      () => conv1d(x, w, null, fp, out),
-      () => binaryConv1d(xb, wb, bp, bout, sw, si),
-      () => binaryConv1dPacked(xb, wb, bp, thr, dir, pout, sw, si),
+      () => conv1dForward(x, w, null, out, kp),
+      () => tsFloatPlan.run(xb, bout),
+      () => tsPackedPlan.run(xb, pout),
       () => wasm.conv1dForward(x, w, null, wout, kp),
       () => floatPlan.run(xb, wbout),
       () => packedPlan.run(xb, wpout),
-      () => cpu.conv1dForward(x, w, null, cout, kp),
     ],
     reps,
   );
   const macs = O * C * K * Lout;
   console.log(
-    `| ${C}→${O}, ${L}, ${K} | ${(macs / 1e6).toFixed(2)} | ${ms(tsF)} | ${ms(tsB)} | ${ms(tsP)} | ${(tsF / tsB).toFixed(1)}× / ${(tsF / tsP).toFixed(1)}× | ${ms(wF)} | ${ms(wB)} | ${ms(wP)} | ${(wF / wB).toFixed(1)}× / ${(wF / wP).toFixed(1)}× | ${ms(tCore)} |`,
+    `| ${C}→${O}, ${L}, ${K} | ${(macs / 1e6).toFixed(2)} | ${ms(tsF)} | ${ms(tsB)} | ${ms(tsP)} | ${(tsF / tsB).toFixed(1)}× / ${(tsF / tsP).toFixed(1)}× | ${ms(wF)} | ${ms(wB)} | ${ms(wP)} | ${(wF / wB).toFixed(1)}× / ${(wF / wP).toFixed(1)}× |`,
   );
 }
 console.log(

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { dataDir, hasDatabase } from '@ecgnn/data';
 import { loadModel } from '@ecgnn/infer';
 import { afterAll, describe, expect, test } from 'vitest';
-import type { Report } from './lib/report.js';
-import { main, parseOptions, UsageError } from './main.js';
+import { type MainReport, main, parseOptions, UsageError } from './main.js';
 
 const present = hasDatabase('mitdb');
 const ci = process.env.CI === 'true';
@@ -42,7 +41,7 @@ describe.runIf(present || ci)('main job, smoke mode', () => {
   afterAll(() => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
-  const run = async (seed: number): Promise<{ out: string; report: Report }> => {
+  const run = async (seed: number): Promise<{ out: string; report: MainReport }> => {
     if (!present) throw new Error(`CI=true but ${why}`);
     const out = mkdtempSync(join(tmpdir(), 'ecgnn-main-'));
     dirs.push(out);
@@ -57,7 +56,7 @@ describe.runIf(present || ci)('main job, smoke mode', () => {
     const a = await run(3);
     for (const f of ['report.json', 'report.md', 'model.ecgnn'])
       expect(existsSync(join(a.out, f))).toBe(true);
-    const json = JSON.parse(readFileSync(join(a.out, 'report.json'), 'utf8')) as Report;
+    const json = JSON.parse(readFileSync(join(a.out, 'report.json'), 'utf8')) as MainReport;
     expect(json.test.confusion).toEqual(a.report.test.confusion);
     expect(json.resultsRow.method).toBe('baseline');
     expect(json.resultsRow.protocol).toBe('inter-patient DS1/DS2');
@@ -79,12 +78,30 @@ describe.runIf(present || ci)('main job, smoke mode', () => {
     expect(m.confusion.flat().reduce((s, v) => s + v, 0)).toBe(m.count);
     expect(m.count).toBeGreaterThan(100);
 
-    // The exported file reloads on its own and agrees with the core model on ≥ 99 % of beats.
+    // The exported file reloads on its own, takes the beat window and its RR features as two named inputs, and
+    // agrees with the core model on ≥ 99 % of beats.
     const model = loadModel(new Uint8Array(readFileSync(join(a.out, 'model.ecgnn'))));
     expect(model.metadata.classes).toEqual(['N', 'S', 'V', 'F', 'Q']);
+    expect(model.inputs.map((i) => [i.name, i.source.kind])).toEqual([
+      ['beat', 'window'],
+      ['rr', 'rr'],
+    ]);
     expect(a.report.export.agreement).toBeGreaterThanOrEqual(0.99);
     expect(a.report.export.maxAbsProbDiff).toBeLessThan(1e-4);
     expect(a.report.model.bytes).toBe(readFileSync(join(a.out, 'model.ecgnn')).length);
+
+    // Served on a raw DS2 record by the streaming classifier: it finds (nearly) every annotated beat, and the
+    // per-class counts add up.
+    const s = a.report.served;
+    expect(s.referenceBeats).toBeGreaterThan(1000);
+    expect(s.matched).toBeGreaterThan(0.95 * s.referenceBeats);
+    const sum = (k: 'reference' | 'matched' | 'predicted') =>
+      Object.values(s.perClass).reduce((acc, c) => acc + c[k], 0);
+    expect(sum('reference')).toBe(s.referenceBeats);
+    expect(sum('matched')).toBe(s.matched);
+    expect(sum('predicted')).toBe(s.detectedBeats);
+    expect(s.accuracy).toBeGreaterThan(0.5);
+    expect(readFileSync(join(a.out, 'report.md'), 'utf8')).toContain('Serving check');
 
     // Same seed, same everything that is not a clock.
     const b = await run(3);
@@ -95,8 +112,12 @@ describe.runIf(present || ci)('main job, smoke mode', () => {
     );
     // The two exported models compute the same function (their headers differ only in the date).
     const modelB = loadModel(new Uint8Array(readFileSync(join(b.out, 'model.ecgnn'))));
-    const x = new Float32Array(model.windowSize * 3);
-    for (let i = 0; i < x.length; i++) x[i] = Math.sin(0.37 * i) + 0.1 * (i % 7);
-    expect(modelB.logits(x)).toEqual(model.logits(x));
+    const beat = Float32Array.from(
+      { length: 3 * model.inputs[0].shape[1] },
+      (_, i) => Math.sin(0.37 * i) + 0.1 * (i % 7),
+    );
+    const rr = Float32Array.from({ length: 3 * 4 }, (_, i) => 0.1 * Math.cos(i));
+    expect(modelB.logits({ beat, rr })).toEqual(model.logits({ beat, rr }));
+    expect(b.report.served).toEqual({ ...a.report.served, computeSeconds: b.report.served.computeSeconds });
   });
 });

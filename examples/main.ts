@@ -1,8 +1,10 @@
 /**
  * The ecgnn main job (`pnpm start`): trains a small 1-D CNN beat classifier on MIT-BIH with the inter-patient
- * protocol (de Chazal DS1 → DS2), evaluates it on DS2, exports it to the @ecgnn/infer model format, reloads the
- * file, checks the exported model agrees with the trained one, times inference and writes a report.
- * Built only from the public APIs of @ecgnn/core, @ecgnn/data and @ecgnn/infer. See docs/main-job.md.
+ * protocol (de Chazal DS1 → DS2), evaluates it on DS2, exports it with @ecgnn/export to the @ecgnn/infer model
+ * format (two named inputs: the beat window and its RR features), reloads the file, checks the exported model
+ * agrees with the trained one, times inference, serves the model on one raw DS2 record with infer's streaming
+ * classifier and writes a report. Built only from the public APIs of @ecgnn/core, @ecgnn/data, @ecgnn/export and
+ * @ecgnn/infer. See docs/main-job.md.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -35,11 +37,12 @@ import {
   RR_COUNT,
   RR_FEATURE_NAMES,
 } from './lib/beats.js';
-import { exportBeatNet, packBeatInput } from './lib/export.js';
+import { exportBeatNet } from './lib/export.js';
 import { classificationMetrics, formatConfusion, formatMetrics } from './lib/metrics.js';
 import { BeatNet } from './lib/model.js';
 import { gitInfo, type RecordResult, type Report, reportMarkdown, writeFileAtomic } from './lib/report.js';
 import { recordResultsRow } from './lib/results.js';
+import { formatServe, type ServeSummary, serveMarkdown, serveRecord } from './lib/serve.js';
 import { argmaxRows, CLASS_SHARES, CLASSES, evaluate, train } from './lib/train.js';
 
 /** Parsed command-line options. */
@@ -71,6 +74,10 @@ const LR = 3e-3;
 const WEIGHT_DECAY = 1e-2;
 /** Fixed seed of the patient-wise validation draw, so every run seed is judged on the same records. */
 const VALIDATION_SPLIT_SEED = 0;
+/** Beats on each side of a beat in the local RR mean (@ecgnn/data's `extractBeats` default). */
+const RR_LOCAL_HALF_WIDTH = 5;
+/** ε of the per-beat z-score of the training windows (see `prepareBeats`). */
+const BEAT_ZSCORE_EPS = 1e-6;
 
 /** Help text of `pnpm start --help`. */
 export const HELP = `ecgnn main job: train, evaluate, export and check a beat classifier (inter-patient DS1→DS2).
@@ -140,6 +147,12 @@ export function parseOptions(argv: readonly string[]): MainOptions | null {
   };
 }
 
+/** The report of a run: the shared report fields and the serving check of the exported model. */
+export type MainReport = Report & {
+  /** The exported model served on one raw DS2 record by infer's streaming classifier. */
+  served: ServeSummary;
+};
+
 /** Optional hooks of {@link main}. */
 export interface MainIo {
   /** Where progress lines go (default console.log). */
@@ -164,7 +177,7 @@ function countsRecord(c: AamiCounts): Record<string, number> {
  * Runs the main job with command-line arguments `argv` (e.g. `['--smoke', '--out', dir]`). Returns the
  * report (also written to `<out>/report.json` and `<out>/report.md`), or null after printing `--help`.
  */
-export async function main(argv: readonly string[], io: MainIo = {}): Promise<Report | null> {
+export async function main(argv: readonly string[], io: MainIo = {}): Promise<MainReport | null> {
   const log = io.log ?? ((line: string) => console.log(line));
   const opts = parseOptions(argv);
   if (opts === null) {
@@ -258,6 +271,9 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
     classes: [...CLASSES],
     sampleRate: BEAT_FS,
     beatBefore: BEAT_BEFORE,
+    rrFeatures: RR_FEATURE_NAMES,
+    rrLocalHalfWidth: RR_LOCAL_HALF_WIDTH,
+    zscoreEps: BEAT_ZSCORE_EPS,
     provenance: {
       dataset: 'mitdb',
       protocol: 'inter-patient DS1/DS2',
@@ -276,8 +292,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
   timings.export = seconds(t);
   t = performance.now();
   const loaded = loadModel(new Uint8Array(await readFile(modelPath)));
-  const packed = packBeatInput(testSet.x, testSet.rr, testSet.count, BEAT_LENGTH, RR_COUNT);
-  const inferProbs = loaded.predict(packed, [testSet.count, 2, BEAT_LENGTH]);
+  const inferProbs = loaded.predict({ beat: testSet.x, rr: testSet.rr });
   const K = CLASSES.length;
   const corePred = argmaxRows(coreProbs, K);
   const inferPred = argmaxRows(inferProbs, K);
@@ -295,18 +310,24 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
       `${(100 * agreement).toFixed(3)} % (${disagreements} of ${testSet.count} differ), max |Δp| ${maxAbsProbDiff.toExponential(2)}, ` +
       `infer accuracy ${(100 * inferMetrics.accuracy).toFixed(2)} %`,
   );
-  const inferMsPerSample = timeBatch1(loaded, packed, testSet, opts.smoke);
+  const inferMsPerSample = timeBatch1(loaded, testSet, opts.smoke);
   log(
     `@ecgnn/infer batch-1 inference: ${inferMsPerSample.ms.toFixed(4)} ms per beat (${inferMsPerSample.method})`,
   );
 
-  // 7. Report.
+  // 7. Serve the exported model on one raw DS2 record, as a deployed streaming classifier would.
+  t = performance.now();
+  const served = serveRecord(loaded, records.test[0], { dataDir: dir, classes: CLASSES });
+  timings.serve = seconds(t);
+  log(formatServe(served));
+
+  // 8. Report.
   const command = `pnpm start${argv.length ? ` ${argv.join(' ')}` : ''}`;
   const perClass = Object.fromEntries(
     CLASSES.map((c) => [c, { se: test.perClass[c].se, ppv: test.perClass[c].ppv, f1: test.perClass[c].f1 }]),
   );
   timings.total = seconds(tStart);
-  const report: Report = {
+  const report: MainReport = {
     title: `ecgnn main job${opts.smoke ? ' (smoke run — not a result)' : ''}: BeatNet, inter-patient DS1→DS2`,
     protocol: `${split.protocol}; test = DS2`,
     command,
@@ -361,6 +382,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
       inferMsPerSample: inferMsPerSample.ms,
       inferTimingMethod: inferMsPerSample.method,
     },
+    served,
     timings,
     resultsRow: {
       id: 'baseline/beatnet-rr',
@@ -382,7 +404,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Re
     },
   };
   await writeFileAtomic(resolve(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFileAtomic(resolve(opts.out, 'report.md'), reportMarkdown(report));
+  await writeFileAtomic(resolve(opts.out, 'report.md'), reportMarkdown(report) + serveMarkdown(served));
   log(`report: ${resolve(opts.out, 'report.md')} and report.json; total ${timings.total.toFixed(1)} s`);
   if (opts.record) {
     if (opts.smoke) throw new UsageError('--record refuses smoke runs: their figures are not results');
@@ -435,17 +457,20 @@ function describeModel(model: BeatNet): string {
  */
 function timeBatch1(
   model: ReturnType<typeof loadModel>,
-  packed: Float32Array,
   set: PreparedBeats,
   smoke: boolean,
 ): { ms: number; method: string } {
-  const n = model.windowSize;
   const out = new Float32Array(CLASSES.length);
   const perRun = smoke ? 20 : 100;
   const runs = smoke ? 5 : 21;
   const beats = Math.min(set.count, perRun);
+  // One input record per beat, made before timing: views of the beat window and of its RR features.
+  const inputs = Array.from({ length: beats }, (_, i) => ({
+    beat: set.x.subarray(i * BEAT_LENGTH, (i + 1) * BEAT_LENGTH),
+    rr: set.rr.subarray(i * RR_COUNT, (i + 1) * RR_COUNT),
+  }));
   const call = (i: number): void => {
-    model.predict(packed.subarray((i % beats) * n, ((i % beats) + 1) * n), undefined, out);
+    model.predict(inputs[i % beats], undefined, out);
   };
   for (let i = 0; i < 2 * perRun; i++) call(i);
   const times: number[] = [];

@@ -2,7 +2,7 @@
  * Shared by every benchmark engine process: case definitions, seeded inputs and weights, the
  * TypeScript reference outputs, the timing loop and the result line printed to the parent.
  */
-import { type BinaryConv1dParams, type Conv1dParams, tsKernels } from './kernels.js';
+import { type BinaryConv1dParams, type Conv1dParams, referenceKernels } from './kernels.js';
 
 /** Case names of the suite (as in issue #15). */
 export const CASES = [
@@ -199,7 +199,16 @@ export function ecgLayers(batch: number) {
       kernelSize: 7,
       padLeft: 3,
     },
-    pool1: { batch, channels: 16, inLength: L1, outLength: P1, kernelSize: 2, stride: 2, padLeft: 0 },
+    pool1: {
+      batch,
+      channels: 16,
+      inLength: L1,
+      outLength: P1,
+      kernelSize: 2,
+      stride: 2,
+      padLeft: 0,
+      dilation: 1,
+    },
     conv2: {
       ...base,
       inChannels: 16,
@@ -209,7 +218,16 @@ export function ecgLayers(batch: number) {
       kernelSize: 5,
       padLeft: 0,
     },
-    pool2: { batch, channels: 32, inLength: L2, outLength: P2, kernelSize: 2, stride: 2, padLeft: 0 },
+    pool2: {
+      batch,
+      channels: 32,
+      inLength: L2,
+      outLength: P2,
+      kernelSize: 2,
+      stride: 2,
+      padLeft: 0,
+      dilation: 1,
+    },
     conv3: {
       ...base,
       inChannels: 32,
@@ -233,9 +251,9 @@ export function ecgLayers(batch: number) {
   } satisfies Record<string, unknown>;
 }
 
-/** Unfolded reference forward pass (explicit batchnorm), TypeScript kernels, float32. */
+/** Unfolded reference forward pass (explicit batchnorm), reference kernels, float32. */
 export function ecgReference(x: Float32Array, batch: number, w = ecgWeights()): Float32Array {
-  const k = tsKernels;
+  const k = referenceKernels;
   const g = ecgLayers(batch);
   const bnRelu = (y: Float32Array, c: number, len: number, p: EcgWeights['bn1']) => {
     for (let b = 0; b < batch; b++)
@@ -251,12 +269,12 @@ export function ecgReference(x: Float32Array, batch: number, w = ecgWeights()): 
   k.conv1dForward(x, w.w1, null, y1, g.conv1);
   bnRelu(y1, 16, L1, w.bn1);
   const p1 = new Float32Array(batch * 16 * P1);
-  k.maxPool1dForward(y1, p1, new Int32Array(p1.length), g.pool1);
+  k.maxPool1d(y1, p1, null, g.pool1);
   const y2 = new Float32Array(batch * 32 * L2);
   k.conv1dForward(p1, w.w2, null, y2, g.conv2);
   bnRelu(y2, 32, L2, w.bn2);
   const p2 = new Float32Array(batch * 32 * P2);
-  k.maxPool1dForward(y2, p2, new Int32Array(p2.length), g.pool2);
+  k.maxPool1d(y2, p2, null, g.pool2);
   const y3 = new Float32Array(batch * 32 * L3);
   k.conv1dForward(p2, w.w3, null, y3, g.conv3);
   const y4 = new Float32Array(batch * 64 * L3);
@@ -336,14 +354,14 @@ export function caseData(name: CaseName, batch: number) {
   }
 }
 
-/** Reference output of a case, computed with the TypeScript kernels (the oracle of the unit tests). */
+/** Reference output of a case, computed with the reference kernels (the oracle of the unit tests). */
 export function reference(name: CaseName, batch: number): Float32Array {
   const d = caseData(name, batch) as unknown as CaseArrays;
-  const k = tsKernels;
+  const k = referenceKernels;
   switch (name) {
     case 'matmul-256': {
       const o = new Float32Array(256 * 256);
-      k.matmul(d.a, d.b, o, 1, 256, 256, 256, false, false);
+      k.matmul(d.a, d.b, o, { batch: 1, m: 256, k: 256, n: 256, transA: false, transB: false });
       return o;
     }
     case 'conv1d': {

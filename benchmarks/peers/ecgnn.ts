@@ -33,7 +33,7 @@ import {
   tidy,
 } from '@ecgnn/core';
 import { loadModel, type ModelSpec, saveModel, unpackConvWeights, unpackSigns } from '@ecgnn/infer';
-import { getWasmKernels, type Kernels } from '@ecgnn/kernels/wasm';
+import { getWasmKernels, type WasmKernels } from '@ecgnn/kernels/wasm';
 import {
   BINARY,
   type CaseArrays,
@@ -345,13 +345,14 @@ const KERNEL_CASES: CaseName[] = [
   'float-conv1d-same-shape',
 ];
 
-function kernelCase(k: Kernels, name: CaseName, batch: number): Prepared {
+function kernelCase(k: WasmKernels, name: CaseName, batch: number): Prepared {
   const d = caseData(name, batch) as unknown as CaseArrays;
   const note = 'WASM kernel function of @ecgnn/kernels/wasm into a preallocated buffer (no API around it)';
   switch (name) {
     case 'matmul-256': {
       const o = new Float32Array(256 * 256);
-      return { run: () => k.matmul(d.a, d.b, o, 1, 256, 256, 256, false, false), output: () => o, note };
+      const p = { batch: 1, m: 256, k: 256, n: 256, transA: false, transB: false };
+      return { run: () => k.matmul(d.a, d.b, o, p), output: () => o, note };
     }
     case 'conv1d':
     case 'depthwise-conv1d':

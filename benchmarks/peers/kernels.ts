@@ -1,6 +1,6 @@
 /**
- * The TypeScript kernels of `@ecgnn/kernels/wasm` (public subpath export): the oracle every benchmark engine's
- * output is compared with before timing (the same kernels are the oracle of the unit tests).
+ * The reference kernels of `@ecgnn/kernels` (`referenceKernels`): the oracle every benchmark engine's output is
+ * compared with before timing (the WebAssembly kernels are tested against the same kernels).
  */
-export type { BinaryConv1dParams, Conv1dParams, Kernels } from '@ecgnn/kernels/wasm';
-export { tsKernels } from '@ecgnn/kernels/wasm';
+export type { BinaryConv1dParams, Conv1dParams, Kernels } from '@ecgnn/kernels';
+export { referenceKernels } from '@ecgnn/kernels';

@@ -1,9 +1,10 @@
 /**
  * ONNX Runtime engines: `ort-web` (onnxruntime-web, WebAssembly SIMD, 1 thread) and `ort-node`
  * (onnxruntime-node, native CPU provider, 1 intra-op and 1 inter-op thread). Models come from our
- * own ONNX writer (onnx-writer.ts). Each timed run is one `session.run` including the output copy.
+ * own ONNX writer (`writeOnnx` of @ecgnn/export). Each timed run is one `session.run` including the output copy.
  */
 import { readFileSync } from 'node:fs';
+import { type OnnxModel, writeOnnx } from '@ecgnn/export';
 import {
   type CaseName,
   CONV1D,
@@ -14,7 +15,6 @@ import {
   ecgFolded,
   type Prepared,
 } from './common.js';
-import { type OnnxModel, writeOnnx } from './onnx-writer.js';
 
 /** The ONNX model and input of a case. */
 function modelFor(name: CaseName, batch: number): { model: OnnxModel; input: Float32Array; dims: number[] } {

@@ -1,5 +1,6 @@
 /**
- * Extending ecgnn: a new differentiable op with its own gradient, and a new layer built on it.
+ * Extending ecgnn: a new differentiable op with its own gradient, a new layer built on it, and the layer's export
+ * emitter (how it becomes a node of an @ecgnn/infer model graph).
  *
  *   pnpm exec tsx --conditions=@ecgnn/source examples/extending/custom-layer.ts
  *
@@ -22,6 +23,8 @@ import {
   type Tensor,
   tensor,
 } from '@ecgnn/core';
+import { exportModel, registerExporter } from '@ecgnn/export';
+import { ModelFormatError, saveModel } from '@ecgnn/infer';
 
 // ---------------------------------------------------------------------------------------------------------
 // 1. A differentiable op with a hand-written gradient.
@@ -75,14 +78,42 @@ export class AdaptiveSoftsign1d extends nn.Module {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// 3. Check it, use it, train it, save and restore it.
+// 3. Its export emitter: how the layer becomes a node of an @ecgnn/infer graph.
+//
+// The emitter receives the layer, the name of its input value and its path in the model; it adds the layer's
+// tensors and one node, and returns the node's output value. Nothing in @ecgnn/infer computes softsign yet, so
+// the node names the op the layer needs; infer refuses the file until that op is in its op table (the last step
+// of the route in docs/extending.md). A layer made of maths infer already has would instead emit those ops, or
+// compose the built-in emitters with `ctx.emit` (see examples/lib/export.ts for the main job's model).
+
+registerExporter(AdaptiveSoftsign1d, (ctx, layer, [x], path) => {
+  const g = ctx.graph;
+  const C = layer.channels;
+  return g.node('adaptiveSoftsign', [x], path, {
+    tensors: {
+      gain: g.floatTensor(`${path}.gain`, [C], layer.gain.data, 'param'),
+      scale: g.floatTensor(`${path}.scale`, [C], layer.scale.data, 'param'),
+    },
+    // The exporter's shape table knows infer's ops only; a new op states its output (here: the input's shape).
+    output: g.info(x),
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// 4. Check it, use it, train it, save and restore it, export it.
 
 function check(cond: boolean, what: string): void {
   if (!cond) throw new Error(`custom-layer example: ${what}`);
 }
 
 /** Runs the walk-through; throws if any check fails. Returns figures for the caller to print. */
-export function main(): { maxGradError: number; accuracy: number; summary: string } {
+export function main(): {
+  maxGradError: number;
+  accuracy: number;
+  summary: string;
+  exported: string;
+  refused: string;
+} {
   // Forward on fixed values: softsign(−3) = −0.75, softsign(1) = 0.5.
   const y = softsign(tensor([-3, 0, 1]));
   check(Array.from(y.data).join(',') === '-0.75,0,0.5', `softsign forward gave ${Array.from(y.data)}`);
@@ -150,7 +181,31 @@ export function main(): { maxGradError: number; accuracy: number; summary: strin
     Array.from(copy.call(x).data).every((v, i) => v === logits.data[i]),
     'restored model gives different outputs',
   );
-  return { maxGradError, accuracy, summary: model.toString() };
+
+  // The export: the graph has the layer's node between the built-in layers' ones (with its trained γ and β);
+  // infer's reader refuses it, naming the node, until the op exists in @ecgnn/infer.
+  const spec = exportModel(model, {
+    inputs: [{ name: 'x', shape: [1, 16] }],
+    classes: ['mean ≤ 0', 'mean > 0'],
+    input: { sampleRate: 16 },
+  });
+  const exported = spec.graph.nodes.map((node) => node.op).join(' → ');
+  check(exported === 'conv1d → adaptiveSoftsign → globalAvgPool1d → linear', `exported graph ${exported}`);
+  const gain = spec.tensors.find((t) => t.name === '1.gain');
+  check(
+    gain !== undefined &&
+      Array.from(gain.data).every((v, i) => v === (model.at(1) as AdaptiveSoftsign1d).gain.data[i]),
+    'exported γ',
+  );
+  let refused = '';
+  try {
+    saveModel(spec);
+  } catch (err) {
+    if (!(err instanceof ModelFormatError)) throw err;
+    refused = err.message;
+  }
+  check(/adaptiveSoftsign.*unknown op/.test(refused), `infer accepted an op it does not have (${refused})`);
+  return { maxGradError, accuracy, summary: model.toString(), exported, refused };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -158,5 +213,7 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   console.log(r.summary);
   console.log(`gradcheck max |error|: ${r.maxGradError.toExponential(2)}`);
   console.log(`training accuracy: ${(r.accuracy * 100).toFixed(1)} %`);
+  console.log(`exported graph: ${r.exported}`);
+  console.log(`@ecgnn/infer until the op is added: ${r.refused}`);
   console.log('custom-layer example: OK');
 }

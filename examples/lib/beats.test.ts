@@ -3,14 +3,28 @@
  * downloader by a local HTTP server; no network): runs when present, fails when CI=true and absent, skips with
  * a message otherwise.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { countAami, databaseDir, dataDir, hasDatabase, loadAnnotations } from '@ecgnn/data';
+import {
+  countAami,
+  databaseDir,
+  dataDir,
+  EmptyAnnotationsError,
+  extractBeats,
+  hasDatabase,
+  IntegrityError,
+  loadAnnotations,
+  loadRecord,
+  normalizeRr,
+  rrFeatures,
+} from '@ecgnn/data';
+import fc from 'fast-check';
 import { afterAll, describe, expect, test } from 'vitest';
-import { BEAT_LENGTH, countLabels, ensureMitdb, prepareBeats, RR_COUNT, rrModelFeatures } from './beats.js';
+import { BEAT_LENGTH, countLabels, ensureMitdb, prepareBeats, RR_COUNT, RR_FEATURE_NAMES } from './beats.js';
 
 const present = hasDatabase('mitdb');
 const ci = process.env.CI === 'true';
@@ -18,17 +32,85 @@ if (!present && !ci) {
   console.warn(`examples/lib/beats.test.ts: skipping data tests: MIT-BIH not found in ${dataDir()}/mitdb`);
 }
 
+/**
+ * The RR feature computation this file had before it moved to @ecgnn/dsp's `normalizeRr` (kept verbatim as the
+ * oracle: the model's RR inputs must stay bit-identical).
+ */
+function previousRrModelFeatures(raw: Float32Array, count: number): Float32Array {
+  const out = new Float32Array(count * 4);
+  for (let i = 0; i < count; i++) {
+    const pre = raw[i * 4];
+    const post = raw[i * 4 + 1];
+    const local = raw[i * 4 + 2];
+    const rec = raw[i * 4 + 3];
+    const safeLocal = local > 0 ? local : 1;
+    const safeRec = rec > 0 ? rec : 1;
+    out[i * 4] = (local > 0 ? pre / safeLocal : 1) - 1;
+    out[i * 4 + 1] = (local > 0 ? post / safeLocal : 1) - 1;
+    out[i * 4 + 2] = (rec > 0 ? local / safeRec : 1) - 1;
+    out[i * 4 + 3] = (rec > 0 ? pre / safeRec : 1) - 1;
+  }
+  return out;
+}
+
 test('RR features are ratios to the local and record rhythm', () => {
   // previous, next, local mean, record mean (seconds) of two beats
   const raw = new Float32Array([0.6, 1.0, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]);
-  const f = rrModelFeatures(raw, 2);
+  const f = normalizeRr(raw, 2, RR_FEATURE_NAMES);
   const expected = [0.6 / 0.8 - 1, 1.0 / 0.8 - 1, 0, 0.6 / 0.8 - 1];
   expected.forEach((e, i) => {
     expect(f[i]).toBeCloseTo(e, 6);
   });
   expect(Array.from(f.subarray(4))).toEqual([0, 0, 0, 0]);
   // a record with one beat has zero intervals: ratios default to 1 (features 0), never NaN
-  expect(Array.from(rrModelFeatures(new Float32Array(4), 1))).toEqual([0, 0, 0, 0]);
+  expect(Array.from(normalizeRr(new Float32Array(4), 1, RR_FEATURE_NAMES))).toEqual([0, 0, 0, 0]);
+});
+
+test('RR features are bit-identical to the previous in-example implementation', () => {
+  // Random raw features, including zero and negative denominators.
+  const value = fc.oneof(fc.constant(0), fc.float({ min: -2, max: 3, noNaN: true }));
+  fc.assert(
+    fc.property(fc.array(fc.tuple(value, value, value, value), { maxLength: 40 }), (rows) => {
+      const raw = Float32Array.from(rows.flat());
+      expect(normalizeRr(raw, rows.length, RR_FEATURE_NAMES)).toEqual(
+        previousRrModelFeatures(raw, rows.length),
+      );
+    }),
+  );
+  // Raw features of real beat trains (irregular intervals; 1 and 2 beats).
+  const trains = [
+    Int32Array.of(17),
+    Int32Array.of(5, 300),
+    Int32Array.of(0, 290, 610, 800, 1300, 1555, 1900),
+  ];
+  for (const beats of trains) {
+    const raw = rrFeatures(beats, 360);
+    expect(normalizeRr(raw, beats.length, RR_FEATURE_NAMES)).toEqual(
+      previousRrModelFeatures(raw, beats.length),
+    );
+  }
+});
+
+test('ensureMitdb verify: checks a present folder against its SHA256SUMS', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ecgnn-verify-'));
+  try {
+    mkdirSync(join(dir, 'mitdb'));
+    const records = join(dir, 'mitdb', 'RECORDS');
+    writeFileSync(records, '100\n');
+    const sum = createHash('sha256').update('100\n').digest('hex');
+    writeFileSync(join(dir, 'mitdb', 'SHA256SUMS'), `${sum}  RECORDS\n`);
+    const lines: string[] = [];
+    const opts = { dataDir: dir, log: (l: string) => lines.push(l), download: false, verify: true };
+    expect(await ensureMitdb(opts)).toBe(false);
+    expect(lines.join('\n')).toMatch(/1 files verified/);
+    writeFileSync(records, '101\n');
+    await expect(ensureMitdb(opts)).rejects.toThrow(IntegrityError);
+    await expect(ensureMitdb(opts)).rejects.toThrow(`lists ${sum}`);
+    // verify off: the changed folder is not read
+    expect(await ensureMitdb({ ...opts, verify: false })).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe.runIf(present || ci)('with MIT-BIH', () => {
@@ -56,6 +138,31 @@ describe.runIf(present || ci)('with MIT-BIH', () => {
     expect(every4.x.subarray(BEAT_LENGTH, 2 * BEAT_LENGTH)).toEqual(
       b.x.subarray(4 * BEAT_LENGTH, 5 * BEAT_LENGTH),
     );
+  });
+
+  test('prepareBeats RR features are bit-identical to the previous implementation on MIT-BIH records', () => {
+    need();
+    for (const r of ['100', '207', '232']) {
+      const b = prepareBeats([r], { dataDir: dataDir() });
+      const rec = loadRecord('mitdb', r);
+      const meta = extractBeats(rec, loadAnnotations('mitdb', r), { before: 0, after: 1 / rec.fs });
+      expect(b.rr).toEqual(previousRrModelFeatures(meta.rr, meta.count));
+    }
+  });
+
+  test('prepareBeats refuses a zero-length .atr (issue #20: the test set shrank silently)', () => {
+    need();
+    const dir = mkdtempSync(join(tmpdir(), 'ecgnn-emptyatr-'));
+    try {
+      mkdirSync(join(dir, 'mitdb'));
+      for (const f of ['100.hea', '100.dat'])
+        copyFileSync(join(databaseDir('mitdb'), f), join(dir, 'mitdb', f));
+      writeFileSync(join(dir, 'mitdb', '100.atr'), new Uint8Array(0));
+      expect(() => prepareBeats(['100'], { dataDir: dir })).toThrow(EmptyAnnotationsError);
+      expect(() => prepareBeats(['100'], { dataDir: dir })).toThrow(join(dir, 'mitdb', '100.atr'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe('ensureMitdb', () => {

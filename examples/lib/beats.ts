@@ -6,6 +6,7 @@
 import {
   AAMI_CLASSES,
   type AamiCounts,
+  assertVerified,
   DataNotFoundError,
   extractBeats,
   type FetchProgress,
@@ -14,8 +15,10 @@ import {
   leadIndex,
   loadAnnotations,
   loadRecord,
-  RR_FEATURES,
+  normalizeRr,
+  type RrFeatureName,
   resample,
+  verifyDatabaseDir,
   zscore,
 } from '@ecgnn/data';
 
@@ -30,13 +33,20 @@ export const BEAT_LENGTH = Math.round((BEAT_BEFORE_S + BEAT_AFTER_S) * BEAT_FS);
 /** Samples before the R peak at {@link BEAT_FS}. */
 export const BEAT_BEFORE = Math.round(BEAT_BEFORE_S * BEAT_FS);
 
-/** Names of the RR features of {@link rrModelFeatures}, in order. */
+/**
+ * The RR features the model sees, in order (@ecgnn/data's `normalizeRr`, one implementation with the deployed
+ * classifier): the previous and next RR relative to the local rhythm (±5 beats), the local rhythm relative to
+ * the record's, and the previous RR relative to the record's, each as ratio − 1 (0 when the denominator is 0,
+ * e.g. a record with one beat). Ratios to the patient's own rhythm are what lets a model trained on other
+ * patients recognise a premature (S) beat: its previous RR is short and its next RR long relative to the local
+ * rhythm (de Chazal et al. 2004 use the same four intervals; we feed their ratios).
+ */
 export const RR_FEATURE_NAMES = [
-  'preRR/localRR − 1',
-  'postRR/localRR − 1',
-  'localRR/recordRR − 1',
-  'preRR/recordRR − 1',
-] as const;
+  'pre/local-1',
+  'post/local-1',
+  'local/record-1',
+  'pre/record-1',
+] as const satisfies readonly RrFeatureName[];
 /** Number of RR features per beat the model uses. */
 export const RR_COUNT = RR_FEATURE_NAMES.length;
 
@@ -54,36 +64,14 @@ export interface PreparedBeats {
   record: string[];
 }
 
-/**
- * Patient-normalised RR features from @ecgnn/data's raw ones (previous RR, next RR, local mean RR of ±5
- * beats, record mean RR, in seconds). Ratios to the patient's own rhythm are what lets a model trained on
- * other patients recognise a premature (S) beat: its previous RR is short and its next RR long relative to
- * the local rhythm (de Chazal et al. 2004 use the same four intervals; we feed their ratios).
- */
-export function rrModelFeatures(raw: Float32Array, count: number): Float32Array {
-  const out = new Float32Array(count * RR_COUNT);
-  for (let i = 0; i < count; i++) {
-    const pre = raw[i * RR_FEATURES];
-    const post = raw[i * RR_FEATURES + 1];
-    const local = raw[i * RR_FEATURES + 2];
-    const rec = raw[i * RR_FEATURES + 3];
-    // NOTE: a record with a single beat has RR 0 everywhere; the ratios are then defined as 1 (feature 0).
-    const safeLocal = local > 0 ? local : 1;
-    const safeRec = rec > 0 ? rec : 1;
-    out[i * RR_COUNT] = (local > 0 ? pre / safeLocal : 1) - 1;
-    out[i * RR_COUNT + 1] = (local > 0 ? post / safeLocal : 1) - 1;
-    out[i * RR_COUNT + 2] = (rec > 0 ? local / safeRec : 1) - 1;
-    out[i * RR_COUNT + 3] = (rec > 0 ? pre / safeRec : 1) - 1;
-  }
-  return out;
-}
-
 /** Options of {@link prepareBeats}. */
 export interface PrepareOptions {
   /** Data directory holding `mitdb/`. */
   dataDir: string;
   /** Keep every `every`-th beat of each record (default 1: all beats). */
   every?: number;
+  /** Check each file read against the database's `SHA256SUMS` (@ecgnn/data `ReadOptions.verify`; default false). */
+  verify?: boolean;
 }
 
 /**
@@ -100,13 +88,14 @@ export function prepareBeats(records: readonly string[], opts: PrepareOptions): 
   const parts: PreparedBeats[] = [];
   const win = new Float32Array(BEAT_LENGTH);
   for (const r of records) {
-    const rec = loadRecord('mitdb', r, { dataDir: opts.dataDir });
-    const ann = loadAnnotations('mitdb', r, 'atr', { dataDir: opts.dataDir });
+    const read = { dataDir: opts.dataDir, verify: opts.verify };
+    const rec = loadRecord('mitdb', r, read);
+    const ann = loadAnnotations('mitdb', r, 'atr', read);
     // One-sample windows: only the labels, R-peak positions and RR features are used from here.
     const meta = extractBeats(rec, ann, { lead: 'MLII', before: 0, after: 1 / rec.fs });
     const sig = resample(rec.signals[leadIndex(rec, 'MLII')], rec.fs, BEAT_FS);
     const last = sig.length - 1;
-    const rrAll = rrModelFeatures(meta.rr, meta.count);
+    const rrAll = normalizeRr(meta.rr, meta.count, RR_FEATURE_NAMES);
     const keep: number[] = [];
     for (let i = 0; i < meta.count; i += every) keep.push(i);
     const n = keep.length;
@@ -164,13 +153,34 @@ export interface EnsureOptions {
   download?: boolean;
   /** Base URL to download from (default PhysioNet's `https://physionet.org/files/mitdb/1.0.0/`). */
   baseUrl?: string;
+  /**
+   * Then verify every file of the folder against its `SHA256SUMS` (default false): an IntegrityError
+   * names the first mismatching file and both hashes; a DataNotFoundError when the folder has no list.
+   */
+  verify?: boolean;
 }
 
 /**
  * Makes sure MIT-BIH is in `<dataDir>/mitdb`, downloading it from PhysioNet with @ecgnn/data's checksummed,
- * resumable, atomic `fetchDatabase` when absent (about 100 MB). Returns whether a download happened.
+ * resumable, atomic `fetchDatabase` when absent (about 100 MB), then with `verify` checks the folder against
+ * its `SHA256SUMS`. Returns whether a download happened.
  */
 export async function ensureMitdb(opts: EnsureOptions): Promise<boolean> {
+  const downloaded = await ensureMitdbPresent(opts);
+  if (opts.verify) {
+    const dir = `${opts.dataDir}/mitdb`;
+    opts.log(`verifying ${dir} against its SHA-256 list…`);
+    const res = await verifyDatabaseDir(dir);
+    assertVerified(res);
+    const missing = res.entries.filter((e) => e.status === 'missing').length;
+    opts.log(
+      `  ${res.entries.length - missing} files verified${missing > 0 ? `, ${missing} listed files absent` : ''}`,
+    );
+  }
+  return downloaded;
+}
+
+async function ensureMitdbPresent(opts: EnsureOptions): Promise<boolean> {
   if (hasDatabase('mitdb', { dataDir: opts.dataDir })) return false;
   if (opts.download === false) {
     throw new DataNotFoundError(

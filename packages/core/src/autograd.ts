@@ -1,3 +1,4 @@
+import { kernels } from './backend/backend.js';
 import { copyStorage } from './dtype.js';
 import { AutogradError, fmtShape, ShapeError } from './errors.js';
 import { shapesEqual } from './shape.js';
@@ -16,11 +17,14 @@ export interface BackwardOptions {
   retainGraph?: boolean;
 }
 
+/** Strides of a flat (1-D contiguous) operand. */
+const FLAT_STRIDES: readonly number[] = [1];
+
 function addInto(acc: Tensor, g: Tensor): Tensor {
-  // Accumulation in place into a tensor the engine owns.
+  // Accumulation in place into a tensor the engine owns: the `binary` kernel over the flat storage, its
+  // output aliasing the accumulator (allowed for elementwise kernels).
   const a = acc.data;
-  const b = g.data;
-  for (let i = 0; i < a.length; i++) a[i] += b[i];
+  kernels().binary('add', a, FLAT_STRIDES, g.data, FLAT_STRIDES, a, [a.length]);
   return acc;
 }
 

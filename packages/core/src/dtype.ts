@@ -1,3 +1,5 @@
+import { fmtShape, ValueError } from './errors.js';
+
 /** Element types a tensor can hold. float32 is the default; float64 is for gradient checks; int32 for indices. */
 export type DType = 'float32' | 'float64' | 'int32';
 
@@ -36,21 +38,68 @@ function poolKey(dtype: DType, n: number): string {
   return `${dtype}:${n}`;
 }
 
-/** Allocates zeroed storage of `n` elements of `dtype` (recycled storage when the pool has some, see above). */
-export function allocate(dtype: DType, n: number): TypedArray {
-  return take(dtype, n, true);
+/**
+ * Allocates zeroed storage of `n` elements of `dtype` (recycled storage when the pool has some, see above).
+ * `op` and `shape` name the tensor in the error raised when the storage cannot be allocated.
+ *
+ * @throws ValueError when the engine cannot allocate it (more elements than a typed array can hold, or out of
+ * memory), naming `op`, the dtype, the shape and the element count.
+ */
+export function allocate(dtype: DType, n: number, op?: string, shape?: readonly number[]): TypedArray {
+  return take(dtype, n, true, op, shape);
 }
 
 /**
  * @internal Like {@link allocate}, but recycled storage keeps its old values: only for op outputs whose kernels
- * assign every element on every backend (matmul and conv1d forward; the tests poison recycled storage with NaN
- * to check it). Saves the zero-fill, 4–5 % of a 1 MB conv.
+ * assign every element on every backend (matmul and conv1d forward, elementwise ops, copies; the tests poison
+ * recycled storage with NaN to check it). Saves the zero-fill, 4–5 % of a 1 MB conv.
  */
-export function allocateUninitialized(dtype: DType, n: number): TypedArray {
-  return take(dtype, n, false);
+export function allocateUninitialized(
+  dtype: DType,
+  n: number,
+  op?: string,
+  shape?: readonly number[],
+): TypedArray {
+  return take(dtype, n, false, op, shape);
 }
 
-function take(dtype: DType, n: number, zero: boolean): TypedArray {
+/** `1e12`, `2.5e9` for large counts, plain digits below a million. */
+function fmtCount(n: number): string {
+  if (n < 1e6) return String(n);
+  const [mantissa, exponent] = n.toExponential().split('e');
+  return `${+(+mantissa).toFixed(3)}e${+exponent}`;
+}
+
+/** The error of a failed allocation (see {@link allocate}). */
+function allocationError(
+  dtype: DType,
+  n: number,
+  op: string | undefined,
+  shape: readonly number[] | undefined,
+) {
+  const what =
+    shape === undefined ? `${fmtCount(n)} elements` : `shape ${fmtShape(shape)} (${fmtCount(n)} elements)`;
+  return new ValueError(`${op ?? 'allocate'}: cannot allocate a ${dtype} tensor of ${what}`);
+}
+
+function fresh(dtype: DType, n: number): TypedArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'int32':
+      return new Int32Array(n);
+  }
+}
+
+function take(
+  dtype: DType,
+  n: number,
+  zero: boolean,
+  op: string | undefined,
+  shape: readonly number[] | undefined,
+): TypedArray {
   const list = n > 0 ? free.get(poolKey(dtype, n)) : undefined;
   if (list !== undefined && list.length > 0) {
     const a = list.pop()!;
@@ -62,16 +111,12 @@ function take(dtype: DType, n: number, zero: boolean): TypedArray {
   }
   poolCounters.misses++;
   let a: TypedArray;
-  switch (dtype) {
-    case 'float32':
-      a = new Float32Array(n);
-      break;
-    case 'float64':
-      a = new Float64Array(n);
-      break;
-    case 'int32':
-      a = new Int32Array(n);
-      break;
+  try {
+    a = fresh(dtype, n);
+  } catch (e) {
+    // V8 raises RangeError both for a length over the typed-array limit and for a failed allocation.
+    if (e instanceof RangeError) throw allocationError(dtype, n, op, shape);
+    throw e;
   }
   if (n > 0) pooled.add(a);
   return a;

@@ -43,11 +43,17 @@ export { AutogradError, DTypeError, EcgnnError, ShapeError, ValueError } from '.
 export * as nn from './nn/index.js';
 export { Module } from './nn/module.js';
 export { Parameter } from './nn/parameter.js';
-export * from './ops/basic.js';
+export { basicRules } from './ops/basic.js';
+export * from './ops/cast.js';
 export * from './ops/conv.js';
 export * from './ops/creation.js';
+export * from './ops/elementwise.js';
+export * from './ops/indexing.js';
 export * from './ops/matmul.js';
 export * from './ops/nn.js';
+export * from './ops/reduce.js';
+export * from './ops/shape.js';
+export * from './ops/slice.js';
 export { PRIMITIVES, primitiveNames } from './ops/table.js';
 export * as optim from './optim/index.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';

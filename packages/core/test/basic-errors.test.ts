@@ -142,7 +142,7 @@ describe('dtypes', () => {
     throwsWith(() => clamp(i32([1]), 0, 1), DTypeError, 'clamp', 'int32');
     throwsWith(() => concat([f32, f64]), DTypeError, 'concat', 'float32', 'float64');
     throwsWith(() => to(f32, 'int8' as 'int32'), DTypeError, 'to', 'int8');
-    throwsWith(() => zeros([2], { dtype: 'uint8' as 'int32' }), DTypeError, 'full', 'uint8');
+    throwsWith(() => zeros([2], { dtype: 'uint8' as 'int32' }), DTypeError, 'zeros', 'uint8');
     throwsWith(() => randn([2], { dtype: 'int32' }), DTypeError, 'randn', 'int32');
     throwsWith(
       () => tensor([1], [1], { dtype: 'int32', requiresGrad: true }),
@@ -166,8 +166,8 @@ describe('dtypes', () => {
 
 describe('invalid sizes and parameters', () => {
   test('negative, fractional or mismatched sizes', () => {
-    throwsWith(() => zeros([-1]), ShapeError, 'full', '[-1]');
-    throwsWith(() => zeros([2, 1.5]), ShapeError, 'full', '[2, 1.5]');
+    throwsWith(() => zeros([-1]), ShapeError, 'zeros', '[-1]');
+    throwsWith(() => zeros([2, 1.5]), ShapeError, 'zeros', '[2, 1.5]');
     throwsWith(() => randn([-2]), ShapeError, 'randn', '[-2]');
     throwsWith(() => rand([Number.NaN]), ShapeError, 'rand');
     throwsWith(() => tensor([1, 2, 3], [2, 2]), ShapeError, 'tensor', '[2, 2]', '3 values');
@@ -218,6 +218,52 @@ describe('invalid sizes and parameters', () => {
     throwsWith(() => gather(tensor(1), 0, i32([0], [])), ShapeError, 'gather', 'at least one dimension');
     throwsWith(() => gather(x, 2, i32([0], [1, 1])), ShapeError, 'gather', 'axis 2');
     throwsWith(() => indexSelect(x, 0, i32([2])), ShapeError, 'indexSelect', 'index 2', 'size 2');
+    // the first index out of range is named (not the smallest or largest)
+    throwsWith(() => gather(x, 1, i32([0, 4, 5, -1], [2, 2])), ShapeError, 'gather', 'index 4');
+    throwsWith(() => indexSelect(x, 1, i32([1, -2, 7])), ShapeError, 'indexSelect', 'index -2');
     throwsWith(() => indexSelect(x, 0, i32([0], [1, 1])), ShapeError, 'indexSelect', '1-D', '[1, 1]');
+  });
+});
+
+describe('allocation failures', () => {
+  // 10⁶ × 10⁶ elements: over the typed-array length limit (a raw RangeError from the engine otherwise).
+  const huge = [1_000_000, 1_000_000];
+  test('factories name themselves, the dtype, the shape and the element count', () => {
+    throwsWith(
+      () => zeros(huge),
+      ValueError,
+      'zeros: cannot allocate a float32 tensor of shape [1000000, 1000000] (1e12 elements)',
+    );
+    throwsWith(
+      () => full(huge, 2, { dtype: 'float64' }),
+      ValueError,
+      'full:',
+      'float64',
+      '[1000000, 1000000]',
+      '1e12',
+    );
+    throwsWith(() => randn(huge), ValueError, 'randn:', 'float32', '[1000000, 1000000]');
+    throwsWith(
+      () => randint(0, 3, [3, 1e9, 2]),
+      ValueError,
+      'randint:',
+      'int32',
+      '[3, 1000000000, 2]',
+      '6e9',
+    );
+    throwsWith(() => arange(0, 1e12), ValueError, 'arange:', '[1000000000000]');
+  });
+  test('an op whose output would be too large names the op and the output shape', () => {
+    const col = zeros([1_000_000, 1]);
+    throwsWith(() => expand(col, huge), ValueError, 'expand: cannot allocate', '[1000000, 1000000]');
+    throwsWith(() => add(col, zeros([1, 1_000_000])), ValueError, 'add:', '[1000000, 1000000]');
+    throwsWith(() => pad(zeros([1]), [[0, 1e12]]), ValueError, 'pad:', '(1e12 elements)');
+    // every allocation failure is an EcgnnError, also from ops that do not (yet) name their output
+    throwsWith(
+      () => matmul(col, zeros([1, 1_000_000])),
+      ValueError,
+      'cannot allocate a float32 tensor',
+      '1e12',
+    );
   });
 });

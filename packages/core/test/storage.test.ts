@@ -2,19 +2,41 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   add,
+  arange,
   backward,
+  clamp,
+  concat,
   conv1d,
   emptyStoragePool,
+  exp,
+  expand,
+  full,
+  Generator,
+  gather,
+  gt,
+  indexSelect,
   matmul,
+  max,
   mul,
+  narrow,
   noGrad,
+  pad,
+  permute,
+  rand,
+  randn,
+  reshape,
   setStoragePoolLimit,
+  slice,
+  stack,
   storagePoolStats,
   sum,
   Tensor,
   tensor,
   tidy,
+  to,
   ValueError,
+  where,
+  zeros,
 } from '../src/index.js';
 
 afterEach(() => {
@@ -308,6 +330,55 @@ describe('ops that skip the zero-fill of recycled storage', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+  it('the basic ops and factories assign every output element (NaN-poisoned storage, fast-check shapes)', () => {
+    const ops: Array<[string, (x: Tensor) => Tensor]> = [
+      ['add (broadcast)', (x) => add(x, reshape(arange(x.shape[x.ndim - 1]), [x.shape[x.ndim - 1]]))],
+      ['exp', (x) => exp(x)],
+      ['clamp', (x) => clamp(x, -0.5, 0.5)],
+      ['gt', (x) => gt(x, 0)],
+      ['where', (x) => where(x, x, 2)],
+      ['cast', (x) => to(to(x, 'float64'), 'float32')],
+      ['expand', (x) => expand(reshape(narrow(x, 0, 0, 1), [1, ...x.shape.slice(1)]), x.shape)],
+      ['permute', (x) => permute(x, [...x.shape.keys()].reverse())],
+      [
+        'slice',
+        (x) =>
+          slice(
+            pad(x, [[1, 1]], 3),
+            x.shape.map((_, d) => (d === x.ndim - 1 ? [1, -1] : null)),
+          ),
+      ],
+      ['pad', (x) => pad(narrow(x, -1, 1, x.shape[x.ndim - 1] - 1), [[1, 0]], -1)],
+      ['concat', (x) => concat([narrow(x, 0, 0, 1), narrow(x, 0, 1, x.shape[0] - 1)], 0)],
+      ['gather', (x) => gather(x, 0, zeros(x.shape, { dtype: 'int32' }))],
+      ['indexSelect', (x) => indexSelect(x, 0, arange(x.shape[0], undefined, 1, { dtype: 'int32' }))],
+      ['sum', (x) => sum(stack([x, x]), 0)],
+      ['max', (x) => max(stack([x, x], 1), 1)],
+      ['full', (x) => full(x.shape, 3)],
+      ['arange', (x) => arange(x.size)],
+      ['rand', (x) => rand(x.shape, { generator: new Generator(1) })],
+      ['randn', (x) => randn(x.shape, { generator: new Generator(1) })],
+      ['tensor', (x) => tensor(Array.from(x.data), x.shape)],
+    ];
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 3 }),
+        fc.constantFrom(...ops),
+        (shape, [, f]) => {
+          const x = tensor(
+            Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, (_, i) => Math.sin(i)),
+            shape,
+          );
+          emptyStoragePool();
+          const ref = f(x);
+          const expected = Array.from(ref.data);
+          poison(ref.size);
+          same(f(x).data, expected);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

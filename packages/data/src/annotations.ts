@@ -1,5 +1,5 @@
 // MIT annotation format (.atr) reader and writer. Reference: PhysioNet WFDB "annot(5)".
-import { FormatError } from './errors.js';
+import { EmptyAnnotationsError, FormatError } from './errors.js';
 
 /** Annotation mnemonics by code (WFDB ecgcodes.h); index = code. */
 export const ANNOTATION_SYMBOLS: readonly string[] = [
@@ -82,6 +82,8 @@ export interface Annotations {
   num: Int16Array;
   /** Auxiliary strings (null when absent). */
   aux: (string | null)[];
+  /** Path of the file the annotations were read from, when they were (used in error messages). */
+  file?: string;
 }
 
 /** Number of annotations. */
@@ -113,11 +115,15 @@ const latin1 = (bytes: Uint8Array, start: number, len: number): string => {
  * SUB and AUX apply to the preceding annotation; NUM and CHN persist for later ones (as WFDB's
  * `getann` does).
  *
+ * A file without annotations (zero length, or the end word alone) gives an empty list: callers that
+ * expect beats check with `loadAnnotations` / `extractBeats`, which throw {@link EmptyAnnotationsError}.
+ *
  * @param bytes - file contents
- * @param file - name used in errors
+ * @param file - path used in errors and kept as the result's `file`
  * @throws FormatError (with the byte offset) on truncated or malformed data
  */
-export function readAnnotations(bytes: Uint8Array, file = 'annotations'): Annotations {
+export function readAnnotations(bytes: Uint8Array, path?: string): Annotations {
+  const file = path ?? 'annotations';
   const n = bytes.length;
   if (n % 2 !== 0) throw new FormatError(file, `odd file length ${n}`, n - 1);
   // Every annotation needs at least one word, so n/2 bounds the count: allocate once.
@@ -196,7 +202,23 @@ export function readAnnotations(bytes: Uint8Array, file = 'annotations'): Annota
     chan: chan.slice(0, count),
     num: num.slice(0, count),
     aux,
+    ...(path === undefined ? {} : { file: path }),
   };
+}
+
+/**
+ * Throws {@link EmptyAnnotationsError} unless `ann` holds at least one beat annotation ({@link BEAT_CODES});
+ * for the functions that expect a record's beats. `fallback` names the annotations when `ann.file` is unset.
+ */
+export function requireBeatAnnotations(ann: Annotations, fallback: string): void {
+  for (let i = 0; i < ann.code.length; i++) if (BEAT_CODES.has(ann.code[i])) return;
+  const file = ann.file ?? fallback;
+  throw new EmptyAnnotationsError(
+    file,
+    ann.code.length === 0
+      ? "the annotation file holds no annotations, where the record's beats were expected (empty or truncated file?)"
+      : `the annotation file holds ${ann.code.length} annotations but no beat annotation, where the record's beats were expected`,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 // Beat segmentation around annotated R peaks, RR-interval features, per-split summaries.
-import { ANNOTATION_SYMBOLS, type Annotations, BEAT_CODES } from './annotations.js';
+import { RR_FEATURES, rrFeatures } from '@ecgnn/dsp';
+import { ANNOTATION_SYMBOLS, type Annotations, BEAT_CODES, requireBeatAnnotations } from './annotations.js';
 import { AAMI_CLASSES, type AamiCounts, aamiIndex } from './labels.js';
 import type { WfdbRecord } from './wfdb.js';
 
@@ -21,9 +22,6 @@ export interface BeatOptions {
   /** Keep only beats with an AAMI class (default true); otherwise keep every beat annotation. */
   aamiOnly?: boolean;
 }
-
-/** Number of RR features per beat (see {@link rrFeatures}). */
-export const RR_FEATURES = 4;
 
 /** Beats cut from one or more records, in columnar typed arrays. */
 export interface BeatSet {
@@ -59,42 +57,13 @@ export function leadIndex(record: WfdbRecord, lead: number | string = 'MLII'): n
 }
 
 /**
- * RR features of each beat, in seconds (de Chazal et al. 2004): previous RR (to the preceding
- * beat), next RR, local mean RR (mean of the previous-RR values of the beats within ±5 beats),
- * and the record's mean RR. The first beat's previous RR and the last beat's next RR are taken
- * as the record mean.
- *
- * @param beats - increasing R-peak sample indices of ALL beats of a record
- * @param fs - sampling rate
- * @param localHalfWidth - beats on each side for the local mean (default 5)
- * @returns Float32Array (n × 4)
- */
-export function rrFeatures(beats: Int32Array, fs: number, localHalfWidth = 5): Float32Array {
-  const n = beats.length;
-  const out = new Float32Array(n * RR_FEATURES);
-  if (n === 0) return out;
-  const mean = n > 1 ? (beats[n - 1] - beats[0]) / (n - 1) / fs : 0;
-  const prev = new Float64Array(n);
-  for (let i = 0; i < n; i++) prev[i] = i > 0 ? (beats[i] - beats[i - 1]) / fs : mean;
-  // prefix sums for the local mean
-  const cum = new Float64Array(n + 1);
-  for (let i = 0; i < n; i++) cum[i + 1] = cum[i] + prev[i];
-  for (let i = 0; i < n; i++) {
-    const lo = Math.max(0, i - localHalfWidth);
-    const hi = Math.min(n - 1, i + localHalfWidth);
-    out[i * 4] = prev[i];
-    out[i * 4 + 1] = i + 1 < n ? prev[i + 1] : mean;
-    out[i * 4 + 2] = (cum[hi + 1] - cum[lo]) / (hi - lo + 1);
-    out[i * 4 + 3] = mean;
-  }
-  return out;
-}
-
-/**
  * Cuts a window of `before` + `after` seconds around each annotated beat of one record and
- * computes its label and RR features (RR over all beat annotations of the record).
+ * computes its label and RR features (@ecgnn/dsp `rrFeatures` over all beat annotations of the record).
+ *
+ * @throws EmptyAnnotationsError naming the annotation file when `ann` holds no beat annotation
  */
 export function extractBeats(record: WfdbRecord, ann: Annotations, opts: BeatOptions = {}): BeatSet {
+  requireBeatAnnotations(ann, `annotations of record ${record.name}`);
   const fs = record.fs;
   const nb = Math.round((opts.before ?? 0.25) * fs);
   const na = Math.round((opts.after ?? 0.45) * fs);

@@ -1,7 +1,11 @@
 // Command-line interface of @ecgnn/data (`ecgnn-data`), Node only. Dependency-free parsing.
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { requireBeatAnnotations } from './annotations.js';
 import { type DataDirOptions, databaseDir, dataDir, loadAnnotations, loadRecord } from './datadir.js';
+import { DataNotFoundError } from './errors.js';
 import { fetchDatabase } from './fetch.js';
+import { findSumsFile, type VerifyEntry, verifyDatabaseDir } from './integrity.js';
 import { countAami } from './labels.js';
 import {
   evaluateQrsDetector,
@@ -17,7 +21,31 @@ const USAGE = `usage: ecgnn-data <command> [options]
   summary [--validation K --seed S --balanced true]           per-split AAMI counts (DS1/DS2)
   qrs [--records 100,101]                                     QRS detector Se/+P on mitdb
   info <db> <record>                                          header, checksums, beat counts
-common: --data-dir D (default: $ECGNN_DATA, else ../shared/data beside the repo)`;
+  verify [db]                                                 check files against SHA256SUMS (all databases
+                                                              of the data directory when no db); exit 1 on
+                                                              a mismatch
+common: --data D or --data-dir D (default: $ECGNN_DATA, else ../shared/data beside the repo)
+        -h, --help: this text`;
+
+/** One line of `verify` output per file. */
+function verifyLine(e: VerifyEntry): string {
+  if (e.status === 'ok') return `  ok        ${e.file}`;
+  if (e.status === 'missing') return `  missing   ${e.file}`;
+  return `  MISMATCH  ${e.file}: listed ${e.expected}, file has ${e.actual}`;
+}
+
+/** Database folders of `root` that hold a checksum list, sorted. */
+function databasesWithSums(root: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+  } catch {
+    throw new DataNotFoundError(`data directory not found: ${root}`);
+  }
+  return names.filter((n) => findSumsFile(join(root, n)) !== undefined).sort();
+}
 
 /** Parses `--key value` options and positional arguments. */
 function parseArgs(argv: readonly string[]): { pos: string[]; opt: Map<string, string> } {
@@ -47,6 +75,10 @@ export async function runCli(
   argv: readonly string[],
   write: (s: string) => void = console.log,
 ): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    write(USAGE);
+    return 0;
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs(argv);
@@ -55,7 +87,8 @@ export async function runCli(
     return 2;
   }
   const { pos, opt } = parsed;
-  const dd: DataDirOptions = opt.has('data-dir') ? { dataDir: opt.get('data-dir') } : {};
+  const dataOpt = opt.get('data') ?? opt.get('data-dir');
+  const dd: DataDirOptions = dataOpt !== undefined ? { dataDir: dataOpt } : {};
   const records = opt.get('records')?.split(',').filter(Boolean);
   try {
     switch (pos[0]) {
@@ -108,13 +141,35 @@ export async function runCli(
             `  signal ${i} ${s.description}: format ${s.format}, gain ${s.gain} adu/${s.units}, baseline ${s.baseline}, checksum ${s.checksum} verified`,
           );
         });
+        let ann: ReturnType<typeof loadAnnotations>;
         try {
-          const c = countAami(loadAnnotations(db, rec, 'atr', dd));
-          write(`  AAMI beats: N ${c.N}  S ${c.S}  V ${c.V}  F ${c.F}  Q ${c.Q}`);
-        } catch {
+          ann = loadAnnotations(db, rec, 'atr', dd);
+        } catch (e) {
+          if (!(e instanceof DataNotFoundError)) throw e;
           write('  (no .atr annotations)');
+          return 0;
         }
+        requireBeatAnnotations(ann, `annotations of ${db} record ${rec}`);
+        const c = countAami(ann);
+        write(`  AAMI beats: N ${c.N}  S ${c.S}  V ${c.V}  F ${c.F}  Q ${c.Q}`);
         return 0;
+      }
+      case 'verify': {
+        const root = dataDir(dd);
+        const dbs = pos[1] ? [pos[1]] : databasesWithSums(root);
+        if (dbs.length === 0) throw new DataNotFoundError(`no database folder with SHA256SUMS in ${root}`);
+        let failed = false;
+        for (const db of dbs) {
+          const dir = databaseDir(db, dd);
+          write(`${dir}:`);
+          const res = await verifyDatabaseDir(dir, (e) => write(verifyLine(e)));
+          const n = (s: VerifyEntry['status']): number => res.entries.filter((e) => e.status === s).length;
+          write(
+            `${db}: ${res.entries.length} files listed in ${res.sumsFile}: ${n('ok')} ok, ${n('mismatch')} mismatched, ${n('missing')} missing`,
+          );
+          if (!res.ok) failed = true;
+        }
+        return failed ? 1 : 0;
       }
       default:
         write(USAGE);

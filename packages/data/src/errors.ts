@@ -43,3 +43,36 @@ export class FetchError extends DataError {
     this.url = url;
   }
 }
+
+/**
+ * An annotation file holds no annotations, or no beat annotations, where a record's beats were expected
+ * (e.g. a zero-length or truncated-to-nothing `.atr`). `file` is the full path of the annotation file (or
+ * the record name when the annotations did not come from a file).
+ */
+export class EmptyAnnotationsError extends DataError {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.file = file;
+  }
+}
+
+/**
+ * A file's SHA-256 disagrees with the database's `SHA256SUMS` list, or the list does not name the file.
+ * `expected` is the listed hash (undefined when the file is not listed), `actual` the file's.
+ */
+export class IntegrityError extends DataError {
+  readonly file: string;
+  readonly expected: string | undefined;
+  readonly actual: string;
+  constructor(file: string, expected: string | undefined, actual: string, sumsFile: string) {
+    super(
+      expected === undefined
+        ? `${file}: not listed in ${sumsFile} (its SHA-256 is ${actual})`
+        : `${file}: SHA-256 mismatch: ${sumsFile} lists ${expected}, the file has ${actual}`,
+    );
+    this.file = file;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}

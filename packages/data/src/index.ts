@@ -2,20 +2,28 @@
  * @ecgnn/data — PhysioNet WFDB reading, ECG preprocessing, beat segmentation, AAMI classes,
  * patient-wise splits, fragment datasets, samplers and a synthetic ECG generator.
  *
- * The dependency-free DSP (filters, QRS detection) lives in @ecgnn/dsp and is re-exported
- * here for convenience.
+ * The dependency-free DSP (filters, QRS detection, RR features) lives in @ecgnn/dsp and is
+ * re-exported here for convenience.
  * @packageDocumentation
  */
 
 export {
   butterworthBandpass,
   detectQrs,
+  isRrFeatureName,
+  normalizeRr,
   QrsDetector,
   type QrsOptions,
+  RR_FEATURE_NAMES,
+  RR_FEATURES,
+  type RrFeatureName,
   removeBaselineWander,
   resample,
+  rrFeatures,
   zscore,
 } from '@ecgnn/dsp';
+// The one PRNG of ecgnn (xoshiro128**), for the samplers' `generator` option.
+export { Generator } from '@ecgnn/kernels';
 export {
   ANNOTATION_SYMBOLS,
   type Annotations,
@@ -38,8 +46,6 @@ export {
   countBeatLabels,
   extractBeats,
   leadIndex,
-  RR_FEATURES,
-  rrFeatures,
 } from './beats.js';
 export { runCli } from './cli.js';
 export {
@@ -51,8 +57,17 @@ export {
   listRecords,
   loadAnnotations,
   loadRecord,
+  type ReadOptions,
 } from './datadir.js';
-export { ChecksumError, DataError, DataNotFoundError, FetchError, FormatError } from './errors.js';
+export {
+  ChecksumError,
+  DataError,
+  DataNotFoundError,
+  EmptyAnnotationsError,
+  FetchError,
+  FormatError,
+  IntegrityError,
+} from './errors.js';
 export { type BeatMatch, flutterEpisodes, matchBeats } from './evaluate.js';
 export {
   type FetchOptions,
@@ -61,6 +76,13 @@ export {
   fetchDatabase,
   parseSha256Sums,
 } from './fetch.js';
+export {
+  assertVerified,
+  SUMS_FILES,
+  type VerifyEntry,
+  type VerifyResult,
+  verifyDatabaseDir,
+} from './integrity.js';
 export {
   AAMI_CLASSES,
   AAMI_SYMBOLS,
@@ -90,7 +112,7 @@ export {
   type SplitSummary,
   splitSummary,
 } from './mitdb.js';
-export { Rng } from './rng.js';
+export { type RandomOptions, randomInt, resolveGenerator, shuffleInPlace } from './random.js';
 export {
   classBalancedBatches,
   type Episode,

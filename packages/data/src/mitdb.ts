@@ -2,9 +2,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectQrs, type QrsOptions } from '@ecgnn/dsp';
-import { BEAT_CODES } from './annotations.js';
+import { type Annotations, BEAT_CODES, requireBeatAnnotations } from './annotations.js';
 import { type BeatOptions, type BeatSet, concatBeatSets, extractBeats, leadIndex } from './beats.js';
-import { type DataDirOptions, databaseDir, listRecords, loadAnnotations, loadRecord } from './datadir.js';
+import {
+  type DataDirOptions,
+  databaseDir,
+  listRecords,
+  loadAnnotations,
+  loadRecord,
+  type ReadOptions,
+} from './datadir.js';
 import { DataNotFoundError, FormatError } from './errors.js';
 import { type BeatMatch, flutterEpisodes, matchBeats } from './evaluate.js';
 import { AAMI_CLASSES, type AamiCounts, countAami } from './labels.js';
@@ -22,20 +29,31 @@ export const DE_CHAZAL_PUBLISHED_COUNTS: Readonly<Record<'DS1' | 'DS2', AamiCoun
 };
 
 /** Loads the beats of several mitdb records (see {@link extractBeats}) into one set. */
-export function loadBeats(records: readonly string[], opts: BeatOptions & DataDirOptions = {}): BeatSet {
+export function loadBeats(records: readonly string[], opts: BeatOptions & ReadOptions = {}): BeatSet {
   const sets = records.map((r) =>
     extractBeats(loadRecord('mitdb', r, opts), loadAnnotations('mitdb', r, 'atr', opts), opts),
   );
   return concatBeatSets(sets);
 }
 
-/** AAMI counts of each record (from its reference annotations), e.g. to balance a validation split. */
+/** A record's reference annotations, which must hold beats (EmptyAnnotationsError naming the file otherwise). */
+function loadBeatAnnotations(record: string, opts: ReadOptions): Annotations {
+  const ann = loadAnnotations('mitdb', record, 'atr', opts);
+  requireBeatAnnotations(ann, `annotations of mitdb record ${record}`);
+  return ann;
+}
+
+/**
+ * AAMI counts of each record (from its reference annotations), e.g. to balance a validation split.
+ *
+ * @throws EmptyAnnotationsError naming the file when a record's annotations hold no beat
+ */
 export function recordAamiCounts(
   records: readonly string[],
-  opts: DataDirOptions = {},
+  opts: ReadOptions = {},
 ): Record<string, AamiCounts> {
   const out: Record<string, AamiCounts> = {};
-  for (const r of records) out[r] = countAami(loadAnnotations('mitdb', r, 'atr', opts));
+  for (const r of records) out[r] = countAami(loadBeatAnnotations(r, opts));
   return out;
 }
 
@@ -47,13 +65,17 @@ export interface SplitSummary {
   counts: Record<string, AamiCounts>;
 }
 
-/** Counts the AAMI beats of every split of `split` from the reference annotations. */
-export function splitSummary(split: RecordSplit, opts: DataDirOptions = {}): SplitSummary {
+/**
+ * Counts the AAMI beats of every split of `split` from the reference annotations.
+ *
+ * @throws EmptyAnnotationsError naming the file when a record's annotations hold no beat
+ */
+export function splitSummary(split: RecordSplit, opts: ReadOptions = {}): SplitSummary {
   const counts: Record<string, AamiCounts> = {};
   for (const [name, recs] of Object.entries(split.records)) {
     const c: AamiCounts = { N: 0, S: 0, V: 0, F: 0, Q: 0 };
     for (const r of recs) {
-      const rc = countAami(loadAnnotations('mitdb', r, 'atr', opts));
+      const rc = countAami(loadBeatAnnotations(r, opts));
       for (const k of AAMI_CLASSES) c[k] += rc[k];
     }
     counts[name] = c;
@@ -181,7 +203,7 @@ export function loadFragments17(opts: DataDirOptions = {}): FragmentSet {
  */
 export function buildAamiFragments(
   records: readonly string[],
-  opts: DataDirOptions & { seconds?: number; lead?: number | string } = {},
+  opts: ReadOptions & { seconds?: number; lead?: number | string } = {},
 ): FragmentSet {
   const xs: Float32Array[] = [];
   const labels: number[] = [];
@@ -191,7 +213,7 @@ export function buildAamiFragments(
   let fs = 0;
   for (const r of records) {
     const rec = loadRecord('mitdb', r, opts);
-    const ann = loadAnnotations('mitdb', r, 'atr', opts);
+    const ann = loadBeatAnnotations(r, opts);
     fs = rec.fs;
     length = Math.round((opts.seconds ?? 10) * fs);
     const sig = rec.signals[leadIndex(rec, opts.lead ?? 'MLII')];
@@ -261,13 +283,13 @@ function totals(ms: readonly BeatMatch[]): BeatMatch {
  * the reference beats (all beat annotations) within ±`toleranceSeconds` (default 0.15 s).
  */
 export function evaluateQrsDetector(
-  opts: DataDirOptions & { records?: readonly string[]; toleranceSeconds?: number; qrs?: QrsOptions } = {},
+  opts: ReadOptions & { records?: readonly string[]; toleranceSeconds?: number; qrs?: QrsOptions } = {},
 ): QrsEvaluation {
   const records = opts.records ?? listRecords('mitdb', opts);
   const out: QrsRecordResult[] = [];
   for (const r of records) {
     const rec = loadRecord('mitdb', r, opts);
-    const ann = loadAnnotations('mitdb', r, 'atr', opts);
+    const ann = loadBeatAnnotations(r, opts);
     const ref: number[] = [];
     for (let i = 0; i < ann.code.length; i++) if (BEAT_CODES.has(ann.code[i])) ref.push(ann.sample[i]);
     const lead = leadIndex(rec, 'MLII');

@@ -1,5 +1,7 @@
-// Mini-batch and episode samplers. All are deterministic for a given seed (see Rng).
-import { Rng } from './rng.js';
+// Mini-batch and episode samplers. All are deterministic for a given seed, or draw from a caller's generator
+// (see RandomOptions).
+import type { Generator as KernelsGenerator } from '@ecgnn/kernels';
+import { type RandomOptions, randomInt, resolveGenerator, shuffleInPlace } from './random.js';
 
 function checkBatch(batchSize: number): void {
   if (!Number.isInteger(batchSize) || batchSize < 1)
@@ -8,18 +10,22 @@ function checkBatch(batchSize: number): void {
 
 /**
  * Shuffled mini-batches over indices 0..n−1 for one epoch: a seeded permutation cut into
- * batches; the last, shorter batch is kept unless `dropLast`.
+ * batches; the last, shorter batch is kept unless `dropLast`. The permutation is drawn when the
+ * first batch is requested.
+ *
+ * @param random - seed (default 0) or {@link RandomOptions}
  */
 export function* shuffledBatches(
   n: number,
   batchSize: number,
-  seed = 0,
+  random: number | RandomOptions = 0,
   dropLast = false,
 ): Generator<Int32Array> {
   checkBatch(batchSize);
+  const g = resolveGenerator(random, 'shuffledBatches');
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
-  new Rng(seed).shuffle(idx);
+  shuffleInPlace(g, idx);
   for (let s = 0; s < n; s += batchSize) {
     if (dropLast && s + batchSize > n) break;
     yield idx.slice(s, Math.min(n, s + batchSize));
@@ -28,18 +34,21 @@ export function* shuffledBatches(
 
 /**
  * Class-balanced batches: each item of each batch picks a class uniformly among the classes
- * present (labels ≥ 0), then an item of that class uniformly (with replacement).
+ * present (labels ≥ 0), then an item of that class uniformly (with replacement). Each batch is
+ * drawn when requested.
  *
  * @param labels - class per item (negative = ignored)
  * @param nBatches - number of batches to yield
+ * @param random - seed (default 0) or {@link RandomOptions}
  */
 export function* classBalancedBatches(
   labels: ArrayLike<number>,
   batchSize: number,
   nBatches: number,
-  seed = 0,
+  random: number | RandomOptions = 0,
 ): Generator<Int32Array> {
   checkBatch(batchSize);
+  const g = resolveGenerator(random, 'classBalancedBatches');
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < labels.length; i++) {
     if (labels[i] < 0) continue;
@@ -49,12 +58,11 @@ export function* classBalancedBatches(
   }
   const classes = [...byClass.keys()].sort((a, b) => a - b).map((k) => byClass.get(k)!);
   if (classes.length === 0) throw new RangeError('classBalancedBatches: no labelled items');
-  const rng = new Rng(seed);
   for (let b = 0; b < nBatches; b++) {
     const out = new Int32Array(batchSize);
     for (let i = 0; i < batchSize; i++) {
-      const c = classes[rng.int(classes.length)];
-      out[i] = c[rng.int(c.length)];
+      const c = classes[randomInt(g, classes.length)];
+      out[i] = c[randomInt(g, c.length)];
     }
     yield out;
   }
@@ -62,15 +70,18 @@ export function* classBalancedBatches(
 
 /**
  * Weighted sampling with replacement: item i is drawn with probability weights[i] / Σ weights
- * (inverse CDF by binary search over the cumulative weights).
+ * (inverse CDF by binary search over the cumulative weights). Each batch is drawn when requested.
+ *
+ * @param random - seed (default 0) or {@link RandomOptions}
  */
 export function* weightedBatches(
   weights: ArrayLike<number>,
   batchSize: number,
   nBatches: number,
-  seed = 0,
+  random: number | RandomOptions = 0,
 ): Generator<Int32Array> {
   checkBatch(batchSize);
+  const g = resolveGenerator(random, 'weightedBatches');
   const n = weights.length;
   const cum = new Float64Array(n);
   let acc = 0;
@@ -81,11 +92,10 @@ export function* weightedBatches(
     cum[i] = acc;
   }
   if (!(acc > 0)) throw new RangeError('weightedBatches: weights sum to zero');
-  const rng = new Rng(seed);
   for (let b = 0; b < nBatches; b++) {
     const out = new Int32Array(batchSize);
     for (let i = 0; i < batchSize; i++) {
-      const u = rng.next() * acc;
+      const u = g.random() * acc;
       let lo = 0;
       let hi = n - 1;
       while (lo < hi) {
@@ -109,11 +119,9 @@ export function inverseFrequencyWeights(labels: ArrayLike<number>): Float64Array
 }
 
 /** Options of {@link hardExampleBatches}. */
-export interface HardExampleOptions {
+export interface HardExampleOptions extends RandomOptions {
   /** Re-score the remaining items every this many batches (default 1: before every batch). */
   refreshEvery?: number;
-  /** RNG seed for tie-breaking (default 0). */
-  seed?: number;
 }
 
 /**
@@ -135,10 +143,10 @@ export function* hardExampleBatches(
   const every = opts.refreshEvery ?? 1;
   if (!Number.isInteger(every) || every < 1)
     throw new RangeError('hardExampleBatches: refreshEvery must be ≥ 1');
-  const rng = new Rng(opts.seed ?? 0);
+  const g = resolveGenerator(opts, 'hardExampleBatches');
   let remaining = new Int32Array(n);
   for (let i = 0; i < n; i++) remaining[i] = i;
-  rng.shuffle(remaining); // random tie order
+  shuffleInPlace(g, remaining); // random tie order
   let order = remaining;
   let b = 0;
   while (remaining.length > 0) {
@@ -161,8 +169,8 @@ export function* hardExampleBatches(
   }
 }
 
-/** Options of {@link EpisodeSampler}. */
-export interface EpisodeOptions {
+/** Options of {@link EpisodeSampler} (random draws: `seed` or `generator`, see {@link RandomOptions}). */
+export interface EpisodeOptions extends RandomOptions {
   /** M: classes per episode (1 < M < number of eligible classes, or ≤ with `allowAllClasses`). */
   ways: number;
   /** k: samples per class (1 < k < class size, or ≤). */
@@ -173,8 +181,6 @@ export interface EpisodeOptions {
   excludeClasses?: readonly number[];
   /** Patients never used (needs `patients`). */
   excludePatients?: readonly string[];
-  /** Seed. */
-  seed?: number;
 }
 
 /** One meta-learning episode. */
@@ -197,7 +203,7 @@ export interface Episode {
  */
 export class EpisodeSampler {
   private readonly byClass: Map<number, number[]>;
-  private readonly rng: Rng;
+  private readonly g: KernelsGenerator;
   private readonly opts: EpisodeOptions;
   /** Eligible classes (with at least `shots` items after exclusions). */
   readonly eligibleClasses: number[];
@@ -238,28 +244,28 @@ export class EpisodeSampler {
     const w = opts.groupWidth ?? ways * shots;
     if (!Number.isInteger(w) || w < 1 || w > ways * shots)
       throw new RangeError(`EpisodeSampler: groupWidth must be in 1..${ways * shots}`);
-    this.rng = new Rng(opts.seed ?? 0);
+    this.g = resolveGenerator(opts, 'EpisodeSampler');
   }
 
   /** Samples the next episode. */
   sample(): Episode {
     const { ways, shots } = this.opts;
     const width = this.opts.groupWidth ?? ways * shots;
-    const classes = this.rng.shuffle([...this.eligibleClasses]).slice(0, ways);
+    const classes = shuffleInPlace(this.g, [...this.eligibleClasses]).slice(0, ways);
     const seq: { i: number; l: number }[] = [];
     classes.forEach((c, l) => {
       const pool = this.byClass.get(c)!;
       // partial Fisher–Yates on a copy: k distinct items
       const a = pool.slice();
       for (let j = 0; j < shots; j++) {
-        const r = j + this.rng.int(a.length - j);
+        const r = j + randomInt(this.g, a.length - j);
         const t = a[j];
         a[j] = a[r];
         a[r] = t;
         seq.push({ i: a[j], l });
       }
     });
-    this.rng.shuffle(seq);
+    shuffleInPlace(this.g, seq);
     const indices = Int32Array.from(seq, (s) => s.i);
     const labels = Int32Array.from(seq, (s) => s.l);
     const groups: Int32Array[] = [];

@@ -1,6 +1,6 @@
 // Record splits of the MIT-BIH Arrhythmia Database.
 import type { AamiCounts } from './labels.js';
-import { Rng } from './rng.js';
+import { resolveGenerator, shuffleInPlace } from './random.js';
 
 /** de Chazal et al. 2004 inter-patient training set DS1 (22 records). */
 export const DS1: readonly string[] = [
@@ -98,10 +98,9 @@ export function interPatientValidationSplit(
   if (!Number.isInteger(k) || k < 1 || k >= DS1.length)
     throw new RangeError(`validationRecords must be in 1..${DS1.length - 1}, got ${k}`);
   const seed = opts.seed ?? 0;
-  const rng = new Rng(seed);
+  const g = resolveGenerator(seed, 'interPatientValidationSplit');
   const draw = (): string[] =>
-    rng
-      .shuffle([...DS1])
+    shuffleInPlace(g, [...DS1])
       .slice(0, k)
       .sort();
   let val = draw();
@@ -157,7 +156,7 @@ export function intraPatientSplit(
   if (!(tot > 0) || fractions.some((f) => f < 0)) throw new RangeError('intraPatientSplit: bad fractions');
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
-  new Rng(seed).shuffle(idx);
+  shuffleInPlace(resolveGenerator(seed, 'intraPatientSplit'), idx);
   const nTrain = Math.round((n * fractions[0]) / tot);
   const nVal = Math.round((n * fractions[1]) / tot);
   return {

@@ -1,10 +1,10 @@
 // Synthetic ECG from the dynamical model of McSharry, Clifford, Tarassenko & Smith,
 // "A dynamical model for generating synthetic electrocardiogram signals", IEEE TBME 50(3) 2003.
 import { AAMI_CLASSES } from './labels.js';
-import { Rng } from './rng.js';
+import { type RandomOptions, resolveGenerator } from './random.js';
 
-/** Options of {@link syntheticEcg}. */
-export interface SyntheticOptions {
+/** Options of {@link syntheticEcg} (random draws: `seed`, default 0, or `generator`; see {@link RandomOptions}). */
+export interface SyntheticOptions extends RandomOptions {
   /** Duration in seconds (default 10). */
   seconds?: number;
   /** Sampling rate in Hz (default 360). */
@@ -21,8 +21,6 @@ export interface SyntheticOptions {
   noiseStd?: number;
   /** Amplitude of the 0.25 Hz respiratory baseline wander, mV (default 0.05). */
   baselineWander?: number;
-  /** Seed (default 0). */
-  seed?: number;
 }
 
 /** A synthetic, labelled ECG. Always marked `synthetic: true`. */
@@ -88,7 +86,7 @@ export function syntheticEcg(opts: SyntheticOptions = {}): SyntheticEcg {
   const rrStd = opts.rrStd ?? 0.03;
   const pPvc = opts.pvcProbability ?? 0;
   const pApc = opts.apcProbability ?? 0;
-  const rng = new Rng(opts.seed ?? 0);
+  const rng = resolveGenerator(opts, 'syntheticEcg');
   const n = Math.round(seconds * fs);
   const sub = Math.max(1, Math.ceil(1000 / fs));
   const h = 1 / (fs * sub);
@@ -118,7 +116,7 @@ export function syntheticEcg(opts: SyntheticOptions = {}): SyntheticEcg {
   const decideNextBeat = (): void => {
     dev = 0.8 * dev + Math.sqrt(1 - 0.64) * rrStd * rng.normal();
     let T = Math.max(0.25, rrMean + dev);
-    const u = rng.next();
+    const u = rng.random();
     if (compensate) {
       nextSym = 'N';
       T *= 1.4;

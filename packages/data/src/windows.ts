@@ -3,7 +3,7 @@
 import { zscore } from '@ecgnn/dsp';
 import { ANNOTATION_SYMBOLS, type Annotations, BEAT_CODES } from './annotations.js';
 import { AAMI_CLASSES, aamiIndex, rhythmPerSample } from './labels.js';
-import { Rng } from './rng.js';
+import { resolveGenerator, shuffleInPlace } from './random.js';
 
 /** Windows cut from a signal, row-major. */
 export interface Windows {
@@ -173,12 +173,12 @@ export function stratifiedSplit(
     if (a) a.push(i);
     else byClass.set(l, [i]);
   }
-  const rng = new Rng(seed);
+  const g = resolveGenerator(seed, 'stratifiedSplit');
   const train: number[] = [];
   const validation: number[] = [];
   const test: number[] = [];
   for (const cls of [...byClass.keys()].sort((a, b) => a - b)) {
-    const idx = rng.shuffle(byClass.get(cls)!);
+    const idx = shuffleInPlace(g, byClass.get(cls)!);
     const nTr = Math.round((idx.length * fractions[0]) / tot);
     const nVa = Math.round((idx.length * fractions[1]) / tot);
     train.push(...idx.slice(0, nTr));

@@ -1,4 +1,4 @@
-// Unit tests that need no data files: labels, splits, windows, samplers, RNG, synthetic ECG.
+// Unit tests that need no data files: labels, splits, windows, random draws, samplers, synthetic ECG.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Annotations } from '../src/index.js';
@@ -12,6 +12,7 @@ import {
   detectQrs,
   EpisodeSampler,
   fragmentLabel,
+  Generator,
   hardExampleBatches,
   interPatientSplit,
   interPatientValidationSplit,
@@ -20,10 +21,12 @@ import {
   matchBeats,
   multiLabelWindows,
   PACED_RECORDS,
-  Rng,
+  randomInt,
+  resolveGenerator,
   rhythmPerSample,
   rrFeatures,
   shuffledBatches,
+  shuffleInPlace,
   slidingWindows,
   stratifiedSplit,
   syntheticEcg,
@@ -173,15 +176,76 @@ describe('RR features', () => {
   });
 });
 
-describe('Rng and samplers', () => {
-  it('mulberry32 is deterministic and roughly uniform', () => {
-    const a = new Rng(7);
-    const b = new Rng(7);
-    for (let i = 0; i < 100; i++) expect(a.nextUint32()).toBe(b.nextUint32());
-    const r = new Rng(1);
-    const hist = new Array(10).fill(0);
-    for (let i = 0; i < 100000; i++) hist[Math.floor(r.next() * 10)]++;
-    for (const h of hist) expect(Math.abs(h - 10000)).toBeLessThan(500);
+describe('random draws and samplers', () => {
+  it('shuffleInPlace is a uniform permutation (Fisher–Yates over Generator)', () => {
+    const g = new Generator(1);
+    // Position of item 0 after shuffling 5 items: uniform over 0..4.
+    const hist = new Array(5).fill(0);
+    for (let t = 0; t < 50000; t++) hist[shuffleInPlace(g, [0, 1, 2, 3, 4]).indexOf(0)]++;
+    for (const h of hist) expect(Math.abs(h - 10000)).toBeLessThan(400);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 50 }), fc.integer(), (n, seed) => {
+        const a = shuffleInPlace(
+          new Generator(seed),
+          Array.from({ length: n }, (_, i) => i),
+        );
+        expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
+      }),
+    );
+  });
+  it('randomInt is in range and rejects a bad n', () => {
+    const g = new Generator(2);
+    const hist = new Array(7).fill(0);
+    for (let t = 0; t < 70000; t++) hist[randomInt(g, 7)]++;
+    for (const h of hist) expect(Math.abs(h - 10000)).toBeLessThan(400);
+    for (const n of [0, -1, 1.5, Number.NaN]) expect(() => randomInt(g, n)).toThrow(RangeError);
+  });
+  it('resolveGenerator: a seed gives a fresh generator, a generator is used as is, both is an error', () => {
+    const g = new Generator(5);
+    expect(resolveGenerator({ generator: g }, 'f')).toBe(g);
+    expect(resolveGenerator(5, 'f').nextUint32()).toBe(new Generator(5).nextUint32());
+    expect(resolveGenerator(undefined, 'f').nextUint32()).toBe(new Generator(0).nextUint32());
+    expect(() => resolveGenerator({ seed: 1, generator: g }, 'f')).toThrow(/seed or generator, not both/);
+    expect(() => resolveGenerator({ seed: 0.5 }, 'f')).toThrow(RangeError);
+    expect(() => resolveGenerator({ generator: {} as Generator }, 'f')).toThrow(RangeError);
+  });
+  it('shuffled batches are the Fisher–Yates permutation of Generator(seed)', () => {
+    // Independent oracle: Knuth's shuffle written out over the raw xoshiro128** stream.
+    const g = new Generator(3);
+    const want = Array.from({ length: 103 }, (_, i) => i);
+    for (let i = want.length - 1; i > 0; i--) {
+      const j = Math.floor((g.nextUint32() / 2 ** 32) * (i + 1));
+      [want[i], want[j]] = [want[j], want[i]];
+    }
+    expect([...shuffledBatches(103, 10, 3)].flatMap((b) => Array.from(b))).toEqual(want);
+    expect([...shuffledBatches(103, 10, { seed: 3 })].flatMap((b) => Array.from(b))).toEqual(want);
+  });
+  it('samplers draw from a given generator; restoring its state resumes the stream exactly', () => {
+    const labels = Int8Array.from({ length: 300 }, (_, i) => i % 3);
+    const w = inverseFrequencyWeights(labels);
+    // A generator seeded like the seed option gives the same batches.
+    expect([...weightedBatches(w, 8, 5, { generator: new Generator(4) })]).toEqual([
+      ...weightedBatches(w, 8, 5, 4),
+    ]);
+    expect([...classBalancedBatches(labels, 8, 5, { generator: new Generator(4) })]).toEqual([
+      ...classBalancedBatches(labels, 8, 5, 4),
+    ]);
+    // Checkpoint after 3 of 6 batches, restore into a fresh generator, continue with a new sampler.
+    const g = new Generator(11);
+    const it = classBalancedBatches(labels, 8, 6, { generator: g });
+    const head = [it.next().value, it.next().value, it.next().value];
+    const state = g.getState();
+    const tail = [...it];
+    const h = new Generator(999);
+    h.setState(state);
+    expect([...classBalancedBatches(labels, 8, 3, { generator: h })]).toEqual(tail);
+    expect(tail).not.toEqual(head);
+    // The stream advances: two epochs from one generator differ.
+    const e = new Generator(1);
+    expect([...shuffledBatches(50, 50, { generator: e })]).not.toEqual([
+      ...shuffledBatches(50, 50, { generator: e }),
+    ]);
+    expect(() => shuffledBatches(5, 2, { seed: 1, generator: e }).next()).toThrow(RangeError);
   });
   it('shuffled batches cover every index once, deterministically', () => {
     const batches = [...shuffledBatches(103, 10, 3)];
@@ -256,6 +320,10 @@ describe('Rng and samplers', () => {
     const again = new EpisodeSampler(labels, { ways: 3, shots: 4, seed: 9 });
     const again2 = new EpisodeSampler(labels, { ways: 3, shots: 4, seed: 9 });
     expect(again.sample()).toEqual(again2.sample());
+    const fromGenerator = new EpisodeSampler(labels, { ways: 3, shots: 4, generator: new Generator(9) });
+    expect(fromGenerator.sample()).toEqual(
+      new EpisodeSampler(labels, { ways: 3, shots: 4, seed: 9 }).sample(),
+    );
     const covered = new Set<number>();
     for (const ep of again.cover()) for (const i of ep.indices) covered.add(i);
     expect(covered.size).toBe(200);

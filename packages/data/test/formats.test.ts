@@ -350,6 +350,105 @@ describe('parser fuzzing: random and truncated bytes give typed errors, never a 
       );
     });
   }
+  /** A byte or character edit: overwrite at, insert before, or delete a run starting at a relative position. */
+  const edit = fc.record({
+    kind: fc.constantFrom('set', 'insert', 'delete'),
+    at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+    value: fc.integer({ min: 0, max: 255 }),
+    run: fc.integer({ min: 1, max: 8 }),
+  });
+  type Edit = { kind: 'set' | 'insert' | 'delete'; at: number; value: number; run: number };
+  function mutate<T>(items: readonly T[], edits: readonly Edit[], make: (v: number) => T): T[] {
+    const out = [...items];
+    for (const e of edits) {
+      const i = Math.floor(e.at * (out.length + 1));
+      if (e.kind === 'insert') out.splice(i, 0, ...Array.from({ length: e.run }, () => make(e.value)));
+      else if (e.kind === 'delete') out.splice(i, e.run);
+      else if (i < out.length) out[i] = make(e.value);
+    }
+    return out;
+  }
+
+  it('readAnnotations: mutations of valid files give a typed error or a consistent result', () => {
+    fc.assert(
+      fc.property(annotationsArb, fc.array(edit, { minLength: 1, maxLength: 6 }), (a, edits) => {
+        const bytes = Uint8Array.from(mutate(Array.from(writeAnnotations(a)), edits, (v) => v));
+        let b: Annotations;
+        try {
+          b = readAnnotations(bytes, 'mutated.atr');
+        } catch (e) {
+          expect(e).toBeInstanceOf(FormatError);
+          expect((e as FormatError).file).toBe('mutated.atr');
+          return;
+        }
+        const n = b.sample.length;
+        for (const col of [b.code, b.subtype, b.chan, b.num]) expect(col.length).toBe(n);
+        expect(b.aux.length).toBe(n);
+        for (let i = 0; i < n; i++) {
+          expect(b.sample[i]).toBeGreaterThanOrEqual(0);
+          expect(b.code[i]).toBeLessThanOrEqual(49);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('parseHeader: mutations of valid headers give a typed error or a consistent result', () => {
+    const headers = [
+      HEADER_100,
+      'r 3 500/2(0) 1000\nr.dat 16x1:0+512 100.5(-3)/uV 16 0 12 -34 0 lead I\nr.dat 16 0 16 0 0 0 0 II\ns.dat 212 200 12 1024 0 0 0 V1\n# age 40\n',
+    ];
+    const chars = '0123456789 \n\t.-+/():x#eE_aZ\r';
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...headers),
+        fc.array(edit, { minLength: 1, maxLength: 6 }),
+        (text, edits) => {
+          const mutated = mutate([...text], edits, (v) => chars[v % chars.length]).join('');
+          let h: ReturnType<typeof parseHeader>;
+          try {
+            h = parseHeader(mutated, 'mutated.hea');
+          } catch (e) {
+            expect(e).toBeInstanceOf(FormatError);
+            expect((e as FormatError).file).toBe('mutated.hea');
+            return;
+          }
+          expect(h.signals.length).toBe(h.nSignals);
+          expect(h.fs).toBeGreaterThan(0);
+          expect(Number.isFinite(h.fs)).toBe(true);
+          if (h.nSamples !== undefined) expect(h.nSamples).toBeGreaterThanOrEqual(0);
+          for (const sp of h.signals) {
+            expect(Number.isInteger(sp.format)).toBe(true);
+            expect(sp.gain).toBeGreaterThan(0);
+            expect(Number.isFinite(sp.baseline)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decodeRecord: a mutated header over its valid signal file gives a typed error or a record', () => {
+    const n = 50;
+    const sig = Int16Array.from({ length: n }, (_, i) => (i * 37) % 200);
+    const dat = encodeFormat(212, [sig, sig]);
+    const sum = wfdbChecksum(sig);
+    const text = `r 2 360 ${n}\nr.dat 212 200 12 0 ${sig[0]} ${sum} 0 a\nr.dat 212 200 12 0 ${sig[0]} ${sum} 0 b\n`;
+    const chars = '0123456789 \n-+x:';
+    fc.assert(
+      fc.property(fc.array(edit, { minLength: 1, maxLength: 4 }), (edits) => {
+        const mutated = mutate([...text], edits, (v) => chars[v % chars.length]).join('');
+        try {
+          const r = decodeRecord(parseHeader(mutated, 'r.hea'), new Map([['r.dat', dat]]));
+          for (const x of r.signals) expect(x.length).toBe(r.nSamples);
+        } catch (e) {
+          expect(e).toBeInstanceOf(DataError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('truncations of valid files', () => {
     const ann = writeAnnotations({
       sample: Int32Array.of(1, 3000, 3001),

@@ -128,6 +128,10 @@ describeWithData('mitdb', 'mitdb records', () => {
       interPatientValidationSplit({ validationRecords: 4, seed: 1, recordCounts: counts }),
     );
     console.log(formatSplitSummary(b));
+    // the main job's draw (examples/main.ts: seed 0, class-balanced), listed in docs/data.md
+    console.log(
+      formatSplitSummary(splitSummary(interPatientValidationSplit({ seed: 0, recordCounts: counts }))),
+    );
     const share = (k: 'S' | 'V') => b.counts.validation[k] / DE_CHAZAL_PUBLISHED_COUNTS.DS1[k];
     expect(share('S')).toBeGreaterThan(0.05);
     expect(share('S')).toBeLessThan(0.4);

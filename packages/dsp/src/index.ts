@@ -12,3 +12,11 @@ export {
   zscore,
 } from './filters.js';
 export { detectQrs, QrsDetector, type QrsOptions } from './qrs.js';
+export {
+  isRrFeatureName,
+  normalizeRr,
+  RR_FEATURE_NAMES,
+  RR_FEATURES,
+  type RrFeatureName,
+  rrFeatures,
+} from './rr.js';

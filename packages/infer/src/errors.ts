@@ -33,3 +33,22 @@ export class ShapeError extends InferError {
 export class ArgumentError extends InferError {
   override name = 'ArgumentError';
 }
+
+/**
+ * An input value given to `logits`/`predict` (or computed by the classifier) is NaN or ±∞. Names the input, the
+ * window (batch index) and the value's index within that window's per-sample data.
+ */
+export class InputError extends InferError {
+  override name = 'InputError';
+  constructor(
+    message: string,
+    /** Name of the graph input. */
+    readonly input: string,
+    /** Index of the window (batch entry) holding the value. */
+    readonly window: number,
+    /** Index of the value within the window's per-sample data (row-major `[channels, length]` or `[features]`). */
+    readonly index: number,
+  ) {
+    super(message);
+  }
+}

@@ -36,66 +36,48 @@ export {
   unpackSigns,
   wordsForChannels,
 } from '@ecgnn/kernels';
-export { ArgumentError, InferError, ModelFormatError, ShapeError } from './errors.js';
+export { ArgumentError, InferError, InputError, ModelFormatError, ShapeError } from './errors.js';
 export { crc32 } from './format/crc32.js';
 export { fromFloat16Bits, toFloat16Bits } from './format/float16.js';
 export {
   FORMAT_VERSION,
   type LoadedTensor,
   MAGIC,
+  MIN_FORMAT_VERSION,
   type ModelFile,
   type ReadLimits,
   readModel,
 } from './format/reader.js';
 export type {
   DType,
+  GraphInputSpec,
   GraphSpec,
+  GraphSpecV1,
+  InputSource,
   InputSpec,
   ModelHeader,
   NodeSpec,
   Preprocessing,
+  RrFeatureName,
   SparseInfo,
   TensorEntry,
   Windowing,
 } from './format/types.js';
 export { type ModelSpec, saveModel, type TensorSpec } from './format/writer.js';
-export { OPS, type OpName } from './graph/ops.js';
-
-import { binarySample, sample } from '@ecgnn/kernels';
-
-/** Per-sample binary kernels (see `@ecgnn/kernels`). */
-export type BinaryConv1dParams = binarySample.BinaryConv1dParams;
-export const {
-  binaryConv1d,
-  binaryConv1dPacked,
-  binaryConvOutputLength,
-  binaryConvScratchSize,
-  binaryEpilogueFloat,
-  binaryEpiloguePacked,
-  binaryLinear,
-  signPack,
-} = binarySample;
-/** Per-sample float kernels (see `@ecgnn/kernels`). */
-export type Conv1dParams = sample.Conv1dParams;
-export const {
-  attention,
-  avgPool1d,
-  batchNormScaleShift,
-  conv1d,
-  conv1dOutputLength,
-  foldBatchNormIntoConv,
-  globalAvgPool1d,
-  globalMaxPool1d,
-  linear,
-  maxPool1d,
-  softmax,
-  squeezeExcitation,
-  sumOverTime,
-} = sample;
-export { type LoadOptions, loadModel, Model, type ModelMetadata } from './runtime/model.js';
+export {
+  type BatchMode,
+  type InputShapes,
+  type LoadOptions,
+  loadModel,
+  Model,
+  type ModelInputs,
+  type ModelMetadata,
+} from './runtime/model.js';
+export { OPS, type OpName } from './runtime/ops/index.js';
 export {
   type ClassifierOptions,
   type ClassifierResult,
+  classifyRecord,
   createClassifier,
   type StreamingClassifier,
 } from './stream/classifier.js';

@@ -5,9 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ModelFormatError } from './errors.js';
-import { type ModelSpec, saveModel } from './format/writer.js';
-import { type LoadOptions, loadModel, type Model } from './runtime/model.js';
+// The main entry, imported whole: the bundle of this entry imports it (one copy of the runtime and its classes).
+import {
+  type LoadOptions,
+  loadModel,
+  type Model,
+  ModelFormatError,
+  type ModelSpec,
+  saveModel,
+} from './index.js';
 
 /** Read a model file from disk and load it (see `loadModel`). Errors name the file. */
 export async function readModelFile(path: string, options: LoadOptions = {}): Promise<Model> {

@@ -1,14 +1,15 @@
-// Batched execution (runtime/batch.ts): a batch of N windows must give what running the windows one at a time
+// Batched execution (runtime/program.ts, chunks of windows): a batch of N windows must give what running the windows one at a time
 // gives — over random models (fast-check seeds), batch sizes around and below the chunk capacity, both kernel sets.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OPS } from '../src/graph/ops.js';
 import {
   ArgumentError,
   loadModel,
   type Model,
   type ModelSpec,
   type NodeSpec,
+  OPS,
+  readModel,
   saveModel,
   type TensorSpec,
 } from '../src/index.js';
@@ -358,11 +359,12 @@ describe.each(MODES)('batched execution equals one window at a time (%s kernels)
     }
     const plan = model.batchPlan()!;
     expect(plan.capacity).toBe(8);
-    // the fused binary blocks run the batch-1 step per window; the float first conv runs batched
+    // the fused binary blocks run their prepared plan per window; the float first conv one call per chunk
     plan.modes.forEach((m, i) => {
-      if (model.metadata.plan[i].startsWith('binaryConv1d')) expect(m).toBe('batch-1 step');
+      if (model.metadata.plan[i].startsWith('binaryConv1d'))
+        expect(m).toBe(mode === 'wasm' ? 'per-window-wasm' : 'per-window');
     });
-    expect(plan.modes[0]).toBe(mode === 'wasm' ? 'batched-wasm' : 'per-window');
+    expect(plan.modes[0]).toBe(mode === 'wasm' ? 'batched-wasm' : 'batched');
   });
 
   it('every op the runtime supports, in random models found deterministically', () => {
@@ -395,7 +397,7 @@ describe.each(MODES)('batched execution equals one window at a time (%s kernels)
 
   it('NaN and ±∞ inputs propagate per window as they do one at a time', () => {
     const spec = floatZooSpec(6, 24);
-    const model = loadModel(saveModel(spec), { kernels: mode, batchCapacity: 4 });
+    const model = loadModel(saveModel(spec), { kernels: mode, batchCapacity: 4, checkFinite: false });
     const batch = 6;
     const x = randn(batch * model.windowSize, rng(9));
     x[3] = Number.NaN;
@@ -420,20 +422,20 @@ describe('batched program: compilation, capacity and buffers', () => {
   it('compiles lazily, grows the capacity only when a larger batch needs it, and reuses the program', () => {
     const model = loadModel(bytes, { batchCapacity: 16 });
     const n = model.windowSize;
-    const internal = model as unknown as { batchProgram: unknown };
+    const internal = model as unknown as { batched: unknown };
     model.logits(randn(n, rng(1)));
-    expect(internal.batchProgram).toBeNull(); // batch 1 never compiles it
+    expect(internal.batched).toBeNull(); // batch 1 never compiles it
     model.logits(randn(3 * n, rng(2)));
-    const small = internal.batchProgram;
+    const small = internal.batched;
     expect(model.batchPlan(3)?.capacity).toBe(4);
     model.logits(randn(4 * n, rng(3)));
-    expect(internal.batchProgram).toBe(small);
+    expect(internal.batched).toBe(small);
     model.logits(randn(40 * n, rng(4)));
-    const big = internal.batchProgram;
+    const big = internal.batched;
     expect(big).not.toBe(small);
     expect(model.batchPlan()?.capacity).toBe(16);
     for (const b of [2, 16, 17, 40]) model.logits(randn(b * n, rng(b)));
-    expect(internal.batchProgram).toBe(big);
+    expect(internal.batched).toBe(big);
   });
 
   it('recycles value buffers: less memory than one buffer per value', () => {
@@ -442,8 +444,7 @@ describe('batched program: compilation, capacity and buffers', () => {
     const spec = floatZooSpec(2, 32);
     // sum over all graph values of one window's size (floats), the allocation without recycling
     const sizes = new Map<string, number>();
-    const m = model as unknown as { file: { graph: { values: Map<string, { shape: number[] }> } } };
-    for (const [name, info] of m.file.graph.values)
+    for (const [name, info] of readModel(bytes).graph.values)
       sizes.set(
         name,
         info.shape.reduce((a, b) => a * b, 1),
@@ -502,9 +503,9 @@ describe('batched program: compilation, capacity and buffers', () => {
   it('batchCapacity 1 runs windows one at a time; bad capacities are an ArgumentError', () => {
     const one = loadModel(bytes, { batchCapacity: 1 });
     const x = randn(5 * one.windowSize, rng(6));
-    const internal = one as unknown as { batchProgram: unknown };
+    const internal = one as unknown as { batched: unknown };
     expect(exactlyEqual(one.logits(x), oneAtATime(one, x, 5))).toBe(true);
-    expect(internal.batchProgram).toBeNull();
+    expect(internal.batched).toBeNull();
     for (const bad of [0, -1, 1.5, 5000, Number.NaN]) {
       expect(() => loadModel(bytes, { batchCapacity: bad })).toThrow(ArgumentError);
     }

@@ -1,8 +1,7 @@
 // Loads the built ESM bundle of @ecgnn/infer in real headless Chromium (Debian's `chromium`, driven by
-// playwright-core), runs the method 5 binary model and a float model on a real ECG window, and compares with
+// playwright-core), runs the method 5 binary model, a float model and a two-input model (beat window + RR
+// features) on a real ECG window, and compares with
 // Node's output. Skipped with a message when Chromium or the data is missing, unless CI=true (then it fails).
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +12,10 @@ import {
   type StaticServer,
   startStaticServer,
 } from '../../../test-utils/chromium.js';
+import { bundleOptions } from '../scripts/build.mjs';
 import { loadModel, saveModel, zscore } from '../src/index.js';
 import { mitdbMissing, readMitdbLead0 } from './ecg-data.js';
-import { floatZooSpec, method5Spec } from './fixtures.js';
+import { beatRrSpec, floatZooSpec, method5Spec } from './fixtures.js';
 
 function skipReason(): string | null {
   const data = mitdbMissing(); // throws when CI=true and the data is missing
@@ -28,6 +28,8 @@ const PAGE_SCRIPT = `(async () => {
   const w = new Float32Array((await bytes('/window.f32')).buffer);
   const b = infer.loadModel(await bytes('/binary.ecgnn'));
   const f = infer.loadModel(await bytes('/float.ecgnn'));
+  const two = infer.loadModel(await bytes('/two.ecgnn'));
+  const twoOut = two.predict({ beat: w.subarray(1000, 1128), rr: Float32Array.of(-0.3, 0.4, 0.05, -0.25) });
   let typedError = '';
   try {
     infer.loadModel(new Uint8Array(64));
@@ -38,6 +40,7 @@ const PAGE_SCRIPT = `(async () => {
     binary: Array.from(b.logits(w)),
     plan: b.metadata.plan,
     float: Array.from(f.predict(w)),
+    two: Array.from(twoOut),
     typedError,
     userAgent: navigator.userAgent,
   };
@@ -53,16 +56,8 @@ describe.skipIf(reason !== null)(
 
     beforeAll(async () => {
       srv = await startStaticServer('ecgnn-chromium-');
-      const entry = resolve(dirname(fileURLToPath(import.meta.url)), '../src/index.ts');
-      const out = await build({
-        entryPoints: [entry],
-        bundle: true,
-        format: 'esm',
-        platform: 'browser',
-        minify: true,
-        write: false,
-        target: 'es2022',
-      });
+      // The published bundle of the main entry (scripts/build.mjs), minified.
+      const out = await build({ ...bundleOptions('index'), minify: true, write: false });
       srv.files.set('/infer.js', { type: 'text/javascript', body: out.outputFiles[0].contents });
       srv.files.set('/', { type: 'text/html', body: '<!doctype html><title>ecgnn infer</title>' });
     });
@@ -79,6 +74,14 @@ describe.skipIf(reason !== null)(
       const float = saveModel(floatZooSpec(8, 3600 / 2));
       srv.files.set('/binary.ecgnn', { type: 'application/octet-stream', body: binary });
       srv.files.set('/float.ecgnn', { type: 'application/octet-stream', body: float });
+      const two = saveModel(beatRrSpec(12, 128, 50));
+      srv.files.set('/two.ecgnn', { type: 'application/octet-stream', body: two });
+      const expectedTwo = Array.from(
+        loadModel(two).predict({
+          beat: window.subarray(1000, 1128),
+          rr: Float32Array.of(-0.3, 0.4, 0.05, -0.25),
+        }),
+      );
       srv.files.set('/window.f32', { type: 'application/octet-stream', body: new Uint8Array(window.buffer) });
       const nodeBinary = loadModel(binary);
       const nodeFloat = loadModel(float);
@@ -100,6 +103,7 @@ describe.skipIf(reason !== null)(
           binary: number[];
           plan: string[];
           float: number[];
+          two: number[];
           typedError: string;
           userAgent: string;
         };
@@ -110,6 +114,8 @@ describe.skipIf(reason !== null)(
         expect(got.binary).toEqual(expectedBinary);
         // Float network: same code, same engine family; allow last-bit differences in Math.exp/tanh.
         for (let i = 0; i < expectedFloat.length; i++) expect(got.float[i]).toBeCloseTo(expectedFloat[i], 6);
+        // Two inputs (beat window + RR features): same model code, same engine family.
+        for (let i = 0; i < expectedTwo.length; i++) expect(got.two[i]).toBeCloseTo(expectedTwo[i], 6);
         expect(got.typedError).toBe('ModelFormatError: true');
       } finally {
         await context.close();

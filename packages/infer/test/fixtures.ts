@@ -101,7 +101,11 @@ export function method5Spec(opts: { classes?: number; length?: number; seed?: nu
     outputActivation: 'softmax',
     preprocessing: { normalize: 'zscore' },
     windowing: { mode: 'segment', hop: length },
-    graph: { input: 'input', output: 'logits', nodes },
+    graph: {
+      inputs: [{ name: 'input', shape: [1, length], source: { kind: 'window' } }],
+      outputs: ['logits'],
+      nodes,
+    },
     tensors,
     provenance: { method: 'Pu et al. 2023 (test fixture, random weights)' },
   };
@@ -215,7 +219,91 @@ export function floatZooSpec(seed = 2, length = 64): ModelSpec {
     input: { channels: 2, length, sampleRate: 250 },
     classes: ['a', 'b', 'c', 'd'],
     outputActivation: 'sigmoid',
-    graph: { input: 'x', output: 'logits', nodes },
+    graph: {
+      inputs: [{ name: 'x', shape: [2, length], source: { kind: 'window' } }],
+      outputs: ['logits'],
+      nodes,
+    },
     tensors: t,
+  };
+}
+
+/** RR features of {@link beatRrSpec}'s `rr` input (de Chazal's normalised intervals). */
+export const BEAT_RR_FEATURES = ['pre/local-1', 'post/local-1', 'local/record-1', 'pre/record-1'] as const;
+
+/**
+ * A two-input beat model: a conv trunk over the beat window `beat` `[1, length]` (conv → ReLU → max pool → conv
+ * → global average pool), its features concatenated with the RR vector `rr` `[4]`, then two dense layers.
+ */
+export function beatRrSpec(seed = 7, length = 64, before = 24): ModelSpec {
+  const r = rng(seed);
+  const t: TensorSpec[] = [];
+  const add = (name: string, shape: number[], scale = 0.4) => {
+    t.push({
+      name,
+      shape,
+      data: randn(
+        shape.reduce((a, b) => a * b, 1),
+        r,
+        scale,
+      ),
+    });
+    return name;
+  };
+  const nodes: NodeSpec[] = [
+    {
+      op: 'conv1d',
+      inputs: ['beat'],
+      outputs: ['c1'],
+      attrs: { padding: 'same' },
+      tensors: { weight: add('c1.w', [6, 1, 5]), bias: add('c1.b', [6]) },
+    },
+    { op: 'relu', inputs: ['c1'], outputs: ['r1'] },
+    { op: 'maxPool1d', inputs: ['r1'], outputs: ['p1'], attrs: { kernelSize: 2 } },
+    {
+      op: 'conv1d',
+      inputs: ['p1'],
+      outputs: ['c2'],
+      attrs: { stride: 2, padding: 1 },
+      tensors: { weight: add('c2.w', [8, 6, 3]), bias: add('c2.b', [8]) },
+    },
+    { op: 'relu', inputs: ['c2'], outputs: ['r2'] },
+    { op: 'globalAvgPool1d', inputs: ['r2'], outputs: ['g'] },
+    { op: 'concat', inputs: ['g', 'rr'], outputs: ['feat'] },
+    {
+      op: 'linear',
+      inputs: ['feat'],
+      outputs: ['h'],
+      tensors: { weight: add('fc1.w', [10, 12]), bias: add('fc1.b', [10]) },
+    },
+    { op: 'tanh', inputs: ['h'], outputs: ['ht'] },
+    {
+      op: 'linear',
+      inputs: ['ht'],
+      outputs: ['logits'],
+      tensors: { weight: add('fc2.w', [3, 10]), bias: add('fc2.b', [3]) },
+    },
+  ];
+  return {
+    name: 'beat-rr-test',
+    input: { channels: 1, length, sampleRate: 360 },
+    classes: ['N', 'S', 'V'],
+    outputActivation: 'softmax',
+    preprocessing: { normalize: 'zscore' },
+    windowing: { mode: 'beat', before },
+    graph: {
+      inputs: [
+        { name: 'beat', shape: [1, length], source: { kind: 'window' } },
+        {
+          name: 'rr',
+          shape: [BEAT_RR_FEATURES.length],
+          source: { kind: 'rr', features: [...BEAT_RR_FEATURES], localHalfWidth: 5 },
+        },
+      ],
+      outputs: ['logits', 'g'],
+      nodes,
+    },
+    tensors: t,
+    provenance: { note: 'test fixture, random weights' },
   };
 }

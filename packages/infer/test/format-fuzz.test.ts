@@ -2,10 +2,22 @@
 // model — never another exception, a hang or a huge allocation.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32, InferError, loadModel, MAGIC, ModelFormatError, saveModel } from '../src/index.js';
-import { floatZooSpec, method5Spec } from './fixtures.js';
+import {
+  crc32,
+  FORMAT_VERSION,
+  InferError,
+  loadModel,
+  MAGIC,
+  ModelFormatError,
+  saveModel,
+} from '../src/index.js';
+import { beatRrSpec, floatZooSpec, method5Spec } from './fixtures.js';
 
-const seeds = [saveModel(method5Spec({ length: 300, seed: 3 })), saveModel(floatZooSpec(5, 16))];
+const seeds = [
+  saveModel(method5Spec({ length: 300, seed: 3 })),
+  saveModel(floatZooSpec(5, 16)),
+  saveModel(beatRrSpec(4, 32, 10)),
+];
 
 function fixCrc(b: Uint8Array): Uint8Array {
   if (b.length >= 4)
@@ -17,7 +29,10 @@ function fixCrc(b: Uint8Array): Uint8Array {
 function tryLoad(b: Uint8Array): string {
   try {
     const m = loadModel(b);
-    const out = m.predict(new Float32Array(m.windowSize).fill(0.5));
+    const inputs: Record<string, Float32Array> = {};
+    for (const inp of m.inputs)
+      inputs[inp.name] = new Float32Array(inp.shape.reduce((p, q) => p * q, 1)).fill(0.5);
+    const out = m.predict(inputs);
     expect(out.length).toBe(m.metadata.classes.length);
     return 'ok';
   } catch (e) {
@@ -35,12 +50,12 @@ function headerOf(b: Uint8Array): { json: Record<string, unknown>; blob: Uint8Ar
   };
 }
 
-function rebuild(json: unknown, blob: Uint8Array): Uint8Array {
+function rebuild(json: unknown, blob: Uint8Array, version = FORMAT_VERSION): Uint8Array {
   const hb = new TextEncoder().encode(JSON.stringify(json));
   const start = Math.ceil((16 + hb.length) / 64) * 64;
   const out = new Uint8Array(start + blob.length + 4);
   out.set(MAGIC);
-  new DataView(out.buffer).setUint32(8, 1, true);
+  new DataView(out.buffer).setUint32(8, version, true);
   new DataView(out.buffer).setUint32(12, hb.length, true);
   out.set(hb, 16);
   out.set(blob, start);
@@ -73,7 +88,7 @@ describe('model reader fuzzing', () => {
         const b = raw.slice();
         if (prefix && b.length >= 16) {
           b.set(MAGIC);
-          new DataView(b.buffer).setUint32(8, 1, true);
+          new DataView(b.buffer).setUint32(8, FORMAT_VERSION, true);
           fixCrc(b);
         }
         expect(() => loadModel(b)).toThrow(ModelFormatError);
@@ -130,6 +145,73 @@ describe('model reader fuzzing', () => {
     expect(outcomes.get('ModelFormatError')).toBeGreaterThan(100);
   });
 
+  it('graph inputs and outputs: random sources, shapes and names give a model or a typed error', () => {
+    const outcomes = new Map<string, number>();
+    const source = fc.oneof(
+      fc.constant({ kind: 'window' }),
+      fc.constant({ kind: 'external' }),
+      fc.record({
+        kind: fc.constant('rr'),
+        features: fc.array(
+          fc.constantFrom(
+            'pre',
+            'post',
+            'local',
+            'record',
+            'pre/local-1',
+            'post/local-1',
+            'local/record-1',
+            'qt',
+          ),
+          { maxLength: 6 },
+        ),
+        localHalfWidth: fc.oneof(fc.nat(20), fc.constant(-1), fc.constant(0.5)),
+      }),
+      fc.jsonValue({ maxDepth: 1 }),
+    );
+    const input = fc.record({
+      name: fc.constantFrom('beat', 'rr', 'x', ''),
+      shape: fc.oneof(
+        fc.array(fc.integer({ min: -1, max: 70 }), { minLength: 0, maxLength: 3 }),
+        fc.constant([1, 32]),
+      ),
+      source,
+    });
+    fc.assert(
+      fc.property(
+        fc.array(input, { minLength: 0, maxLength: 3 }),
+        fc.array(fc.constantFrom('logits', 'g', 'rr', 'beat', 'h', 'nope'), { minLength: 0, maxLength: 3 }),
+        fc.boolean(),
+        (inputs, outputs, keepOutputs) => {
+          const { json, blob } = headerOf(seeds[2]);
+          const g = json.graph as Record<string, unknown>;
+          g.inputs = inputs;
+          if (!keepOutputs) g.outputs = outputs;
+          const r = tryLoad(rebuild(json, blob));
+          outcomes.set(r, (outcomes.get(r) ?? 0) + 1);
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(outcomes.get('ModelFormatError')).toBeGreaterThan(0);
+  });
+
+  it('version-1 files: header mutations give typed errors', () => {
+    const { json, blob } = headerOf(seeds[1]);
+    const g = json.graph as { inputs: { name: string }[]; outputs: string[]; nodes: unknown[] };
+    json.graph = { input: g.inputs[0].name, output: g.outputs[0], nodes: g.nodes };
+    expect(tryLoad(rebuild(json, blob, 1))).toBe('ok');
+    fc.assert(
+      fc.property(fc.nat(), fc.jsonValue({ maxDepth: 2 }), (pick, value) => {
+        const h = headerOf(rebuild(json, blob, 1));
+        const all = paths(h.json).filter((p) => p.length > 0);
+        setPath(h.json, all[pick % all.length], value);
+        tryLoad(rebuild(h.json, h.blob, 1));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('hostile sizes are rejected before allocation', () => {
     const { json, blob } = headerOf(seeds[1]);
     const t = (json.tensors as Record<string, unknown>[])[0];
@@ -145,6 +227,7 @@ describe('model reader fuzzing', () => {
     // A long input window makes every activation huge: the graph's total is bounded before allocation.
     const h2 = headerOf(seeds[1]);
     (h2.json.input as Record<string, number>).length = 1 << 21;
+    (h2.json.graph as { inputs: { shape: number[] }[] }).inputs[0].shape[1] = 1 << 21;
     expect(() => loadModel(rebuild(h2.json, h2.blob))).toThrow(/activations exceed|activation limit/);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(64 << 20);
   });

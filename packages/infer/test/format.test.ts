@@ -7,6 +7,7 @@ import {
   crc32,
   FORMAT_VERSION,
   fromFloat16Bits,
+  type GraphSpec,
   loadModel,
   MAGIC,
   ModelFormatError,
@@ -16,7 +17,7 @@ import {
   toFloat16Bits,
 } from '../src/index.js';
 import { readModelFile, writeModelFile } from '../src/node.js';
-import { method5Spec, randn, rng } from './fixtures.js';
+import { beatRrSpec, method5Spec, randn, rng } from './fixtures.js';
 
 /** A tiny valid model: conv(1→2) → sumOverTime; the weight uses the requested storage. */
 function tinySpec(weight: Partial<ModelSpec['tensors'][number]> = {}, shape = [2, 1, 3]): ModelSpec {
@@ -216,8 +217,10 @@ describe('reader rejects bad files with ModelFormatError', () => {
     m[0] = 0x46;
     expectBad(m, /bad magic.*at byte 0/);
     const v = good.slice();
-    new DataView(v.buffer).setUint32(8, 2, true);
-    expectBad(withCrc(v), /unsupported format version 2/);
+    new DataView(v.buffer).setUint32(8, 3, true);
+    expectBad(withCrc(v), /unsupported format version 3/);
+    new DataView(v.buffer).setUint32(8, 0, true);
+    expectBad(withCrc(v), /unsupported format version 0/);
     expectBad(good.slice(0, good.length - 1), /checksum|runs past|truncated/);
     const c = good.slice();
     c[c.length - 10] ^= 1;
@@ -287,16 +290,28 @@ describe('reader rejects bad files with ModelFormatError', () => {
       editHeader((h) => (h.input = { channels: 1, length: 8, sampleRate: -1 })),
       /sampleRate/,
     );
+    const G = (f: (g: { inputs: Record<string, unknown>[]; outputs: unknown }) => void) =>
+      editHeader((h) => f(h.graph as { inputs: Record<string, unknown>[]; outputs: unknown }));
     expectBad(
       editHeader((h) => (h.input = { channels: 2, length: 8, sampleRate: 360 })),
+      /window input must have the shape \[2, 8\] of header.input, got \[1,8\]/,
+    );
+    expectBad(
+      editHeader((h) => {
+        h.input = { channels: 2, length: 8, sampleRate: 360 };
+        (h.graph as { inputs: { shape: number[] }[] }).inputs[0].shape = [2, 8];
+      }),
       /weight in-channels 1 ≠ input channels 2/,
     );
     expectBad(
-      editHeader((h) => (h.input = { channels: 1, length: 2, sampleRate: 360 })),
+      editHeader((h) => {
+        h.input = { channels: 1, length: 2, sampleRate: 360 };
+        (h.graph as { inputs: { shape: number[] }[] }).inputs[0].shape = [1, 2];
+      }),
       /shorter than the window/,
     );
     expectBad(
-      editHeader((h) => ((h.graph as { output: string }).output = 'c')),
+      G((g) => (g.outputs = ['c'])),
       /expected float \[2\]/,
     );
     expectBad(
@@ -312,7 +327,14 @@ describe('reader rejects bad files with ModelFormatError', () => {
       /windowing.before/,
     );
     expectBad(
-      editHeader((h) => (h.graph = { input: 'x', output: 'y', nodes: [{ op: 'conv1d' }] })),
+      editHeader(
+        (h) =>
+          (h.graph = {
+            inputs: [{ name: 'x', shape: [1, 8], source: { kind: 'window' } }],
+            outputs: ['y'],
+            nodes: [{ op: 'conv1d' }],
+          }),
+      ),
       /inputs must be an array/,
     );
   });
@@ -387,5 +409,124 @@ describe('model bytes from a Node Buffer', () => {
     expect(b.header).toEqual(a.header);
     for (const [name, t] of a.tensors)
       expect(Array.from(b.tensors.get(name)!.data)).toEqual(Array.from(t.data));
+  });
+});
+
+describe('format version 2: named inputs and outputs', () => {
+  /** The file of `spec` with its header JSON edited (layout kept consistent, checksum valid), at `version`. */
+  const edited = (spec: ModelSpec, edit: (h: Record<string, unknown>) => void, version = FORMAT_VERSION) => {
+    const good = saveModel(spec);
+    const hl = new DataView(good.buffer, good.byteOffset).getUint32(12, true);
+    const header = JSON.parse(new TextDecoder().decode(good.subarray(16, 16 + hl)));
+    const blob = good.subarray(Math.ceil((16 + hl) / 64) * 64, good.length - 4);
+    edit(header);
+    const hb = new TextEncoder().encode(JSON.stringify(header));
+    const start = Math.ceil((16 + hb.length) / 64) * 64;
+    const out = new Uint8Array(start + blob.length + 4);
+    out.set(MAGIC);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(8, version, true);
+    dv.setUint32(12, hb.length, true);
+    out.set(hb, 16);
+    out.set(blob, start);
+    dv.setUint32(out.length - 4, crc32(out, 0, out.length - 4), true);
+    return out;
+  };
+  type G = { inputs: Record<string, unknown>[]; outputs: unknown[] };
+  const bad = (edit: (g: G, h: Record<string, unknown>) => void, re: RegExp) => {
+    const b = edited(beatRrSpec(), (h) => edit(h.graph as G, h));
+    expect(() => readModel(b)).toThrow(ModelFormatError);
+    expect(() => readModel(b)).toThrow(re);
+  };
+
+  it('writes version 2 and round-trips inputs, sources and outputs', () => {
+    const spec = beatRrSpec();
+    const b = saveModel(spec);
+    expect(new DataView(b.buffer).getUint32(8, true)).toBe(2);
+    const f = readModel(b);
+    expect(f.header.graph.inputs).toEqual((spec.graph as GraphSpec).inputs);
+    expect(f.header.graph.outputs).toEqual(['logits', 'g']);
+    expect(f.graph.inputs.map((i) => i.name)).toEqual(['beat', 'rr']);
+    expect(f.graph.outputs.map((o) => o.shape)).toEqual([[3], [8]]);
+  });
+
+  it('reads version-1 files and normalises them to one window input and one output', () => {
+    const spec = tinySpec();
+    const v1 = edited(
+      spec,
+      (h) => {
+        const g = h.graph as G & { input?: string; output?: string };
+        h.graph = { input: 'x', output: 'y', nodes: (g as unknown as { nodes: unknown }).nodes };
+      },
+      1,
+    );
+    const f = readModel(v1);
+    expect(f.header.graph.inputs).toEqual([{ name: 'x', shape: [1, 8], source: { kind: 'window' } }]);
+    expect(f.header.graph.outputs).toEqual(['y']);
+    // A version-1 graph in a version-2 file (and the reverse) is rejected.
+    expect(() => readModel(edited(spec, (h) => (h.graph = { input: 'x', output: 'y', nodes: [] })))).toThrow(
+      /graph.inputs must be an array/,
+    );
+    expect(() => readModel(edited(spec, () => undefined, 1))).toThrow(/graph.input must be a string/);
+    // saveModel accepts a version-1 graph and writes its version-2 form.
+    const w = readModel(
+      saveModel({ ...spec, graph: { input: 'x', output: 'y', nodes: (spec.graph as GraphSpec).nodes } }),
+    );
+    expect(w.header.graph.inputs[0]).toEqual({ name: 'x', shape: [1, 8], source: { kind: 'window' } });
+  });
+
+  it('rejects inconsistent inputs and outputs', () => {
+    bad((g) => (g.inputs = []), /graph.inputs must be an array of 1–64/);
+    bad((g) => (g.inputs[1].name = 'beat'), /input 1 \("beat"\): the name is used by another input/);
+    bad((g) => (g.inputs[0].shape = [1, 63]), /window input must have the shape \[1, 64\]/);
+    bad((g) => (g.inputs[0].shape = [1, 2, 64]), /shape must be \[channels, length\] or \[features\]/);
+    bad((g) => (g.inputs[0].shape = [0, 64]), /shape\[0\]/);
+    bad(
+      (g) => (g.inputs[1] = { name: 'w2', shape: [1, 64], source: { kind: 'window' } }),
+      /2 window inputs; at most one/,
+    );
+    bad((g) => (g.inputs[1].shape = [5]), /rr input must have the shape \[4\]/);
+    bad(
+      (g) => (g.inputs[1].source = { kind: 'rr', features: ['pre', 'qt'], localHalfWidth: 5 }),
+      /"qt" is not an RR feature/,
+    );
+    bad((g) => (g.inputs[1].source = { kind: 'rr', features: [], localHalfWidth: 5 }), /non-empty array/);
+    bad(
+      (g) =>
+        (g.inputs[1].source = { kind: 'rr', features: ['pre', 'pre', 'post', 'local'], localHalfWidth: 5 }),
+      /listed twice/,
+    );
+    bad(
+      (g) =>
+        (g.inputs[1].source = {
+          kind: 'rr',
+          features: ['pre', 'post', 'local', 'record'],
+          localHalfWidth: -1,
+        }),
+      /localHalfWidth/,
+    );
+    bad((g) => (g.inputs[1].source = { kind: 'ecg' }), /source.kind must be/);
+    bad((g) => delete g.inputs[1].source, /source must be an object/);
+    bad((_, h) => (h.windowing = { mode: 'segment', hop: 64 }), /rr inputs need beat windowing/);
+    bad((g) => (g.outputs = []), /graph.outputs must be an array/);
+    bad((g) => (g.outputs = ['logits', 'nope']), /"nope" is never produced/);
+    bad((g) => (g.outputs = ['logits', 'rr']), /"rr" is never produced/);
+    bad((g) => (g.outputs = ['logits', 'logits']), /listed twice/);
+    bad((g) => (g.outputs = ['g']), /expected float \[3\]/);
+    bad((g) => (g.inputs[1].name = 'rr2'), /input "rr" is not defined before use/);
+  });
+
+  it('external inputs of any rank-1/2 shape are accepted, and a model needs no window input', () => {
+    const spec = beatRrSpec();
+    const ext = edited(spec, (h) => {
+      const g = h.graph as G;
+      g.inputs[1].source = { kind: 'external' };
+    });
+    expect(readModel(ext).header.graph.inputs[1].source).toEqual({ kind: 'external' });
+    const noWindow = edited(spec, (h) => {
+      const g = h.graph as G;
+      g.inputs[0].source = { kind: 'external' };
+    });
+    expect(readModel(noWindow).header.graph.inputs[0].source.kind).toBe('external');
   });
 });

@@ -1,6 +1,14 @@
-// Naive float64 reference evaluator of a ModelSpec, written from the formulas (no code shared with the kernels).
+// Naive float64 reference evaluator of a ModelSpec, written from the formulas (no code shared with the runtime;
+// convolution and pooling are the naive oracles of @ecgnn/kernels/testing).
 // Packed-bit values are represented as ±1 floats. Used as the oracle for the runtime and kernel tests.
-import { fromFloat16Bits, type ModelSpec, type NodeSpec, toFloat16Bits } from '../src/index.js';
+import { naiveAvgPool1d, naiveConv1dForward, naiveMaxPool1d } from '@ecgnn/kernels/testing';
+import {
+  fromFloat16Bits,
+  type GraphSpec,
+  type ModelSpec,
+  type NodeSpec,
+  toFloat16Bits,
+} from '../src/index.js';
 
 export interface RefTensor {
   shape: number[]; // [C, L] or [F]
@@ -9,6 +17,7 @@ export interface RefTensor {
 
 const sgn = (v: number): number => (v < 0 ? -1 : 1);
 
+/** Convolution of one `[C, L]` sample: the naive float64 oracle of `@ecgnn/kernels/testing`. */
 export function refConv1d(
   x: RefTensor,
   w: ArrayLike<number>,
@@ -24,47 +33,43 @@ export function refConv1d(
   },
 ): RefTensor {
   const [C, L] = x.shape;
-  const [O, Cg, K] = wShape;
+  const [O, , K] = wShape;
   const Lout = Math.floor((L + o.padLeft + o.padRight - o.dilation * (K - 1) - 1) / o.stride) + 1;
-  const out = new Float64Array(O * Lout);
-  const Og = O / o.groups;
-  for (let oc = 0; oc < O; oc++) {
-    const g = Math.floor(oc / Og);
-    for (let t = 0; t < Lout; t++) {
-      let s = bias ? bias[oc] : 0;
-      for (let i = 0; i < Cg; i++) {
-        const c = g * Cg + i;
-        for (let k = 0; k < K; k++) {
-          const pos = t * o.stride + k * o.dilation - o.padLeft;
-          const v = pos < 0 || pos >= L ? o.padValue : x.data[c * L + pos];
-          s += w[(oc * Cg + i) * K + k] * v;
-        }
-      }
-      out[oc * Lout + t] = s;
-    }
-  }
-  void C;
-  return { shape: [O, Lout], data: out };
+  const data = naiveConv1dForward(x.data, w, bias, {
+    batch: 1,
+    inChannels: C,
+    outChannels: O,
+    inLength: L,
+    outLength: Lout,
+    kernelSize: K,
+    stride: o.stride,
+    dilation: o.dilation,
+    padLeft: o.padLeft,
+    groups: o.groups,
+    padValue: o.padValue,
+  });
+  return { shape: [O, Lout], data };
 }
 
+/**
+ * Max or average pooling of one `[C, L]` sample with symmetric padding `pad` (the average divides by K, padding
+ * counted): the naive oracles of `@ecgnn/kernels/testing`.
+ */
 export function refPool(x: RefTensor, K: number, S: number, pad: number, kind: 'max' | 'avg'): RefTensor {
   const [C, L] = x.shape;
   const Lout = Math.floor((L + 2 * pad - K) / S) + 1;
-  const out = new Float64Array(C * Lout);
-  for (let c = 0; c < C; c++) {
-    for (let t = 0; t < Lout; t++) {
-      let m = -Infinity;
-      let s = 0;
-      for (let k = 0; k < K; k++) {
-        const pos = t * S + k - pad;
-        if (pos < 0 || pos >= L) continue;
-        m = Math.max(m, x.data[c * L + pos]);
-        s += x.data[c * L + pos];
-      }
-      out[c * Lout + t] = kind === 'max' ? m : s / K;
-    }
-  }
-  return { shape: [C, Lout], data: out };
+  const p = {
+    batch: 1,
+    channels: C,
+    inLength: L,
+    outLength: Lout,
+    kernelSize: K,
+    stride: S,
+    padLeft: pad,
+    dilation: 1,
+  };
+  const data = kind === 'max' ? naiveMaxPool1d(x.data, p).out : naiveAvgPool1d(x.data, p, true);
+  return { shape: [C, Lout], data };
 }
 
 function padOf(p: unknown, K: number, dil: number): [number, number] {
@@ -77,14 +82,32 @@ function padOf(p: unknown, K: number, dil: number): [number, number] {
   return p as [number, number];
 }
 
-/** Evaluate the graph of `spec` on one sample `[channels, length]`; returns the graph output (logits). */
-export function refForward(spec: ModelSpec, input: ArrayLike<number>): Float64Array {
+/** The graph of a spec in its version-2 form (named inputs and outputs). */
+export function graphV2(spec: ModelSpec): GraphSpec {
+  const g = spec.graph;
+  if ('inputs' in g) return g;
+  return {
+    inputs: [{ name: g.input, shape: [spec.input.channels, spec.input.length], source: { kind: 'window' } }],
+    outputs: [g.output],
+    nodes: g.nodes,
+  };
+}
+
+/**
+ * Evaluate the graph of `spec` on one sample: `input` is the one input's values (single-input models) or the
+ * values of each input by name; returns the first graph output (logits).
+ */
+export function refForward(
+  spec: ModelSpec,
+  input: ArrayLike<number> | Record<string, ArrayLike<number>>,
+): Float64Array {
   const tensors = new Map(spec.tensors.map((t) => [t.name, t]));
   const vals = new Map<string, RefTensor>();
-  vals.set(spec.graph.input, {
-    shape: [spec.input.channels, spec.input.length],
-    data: Float64Array.from(input),
-  });
+  const graph = graphV2(spec);
+  for (const inp of graph.inputs) {
+    const v = isArrayLike(input) ? input : input[inp.name];
+    vals.set(inp.name, { shape: inp.shape.slice(), data: Float64Array.from(v) });
+  }
   const T = (n: NodeSpec, role: string) => {
     const name = n.tensors?.[role];
     if (name === undefined) return null;
@@ -104,7 +127,7 @@ export function refForward(spec: ModelSpec, input: ArrayLike<number>): Float64Ar
     return Float64Array.from(t.data);
   };
   const shapeOf = (n: NodeSpec, role: string) => tensors.get(n.tensors![role])!.shape;
-  for (const n of spec.graph.nodes) {
+  for (const n of graph.nodes) {
     const x = vals.get(n.inputs[0])!;
     const a = (n.attrs ?? {}) as Record<string, unknown>;
     const [C, L] = x.shape.length === 2 ? x.shape : [x.shape[0], 1];
@@ -312,5 +335,9 @@ export function refForward(spec: ModelSpec, input: ArrayLike<number>): Float64Ar
     }
     vals.set(n.outputs[0], y);
   }
-  return vals.get(spec.graph.output)!.data;
+  return vals.get(graph.outputs[0])!.data;
+}
+
+function isArrayLike(v: ArrayLike<number> | Record<string, ArrayLike<number>>): v is ArrayLike<number> {
+  return ArrayBuffer.isView(v) || Array.isArray(v);
 }

@@ -99,12 +99,12 @@ describe.each(MODES)('runtime: method 5 binary network (%s kernels)', (mode) => 
     ]);
   });
 
-  it('runs the convs, sign packing and the binary layers in WebAssembly (wasm mode), the rest in TypeScript', () => {
+  it('runs the convs, max pools, sign packing and the binary layers in WebAssembly (wasm mode), the rest in TypeScript', () => {
     const W = KIND[mode];
     const T = 'typescript';
     expect(model.metadata.planKernels).toEqual(
       mode === 'wasm'
-        ? [W, T, T, T, W, W, W, W, W, T, T, T, T, T]
+        ? [W, W, T, T, W, W, W, W, W, W, T, T, T, T]
         : [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T],
     );
   });

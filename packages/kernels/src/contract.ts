@@ -196,8 +196,12 @@ export interface BinaryConv1dPlan {
   readonly outSize: number;
   /** Packed input `[batch, inLength, ceil(inC/32)]` → `out` (Float32Array, or Uint32Array with thresholds). */
   run(xPacked: Uint32Array, out: Float32Array | Uint32Array): void;
-  /** Float input `[batch, inC, inLength]`, sign-packed first (a `sign` node fused into the conv) → `out`. */
-  runFloat(x: Float32Array, out: Float32Array | Uint32Array): void;
+  /**
+   * Float input `[batch, inC, inLength]`, sign-packed first (a `sign` node fused into the conv) → `out`. Returns
+   * whether every input value was finite (false: some NaN or ±∞, which packs as +1 like any value not < 0; the
+   * caller locates it with {@link Kernels.firstNonFinite} if it must).
+   */
+  runFloat(x: Float32Array, out: Float32Array | Uint32Array): boolean;
 }
 
 /** Hyper-parameters of one SGD step (PyTorch `torch.optim.SGD`). */
@@ -307,7 +311,7 @@ export interface Kernels {
   fill(out: TypedArray, value: number, offset?: number, length?: number): void;
   /** `out[i] = start + i·step`. */
   arange(out: TypedArray, start: number, step: number): void;
-  /** Index of the first element that is NaN or ±∞ in `x[offset … offset+length)`, or −1 (validation). */
+  /** Index into `x` (absolute, not relative to `offset`) of the first NaN or ±∞ in `x[offset … offset+length)`, or −1. */
   firstNonFinite(x: TypedArray, offset?: number, length?: number): number;
 
   // --- reductions and softmax --------------------------------------------------------------------------
@@ -535,8 +539,9 @@ export interface Kernels {
   /**
    * Sign packing (conventions.ts §1–3): float activations `[batch, channels, length]` → packed
    * `[batch, length, ceil(channels/32)]` words, bit = `x < 0` (so 0, −0 and NaN give +1), unused bits 0.
+   * Returns whether every value of `x` read was finite (false: some NaN or ±∞).
    */
-  signPack(x: Float32Array, out: Uint32Array, p: SignPackParams): void;
+  signPack(x: Float32Array, out: Uint32Array, p: SignPackParams): boolean;
   /** Binary convolution: integer dots `Σ (valid taps) Cin − 2·popcount(x ^ w)` into `out` `[batch, outC, outL]`. */
   binaryConv1d(xPacked: Uint32Array, wPacked: Uint32Array, out: Int32Array, p: BinaryConv1dParams): void;
   /** Binary dense: `out[b, o] = inFeatures − 2·popcount(x[b] ^ w[o])`. */

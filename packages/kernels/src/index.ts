@@ -6,15 +6,13 @@
  * - Parameter types and the shared geometry helpers (output lengths, padding).
  * - The binary (±1, bit-packed) conventions.
  * - The seeded random {@link Generator}.
- * - `@ecgnn/kernels/wasm`: the WebAssembly module builder, emitters and kernel sets.
+ * - `@ecgnn/kernels/wasm`: the WebAssembly module builder, emitters and the WebAssembly kernel set (a
+ *   `Partial<Kernels>` whose kernels fall back to the reference ones for geometries they do not take).
+ * - `@ecgnn/kernels/testing`: the naive-loop oracles every fast kernel is tested against (tests only).
  */
 export * from './binary/conventions.js';
 export * from './contract.js';
 export * from './params.js';
 export { Generator } from './random.js';
-/** Per-sample binary (packed) kernels of the inference runtime. */
-export * as binarySample from './ref/binary-sample.js';
-/** Per-sample (`[channels][length]`) float kernels of the inference runtime. */
-export * as sample from './ref/float-sample.js';
 export * from './ref/index.js';
 export { Scratch } from './ref/scratch.js';

@@ -62,9 +62,12 @@ export function resolvePadding1d(
 }
 
 /**
- * True when a convolution's padding on each side is no wider than its receptive field `dilation·(K − 1)`
- * (so no output window lies wholly in padding) — the geometries the WebAssembly kernels take; PyTorch also
- * allows wider padding, which the reference kernels handle.
+ * True when a convolution's left padding is no wider than its receptive field `dilation·(K − 1)` (so no output
+ * window starts in padding only) — the geometries the WebAssembly conv kernels take (float and binary); PyTorch
+ * also allows wider padding, which the reference kernels handle. The right padding (implied by `outLength`) may
+ * be any: the kernels size their padded rows by `outLength`; it is the input gradient, computed as a
+ * stride-1 correlation of the output gradient shifted right by `dilation·(K − 1) − padLeft`, that needs this
+ * shift to be ≥ 0. The other fields are taken so that callers pass their whole parameter object.
  */
 export function convPaddingWithinField(p: {
   inLength: number;
@@ -74,9 +77,7 @@ export function convPaddingWithinField(p: {
   dilation: number;
   padLeft: number;
 }): boolean {
-  const field = p.dilation * (p.kernelSize - 1);
-  const padRight = (p.outLength - 1) * p.stride + field + 1 - p.padLeft - p.inLength;
-  return p.padLeft <= field && padRight <= field;
+  return p.padLeft <= p.dilation * (p.kernelSize - 1);
 }
 
 /** The right padding implied by a window's output length: `(outLength − 1)·stride + dilation·(K−1) + 1 − padLeft − inLength`. */

@@ -1,6 +1,6 @@
 /**
- * The register-tiled CPU kernels (conv1d forward / backward-input / backward-weight, matmul) against plain
- * direct loops written here as the oracle, over random shapes whose lengths are not multiples of the tiles.
+ * The register-tiled reference kernels (conv1d forward / backward-input / backward-weight, matmul) against the
+ * naive oracles of @ecgnn/kernels/testing, over random shapes whose lengths are not multiples of the tiles.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -8,40 +8,22 @@ import type { Conv1dParams } from '../src/contract.js';
 import { Generator } from '../src/random.js';
 import { conv1dBackwardInput, conv1dBackwardWeight, conv1dForward } from '../src/ref/conv.js';
 import { matmul } from '../src/ref/matmul.js';
+import {
+  naiveConv1dBackwardInput,
+  naiveConv1dBackwardWeight,
+  naiveConv1dForward,
+  naiveMatmul,
+} from '../src/testing.js';
 
 type F = Float32Array | Float64Array;
 
-/** Direct-loop oracle of all three convolution kernels at once. */
+/** The three convolution oracles of @ecgnn/kernels/testing at once. */
 function convOracle(x: F, w: F, bias: F | null, g: F, p: Conv1dParams) {
-  const { batch, inChannels: cin, outChannels: cout, inLength: L, outLength: T, kernelSize: K } = p;
-  const cinG = cin / p.groups;
-  const coutG = cout / p.groups;
-  const out = new Float64Array(batch * cout * T);
-  const gx = new Float64Array(x.length);
-  const gw = new Float64Array(w.length);
-  for (let b = 0; b < batch; b++) {
-    for (let co = 0; co < cout; co++) {
-      const grp = Math.floor(co / coutG);
-      for (let t = 0; t < T; t++) {
-        const oi = (b * cout + co) * T + t;
-        let acc = bias ? bias[co] : 0;
-        for (let c = 0; c < cinG; c++) {
-          for (let k = 0; k < K; k++) {
-            const pos = t * p.stride + k * p.dilation - p.padLeft;
-            const inside = pos >= 0 && pos < L;
-            const xi = (b * cin + grp * cinG + c) * L + pos;
-            const xv = inside ? x[xi] : p.padValue;
-            const wi = (co * cinG + c) * K + k;
-            acc += w[wi] * xv;
-            gw[wi] += g[oi] * xv;
-            if (inside) gx[xi] += g[oi] * w[wi];
-          }
-        }
-        out[oi] = acc;
-      }
-    }
-  }
-  return { out, gx, gw };
+  return {
+    out: naiveConv1dForward(x, w, bias, p),
+    gx: naiveConv1dBackwardInput(g, w, p),
+    gw: naiveConv1dBackwardWeight(x, g, p),
+  };
 }
 
 function rand(n: number, gen: Generator, f64: boolean): F {
@@ -75,7 +57,7 @@ const convCase = fc.record({
   seed: fc.integer({ min: 0, max: 1e6 }),
 });
 
-describe('fast conv1d kernels match the direct-loop oracle', () => {
+describe('fast conv1d kernels match the naive oracles', () => {
   test('forward, backward-input, backward-weight over random shapes (float32 rel 1e-4, float64 rel 1e-12)', () => {
     fc.assert(
       fc.property(convCase, (c) => {
@@ -156,7 +138,7 @@ describe('fast conv1d kernels match the direct-loop oracle', () => {
   });
 });
 
-describe('fast matmul kernel matches the direct-loop oracle', () => {
+describe('fast matmul kernel matches the naive oracle', () => {
   test('random shapes, transposes and batch broadcasting', () => {
     fc.assert(
       fc.property(
@@ -180,20 +162,7 @@ describe('fast matmul kernel matches the direct-loop oracle', () => {
           const b = rand(bCount * c.k * c.n, gen, c.f64);
           const aStride = c.broadcastA ? 0 : c.m * c.k;
           const bStride = c.broadcastB ? 0 : c.k * c.n;
-          const ref = new Float64Array(c.batch * c.m * c.n);
-          for (let bt = 0; bt < c.batch; bt++) {
-            for (let i = 0; i < c.m; i++) {
-              for (let j = 0; j < c.n; j++) {
-                let s = 0;
-                for (let p = 0; p < c.k; p++) {
-                  const av = a[bt * aStride + (c.transA ? p * c.m + i : i * c.k + p)];
-                  const bv = b[bt * bStride + (c.transB ? j * c.k + p : p * c.n + j)];
-                  s += av * bv;
-                }
-                ref[(bt * c.m + i) * c.n + j] = s;
-              }
-            }
-          }
+          const ref = naiveMatmul(a, b, { ...c, batchStrideA: aStride, batchStrideB: bStride });
           const out = c.f64 ? new Float64Array(ref.length) : new Float32Array(ref.length);
           out.fill(Number.NaN);
           matmul(a, b, out, { ...c, batchStrideA: aStride, batchStrideB: bStride });

@@ -1,6 +1,6 @@
 // The WebAssembly SIMD kernels in real headless Chromium (Debian's `chromium`, driven by playwright-core):
 // the kernel module is emitted, validated and compiled by the browser, and every WASM kernel is checked
-// against the TypeScript kernels over fast-check random shapes inside the page. Skipped with a message
+// against the reference kernels over fast-check random shapes inside the page. Skipped with a message
 // when Chromium is missing, unless CI=true (then it fails).
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,10 @@ function skipReason(): string | null {
 const WASM_ENTRY = './src/wasm/index.ts'; // resolved from packages/kernels
 const PAGE_MODULE = `
 import fc from 'fast-check';
-import { createKernels, getWasmKernels, tsKernels, wasmSimdSupported } from ${JSON.stringify(WASM_ENTRY)};
+import { createKernels, getWasmKernels, wasmSimdSupported } from ${JSON.stringify(WASM_ENTRY)};
+
+// The reference kernels (what the WebAssembly kernels are tested against).
+const ref = createKernels({ simd: false });
 
 function rand(n, seed) {
   const a = new Float32Array(n);
@@ -70,7 +73,8 @@ export async function run() {
     fc.integer({ min: 1, max: 21 }), fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 2 ** 30 }), (bt, m, k, n, ta, tb, seed) => {
       const a = rand(bt * m * k, seed), b = rand(bt * k * n, seed + 1);
       const o1 = new Float32Array(bt * m * n), o2 = new Float32Array(bt * m * n);
-      w.matmul(a, b, o1, bt, m, k, n, ta, tb); tsKernels.matmul(a, b, o2, bt, m, k, n, ta, tb);
+      const mp = { batch: bt, m, k, n, transA: ta, transB: tb };
+      w.matmul(a, b, o1, mp); ref.matmul(a, b, o2, mp);
       close(o1, o2, 'matmul');
     }), 60);
   check('conv1d', fc.property(conv, fc.boolean(), ({ p, seed }, relu) => {
@@ -79,11 +83,11 @@ export async function run() {
     const x = rand(p.batch * p.inChannels * p.inLength, seed), wt = rand(p.outChannels * cg * p.kernelSize, seed + 1);
     const bias = rand(p.outChannels, seed + 2), g = rand(p.batch * p.outChannels * p.outLength, seed + 3);
     const o1 = new Float32Array(g.length), o2 = new Float32Array(g.length);
-    w.conv1dForward(x, wt, bias, o1, q); tsKernels.conv1dForward(x, wt, bias, o2, q); close(o1, o2, 'forward');
+    w.conv1dForward(x, wt, bias, o1, q); ref.conv1dForward(x, wt, bias, o2, q); close(o1, o2, 'forward');
     const gx1 = new Float32Array(x.length), gx2 = new Float32Array(x.length);
-    w.conv1dBackwardInput(g, wt, gx1, p); tsKernels.conv1dBackwardInput(g, wt, gx2, p); close(gx1, gx2, 'backward input');
+    w.conv1dBackwardInput(g, wt, gx1, p); ref.conv1dBackwardInput(g, wt, gx2, p); close(gx1, gx2, 'backward input');
     const gw1 = new Float32Array(wt.length), gw2 = new Float32Array(wt.length);
-    w.conv1dBackwardWeight(x, g, gw1, p); tsKernels.conv1dBackwardWeight(x, g, gw2, p); close(gw1, gw2, 'backward weight', 10);
+    w.conv1dBackwardWeight(x, g, gw1, p); ref.conv1dBackwardWeight(x, g, gw2, p); close(gw1, gw2, 'backward weight', 10);
   }), 80);
   check('binary', fc.property(conv, fc.integer({ min: 1, max: 100 }), fc.constantFrom(0, 1), ({ p, seed }, channels, padValue) => {
     const q = { batch: p.batch, inChannels: channels, outChannels: p.outChannels, inLength: p.inLength, outLength: p.outLength,
@@ -94,11 +98,11 @@ export async function run() {
     for (let i = nw - 1; i < x.length; i += nw) x[i] = (x[i] & mask) >>> 0;
     for (let i = nw - 1; i < wt.length; i += nw) wt[i] = (wt[i] & mask) >>> 0;
     const o1 = new Int32Array(p.batch * p.outChannels * p.outLength), o2 = new Int32Array(o1.length);
-    w.binaryConv1d(x, wt, o1, q); tsKernels.binaryConv1d(x, wt, o2, q);
+    w.binaryConv1d(x, wt, o1, q); ref.binaryConv1d(x, wt, o2, q);
     for (let i = 0; i < o1.length; i++) if (o1[i] !== o2[i]) throw new Error('binary element ' + i);
     const d1 = new Int32Array(p.batch * p.outChannels), d2 = new Int32Array(d1.length);
     const dp = { batch: p.batch, inFeatures: channels, outFeatures: p.outChannels };
-    w.binaryDense(x, wt, d1, dp); tsKernels.binaryDense(x, wt, d2, dp);
+    w.binaryDense(x, wt, d1, dp); ref.binaryDense(x, wt, d2, dp);
     for (let i = 0; i < d1.length; i++) if (d1[i] !== d2[i]) throw new Error('dense element ' + i);
   }), 80);
   // prepared binary convs (dots, max pool, float or thresholds → bits) and sign packing, WASM vs TypeScript
@@ -113,7 +117,7 @@ export async function run() {
     const nw = Math.ceil(channels / 32);
     const s1 = new Uint32Array(p.batch * p.inLength * nw), s2 = new Uint32Array(s1.length);
     const sp = { batch: p.batch, channels, length: p.inLength };
-    w.signPack(xf, s1, sp); tsKernels.signPack(xf, s2, sp);
+    w.signPack(xf, s1, sp); ref.signPack(xf, s2, sp);
     for (let i = 0; i < s1.length; i++) if (s1[i] !== s2[i]) throw new Error('signPack element ' + i);
     const mask = channels % 32 === 0 ? 0xffffffff : (2 ** (channels % 32) - 1) >>> 0;
     const wt = words(p.outChannels * p.kernelSize * nw, seed + 1);
@@ -121,7 +125,7 @@ export async function run() {
     const thresholds = thresh ? { threshold: Int32Array.from({ length: p.outChannels }, (_, o) => (o * 5) % 9 - 4),
       direction: Int8Array.from({ length: p.outChannels }, (_, o) => (o % 2 ? -1 : 1)) } : null;
     const e = { pool, thresholds };
-    const pw = w.prepareBinaryConv1d(wt, q, e), pt = tsKernels.prepareBinaryConv1d(wt, q, e);
+    const pw = w.prepareBinaryConv1d(wt, q, e), pt = ref.prepareBinaryConv1d(wt, q, e);
     const make = () => (thresh ? new Uint32Array(p.batch * pt.outSize) : new Float32Array(p.batch * pt.outSize));
     const o1 = make(), o2 = make(), o3 = make();
     pw.run(s1, o1); pt.run(s1, o2); pw.runFloat(xf, o3);

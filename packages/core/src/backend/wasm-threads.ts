@@ -1,7 +1,7 @@
 /**
  * Worker threads for the WebAssembly backend (Node): the kernel module is compiled for a shared memory, each
  * worker instantiates it on that same memory, and large `gemm` / `gemmNT` calls (matmul, conv forward and both
- * conv gradients) are split by row panels (`splitKernelCall` of `@ecgnn/infer/wasm`): one block on the calling
+ * conv gradients) are split by row panels (`splitKernelCall` of `@ecgnn/kernels/wasm`): one block on the calling
  * thread, one per worker. Every output element is computed by exactly one thread with the same arithmetic as
  * the unsplit call, so results are bit-identical to one thread.
  *

@@ -1,7 +1,8 @@
 /**
- * The WebAssembly SIMD backend: matmul, conv1d (forward and both backward kernels) and max/avg pooling run in
- * kernels emitted at run time by `@ecgnn/kernels/wasm` (no toolchain, no checked-in binary). Everything else,
- * and every float64 call (gradient checks), falls back to the CPU reference kernels.
+ * The WebAssembly SIMD backend: the kernel set of `@ecgnn/kernels/wasm` (matmul, conv1d forward and both
+ * gradients, max pooling without indices, the binary kernels), emitted at run time (no toolchain, no checked-in
+ * binary). Each of its kernels runs the reference kernel itself for float64 calls (gradient checks) and the
+ * geometries it does not take; every other kernel is the CPU backend's.
  *
  * Select it with `setBackend('wasm')`; it is created (compiled and warmed up, about a millisecond) on first
  * selection, and selecting it throws where the engine lacks WebAssembly SIMD.
@@ -14,108 +15,21 @@ import {
   instantiateWasmKernels,
   sharedKernelModule,
   WasmArena,
-  type Kernels as WasmKernels,
+  type WasmKernels,
   wasmSimdSupported,
 } from '@ecgnn/kernels/wasm';
-import type { FloatArray } from '../dtype.js';
 import { ValueError } from '../errors.js';
-import { type Backend, getCpuBackend, registerBackendFactory } from './backend.js';
-import type { Conv1dParams, Kernels, Pool1dParams } from './kernels.js';
+import { type Backend, registerBackendFactory } from './backend.js';
+import type { Kernels } from './kernels.js';
 import { nodeWorkerThreads, WorkerPool } from './wasm-threads.js';
 
-function f32(...arrays: Array<FloatArray | null>): boolean {
-  for (const a of arrays) if (a !== null && !(a instanceof Float32Array)) return false;
-  return true;
-}
-
-function positive(...dims: number[]): boolean {
-  for (const d of dims) if (!(d > 0)) return false;
-  return true;
-}
-
-/** True when there is no padding and every window lies inside the row (no ceil-mode partial windows). */
-function windowsInside(p: Pool1dParams): boolean {
-  return p.padLeft === 0 && (p.outLength - 1) * p.stride + p.kernelSize <= p.inLength;
-}
-
 /**
- * Geometries the WASM kernels take: positive sizes, and padding on either side no wider than the receptive
- * field (PyTorch also allows windows made only of padding; those go to the CPU kernels).
+ * The backend's kernel table: the WASM kernel set's kernels (each already falls back to the reference kernel
+ * for float64 and the geometries it does not take), without its `kind` and `arena` fields.
  */
-function convOk(p: Conv1dParams): boolean {
-  const field = p.dilation * (p.kernelSize - 1);
-  const padRight = (p.outLength - 1) * p.stride + field + 1 - p.padLeft - p.inLength;
-  return (
-    positive(p.batch, p.inChannels, p.outChannels, p.inLength, p.outLength, p.kernelSize) &&
-    p.padLeft <= field &&
-    padRight <= field
-  );
-}
-
-/** Builds the backend's kernel table over a WASM kernel set, with per-call CPU fallback. */
 export function wasmKernelTable(wk: WasmKernels): Partial<Kernels> {
-  const cpu = getCpuBackend().kernels;
-  return {
-    matmul(a, b, out, p) {
-      if (!f32(a, b, out) || !positive(p.batch, p.m, p.k, p.n)) {
-        cpu.matmul(a, b, out, p);
-        return;
-      }
-      wk.matmul(
-        a as Float32Array,
-        b as Float32Array,
-        out as Float32Array,
-        p.batch,
-        p.m,
-        p.k,
-        p.n,
-        p.transA,
-        p.transB,
-        {
-          batchStrideA: p.batchStrideA,
-          batchStrideB: p.batchStrideB,
-          accumulate: p.accumulate,
-        },
-      );
-    },
-    conv1dForward(x, w, bias, out, p) {
-      if (!f32(x, w, bias, out) || !convOk(p)) return cpu.conv1dForward(x, w, bias, out, p);
-      wk.conv1dForward(
-        x as Float32Array,
-        w as Float32Array,
-        bias as Float32Array | null,
-        out as Float32Array,
-        p,
-      );
-    },
-    conv1dBackwardInput(g, w, gx, p) {
-      if (!f32(g, w, gx) || !convOk(p)) return cpu.conv1dBackwardInput(g, w, gx, p);
-      wk.conv1dBackwardInput(g as Float32Array, w as Float32Array, gx as Float32Array, p);
-    },
-    conv1dBackwardWeight(x, g, gw, p) {
-      if (!f32(x, g, gw) || !convOk(p)) return cpu.conv1dBackwardWeight(x, g, gw, p);
-      wk.conv1dBackwardWeight(x as Float32Array, g as Float32Array, gw as Float32Array, p);
-    },
-    maxPool1d(x, out, arg, p: Pool1dParams) {
-      // The WASM kernel has no dilation or padding; windows must lie inside the row.
-      if (
-        !f32(x, out) ||
-        arg === null ||
-        p.dilation !== 1 ||
-        !windowsInside(p) ||
-        !positive(p.batch, p.channels, p.outLength)
-      ) {
-        return cpu.maxPool1d(x, out, arg, p);
-      }
-      wk.maxPool1dForward(x as Float32Array, out as Float32Array, arg, p);
-    },
-    avgPool1d(x, out, p: Pool1dParams, countIncludePad) {
-      if (!windowsInside(p) || !f32(x, out) || !positive(p.batch, p.channels, p.outLength)) {
-        return cpu.avgPool1d(x, out, p, countIncludePad);
-      }
-      wk.avgPool1dForward(x as Float32Array, out as Float32Array, p);
-    },
-  };
+  const { kind: _kind, arena: _arena, ...kernels } = wk;
+  return kernels;
 }
 
 /** Options of {@link createWasmBackend}. */

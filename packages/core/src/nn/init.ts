@@ -2,6 +2,8 @@
  * Weight initialisers, in place, driven by a seeded {@link Generator} so that a model built with the same
  * seed has identical weights. Formulas follow `torch.nn.init`.
  */
+import { kernels } from '../backend/backend.js';
+import type { FloatArray } from '../dtype.js';
 import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import type { Tensor } from '../tensor.js';
@@ -60,16 +62,14 @@ function gen(opts: InitOptions): Generator {
 /** Fills with U(low, high); returns `t`. */
 export function uniform(t: Tensor, low = 0, high = 1, opts: InitOptions = {}): Tensor {
   if (!(low <= high)) throw new ValueError(`init.uniform: low ${low} must not exceed high ${high}`);
-  const g = gen(opts);
-  for (let i = 0; i < t.size; i++) t.data[i] = low + (high - low) * g.random();
+  kernels().randomUniform(t.data as FloatArray, gen(opts), low, high);
   return t;
 }
 
 /** Fills with N(mean, std²); returns `t`. */
 export function normal(t: Tensor, mean = 0, std = 1, opts: InitOptions = {}): Tensor {
   if (!(std >= 0)) throw new ValueError(`init.normal: std must be non-negative, got ${std}`);
-  const g = gen(opts);
-  for (let i = 0; i < t.size; i++) t.data[i] = mean + std * g.normal();
+  kernels().randomNormal(t.data as FloatArray, gen(opts), mean, std);
   return t;
 }
 

@@ -2,6 +2,7 @@
  * `Parameter`: a leaf tensor that a module owns and an optimizer updates, plus parameter constraints
  * (e.g. the |w| ≤ 1 clip of binary layers) that optimizers apply after each step.
  */
+import { kernels } from '../backend/backend.js';
 import type { TypedArray } from '../dtype.js';
 import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor.js';
@@ -27,11 +28,8 @@ export function clipConstraint(min: number, max: number): Constraint {
   return {
     name: `clip(${min}, ${max})`,
     apply(data) {
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i];
-        if (v < min) data[i] = min;
-        else if (v > max) data[i] = max;
-      }
+      // min(max(v, min), max) in place; NaN stays NaN
+      kernels().unary('clamp', data, data, min, max);
     },
   };
 }

@@ -5,6 +5,8 @@
  * read, so gradients reach `weightOrig` only where the mask is 1). Pruning again prunes among the
  * surviving entries and multiplies the masks. {@link remove} makes it permanent.
  */
+import { kernels } from '../backend/backend.js';
+import { allocate, dtypeOf, type TypedArray } from '../dtype.js';
 import { fmtShape, ShapeError, ValueError } from '../errors.js';
 import { mul } from '../ops/basic.js';
 import { Tensor } from '../tensor.js';
@@ -32,7 +34,7 @@ function currentMask(module: AnyModule, name: string): Float64Array {
   const orig = origOf(module, name);
   const m = new Float64Array(orig.size).fill(1);
   const buf = module.getBuffer(`${name}Mask`);
-  if (isPruned(module, name) && buf) for (let i = 0; i < m.length; i++) m[i] = buf.data[i];
+  if (isPruned(module, name) && buf) m.set(buf.data);
   return m;
 }
 
@@ -50,11 +52,13 @@ export function customFromMask(module: AnyModule, name: string, mask: Tensor): v
   }
   if (isPruned(module, name)) {
     const buf = module.getBuffer(`${name}Mask`)!;
-    for (let i = 0; i < buf.size; i++) buf.data[i] = buf.data[i] * (mask.data[i] !== 0 ? 1 : 0);
+    const keep = allocate(buf.dtype, buf.size);
+    nonZero(mask.data, keep);
+    kernels().binary('mul', buf.data, [1], keep, [1], buf.data, [buf.size]);
     return;
   }
-  const m = new Tensor(new (orig.data.constructor as Float32ArrayConstructor)(orig.size), orig.shape);
-  for (let i = 0; i < m.size; i++) m.data[i] = mask.data[i] !== 0 ? 1 : 0;
+  const m = new Tensor(allocate(orig.dtype, orig.size), orig.shape);
+  nonZero(mask.data, m.data);
   module.deregister(name);
   module.registerParameter(`${name}Orig`, orig);
   module.registerBuffer(`${name}Mask`, m);
@@ -70,6 +74,26 @@ export function customFromMask(module: AnyModule, name: string, mask: Tensor): v
     enumerable: true,
     configurable: true,
   });
+}
+
+/** `out[i] = x[i] != 0 ? 1 : 0` (in out's dtype) by the compare kernel. */
+function nonZero(x: TypedArray, out: TypedArray): void {
+  const zero = allocate(dtypeOf(x), 1);
+  kernels().compare('ne', x, [1], zero, [0], out, [out.length]);
+}
+
+/** Σ x (float64, by the reduce kernel). */
+function sumOf(x: Float64Array): number {
+  const out = new Float64Array(1);
+  kernels().reduce('sum', x, out, 1, x.length, 1);
+  return out[0];
+}
+
+/** |x| of parameter values as a new float64 array (the pruning scores). */
+function magnitudes(x: TypedArray): Float64Array {
+  const a = Float64Array.from(x);
+  kernels().unary('abs', a, a);
+  return a;
 }
 
 function checkAmount(amount: number): void {
@@ -96,10 +120,8 @@ export function l1Unstructured(module: AnyModule, name: string, amount: number):
   checkAmount(amount);
   const orig = origOf(module, name);
   const alive = currentMask(module, name);
-  const scores = Float64Array.from(orig.data, Math.abs);
-  let nAlive = 0;
-  for (const a of alive) nAlive += a;
-  const k = Math.round(amount * nAlive);
+  const scores = magnitudes(orig.data);
+  const k = Math.round(amount * sumOf(alive));
   const mask = new Tensor(alive.slice(), orig.shape);
   for (const i of smallest(scores, alive, k)) mask.data[i] = 0;
   customFromMask(module, name, mask);
@@ -119,17 +141,12 @@ export function globalUnstructured(targets: readonly PruneTarget[], amount: numb
   let off = 0;
   targets.forEach(([m, n], t) => {
     const o = origs[t];
-    const a = currentMask(m, n);
-    for (let i = 0; i < o.size; i++) {
-      scores[off + i] = Math.abs(o.data[i]);
-      alive[off + i] = a[i];
-    }
+    scores.set(magnitudes(o.data), off);
+    alive.set(currentMask(m, n), off);
     off += o.size;
   });
-  let nAlive = 0;
-  for (const a of alive) nAlive += a;
   const newAlive = alive.slice();
-  for (const i of smallest(scores, alive, Math.round(amount * nAlive))) newAlive[i] = 0;
+  for (const i of smallest(scores, alive, Math.round(amount * sumOf(alive)))) newAlive[i] = 0;
   off = 0;
   targets.forEach(([m, n], t) => {
     const o = origs[t];
@@ -148,7 +165,7 @@ export function remove(module: AnyModule, name = 'weight'): void {
     throw new ValueError(`prune.remove: '${name}' of ${module.constructor.name} is not pruned`);
   const orig = module.getParameter(`${name}Orig`)!;
   const mask = module.getBuffer(`${name}Mask`)!;
-  for (let i = 0; i < orig.size; i++) orig.data[i] *= mask.data[i];
+  kernels().binary('mul', orig.data, [1], mask.data, [1], orig.data, [orig.size]);
   module.deregister(`${name}Orig`);
   module.deregister(`${name}Mask`);
   delete (module as unknown as Record<string, unknown>)[name];
@@ -162,15 +179,22 @@ export function sparsity(targets: readonly PruneTarget[]): {
   fraction: number;
 } {
   let zeros = 0;
-  let total = 0;
+  let count = 0;
   for (const [m, n] of targets) {
     const orig = origOf(m, n);
     const mask = isPruned(m, n) ? m.getBuffer(`${n}Mask`)! : null;
-    for (let i = 0; i < orig.size; i++)
-      if (orig.data[i] === 0 || (mask !== null && mask.data[i] === 0)) zeros++;
-    total += orig.size;
+    // an entry is kept iff orig ≠ 0 and mask ≠ 0
+    const kept = new Float64Array(orig.size);
+    nonZero(orig.data, kept);
+    if (mask !== null) {
+      const maskKept = new Float64Array(orig.size);
+      nonZero(mask.data, maskKept);
+      kernels().binary('mul', kept, [1], maskKept, [1], kept, [orig.size]);
+    }
+    zeros += orig.size - sumOf(kept);
+    count += orig.size;
   }
-  return { zeros, total, fraction: total === 0 ? 0 : zeros / total };
+  return { zeros, total: count, fraction: count === 0 ? 0 : zeros / count };
 }
 
 /**

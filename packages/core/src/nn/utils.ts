@@ -1,4 +1,6 @@
 /** Training utilities: gradient clipping and parameter constraints. */
+import { kernels } from '../backend/backend.js';
+import { allocate } from '../dtype.js';
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { type AnyModule, Module } from './module.js';
@@ -8,6 +10,25 @@ function gradsOf(params: Iterable<Tensor>): Tensor[] {
   const out: Tensor[] = [];
   for (const p of params) if (p.grad !== null) out.push(p.grad);
   return out;
+}
+
+/**
+ * max |g| (q = ∞) or Σ |g|^q of one gradient, in float64: |g| and its power by the unary / binary kernels
+ * on a float64 copy, the sum or maximum by the reduce kernel.
+ */
+function normPart(g: Tensor, normType: number): number {
+  const k = kernels();
+  const n = g.size;
+  const a = Float64Array.from(g.data);
+  const out = new Float64Array(1);
+  k.unary('abs', a, a);
+  if (normType === Number.POSITIVE_INFINITY) {
+    k.reduce('max', a, out, 1, n, 1);
+    return out[0];
+  }
+  k.binary('pow', a, [1], Float64Array.of(normType), [0], a, [n]);
+  k.reduce('sum', a, out, 1, n, 1);
+  return out[0];
 }
 
 /**
@@ -24,13 +45,13 @@ export function clipGradNorm(
 ): number {
   if (!(maxNorm >= 0)) throw new ValueError(`clipGradNorm: maxNorm must be non-negative, got ${maxNorm}`);
   if (!(normType > 0)) throw new ValueError(`clipGradNorm: normType must be positive, got ${normType}`);
-  const grads = gradsOf(params);
+  const grads = gradsOf(params).filter((g) => g.size > 0);
   let total = 0;
   if (normType === Number.POSITIVE_INFINITY) {
-    for (const g of grads) for (let i = 0; i < g.size; i++) total = Math.max(total, Math.abs(g.data[i]));
+    for (const g of grads) total = Math.max(total, normPart(g, normType));
   } else {
     let acc = 0;
-    for (const g of grads) for (let i = 0; i < g.size; i++) acc += Math.abs(g.data[i]) ** normType;
+    for (const g of grads) acc += normPart(g, normType);
     total = acc ** (1 / normType);
   }
   if (!Number.isFinite(total)) {
@@ -39,7 +60,14 @@ export function clipGradNorm(
     }
   }
   const coef = maxNorm / (total + 1e-6);
-  if (coef < 1) for (const g of grads) for (let i = 0; i < g.size; i++) g.data[i] *= coef;
+  if (coef < 1) {
+    for (const g of grads) {
+      // g ← g·coef in place (coef as a one-element array of g's dtype, broadcast)
+      const c = allocate(g.dtype, 1);
+      c[0] = coef;
+      kernels().binary('mul', g.data, [1], c, [0], g.data, [g.size]);
+    }
+  }
   return total;
 }
 
@@ -47,13 +75,8 @@ export function clipGradNorm(
 export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void {
   if (!(clipValue >= 0))
     throw new ValueError(`clipGradValue: clipValue must be non-negative, got ${clipValue}`);
-  for (const g of gradsOf(params)) {
-    for (let i = 0; i < g.size; i++) {
-      const v = g.data[i];
-      if (v > clipValue) g.data[i] = clipValue;
-      else if (v < -clipValue) g.data[i] = -clipValue;
-    }
-  }
+  // min(max(g, −clipValue), clipValue) in place; NaN stays NaN
+  for (const g of gradsOf(params)) kernels().unary('clamp', g.data, g.data, -clipValue, clipValue);
 }
 
 /**

@@ -2,13 +2,14 @@
  * Attention as composites of primitives (matmul, softmax, dropout): scaled dot-product attention and
  * batch-first functional multi-head attention. Gradients come from the primitives' rules.
  */
-import { allocate, isFloat } from '../dtype.js';
+import { isFloat } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import type { Generator } from '../random.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { softmax } from './activations.js';
-import { add, mul, narrow, permute, reshape } from './basic.js';
+import { add, gt, mul, narrow, permute, reshape, where } from './basic.js';
+import { arange } from './creation.js';
 import { dropout } from './dropout.js';
 import { linear, matmul, matmulT } from './matmul.js';
 
@@ -31,11 +32,12 @@ export interface ScaledDotProductAttentionOptions {
  * `torch.ones(Lq, Lk).tril()` in PyTorch's `is_causal`).
  */
 export function causalMask(lq: number, lk: number, dtype: 'float32' | 'float64' = 'float32'): Tensor {
-  const m = allocate(dtype, lq * lk);
-  for (let i = 0; i < lq; i++) {
-    for (let j = i + 1; j < lk; j++) m[i * lk + j] = Number.NEGATIVE_INFINITY;
-  }
-  return new Tensor(m, [lq, lk]);
+  // key index j [1, Lk] against query index i [Lq, 1], broadcast to [Lq, Lk]
+  const later = gt(
+    reshape(arange(lk, undefined, 1, { dtype }), [1, lk]),
+    reshape(arange(lq, undefined, 1, { dtype }), [lq, 1]),
+  );
+  return where(later, Number.NEGATIVE_INFINITY, 0);
 }
 
 function checkFloat(op: string, what: string, t: Tensor, like?: Tensor): void {

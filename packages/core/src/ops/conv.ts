@@ -4,6 +4,7 @@
  * pooling, adaptive pooling and global average pooling. Each primitive's forward and gradient rule sit side by
  * side; all heavy compute goes through `kernels()` so another backend can take it over.
  */
+import { conv1dOutputLength, resolvePadding1d, type Window1d } from '@ecgnn/kernels';
 import { kernels } from '../backend/backend.js';
 import type { Conv1dParams, Pool1dParams } from '../backend/kernels.js';
 import { allocate, allocateUninitialized, type FloatArray, isFloat } from '../dtype.js';
@@ -116,7 +117,7 @@ function convParams(x: Tensor, w: Tensor, a: Conv1dAttrs): Conv1dParams {
     inChannels,
     outChannels,
     inLength,
-    outLength: convOutLength(inLength, kernelSize, a),
+    outLength: conv1dOutputLength({ inLength, kernelSize, ...a }),
     kernelSize,
     stride: a.stride,
     dilation: a.dilation,
@@ -124,11 +125,6 @@ function convParams(x: Tensor, w: Tensor, a: Conv1dAttrs): Conv1dParams {
     groups: a.groups,
     padValue: a.padValue,
   };
-}
-
-function convOutLength(inLength: number, kernelSize: number, a: Conv1dAttrs): number {
-  // NOTE: PyTorch Conv1d: L_out = ⌊(L + padL + padR − d·(K−1) − 1)/s⌋ + 1.
-  return Math.floor((inLength + a.padLeft + a.padRight - a.dilation * (kernelSize - 1) - 1) / a.stride) + 1;
 }
 
 const conv1dRule: PrimitiveRule<Conv1dAttrs> = {
@@ -169,32 +165,31 @@ const conv1dRule: PrimitiveRule<Conv1dAttrs> = {
   },
 };
 
+/**
+ * Checks a padding option (a {@link ValueError} naming the op and the bad value) and resolves it to
+ * `[left, right]` with the one resolver of `@ecgnn/kernels` ('same': total d·(K−1), the smaller half on the left).
+ */
 function resolvePadding(
   op: string,
   padding: Conv1dOptions['padding'],
+  kernelSize: number,
+  dilation: number,
   stride: number,
-  span: number,
 ): [number, number] {
-  if (padding === undefined || padding === 'valid') return [0, 0];
-  if (padding === 'same') {
-    if (stride !== 1) {
-      throw new ValueError(`${op}: padding 'same' needs stride 1 (got stride ${stride}), as in PyTorch`);
-    }
-    // NOTE: PyTorch 'same': total padding d·(K−1) = span − 1, the smaller half on the left.
-    const total = span - 1;
-    const left = Math.floor(total / 2);
-    return [left, total - left];
+  if (padding === undefined) return [0, 0];
+  if (padding === 'same' && stride !== 1) {
+    throw new ValueError(`${op}: padding 'same' needs stride 1 (got stride ${stride}), as in PyTorch`);
   }
-  if (typeof padding === 'number') {
-    const p = requireInt(op, 'padding', padding, 0);
-    return [p, p];
+  if (typeof padding === 'number') requireInt(op, 'padding', padding, 0);
+  else if (Array.isArray(padding) && padding.length === 2) {
+    requireInt(op, 'padding[0]', padding[0], 0);
+    requireInt(op, 'padding[1]', padding[1], 0);
+  } else if (padding !== 'same' && padding !== 'valid') {
+    throw new ValueError(
+      `${op}: padding must be a non-negative integer, [left, right], 'same' or 'valid', got ${JSON.stringify(padding)}`,
+    );
   }
-  if (Array.isArray(padding) && padding.length === 2) {
-    return [requireInt(op, 'padding[0]', padding[0], 0), requireInt(op, 'padding[1]', padding[1], 0)];
-  }
-  throw new ValueError(
-    `${op}: padding must be a non-negative integer, [left, right], 'same' or 'valid', got ${JSON.stringify(padding)}`,
-  );
+  return resolvePadding1d(padding, kernelSize, dilation, stride);
 }
 
 /**
@@ -257,9 +252,10 @@ export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== cout)) {
     throw new ShapeError(`${op}: bias ${fmtShape(bias.shape)} must be [${cout}] (${shapes})`);
   }
-  const span = dilation * (K - 1) + 1;
-  const [padLeft, padRight] = resolvePadding(op, opts.padding, stride, span);
-  if (span > length + padLeft + padRight) {
+  const [padLeft, padRight] = resolvePadding(op, opts.padding, K, dilation, stride);
+  const window = { inLength: length, kernelSize: K, stride, dilation, padLeft, padRight };
+  if (conv1dOutputLength(window) < 1) {
+    const span = dilation * (K - 1) + 1;
     throw new ShapeError(
       `${op}: kernel size ${K} (dilation ${dilation}, span ${span}) is larger than the padded input length ${length + padLeft + padRight} (${shapes}, padding [${padLeft}, ${padRight}])`,
     );
@@ -311,19 +307,15 @@ function requirePoolInput(op: string, x: Tensor): boolean {
   return x.ndim === 2;
 }
 
-/** PyTorch pooling output length (with its ceil-mode rule: the last window must start inside input or left pad). */
-function poolOutLength(
-  L: number,
+/** The sliding window of a pooling op over `x` (symmetric padding), for {@link conv1dOutputLength}. */
+function poolWindow(
+  x: Tensor,
   kernelSize: number,
   stride: number,
   padding: number,
   dilation: number,
-  ceilMode: boolean,
-): number {
-  const num = L + 2 * padding - dilation * (kernelSize - 1) - 1;
-  let out = (ceilMode ? Math.ceil(num / stride) : Math.floor(num / stride)) + 1;
-  if (ceilMode && (out - 1) * stride >= L + padding) out--;
-  return out;
+): Window1d {
+  return { inLength: x.shape[2], kernelSize, stride, dilation, padLeft: padding, padRight: padding };
 }
 
 function poolParams(
@@ -350,7 +342,7 @@ interface MaxSaved {
 
 const maxPool1dRule: PrimitiveRule<MaxPool1dAttrs> = {
   forward: ([x], a, ctx) => {
-    const L = poolOutLength(x.shape[2], a.kernelSize, a.stride, a.padding, a.dilation, a.ceilMode);
+    const L = conv1dOutputLength(poolWindow(x, a.kernelSize, a.stride, a.padding, a.dilation), a.ceilMode);
     const p: Pool1dParams = { ...poolParams(x, a, L), dilation: a.dilation };
     const n = p.batch * p.channels * L;
     const out = allocate(x.dtype, n) as FloatArray;
@@ -420,13 +412,14 @@ export function maxPool1d(x: Tensor, kernelSize: number, opts: MaxPool1dOptions 
   const dilation = requireInt(op, 'dilation', opts.dilation ?? 1, 1);
   const ceilMode = opts.ceilMode ?? false;
   checkPoolPadding(op, x, k, padding, dilation);
-  checkPoolOut(op, x, poolOutLength(x.shape[2], k, stride, padding, dilation, ceilMode), k, padding);
+  const outLength = conv1dOutputLength(poolWindow(x, k, stride, padding, dilation), ceilMode);
+  checkPoolOut(op, x, outLength, k, padding);
   return run('maxPool1d', maxPool1dRule, [x], { kernelSize: k, stride, padding, dilation, ceilMode });
 }
 
 const avgPool1dRule: PrimitiveRule<AvgPool1dAttrs> = {
   forward: ([x], a) => {
-    const L = poolOutLength(x.shape[2], a.kernelSize, a.stride, a.padding, 1, a.ceilMode);
+    const L = conv1dOutputLength(poolWindow(x, a.kernelSize, a.stride, a.padding, 1), a.ceilMode);
     const p = poolParams(x, a, L);
     const out = allocate(x.dtype, p.batch * p.channels * L) as FloatArray;
     kernels().avgPool1d(x.data as FloatArray, out, p, a.countIncludePad);
@@ -466,7 +459,8 @@ export function avgPool1d(x: Tensor, kernelSize: number, opts: AvgPool1dOptions 
   const padding = requireInt(op, 'padding', opts.padding ?? 0, 0);
   const ceilMode = opts.ceilMode ?? false;
   checkPoolPadding(op, x, k, padding, 1);
-  checkPoolOut(op, x, poolOutLength(x.shape[2], k, stride, padding, 1, ceilMode), k, padding);
+  const outLength = conv1dOutputLength(poolWindow(x, k, stride, padding, 1), ceilMode);
+  checkPoolOut(op, x, outLength, k, padding);
   return run('avgPool1d', avgPool1dRule, [x], {
     kernelSize: k,
     stride,

@@ -1,5 +1,6 @@
 import ndarray from 'ndarray';
-import { allocate, type DType, type TypedArray } from '../dtype.js';
+import { kernels } from '../backend/backend.js';
+import { allocate, allocateUninitialized, type DType, type FloatArray, type TypedArray } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { checkShape, sizeOf, stridesOf } from '../shape.js';
@@ -98,8 +99,9 @@ export function tensor(
       `tensor: ${flat.length} values do not fill shape ${fmtShape(shp)} (${sizeOf(shp)} elements)`,
     );
   }
-  const store = allocate(dtype, flat.length);
-  for (let i = 0; i < flat.length; i++) store[i] = flat[i];
+  const store = allocateUninitialized(dtype, flat.length, 'tensor', shp);
+  // Element-by-element conversion as by assignment (one native loop).
+  store.set(flat);
   return new Tensor(store, shp, opts.requiresGrad ?? false);
 }
 
@@ -109,38 +111,50 @@ function checkShapeArg(op: string, shape: readonly number[]): void {
   checkShape(op, shape);
 }
 
+/** `full` under the name `op` (errors name the factory the caller used). */
+function filled(op: string, shape: readonly number[], value: number, opts: TensorOptions): Tensor {
+  checkShapeArg(op, shape);
+  if (typeof value !== 'number') throw new ValueError(`${op}: value must be a number, got ${typeof value}`);
+  const dtype = checkDType(op, opts.dtype);
+  const n = sizeOf(shape);
+  let store: TypedArray;
+  if (Object.is(value, 0))
+    store = allocate(dtype, n, op, shape); // zeroed already
+  else {
+    store = allocateUninitialized(dtype, n, op, shape);
+    kernels().fill(store, value);
+  }
+  return new Tensor(store, shape, opts.requiresGrad ?? false);
+}
+
 /** A tensor of `shape` filled with `value` (float32 unless `opts.dtype`). */
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
-  checkShapeArg('full', shape);
-  if (typeof value !== 'number') throw new ValueError(`full: value must be a number, got ${typeof value}`);
-  const store = allocate(checkDType('full', opts.dtype), sizeOf(shape));
-  store.fill(value);
-  return new Tensor(store, shape, opts.requiresGrad ?? false);
+  return filled('full', shape, value, opts);
 }
 
 /** A tensor of zeros. */
 export function zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  return filled('zeros', shape, 0, opts);
 }
 
 /** A tensor of ones. */
 export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor {
-  return full(shape, 1, opts);
+  return filled('ones', shape, 1, opts);
 }
 
 /** Zeros with the shape and dtype of `t` (options override the dtype). */
 export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  return full(t.shape, 0, { ...opts, dtype: opts.dtype ?? t.dtype });
+  return filled('zerosLike', t.shape, 0, { ...opts, dtype: opts.dtype ?? t.dtype });
 }
 
 /** Ones with the shape and dtype of `t` (options override the dtype). */
 export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
-  return full(t.shape, 1, { ...opts, dtype: opts.dtype ?? t.dtype });
+  return filled('onesLike', t.shape, 1, { ...opts, dtype: opts.dtype ?? t.dtype });
 }
 
 /** `value` everywhere, with the shape and dtype of `t` (options override the dtype). */
 export function fullLike(t: Tensor, value: number, opts: TensorOptions = {}): Tensor {
-  return full(t.shape, value, { ...opts, dtype: opts.dtype ?? t.dtype });
+  return filled('fullLike', t.shape, value, { ...opts, dtype: opts.dtype ?? t.dtype });
 }
 
 /**
@@ -157,8 +171,8 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   if (step === 0 || !Number.isFinite(step))
     throw new ValueError(`arange: step must be finite and non-zero, got ${step}`);
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const store = allocate(checkDType('arange', opts.dtype), n);
-  for (let i = 0; i < n; i++) store[i] = start + i * step;
+  const store = allocateUninitialized(checkDType('arange', opts.dtype), n, 'arange', [n]);
+  kernels().arange(store, start, step);
   return new Tensor(store, [n], opts.requiresGrad ?? false);
 }
 
@@ -166,18 +180,41 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 export function linspace(start: number, end: number, n: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(n) || n < 0)
     throw new ValueError(`linspace: n must be a non-negative integer, got ${n}`);
-  const store = allocate(checkDType('linspace', opts.dtype), n);
-  for (let i = 0; i < n; i++) store[i] = n === 1 ? start : start + ((end - start) * i) / (n - 1);
+  const dtype = checkDType('linspace', opts.dtype);
+  const store = allocateUninitialized(dtype, n, 'linspace', [n]);
+  if (n === 1) kernels().fill(store, start);
+  else if (n > 1) {
+    // value_i = start + ((end − start)·i)/(n − 1), evaluated in float64 (i, then ·(end − start), /(n − 1),
+    // + start: the same operations in the same order as one scalar expression) and rounded once by the cast.
+    const k = kernels();
+    const v = dtype === 'float64' ? (store as Float64Array) : new Float64Array(n);
+    const scalar = new Float64Array(1);
+    const flat = [1];
+    const none = [0];
+    const shape = [n];
+    k.arange(v, 0, 1);
+    scalar[0] = end - start;
+    k.binary('mul', v, flat, scalar, none, v, shape);
+    scalar[0] = n - 1;
+    k.binary('div', v, flat, scalar, none, v, shape);
+    scalar[0] = start;
+    k.binary('add', v, flat, scalar, none, v, shape);
+    if (v !== store) k.cast(v, store);
+  }
   return new Tensor(store, [n], opts.requiresGrad ?? false);
 }
 
 /** Identity matrix n×n. */
 export function eye(n: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(n) || n < 0) throw new ValueError(`eye: n must be a non-negative integer, got ${n}`);
-  const t = zeros([n, n], opts);
-  for (let i = 0; i < n; i++) t.data[i * n + i] = 1;
-  return t;
+  const dtype = checkDType('eye', opts.dtype);
+  const store = allocate(dtype, n * n, 'eye', [n, n]);
+  // The diagonal: a broadcast copy of one 1 with stride n + 1.
+  kernels().copyStrided(ONE, 0, [0], store, 0, [n + 1], [n]);
+  return new Tensor(store, [n, n], opts.requiresGrad ?? false);
 }
+
+const ONE = new Float64Array([1]);
 
 function checkFloatDType(op: string, dtype: DType | undefined): DType {
   const d = checkDType(op, dtype);
@@ -192,8 +229,8 @@ function checkFloatDType(op: string, dtype: DType | undefined): DType {
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
   checkShapeArg('randn', shape);
   const gen = opts.generator ?? defaultGenerator();
-  const store = allocate(checkFloatDType('randn', opts.dtype), sizeOf(shape));
-  for (let i = 0; i < store.length; i++) store[i] = gen.normal();
+  const store = allocateUninitialized(checkFloatDType('randn', opts.dtype), sizeOf(shape), 'randn', shape);
+  kernels().randomNormal(store as FloatArray, gen, 0, 1);
   return new Tensor(store, shape, opts.requiresGrad ?? false);
 }
 
@@ -213,8 +250,8 @@ export function rand(
   const hi = opts.high ?? 1;
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo > hi)
     throw new ValueError(`rand: need finite low ≤ high, got low ${lo} and high ${hi}`);
-  const store = allocate(checkFloatDType('rand', opts.dtype), sizeOf(shape));
-  for (let i = 0; i < store.length; i++) store[i] = lo + (hi - lo) * gen.random();
+  const store = allocateUninitialized(checkFloatDType('rand', opts.dtype), sizeOf(shape), 'rand', shape);
+  kernels().randomUniform(store as FloatArray, gen, lo, hi);
   return new Tensor(store, shape, opts.requiresGrad ?? false);
 }
 
@@ -229,11 +266,9 @@ export function randint(
   if (!Number.isInteger(low) || !Number.isInteger(high) || !(high > low))
     throw new ValueError(`randint: need integers low < high, got low ${low} and high ${high}`);
   const gen = opts.generator ?? defaultGenerator();
-  const store = allocate(
-    opts.dtype === undefined ? 'int32' : checkDType('randint', opts.dtype),
-    sizeOf(shape),
-  );
-  for (let i = 0; i < store.length; i++) store[i] = low + gen.randint(high - low);
+  const dtype = opts.dtype === undefined ? 'int32' : checkDType('randint', opts.dtype);
+  const store = allocateUninitialized(dtype, sizeOf(shape), 'randint', shape);
+  kernels().randomInt(store, gen, low, high);
   return new Tensor(store, shape);
 }
 
@@ -242,14 +277,8 @@ export function randperm(n: number, opts: RandomOptions = {}): Tensor {
   if (!Number.isInteger(n) || n < 0)
     throw new ValueError(`randperm: n must be a non-negative integer, got ${n}`);
   const gen = opts.generator ?? defaultGenerator();
-  const store = new Int32Array(n);
-  for (let i = 0; i < n; i++) store[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = gen.randint(i + 1);
-    const t = store[i];
-    store[i] = store[j];
-    store[j] = t;
-  }
+  const store = allocateUninitialized('int32', n, 'randperm', [n]) as Int32Array;
+  kernels().randperm(store, gen);
   return new Tensor(store, [n]);
 }
 
@@ -290,7 +319,7 @@ export function fromNdarray(arr: NdArrayLike, opts: TensorOptions = {}): Tensor 
   const shape = arr.shape;
   checkShape('fromNdarray', shape);
   const n = sizeOf(shape);
-  const out = allocate(dtype, n);
+  const out = allocateUninitialized(dtype, n, 'fromNdarray', shape);
   const nd = shape.length;
   const stride = arr.stride;
   const src = arr.data;
@@ -309,18 +338,13 @@ export function fromNdarray(arr: NdArrayLike, opts: TensorOptions = {}): Tensor 
       );
     }
   }
-  // Odometer over the index, carrying the source offset incrementally (no per-element products).
-  const idx = new Array<number>(nd).fill(0);
-  let off = arr.offset;
-  for (let i = 0; i < n; i++) {
-    out[i] = src[off];
-    for (let d = nd - 1; d >= 0; d--) {
-      off += stride[d];
-      if (++idx[d] < shape[d]) break;
-      off -= stride[d] * shape[d];
-      idx[d] = 0;
-    }
-  }
+  // A strided copy; storage that is not a tensor dtype (plain arrays, other typed arrays) is converted to
+  // float64 first (exact for every number), as assignment would convert it element by element.
+  const storage =
+    src instanceof Float32Array || src instanceof Float64Array || src instanceof Int32Array
+      ? src
+      : Float64Array.from(src);
+  kernels().copyStrided(storage, arr.offset, stride, out, 0, stridesOf(shape), shape);
   return new Tensor(out, shape, opts.requiresGrad ?? false);
 }
 

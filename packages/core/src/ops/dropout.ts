@@ -1,9 +1,10 @@
 /** Dropout: random zeroing with inverted scaling, seeded through core's {@link Generator}. */
-import { allocate, isFloat } from '../dtype.js';
+import { kernels } from '../backend/backend.js';
+import { allocateUninitialized, type FloatArray, isFloat } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { defaultGenerator, type Generator } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { mul } from './basic.js';
+import { mul } from './elementwise.js';
 
 /**
  * Inverted dropout (`torch.nn.functional.dropout`): each element is zeroed with probability `p` and the
@@ -24,8 +25,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator?: Generat
   if (!training || p === 0) return x;
   if (!isFloat(x.dtype)) throw new DTypeError(`dropout: expected a float tensor, got ${x.dtype}`);
   const gen = generator ?? defaultGenerator();
-  const scale = p === 1 ? 0 : 1 / (1 - p);
-  const mask = allocate(x.dtype, x.size);
-  for (let i = 0; i < mask.length; i++) mask[i] = gen.random() < p ? 0 : scale;
+  const mask = allocateUninitialized(x.dtype, x.size, 'dropout', x.shape) as FloatArray;
+  kernels().dropoutMask(mask, gen, p);
   return mul(x, new Tensor(mask, x.shape));
 }

@@ -2,25 +2,31 @@
  * Loss functions with PyTorch semantics (`torch.nn.functional.*`), as composites of primitives: the fused
  * log-softmax carries the numerically delicate part, so gradients come from the primitives' rules.
  */
-import { allocate, isFloat } from '../dtype.js';
+import { isFloat } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { broadcastShapes, shapesEqual } from '../shape.js';
 import { noGrad, Tensor } from '../tensor.js';
 import { logSoftmax, softplus } from './activations.js';
 import {
   add,
+  argmax,
   div,
   exp,
   gather,
+  ge,
   gt,
+  indexSelect,
   log,
+  lt,
   mean,
   mul,
+  ne,
   neg,
   reshape,
   squeeze,
   sub,
   sum,
+  to,
   unsqueeze,
   where,
 } from './basic.js';
@@ -68,6 +74,39 @@ function checkClassWeight(op: string, weight: Tensor | null | undefined, logits:
 }
 
 /**
+ * The per-target bookkeeping of the negative log-likelihood, on constants (call under noGrad): `valid` =
+ * 1 where y ≠ ignoreIndex (compared as numbers), `idx` = y where valid else 0 (any class: its weight is 0),
+ * `wt` = valid·w[idx] (w ≡ 1 without weights), `wsum` = Σ wt. Throws on the first valid target outside
+ * [0, C), naming its (flat) position.
+ */
+function targetWeights(
+  op: string,
+  logp: Tensor,
+  target: Tensor,
+  weight: Tensor | null,
+  ignoreIndex: number,
+): { idx: Tensor; wt: Tensor; valid: Tensor; anyIgnored: boolean; wsum: number } {
+  const n = target.size;
+  const c = logp.shape[1];
+  // float64 holds every int32 exactly and compares with any ignoreIndex as a number
+  const y = to(target, 'float64');
+  const valid = ne(y, ignoreIndex);
+  const bad = mul(valid, add(lt(y, 0), ge(y, c)));
+  if (n > 0) {
+    const first = argmax(bad).item();
+    if (bad.data[first] !== 0) {
+      throw new ValueError(
+        `${op}: target class ${target.data[first]} at position ${first} is out of range for ${c} classes (input ${fmtShape(logp.shape)})`,
+      );
+    }
+  }
+  const idx = where(valid, target, 0);
+  const validF = to(valid, logp.dtype);
+  const wt = weight ? mul(reshape(indexSelect(weight, 0, reshape(idx, [n])), target.shape), validF) : validF;
+  return { idx, wt, valid: validF, anyIgnored: sum(valid).item() < n, wsum: sum(wt).item() };
+}
+
+/**
  * Negative log-likelihood of class indices on log-probabilities `logp` [B, C, *] with optional label
  * smoothing ε (cross-entropy's formula):
  *   ℓᵢ = (1 − ε)·w[yᵢ]·(−logp[i, yᵢ]) + ε/C · Σ_c w[c]·(−logp[i, c]),  ℓᵢ = 0 where yᵢ = ignoreIndex;
@@ -89,37 +128,16 @@ function nllCore(
       `${op}: class-index target shape ${fmtShape(target.shape)} does not match input ${fmtShape(logp.shape)} (expected ${fmtShape(expected)})`,
     );
   }
-  const n = target.size;
-  const idx = new Int32Array(n);
-  const wt = allocate(logp.dtype, n);
-  const valid = allocate(logp.dtype, n);
-  let wsum = 0;
-  let anyIgnored = false;
-  const td = target.data;
-  for (let i = 0; i < n; i++) {
-    const t = td[i];
-    if (t === ignoreIndex) {
-      anyIgnored = true;
-      continue; // idx 0 (any valid index), weight 0
-    }
-    if (t < 0 || t >= c) {
-      throw new ValueError(
-        `${op}: target class ${t} at position ${i} is out of range for ${c} classes (input ${fmtShape(logp.shape)})`,
-      );
-    }
-    idx[i] = t;
-    const w = weight ? weight.data[t] : 1;
-    wt[i] = w;
-    valid[i] = 1;
-    wsum += w;
-  }
+  const { idx, wt, valid, anyIgnored, wsum } = noGrad(() =>
+    targetWeights(op, logp, target, weight, ignoreIndex),
+  );
   const idxShape = [logp.shape[0], 1, ...logp.shape.slice(2)];
-  const picked = squeeze(gather(logp, 1, new Tensor(idx, idxShape)), 1);
-  let loss = neg(mul(picked, new Tensor(wt, target.shape)));
+  const picked = squeeze(gather(logp, 1, reshape(idx, idxShape)), 1);
+  let loss = neg(mul(picked, wt));
   if (eps > 0) {
     const wl = weight ? mul(logp, classWeightAlongDim1(weight, logp.ndim)) : logp;
     let smooth = neg(sum(wl, 1));
-    if (anyIgnored) smooth = mul(smooth, new Tensor(valid, target.shape));
+    if (anyIgnored) smooth = mul(smooth, valid);
     loss = add(mul(loss, 1 - eps), mul(smooth, eps / c));
   }
   if (reduction === 'none') return loss;

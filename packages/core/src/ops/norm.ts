@@ -1,8 +1,9 @@
 /**
- * Normalisation primitives: batch normalisation and layer normalisation, each a fused forward with its
- * closed-form backward (mean and inverse standard deviation saved, no intermediate graph).
+ * Normalisation primitives: batch normalisation and layer normalisation, each a fused forward kernel with
+ * its closed-form backward kernel (mean and inverse standard deviation saved, no intermediate graph).
  */
-import { allocate, type FloatArray, isFloat } from '../dtype.js';
+import { kernels } from '../backend/backend.js';
+import { allocate, type FloatArray, isFloat, type TypedArray } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { type PrimitiveRule, run } from '../runtime.js';
 import { sizeOf } from '../shape.js';
@@ -54,10 +55,24 @@ function affineInputs(
   return { w, b };
 }
 
-function toTensorLike(values: Float64Array, like: Tensor): Tensor {
-  const store = allocate(like.dtype, values.length);
-  store.set(values);
-  return new Tensor(store, like.shape);
+/** A zeroed gradient array for `t` when `wanted`, else null. */
+function gradArray(t: Tensor | null, wanted: boolean): FloatArray | null {
+  return t !== null && wanted ? (allocate(t.dtype, t.size) as FloatArray) : null;
+}
+
+/** The gradients of (x, weight?, bias?) as the rule returns them: one per input present. */
+function gradTensors(
+  x: Tensor,
+  w: Tensor | null,
+  b: Tensor | null,
+  gx: FloatArray | null,
+  gw: FloatArray | null,
+  gb: FloatArray | null,
+): Array<Tensor | null> {
+  const grads: Array<Tensor | null> = [gx ? new Tensor(gx, x.shape) : null];
+  if (w) grads.push(gw ? new Tensor(gw, w.shape) : null);
+  if (b) grads.push(gb ? new Tensor(gb, b.shape) : null);
+  return grads;
 }
 
 /** x [B, C, *] seen as batch × channels × inner. */
@@ -74,16 +89,18 @@ const batchNormRule: PrimitiveRule<BatchNormAttrs> = {
     const x = inputs[0];
     const { w, b } = affineInputs(inputs, hasWeight, hasBias);
     const { batch, channels, inner } = bnLayout(x);
-    const xd = x.data;
-    const out = allocate(x.dtype, x.size);
-    for (let c = 0; c < channels; c++) {
-      const scale = invstd[c] * (w ? w.data[c] : 1);
-      const shift = (b ? b.data[c] : 0) - mean[c] * scale;
-      for (let n = 0; n < batch; n++) {
-        const base = (n * channels + c) * inner;
-        for (let i = base; i < base + inner; i++) out[i] = xd[i] * scale + shift;
-      }
-    }
+    const out = allocate(x.dtype, x.size) as FloatArray;
+    kernels().batchNormForward(
+      x.data as FloatArray,
+      mean,
+      invstd,
+      w ? (w.data as FloatArray) : null,
+      b ? (b.data as FloatArray) : null,
+      out,
+      batch,
+      channels,
+      inner,
+    );
     return new Tensor(out, x.shape);
   },
   // With x̂ = (x − μ)·invstd and m = B·L values per channel:
@@ -94,48 +111,24 @@ const batchNormRule: PrimitiveRule<BatchNormAttrs> = {
     const x = inputs[0];
     const { w, b } = affineInputs(inputs, hasWeight, hasBias);
     const { batch, channels, inner } = bnLayout(x);
-    const m = batch * inner;
-    const xd = x.data;
-    const gd = g.data;
-    const gx = needsGrad[0] ? allocate(x.dtype, x.size) : null;
-    const gw = w && needsGrad[1] ? new Float64Array(channels) : null;
-    const gb = b && needsGrad[hasWeight ? 2 : 1] ? new Float64Array(channels) : null;
-    for (let c = 0; c < channels; c++) {
-      const mu = mean[c];
-      const is = invstd[c];
-      let sumG = 0;
-      let sumGXhat = 0;
-      for (let n = 0; n < batch; n++) {
-        const base = (n * channels + c) * inner;
-        for (let i = base; i < base + inner; i++) {
-          sumG += gd[i];
-          sumGXhat += gd[i] * (xd[i] - mu) * is;
-        }
-      }
-      if (gw) gw[c] = sumGXhat;
-      if (gb) gb[c] = sumG;
-      if (!gx) continue;
-      const k = (w ? w.data[c] : 1) * is;
-      if (training) {
-        const meanG = sumG / m;
-        const meanGXhat = sumGXhat / m;
-        for (let n = 0; n < batch; n++) {
-          const base = (n * channels + c) * inner;
-          for (let i = base; i < base + inner; i++) {
-            gx[i] = k * (gd[i] - meanG - (xd[i] - mu) * is * meanGXhat);
-          }
-        }
-      } else {
-        for (let n = 0; n < batch; n++) {
-          const base = (n * channels + c) * inner;
-          for (let i = base; i < base + inner; i++) gx[i] = k * gd[i];
-        }
-      }
-    }
-    const grads: Array<Tensor | null> = [gx ? new Tensor(gx, x.shape) : null];
-    if (w) grads.push(gw ? toTensorLike(gw, w) : null);
-    if (b) grads.push(gb ? toTensorLike(gb, b) : null);
-    return grads;
+    const gx = gradArray(x, needsGrad[0]);
+    const gw = gradArray(w, needsGrad[1]);
+    const gb = gradArray(b, needsGrad[hasWeight ? 2 : 1]);
+    kernels().batchNormBackward(
+      x.data as FloatArray,
+      g.data as FloatArray,
+      mean,
+      invstd,
+      w ? (w.data as FloatArray) : null,
+      gx,
+      gw,
+      gb,
+      batch,
+      channels,
+      inner,
+      training,
+    );
+    return gradTensors(x, w, b, gx, gw, gb);
   },
 };
 
@@ -163,32 +156,31 @@ function checkChannelVector(op: string, what: string, t: Tensor | null, x: Tenso
   }
 }
 
-/** Per-channel mean and biased variance over batch and length, accumulated in float64 (two passes). */
-function channelStats(x: Tensor): { mean: Float64Array; variance: Float64Array } {
-  const { batch, channels, inner } = bnLayout(x);
-  const m = batch * inner;
-  const xd = x.data;
-  const mean = new Float64Array(channels);
-  const variance = new Float64Array(channels);
-  for (let c = 0; c < channels; c++) {
-    let s = 0;
-    for (let n = 0; n < batch; n++) {
-      const base = (n * channels + c) * inner;
-      for (let i = base; i < base + inner; i++) s += xd[i];
-    }
-    const mu = s / m;
-    let ss = 0;
-    for (let n = 0; n < batch; n++) {
-      const base = (n * channels + c) * inner;
-      for (let i = base; i < base + inner; i++) {
-        const d = xd[i] - mu;
-        ss += d * d;
-      }
-    }
-    mean[c] = mu;
-    variance[c] = ss / m;
-  }
-  return { mean, variance };
+/** 1/√(variance + eps), elementwise in float64 (the batch-norm inverse standard deviation). */
+function inverseStd(variance: Float64Array, eps: number): Float64Array {
+  const k = kernels();
+  const n = variance.length;
+  const out = new Float64Array(n);
+  k.binary('add', variance, [1], Float64Array.of(eps), [0], out, [n]);
+  k.unary('sqrt', out, out);
+  k.unary('reciprocal', out, out);
+  return out;
+}
+
+/**
+ * Updates a running statistic in place: running ← (1 − momentum)·running + momentum·scale·stat, computed
+ * in float64 and rounded once into the buffer's dtype.
+ */
+function updateRunning(running: TypedArray, stat: Float64Array, momentum: number, scale: number): void {
+  const k = kernels();
+  const n = stat.length;
+  const acc = Float64Array.from(running);
+  const update = new Float64Array(n);
+  k.binary('mul', acc, [1], Float64Array.of(1 - momentum), [0], acc, [n]);
+  k.binary('mul', stat, [1], Float64Array.of(momentum), [0], update, [n]);
+  if (scale !== 1) k.binary('mul', update, [1], Float64Array.of(scale), [0], update, [n]);
+  k.binary('add', acc, [1], update, [1], acc, [n]);
+  running.set(acc);
 }
 
 /**
@@ -232,25 +224,21 @@ export function batchNorm(
   const { batch, channels, inner } = bnLayout(x);
   const m = batch * inner;
   let mean: Float64Array;
-  const invstd = new Float64Array(channels);
+  let invstd: Float64Array;
   if (training) {
     if (m <= 1) {
       throw new ValueError(
         `${op}: expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`,
       );
     }
-    const stats = channelStats(x);
-    mean = stats.mean;
-    for (let c = 0; c < channels; c++) invstd[c] = 1 / Math.sqrt(stats.variance[c] + eps);
+    mean = new Float64Array(channels);
+    const variance = new Float64Array(channels);
+    kernels().channelMoments(x.data as FloatArray, batch, channels, inner, mean, variance);
+    invstd = inverseStd(variance, eps);
     if (runningMean !== null && runningVar !== null) {
-      // NOTE: PyTorch: running stats use the unbiased variance, normalisation the biased one.
-      const rm = runningMean.data;
-      const rv = runningVar.data;
-      const unbias = m / (m - 1);
-      for (let c = 0; c < channels; c++) {
-        rm[c] = (1 - momentum) * rm[c] + momentum * mean[c];
-        rv[c] = (1 - momentum) * rv[c] + momentum * stats.variance[c] * unbias;
-      }
+      // NOTE: PyTorch: running stats use the unbiased variance σ²·m/(m − 1), normalisation the biased one.
+      updateRunning(runningMean.data, mean, momentum, 1);
+      updateRunning(runningVar.data, variance, momentum, m / (m - 1));
     }
   } else {
     if (runningMean === null || runningVar === null) {
@@ -259,7 +247,7 @@ export function batchNorm(
       );
     }
     mean = Float64Array.from(runningMean.data);
-    for (let c = 0; c < channels; c++) invstd[c] = 1 / Math.sqrt(runningVar.data[c] + eps);
+    invstd = inverseStd(Float64Array.from(runningVar.data), eps);
   }
   const inputs = [x];
   if (weight) inputs.push(weight);
@@ -286,31 +274,21 @@ const layerNormRule: PrimitiveRule<LayerNormAttrs> = {
   forward: (inputs, { n, eps, hasWeight, hasBias }, ctx) => {
     const x = inputs[0];
     const { w, b } = affineInputs(inputs, hasWeight, hasBias);
-    const xd = x.data as FloatArray;
     const rows = n === 0 ? 0 : x.size / n;
-    const out = allocate(x.dtype, x.size);
+    const out = allocate(x.dtype, x.size) as FloatArray;
     const mean = new Float64Array(rows);
     const invstd = new Float64Array(rows);
-    const wd = w ? w.data : null;
-    const bd = b ? b.data : null;
-    for (let r = 0; r < rows; r++) {
-      const base = r * n;
-      let s = 0;
-      for (let j = 0; j < n; j++) s += xd[base + j];
-      const mu = s / n;
-      let ss = 0;
-      for (let j = 0; j < n; j++) {
-        const d = xd[base + j] - mu;
-        ss += d * d;
-      }
-      const is = 1 / Math.sqrt(ss / n + eps);
-      mean[r] = mu;
-      invstd[r] = is;
-      for (let j = 0; j < n; j++) {
-        const xh = (xd[base + j] - mu) * is;
-        out[base + j] = xh * (wd ? wd[j] : 1) + (bd ? bd[j] : 0);
-      }
-    }
+    kernels().layerNormForward(
+      x.data as FloatArray,
+      w ? (w.data as FloatArray) : null,
+      b ? (b.data as FloatArray) : null,
+      out,
+      mean,
+      invstd,
+      rows,
+      n,
+      eps,
+    );
     ctx.save({ mean, invstd } satisfies LayerNormSaved);
     return new Tensor(out, x.shape);
   },
@@ -320,41 +298,22 @@ const layerNormRule: PrimitiveRule<LayerNormAttrs> = {
     const x = inputs[0];
     const { w, b } = affineInputs(inputs, hasWeight, hasBias);
     const { mean, invstd } = saved as LayerNormSaved;
-    const xd = x.data;
-    const gd = g.data;
-    const wd = w ? w.data : null;
-    const rows = mean.length;
-    const gx = needsGrad[0] ? allocate(x.dtype, x.size) : null;
-    const gw = w && needsGrad[1] ? new Float64Array(n) : null;
-    const gb = b && needsGrad[hasWeight ? 2 : 1] ? new Float64Array(n) : null;
-    for (let r = 0; r < rows; r++) {
-      const base = r * n;
-      const mu = mean[r];
-      const is = invstd[r];
-      let sumH = 0;
-      let sumHXhat = 0;
-      for (let j = 0; j < n; j++) {
-        const xh = (xd[base + j] - mu) * is;
-        const gv = gd[base + j];
-        const h = wd ? gv * wd[j] : gv;
-        sumH += h;
-        sumHXhat += h * xh;
-        if (gw) gw[j] += gv * xh;
-        if (gb) gb[j] += gv;
-      }
-      if (!gx) continue;
-      const meanH = sumH / n;
-      const meanHXhat = sumHXhat / n;
-      for (let j = 0; j < n; j++) {
-        const xh = (xd[base + j] - mu) * is;
-        const h = wd ? gd[base + j] * wd[j] : gd[base + j];
-        gx[base + j] = is * (h - meanH - xh * meanHXhat);
-      }
-    }
-    const grads: Array<Tensor | null> = [gx ? new Tensor(gx, x.shape) : null];
-    if (w) grads.push(gw ? toTensorLike(gw, w) : null);
-    if (b) grads.push(gb ? toTensorLike(gb, b) : null);
-    return grads;
+    const gx = gradArray(x, needsGrad[0]);
+    const gw = gradArray(w, needsGrad[1]);
+    const gb = gradArray(b, needsGrad[hasWeight ? 2 : 1]);
+    kernels().layerNormBackward(
+      x.data as FloatArray,
+      g.data as FloatArray,
+      mean,
+      invstd,
+      w ? (w.data as FloatArray) : null,
+      gx,
+      gw,
+      gb,
+      mean.length,
+      n,
+    );
+    return gradTensors(x, w, b, gx, gw, gb);
   },
 };
 

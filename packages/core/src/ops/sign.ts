@@ -3,8 +3,9 @@
  * for training binary networks. They are custom ops built with {@link defineOp}, the documented mechanism
  * for differentiable ops with a hand-chosen gradient.
  */
+import type { UnaryGradKernelOp } from '@ecgnn/kernels';
 import { kernels } from '../backend/backend.js';
-import { allocate, isFloat, type TypedArray } from '../dtype.js';
+import { allocate, type FloatArray, isFloat } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { defineOp } from '../runtime.js';
 import { Tensor } from '../tensor.js';
@@ -26,7 +27,7 @@ export interface SignSteOptions {
   sharpness?: number;
 }
 
-// NOTE: the binary convention sign(0) = +1 is defined in packages/infer/src/binary/conventions.ts; training
+// NOTE: the binary convention sign(0) = +1 is defined in @ecgnn/kernels binary/conventions.ts; training
 // must match the exported model bit for bit. Inside core it is implemented once, by the backend's 'sign'
 // kernel (+1 for x ≥ 0, −1 for x < 0), so a backend that accelerates it keeps the convention.
 function signForward(x: Tensor): Tensor {
@@ -35,39 +36,32 @@ function signForward(x: Tensor): Tensor {
   return new Tensor(out, x.shape);
 }
 
-function gradFrom(
-  g: Tensor,
-  x: Tensor,
-  fill: (gd: TypedArray, xd: TypedArray, out: TypedArray) => void,
-): Tensor {
-  const out = allocate(x.dtype, x.size);
-  fill(g.data, x.data, out);
-  return new Tensor(out, x.shape);
+/** `g · d(x)` for the surrogate derivative d of `op` (parameter p0), by the unaryBackward kernel. */
+function signGrad(op: UnaryGradKernelOp, g: Tensor, x: Tensor, y: Tensor, p0 = 0): Tensor {
+  const gx = allocate(x.dtype, x.size) as FloatArray;
+  kernels().unaryBackward(op, x.data as FloatArray, y.data as FloatArray, g.data as FloatArray, gx, p0);
+  return new Tensor(gx, x.shape);
 }
 
 const signOp = defineOp<[Tensor]>({
   name: 'sign',
   forward: ([x]) => signForward(x),
   // The true derivative of sign is 0 almost everywhere (as torch.sign's gradient).
-  backward: (_g, { inputs: [x] }) => [new Tensor(allocate(x.dtype, x.size), x.shape)],
+  backward: (g, { inputs: [x], output }) => [signGrad('sign', g, x, output)],
 });
 
 const signClippedOp = defineOp<[Tensor]>({
   name: 'signSte',
   forward: ([x]) => signForward(x),
   // d/dx ≈ 1 where |x| ≤ 1, else 0
-  backward: (g, { inputs: [x] }) => [
-    gradFrom(g, x, (gd, xd, out) => {
-      for (let i = 0; i < xd.length; i++) out[i] = xd[i] >= -1 && xd[i] <= 1 ? gd[i] : 0;
-    }),
-  ],
+  backward: (g, { inputs: [x], output }) => [signGrad('signSteClipped', g, x, output, 1)],
 });
 
 const signIdentityOp = defineOp<[Tensor]>({
   name: 'signSte',
   forward: ([x]) => signForward(x),
   // d/dx ≈ 1
-  backward: (g, { inputs: [x] }) => [gradFrom(g, x, (gd, _xd, out) => out.set(gd))],
+  backward: (g, { inputs: [x], output }) => [signGrad('signSteIdentity', g, x, output)],
 });
 
 function signTriangularOp(s: number): (x: Tensor) => Tensor {
@@ -75,14 +69,7 @@ function signTriangularOp(s: number): (x: Tensor) => Tensor {
     name: 'signSte',
     forward: ([x]) => signForward(x),
     // d/dx ≈ 2s·max(0, 1 − s|x|)
-    backward: (g, { inputs: [x] }) => [
-      gradFrom(g, x, (gd, xd, out) => {
-        for (let i = 0; i < xd.length; i++) {
-          const t = 1 - s * Math.abs(xd[i]);
-          out[i] = t > 0 ? gd[i] * 2 * s * t : 0;
-        }
-      }),
-    ],
+    backward: (g, { inputs: [x], output }) => [signGrad('signSteTriangular', g, x, output, s)],
   });
 }
 

@@ -4,14 +4,24 @@
  * Tests enumerate this table to make sure every primitive has a gradient check.
  */
 import type { Primitive, RuleOf } from '../runtime.js';
-import { basicRules } from './basic.js';
+import { castRules } from './cast.js';
 import { convRules } from './conv.js';
+import { elementwiseRules } from './elementwise.js';
+import { indexingRules } from './indexing.js';
 import { matmulRules } from './matmul.js';
 import { nnRules } from './nn.js';
+import { reduceRules } from './reduce.js';
+import { shapeRules } from './shape.js';
+import { sliceRules } from './slice.js';
 
 /** Every primitive's rule, keyed by name. */
 export const PRIMITIVES: { [P in Primitive]: RuleOf<P> } = {
-  ...basicRules,
+  ...elementwiseRules,
+  ...indexingRules,
+  ...reduceRules,
+  ...shapeRules,
+  ...sliceRules,
+  ...castRules,
   ...matmulRules,
   ...convRules,
   ...nnRules,

@@ -1,4 +1,5 @@
 /** Adam and AdamW. */
+import { kernels } from '../backend/backend.js';
 import type { FloatArray } from '../dtype.js';
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -75,28 +76,25 @@ export class Adam extends Optimizer<AdamOptions> {
     if (amsgrad && st.maxExpAvgSq === undefined) st.maxExpAvgSq = this.newStateArray(p);
     const t = (st.step as number) + 1;
     st.step = t;
-    const m = st.expAvg as FloatArray;
-    const v = st.expAvgSq as FloatArray;
-    const vmax = amsgrad ? (st.maxExpAvgSq as FloatArray) : null;
-    const w = p.data;
-    const bc1 = 1 - b1 ** t;
-    const bc2Sqrt = Math.sqrt(1 - b2 ** t);
-    const stepSize = lr / bc1;
-    // NOTE: Loshchilov & Hutter 2019 (AdamW): decay the weights directly, θ ← θ(1 − lr·λ), not through g.
-    const decay = this.decoupled ? 1 - lr * weightDecay : 1;
-    for (let i = 0; i < w.length; i++) {
-      let g = maximize ? -grad[i] : grad[i];
-      if (this.decoupled) w[i] *= decay;
-      else if (weightDecay !== 0) g += weightDecay * w[i];
-      m[i] = b1 * m[i] + (1 - b1) * g;
-      v[i] = b2 * v[i] + (1 - b2) * g * g;
-      let second = v[i];
-      if (vmax !== null) {
-        if (second > vmax[i]) vmax[i] = second;
-        second = vmax[i];
-      }
-      w[i] -= (stepSize * m[i]) / (Math.sqrt(second) / bc2Sqrt + eps);
-    }
+    kernels().adamStep(
+      p.data as FloatArray,
+      grad,
+      st.expAvg as FloatArray,
+      st.expAvgSq as FloatArray,
+      amsgrad ? (st.maxExpAvgSq as FloatArray) : null,
+      {
+        lr,
+        beta1: b1,
+        beta2: b2,
+        eps,
+        weightDecay,
+        // NOTE: Loshchilov & Hutter 2019 (AdamW): decay the weights directly, θ ← θ(1 − lr·λ), not through g.
+        decoupled: this.decoupled,
+        amsgrad,
+        maximize,
+        step: t,
+      },
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay. */
+import { kernels } from '../backend/backend.js';
 import type { FloatArray } from '../dtype.js';
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
@@ -60,25 +61,24 @@ export class SGD extends Optimizer<SGDOptions> {
     st: Record<string, StateValue>,
   ): void {
     const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
-    const w = p.data;
     let buf: FloatArray | null = null;
-    let first = false;
+    let firstStep = false;
     if (momentum !== 0) {
       if (st.momentumBuffer === undefined) {
         st.momentumBuffer = this.newStateArray(p);
-        first = true;
+        firstStep = true;
       }
       buf = st.momentumBuffer as FloatArray;
     }
     st.step = ((st.step as number | undefined) ?? 0) + 1;
-    for (let i = 0; i < w.length; i++) {
-      let g = maximize ? -grad[i] : grad[i];
-      if (weightDecay !== 0) g += weightDecay * w[i];
-      if (buf !== null) {
-        buf[i] = first ? g : momentum * buf[i] + (1 - dampening) * g;
-        g = nesterov ? g + momentum * buf[i] : buf[i];
-      }
-      w[i] -= lr * g;
-    }
+    kernels().sgdStep(p.data as FloatArray, grad, buf, {
+      lr,
+      momentum,
+      dampening,
+      weightDecay,
+      nesterov,
+      maximize,
+      firstStep,
+    });
   }
 }

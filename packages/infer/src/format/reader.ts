@@ -3,6 +3,7 @@
  * offsets, counts, dtypes, shapes against the graph, checksum — before allocating any tensor, and throws
  * {@link ModelFormatError} (with a byte offset where there is one) on anything wrong. Safe on untrusted bytes.
  */
+import { isRrFeatureName } from '@ecgnn/dsp';
 import { wordsForChannels } from '@ecgnn/kernels';
 import { ModelFormatError } from '../errors.js';
 import { type CheckedGraph, checkGraph } from '../graph/validate.js';
@@ -10,7 +11,10 @@ import { crc32 } from './crc32.js';
 import { fromFloat16Bits } from './float16.js';
 import type {
   DType,
+  GraphInputSpec,
   GraphSpec,
+  InputSource,
+  InputSpec,
   ModelHeader,
   NodeSpec,
   Preprocessing,
@@ -20,8 +24,14 @@ import type {
 
 /** The 8 magic bytes at the start of every model file: "ECGNN", NUL, CR, LF. */
 export const MAGIC = new Uint8Array([0x45, 0x43, 0x47, 0x4e, 0x4e, 0x00, 0x0d, 0x0a]);
-/** Current (and only) format version. */
-export const FORMAT_VERSION = 1;
+/** Current format version (what {@link saveModel} writes). */
+export const FORMAT_VERSION = 2;
+/** Oldest format version the reader still reads (version 1: one unnamed-source input, one output). */
+export const MIN_FORMAT_VERSION = 1;
+/** Most graph inputs (and most graph outputs) a header may declare. */
+export const MAX_GRAPH_IO = 64;
+/** Largest `localHalfWidth` of an RR input (beats on each side of the local mean). */
+export const MAX_RR_HALF_WIDTH = 10_000;
 /** Alignment of the blob start (file offset) and of every tensor offset inside the blob. */
 export const ALIGNMENT = 64;
 /** Size of the fixed prefix: magic (8) + version (4) + header length (4). */
@@ -114,16 +124,17 @@ function align(n: number, a: number): number {
 function parseTensorEntry(v: unknown, i: number): TensorEntry {
   if (!isObject(v)) fail(`header: tensors[${i}] must be an object`);
   const name = str(v.name, `tensors[${i}].name`);
+  // Every message names the entry: `header: tensors[i] (name) …`.
+  const bad: (msg: string) => never = (msg) => fail(`header: tensors[${i}] (${name})${msg}`);
   const dtype = v.dtype as DType;
-  if (!DTYPES.includes(dtype))
-    fail(`header: tensors[${i}] (${name}) has unknown dtype ${JSON.stringify(v.dtype)}`);
+  if (!DTYPES.includes(dtype)) bad(` has unknown dtype ${JSON.stringify(v.dtype)}`);
   if (!Array.isArray(v.shape) || v.shape.length < 1 || v.shape.length > 4) {
-    fail(`header: tensors[${i}] (${name}) shape must be an array of 1–4 dimensions`);
+    bad(` shape must be an array of 1–4 dimensions`);
   }
   const shape = v.shape.map((d, k) => posInt(d, `tensors[${i}] (${name}) shape[${k}]`));
   let elements = 1;
   for (const d of shape) elements *= d;
-  if (elements > 2 ** 31) fail(`header: tensors[${i}] (${name}) has ${elements} elements (too many)`);
+  if (elements > 2 ** 31) bad(` has ${elements} elements (too many)`);
   const entry: TensorEntry = {
     name,
     dtype,
@@ -131,38 +142,33 @@ function parseTensorEntry(v: unknown, i: number): TensorEntry {
     offset: nonNegInt(v.offset, `tensors[${i}].offset`),
     byteLength: nonNegInt(v.byteLength, `tensors[${i}].byteLength`),
   };
-  if (entry.offset % ALIGNMENT !== 0)
-    fail(`header: tensors[${i}] (${name}) offset ${entry.offset} is not ${ALIGNMENT}-aligned`);
+  if (entry.offset % ALIGNMENT !== 0) bad(` offset ${entry.offset} is not ${ALIGNMENT}-aligned`);
   let packAxis = 0;
   if (dtype === 'int8') {
     entry.scale = posFinite(v.scale, `tensors[${i}] (${name}) scale`);
   } else if (v.scale !== undefined) {
-    fail(`header: tensors[${i}] (${name}): scale is only allowed with int8`);
+    bad(`: scale is only allowed with int8`);
   }
   if (dtype === 'bits') {
     packAxis =
       v.packAxis === undefined ? (shape.length > 1 ? 1 : 0) : nonNegInt(v.packAxis, `tensors[${i}].packAxis`);
-    if (packAxis >= shape.length) fail(`header: tensors[${i}] (${name}) packAxis ${packAxis} out of range`);
+    if (packAxis >= shape.length) bad(` packAxis ${packAxis} out of range`);
     entry.packAxis = packAxis;
   } else if (v.packAxis !== undefined) {
-    fail(`header: tensors[${i}] (${name}): packAxis is only allowed with bits`);
+    bad(`: packAxis is only allowed with bits`);
   }
   if (v.sparse !== undefined) {
-    if (dtype === 'bits' || dtype === 'int32')
-      fail(`header: tensors[${i}] (${name}): ${dtype} cannot be sparse`);
+    if (dtype === 'bits' || dtype === 'int32') bad(`: ${dtype} cannot be sparse`);
     if (!isObject(v.sparse) || (v.sparse.format !== 'bitmap' && v.sparse.format !== 'index')) {
-      fail(`header: tensors[${i}] (${name}) sparse must be {format: 'bitmap'|'index', nnz}`);
+      bad(` sparse must be {format: 'bitmap'|'index', nnz}`);
     }
     const nnz = nonNegInt(v.sparse.nnz, `tensors[${i}].sparse.nnz`);
-    if (nnz > elements)
-      fail(`header: tensors[${i}] (${name}) sparse nnz ${nnz} exceeds ${elements} elements`);
+    if (nnz > elements) bad(` sparse nnz ${nnz} exceeds ${elements} elements`);
     entry.sparse = { format: v.sparse.format, nnz };
   }
   const expected = expectedByteLength(dtype, shape, packAxis, entry.sparse);
   if (entry.byteLength !== expected) {
-    fail(
-      `header: tensors[${i}] (${name}) byteLength ${entry.byteLength} ≠ expected ${expected} for its dtype/shape`,
-    );
+    bad(` byteLength ${entry.byteLength} ≠ expected ${expected} for its dtype/shape`);
   }
   return entry;
 }
@@ -233,8 +239,66 @@ function parseWindowing(v: unknown, length: number): Windowing {
   return fail("header: windowing.mode must be 'beat' or 'segment'");
 }
 
-/** Validate the JSON header's structure (not yet the blob contents). */
-export function parseHeader(json: unknown, limits: ReadLimits = {}): ModelHeader {
+/**
+ * The version-2 graph of a version-1 graph: its one input is the `[channels, length]` window of `input` (source
+ * `window`), its one output the logits.
+ */
+export function normalizeV1Graph(
+  input: string,
+  output: string,
+  nodes: NodeSpec[],
+  window: InputSpec,
+): GraphSpec {
+  return {
+    inputs: [{ name: input, shape: [window.channels, window.length], source: { kind: 'window' } }],
+    outputs: [output],
+    nodes,
+  };
+}
+
+function parseSource(v: unknown, what: string): InputSource {
+  if (!isObject(v)) fail(`header: ${what} must be an object`);
+  if (v.kind === 'window' || v.kind === 'external') return { kind: v.kind };
+  if (v.kind !== 'rr') fail(`header: ${what}.kind must be 'window', 'rr' or 'external'`);
+  const f = v.features;
+  if (!Array.isArray(f) || f.length < 1 || f.length > 64)
+    fail(`header: ${what}.features must be a non-empty array of RR feature names`);
+  const features = f.map((name, k) => {
+    if (!isRrFeatureName(name))
+      fail(`header: ${what}.features[${k}] ${JSON.stringify(name)} is not an RR feature name`);
+    return name;
+  });
+  const h = v.localHalfWidth;
+  if (typeof h !== 'number' || !Number.isInteger(h) || h < 0 || h > MAX_RR_HALF_WIDTH)
+    fail(`header: ${what}.localHalfWidth must be an integer in [0, ${MAX_RR_HALF_WIDTH}]`);
+  return { kind: 'rr', features, localHalfWidth: h };
+}
+
+function parseGraphInputs(v: unknown): GraphInputSpec[] {
+  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_GRAPH_IO)
+    fail(`header: graph.inputs must be an array of 1–${MAX_GRAPH_IO} inputs`);
+  return v.map((x, i) => {
+    const what = `graph.inputs[${i}]`;
+    if (!isObject(x)) fail(`header: ${what} must be an object`);
+    const name = str(x.name, `${what}.name`);
+    if (!Array.isArray(x.shape) || x.shape.length < 1 || x.shape.length > 2)
+      fail(`header: ${what} (${name}) shape must be [channels, length] or [features]`);
+    const shape = x.shape.map((d, k) => posInt(d, `${what} (${name}) shape[${k}]`));
+    return { name, shape, source: parseSource(x.source, `${what}.source`) };
+  });
+}
+
+function parseGraphOutputs(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length < 1 || v.length > MAX_GRAPH_IO)
+    fail(`header: graph.outputs must be an array of 1–${MAX_GRAPH_IO} value names`);
+  return v.map((name, i) => str(name, `graph.outputs[${i}]`));
+}
+
+/**
+ * Validate the JSON header's structure (not yet the blob contents). `version` is the file's format version: a
+ * version-1 graph (`input`/`output`) is normalised to named inputs and outputs (see {@link normalizeV1Graph}).
+ */
+export function parseHeader(json: unknown, limits: ReadLimits = {}, version = FORMAT_VERSION): ModelHeader {
   if (!isObject(json)) fail('header: must be a JSON object');
   const input = json.input;
   if (!isObject(input)) fail('header: input must be an object');
@@ -256,11 +320,11 @@ export function parseHeader(json: unknown, limits: ReadLimits = {}): ModelHeader
   if (!Array.isArray(g.nodes)) fail('header: graph.nodes must be an array');
   const maxNodes = limits.maxNodes ?? 100_000;
   if (g.nodes.length > maxNodes) fail(`header: graph has ${g.nodes.length} nodes, limit ${maxNodes}`);
-  const graph: GraphSpec = {
-    input: str(g.input, 'graph.input'),
-    output: str(g.output, 'graph.output'),
-    nodes: g.nodes.map(parseNode),
-  };
+  const nodes = g.nodes.map(parseNode);
+  const graph: GraphSpec =
+    version === 1
+      ? normalizeV1Graph(str(g.input, 'graph.input'), str(g.output, 'graph.output'), nodes, inputSpec)
+      : { inputs: parseGraphInputs(g.inputs), outputs: parseGraphOutputs(g.outputs), nodes };
   if (!Array.isArray(json.tensors)) fail('header: tensors must be an array');
   const tensors = json.tensors.map(parseTensorEntry);
   const provenance = json.provenance ?? {};
@@ -395,8 +459,11 @@ export function readModel(input: Uint8Array | ArrayBuffer, limits: ReadLimits = 
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== FORMAT_VERSION)
-    fail(`unsupported format version ${version} (this reader reads ${FORMAT_VERSION})`, 8);
+  if (version < MIN_FORMAT_VERSION || version > FORMAT_VERSION)
+    fail(
+      `unsupported format version ${version} (this reader reads ${MIN_FORMAT_VERSION}–${FORMAT_VERSION})`,
+      8,
+    );
   const headerLength = view.getUint32(12, true);
   const maxHeader = limits.maxHeaderBytes ?? 16 << 20;
   if (headerLength > maxHeader) fail(`header length ${headerLength} exceeds the limit ${maxHeader}`, 12);
@@ -421,7 +488,7 @@ export function readModel(input: Uint8Array | ArrayBuffer, limits: ReadLimits = 
   } catch (err) {
     fail(`header is not valid UTF-8 JSON: ${(err as Error).message}`, PREFIX_BYTES);
   }
-  const header = parseHeader(json, limits);
+  const header = parseHeader(json, limits, version);
   const blobLength = size - 4 - blobStart;
   if (header.blobLength !== blobLength) {
     fail(`header blobLength ${header.blobLength} ≠ ${blobLength} bytes actually present`, blobStart);
@@ -441,13 +508,7 @@ export function readModel(input: Uint8Array | ArrayBuffer, limits: ReadLimits = 
     total += e.shape.reduce((a, b) => a * b, 1);
     if (total > maxTotal) fail(`tensors hold more than ${maxTotal} elements in total`);
   }
-  const graph = checkGraph(
-    header.graph,
-    header.input,
-    table,
-    header.classes.length,
-    limits.maxActivationElements,
-  );
+  const graph = checkGraph(header, table, limits.maxActivationElements);
   const tensors = new Map<string, LoadedTensor>();
   for (const e of header.tensors) tensors.set(e.name, decodeTensor(bytes, blobStart, e));
   return { header, tensors, graph };

@@ -1,4 +1,7 @@
 /** Types of the ecgnn model file header (see docs/model-format.md). */
+import type { RrFeatureName } from '@ecgnn/dsp';
+
+export type { RrFeatureName };
 
 /**
  * Storage dtypes of tensors in the blob.
@@ -55,14 +58,47 @@ export interface NodeSpec {
   tensors?: Record<string, string>;
 }
 
-/** Architecture graph: one input value (per sample `[channels, length]`), one output value (logits). */
+/** Architecture graph with named inputs and outputs (format version 2; version-1 files are normalised to it). */
 export interface GraphSpec {
+  /** Named inputs, per sample (no batch dimension). */
+  inputs: GraphInputSpec[];
+  /** Named output values; `outputs[0]` is what `logits`/`predict` return (a float `[classes]` vector). */
+  outputs: string[];
+  /** Nodes in execution (topological) order. */
+  nodes: NodeSpec[];
+}
+
+/** One named graph input. */
+export interface GraphInputSpec {
+  /** Value name, referenced by nodes. */
+  name: string;
+  /** Per-sample shape: `[channels, length]` for a waveform window, `[features]` for a vector. */
+  shape: number[];
+  /** How `createClassifier` computes it from raw ECG (an app passing inputs itself may ignore it). */
+  source: InputSource;
+}
+
+/** Where an input's values come from. */
+export type InputSource =
+  /** The preprocessed waveform window described by `header.input`, `windowing`, `preprocessing`. */
+  | { kind: 'window' }
+  /** RR-interval features of the beat the window is centred on (see @ecgnn/dsp `rrFeatures` / `normalizeRr`). */
+  | { kind: 'rr'; features: RrFeatureName[]; localHalfWidth: number }
+  /** Supplied by the caller (createClassifier cannot serve the model). */
+  | { kind: 'external' };
+
+/**
+ * Version-1 graph: one input value (a float `[channels, length]` window, `header.input`) and one output value.
+ * The reader normalises it to a {@link GraphSpec} (`inputs: [{ name: input, shape: [channels, length],
+ * source: { kind: 'window' } }]`, `outputs: [output]`); `saveModel` accepts it too and writes version 2.
+ */
+export interface GraphSpecV1 {
   input: string;
   output: string;
   nodes: NodeSpec[];
 }
 
-/** The model's expected input window. */
+/** The model's waveform input window (the graph input with source `window`, if any). */
 export interface InputSpec {
   /** Number of leads / channels. */
   channels: number;
@@ -96,8 +132,13 @@ export type Windowing = { mode: 'beat'; before: number } | { mode: 'segment'; ho
 export interface ModelHeader {
   /** Free-form model name. */
   name?: string;
+  /**
+   * The waveform window: channels, length and sampling rate. It describes the graph input whose source is
+   * `window` (its shape must be `[channels, length]`); a model without one still states the rate its RR
+   * features and windowing are computed at.
+   */
   input: InputSpec;
-  /** Class names, one per output. */
+  /** Class names, one per value of `graph.outputs[0]`. */
   classes: string[];
   /** Transform from graph output (logits) to probabilities. */
   outputActivation: 'softmax' | 'sigmoid' | 'none';

@@ -7,8 +7,16 @@ import { wordsForChannels } from '@ecgnn/kernels';
 import { ModelFormatError } from '../errors.js';
 import { crc32 } from './crc32.js';
 import { toFloat16Bits } from './float16.js';
-import { ALIGNMENT, expectedByteLength, FORMAT_VERSION, MAGIC, PREFIX_BYTES, readModel } from './reader.js';
-import type { DType, ModelHeader, SparseInfo, TensorEntry } from './types.js';
+import {
+  ALIGNMENT,
+  expectedByteLength,
+  FORMAT_VERSION,
+  MAGIC,
+  normalizeV1Graph,
+  PREFIX_BYTES,
+  readModel,
+} from './reader.js';
+import type { DType, GraphSpec, GraphSpecV1, ModelHeader, SparseInfo, TensorEntry } from './types.js';
 
 /** A tensor to store: its logical values and how to store them. */
 export interface TensorSpec {
@@ -36,7 +44,15 @@ export interface TensorSpec {
 
 /** Everything a model file holds; the header fields plus tensors with their values. */
 export interface ModelSpec
-  extends Omit<ModelHeader, 'tensors' | 'blobLength' | 'preprocessing' | 'windowing' | 'provenance'> {
+  extends Omit<
+    ModelHeader,
+    'graph' | 'tensors' | 'blobLength' | 'preprocessing' | 'windowing' | 'provenance'
+  > {
+  /**
+   * The graph with named inputs and outputs, or a version-1 graph (`{ input, output, nodes }`: one window input),
+   * which is written in its version-2 form (see {@link normalizeV1Graph}).
+   */
+  graph: GraphSpec | GraphSpecV1;
   preprocessing?: ModelHeader['preprocessing'];
   windowing?: ModelHeader['windowing'];
   provenance?: Record<string, unknown>;
@@ -168,8 +184,22 @@ function encodeTensor(t: TensorSpec): Encoded {
   return { entry: { ...base, ...extra, sparse, byteLength: bytes.length }, bytes };
 }
 
+/** The version-2 form of a spec's graph (a copy; version-1 graphs normalised as the reader does). */
+function toGraphV2(spec: ModelSpec): GraphSpec {
+  const g = spec.graph as Partial<GraphSpec & GraphSpecV1>;
+  if (g === null || typeof g !== 'object') throw new ModelFormatError('graph must be an object');
+  if (g.inputs === undefined && typeof g.input === 'string' && typeof g.output === 'string') {
+    return normalizeV1Graph(g.input, g.output, g.nodes as GraphSpec['nodes'], spec.input);
+  }
+  return {
+    inputs: g.inputs as GraphSpec['inputs'],
+    outputs: g.outputs as string[],
+    nodes: g.nodes as GraphSpec['nodes'],
+  };
+}
+
 /**
- * Serialise a model to the ecgnn file format. Pure (no I/O). Throws {@link ModelFormatError} if the spec is not
+ * Serialise a model to the ecgnn file format (version {@link FORMAT_VERSION}). Pure (no I/O). Throws {@link ModelFormatError} if the spec is not
  * a valid model (the result is validated by the reader before being returned).
  */
 export function saveModel(spec: ModelSpec): Uint8Array {
@@ -195,7 +225,7 @@ export function saveModel(spec: ModelSpec): Uint8Array {
     outputActivation: spec.outputActivation,
     preprocessing: spec.preprocessing ?? {},
     windowing: spec.windowing ?? { mode: 'segment', hop: spec.input.length },
-    graph: spec.graph,
+    graph: toGraphV2(spec),
     tensors: entries,
     blobLength,
     provenance: spec.provenance ?? {},

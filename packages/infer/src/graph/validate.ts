@@ -1,68 +1,160 @@
-/** Whole-graph validation: value names, topological order, shape inference of every node. */
+/** Whole-graph validation: named inputs and outputs, value names, topological order, shape inference of every node. */
 import { ModelFormatError } from '../errors.js';
-import type { GraphSpec, InputSpec, TensorEntry } from '../format/types.js';
-import { type InferredNode, inferNode, type ValueInfo } from './ops.js';
+import type { GraphInputSpec, ModelHeader, NodeSpec, TensorEntry } from '../format/types.js';
+import { opOf } from '../runtime/ops/index.js';
+import {
+  type InferredNode,
+  MAX_ACTIVATION_ELEMENTS,
+  NodeChecker,
+  type ValueInfo,
+} from '../runtime/ops/types.js';
 
 /** A graph whose every node has been checked, with each value's shape. */
 export interface CheckedGraph {
   /** Per node, in order: output info and normalised attributes. */
   nodes: InferredNode[];
-  /** Every value name → its info (including the graph input). */
+  /** Every value name → its info (including the graph inputs). */
   values: Map<string, ValueInfo>;
-  /** Info of the graph output. */
+  /** The graph inputs, in header order (per-sample shapes, all float). */
+  inputs: GraphInputSpec[];
+  /** Info of each graph output, in header order. */
+  outputs: ValueInfo[];
+  /** Info of the first graph output (the logits, float `[classes]`). */
   output: ValueInfo;
 }
 
+/** The header fields a graph is checked against. */
+export type GraphHeader = Pick<ModelHeader, 'graph' | 'input' | 'classes' | 'windowing'>;
+
 /**
- * Check a graph (total activation size at most `maxTotalActivation` values): nodes are in topological order (every input produced before use), each value is produced
- * once, every op's tensors/attrs/shapes agree (see {@link inferNode}), and the graph output is produced and
- * is a float vector `[classes]`.
+ * Check one node against its input value infos and the tensor table with its op's entry in the op table (arity,
+ * input kinds and rank, then the op's own check of tensors, attributes, shapes); return its output info and normalised attributes. Throws
+ * {@link ModelFormatError} naming the node on any inconsistency.
+ */
+export function inferNode(
+  node: NodeSpec,
+  index: number,
+  inputs: ValueInfo[],
+  tensors: ReadonlyMap<string, TensorEntry>,
+): InferredNode {
+  const c: NodeChecker = new NodeChecker(node, index, tensors);
+  const op = opOf(node.op);
+  if (!op) c.fail('unknown op');
+  if (op.arity === 'variadic') {
+    if (inputs.length < 1) c.fail('expects at least one input');
+  } else if (inputs.length !== op.arity) c.fail(`expects ${op.arity} input(s), got ${inputs.length}`);
+  if (node.outputs.length !== 1) c.fail(`expects exactly one output, got ${node.outputs.length}`);
+  for (const v of inputs) {
+    if (op.input !== 'any' && v.kind !== op.input)
+      c.fail(op.input === 'bits' ? 'input must be packed bits (use a sign node first)' : 'input must be float, not packed bits');
+  }
+  const x = inputs[0].shape;
+  if (op.rank && !op.rank.includes(x.length))
+    c.fail(`input must have rank ${op.rank.join(' or ')} per sample, got shape [${x}]`);
+  const inferred = op.check(c, inputs);
+  let n = 1;
+  for (const d of inferred.output.shape) {
+    if (!Number.isInteger(d) || d < 1)
+      c.fail(`output shape [${inferred.output.shape}] has a non-positive dimension`);
+    n *= d;
+  }
+  if (n > MAX_ACTIVATION_ELEMENTS)
+    c.fail(`output of ${n} elements exceeds the limit ${MAX_ACTIVATION_ELEMENTS}`);
+  return inferred;
+}
+
+function fail(msg: string): never {
+  throw new ModelFormatError(msg);
+}
+
+/**
+ * Check each graph input: unique names; a `window` input (at most one) has the shape `[channels, length]` of
+ * `header.input`; an `rr` input is a `[features]` vector of its feature list (unique names) and needs beat
+ * windowing (its features belong to the beat a window is centred on); an `external` input has rank 1 or 2.
+ */
+function checkInputs(header: GraphHeader): void {
+  const seen = new Set<string>();
+  let windows = 0;
+  header.graph.inputs.forEach((inp, i) => {
+    const what = `graph input ${i} ("${inp.name}")`;
+    if (seen.has(inp.name)) fail(`${what}: the name is used by another input`);
+    seen.add(inp.name);
+    const src = inp.source;
+    if (src.kind === 'window') {
+      windows++;
+      const { channels, length } = header.input;
+      if (inp.shape.length !== 2 || inp.shape[0] !== channels || inp.shape[1] !== length)
+        fail(
+          `${what}: a window input must have the shape [${channels}, ${length}] of header.input, got [${inp.shape}]`,
+        );
+    } else if (src.kind === 'rr') {
+      if (inp.shape.length !== 1 || inp.shape[0] !== src.features.length)
+        fail(
+          `${what}: an rr input must have the shape [${src.features.length}] (one per feature), got [${inp.shape}]`,
+        );
+      if (new Set(src.features).size !== src.features.length) fail(`${what}: rr features are listed twice`);
+      if (header.windowing.mode !== 'beat') fail(`${what}: rr inputs need beat windowing`);
+    }
+  });
+  if (windows > 1) fail(`graph has ${windows} window inputs; at most one (header.input describes it)`);
+}
+
+/**
+ * Check a graph (total activation size at most `maxTotalActivation` values): the inputs (see
+ * {@link checkInputs}); nodes are in topological order (every input produced before use), each value is
+ * produced once, every op's tensors/attrs/shapes agree (see {@link inferNode}); every graph output is a
+ * produced float value (not a graph input), the first one the float vector `[classes]`.
  */
 export function checkGraph(
-  graph: GraphSpec,
-  input: InputSpec,
+  header: GraphHeader,
   tensors: ReadonlyMap<string, TensorEntry>,
-  classes: number,
   maxTotalActivation = 1 << 25,
 ): CheckedGraph {
-  let total = input.channels * input.length;
-  if (total > maxTotalActivation) {
-    throw new ModelFormatError(
-      `input window of ${total} values exceeds the activation limit ${maxTotalActivation}`,
-    );
-  }
+  const graph = header.graph;
+  checkInputs(header);
+  let total = 0;
   const values = new Map<string, ValueInfo>();
-  values.set(graph.input, { kind: 'float', shape: [input.channels, input.length] });
+  for (const inp of graph.inputs) {
+    total += inp.shape.reduce((a, b) => a * b, 1);
+    if (total > maxTotalActivation) {
+      fail(`graph inputs of ${total} values exceed the activation limit ${maxTotalActivation}`);
+    }
+    values.set(inp.name, { kind: 'float', shape: inp.shape.slice() });
+  }
   const nodes: InferredNode[] = [];
   graph.nodes.forEach((node, i) => {
     const ins: ValueInfo[] = [];
     for (const name of node.inputs) {
       const v = values.get(name);
-      if (!v)
-        throw new ModelFormatError(`graph node ${i} (${node.op}): input "${name}" is not defined before use`);
+      if (!v) fail(`graph node ${i} (${node.op}): input "${name}" is not defined before use`);
       ins.push(v);
     }
     const inferred = inferNode(node, i, ins, tensors);
     for (const name of node.outputs) {
-      if (values.has(name))
-        throw new ModelFormatError(`graph node ${i} (${node.op}): value "${name}" is produced twice`);
+      if (values.has(name)) fail(`graph node ${i} (${node.op}): value "${name}" is produced twice`);
       values.set(name, inferred.output);
     }
     nodes.push(inferred);
     // The runtime allocates one buffer per value: bound their total before anything is allocated.
     total += inferred.output.shape.reduce((a, b) => a * b, 1);
     if (total > maxTotalActivation) {
-      throw new ModelFormatError(
-        `graph node ${i} (${node.op}): activations exceed ${maxTotalActivation} values in total`,
-      );
+      fail(`graph node ${i} (${node.op}): activations exceed ${maxTotalActivation} values in total`);
     }
   });
-  const out = values.get(graph.output);
-  if (!out) throw new ModelFormatError(`graph output "${graph.output}" is never produced`);
-  if (out.kind !== 'float' || out.shape.length !== 1 || out.shape[0] !== classes) {
-    throw new ModelFormatError(
-      `graph output "${graph.output}" has ${out.kind} shape [${out.shape}], expected float [${classes}] (one per class)`,
-    );
-  }
-  return { nodes, values, output: out };
+  const inputNames = new Set(graph.inputs.map((x) => x.name));
+  const seen = new Set<string>();
+  const outputs = graph.outputs.map((name, k) => {
+    const v = values.get(name);
+    if (!v || inputNames.has(name)) fail(`graph output "${name}" is never produced by a node`);
+    if (seen.has(name)) fail(`graph output "${name}" is listed twice`);
+    seen.add(name);
+    if (v.kind !== 'float') fail(`graph output "${name}" is packed bits; outputs must be float`);
+    if (k === 0 && (v.shape.length !== 1 || v.shape[0] !== header.classes.length)) {
+      fail(
+        `graph output "${name}" has ${v.kind} shape [${v.shape}], expected float [${header.classes.length}] (one per class)`,
+      );
+    }
+    return v;
+  });
+  return { nodes, values, inputs: graph.inputs, outputs, output: outputs[0] };
 }

@@ -4,18 +4,24 @@
  * Pipeline per window (see docs/infer.md): the raw samples of the window plus a context margin on each side
  * are resampled to the model's rate, filtered as the model's header says (baseline-wander removal, band-pass),
  * the window is cut out of the filtered context, normalised (z-score by default) and classified.
- * - `beat` models: windows are aligned on R peaks from the shared dependency-free QRS detector (`./dsp`),
+ * - `beat` models: windows are aligned on R peaks from the shared dependency-free QRS detector (`@ecgnn/dsp`),
  *   `before` model samples before the peak. A beat is emitted once the samples after it (and the margin) have
- *   arrived.
+ *   arrived — and, for models with RR inputs, once the beats its RR features need have been detected.
  * - `segment` models: consecutive windows every `hop` model samples, emitted as soon as complete.
- * Memory is bounded: only the samples still needed by pending windows are kept.
+ * The classifier computes the model inputs whose source is `window` (the preprocessed window) and `rr` (RR-interval
+ * features of the beat, see {@link rrOfBeat}); models with `external` inputs are refused.
+ * Memory is bounded: only the samples and beats still needed by pending windows are kept.
  */
 import {
   butterworthBandpass,
+  normalizeRr,
   QrsDetector,
   type QrsOptions,
+  RR_FEATURES,
+  type RrFeatureName,
   removeBaselineWander,
   resample,
+  rrFeatures,
   zscore,
 } from '@ecgnn/dsp';
 import { ArgumentError, ShapeError } from '../errors.js';
@@ -57,176 +63,304 @@ export interface StreamingClassifier {
   readonly samplesSeen: number;
 }
 
-class Classifier implements StreamingClassifier {
-  private buf: Float32Array = new Float32Array(4096);
-  private bufStart = 0; // absolute index of buf[0]
-  private bufLen = 0;
-  private total = 0;
-  private readonly detector: QrsDetector | null;
-  private readonly pendingBeats: number[] = [];
-  private nextSegment = 0;
-  private readonly fsIn: number;
-  private readonly fsModel: number;
-  private readonly length: number;
-  private readonly beforeIn: number;
-  private readonly afterIn: number;
-  private readonly lengthIn: number;
-  private readonly hopIn: number;
-  private readonly margin: number;
-  private readonly window: Float32Array;
-  private readonly probs: Float32Array;
-  private flushed = false;
+/** An `rr` input of the model and its buffers. */
+interface RrInput {
+  name: string;
+  features: RrFeatureName[];
+  localHalfWidth: number;
+  /** The features of the beat being classified (the model input). */
+  values: Float32Array;
+}
 
-  constructor(
-    private readonly model: Model,
-    opts: ClassifierOptions,
-  ) {
+/**
+ * The raw RR features `[pre, post, local, record]` (seconds) of beat `i` of a stream whose R peaks so far are
+ * `beats` (absolute sample indices; `beats[j]` is beat `first + j`, beat 0 is `beat0`), for the local mean over
+ * ± `h` beats, with beat `last` the last one taken into account (`last ≥ i`). These are `@ecgnn/dsp`'s
+ * `rrFeatures` of the beats `max(0, i − h − 1) … last`, except the record mean, which is the mean RR of beats
+ * `0 … last`: `(r_last − r_0) / last / fs` (0 for one beat) — the running mean over the beats known when beat `i`
+ * is classified, which also stands for the post RR of the record's last beat (as `rrFeatures` does).
+ */
+export function rrOfBeat(
+  beats: readonly number[],
+  first: number,
+  beat0: number,
+  i: number,
+  last: number,
+  h: number,
+  fs: number,
+  out: Float32Array,
+): void {
+  const s0 = Math.max(0, i - h - 1);
+  const span = Int32Array.from({ length: last - s0 + 1 }, (_, j) => beats[s0 + j - first]);
+  const raw = rrFeatures(span, fs, h);
+  const row = (i - s0) * RR_FEATURES;
+  const mean = last > 0 ? (beats[last - first] - beat0) / last / fs : 0;
+  for (let c = 0; c < RR_FEATURES; c++) out[c] = raw[row + c];
+  out[3] = mean;
+  if (i === 0) out[0] = mean;
+  if (i === last) out[1] = mean;
+}
+
+class Classifier implements StreamingClassifier {
+  #buf: Float32Array = new Float32Array(4096);
+  #bufStart = 0; // absolute index of buf[0]
+  #bufLen = 0;
+  #total = 0;
+  readonly #detector: QrsDetector | null;
+  /** R peaks detected so far (absolute sample indices); `beats[j]` is beat number `firstBeat + j`. */
+  readonly #beats: number[] = [];
+  #firstBeat = 0;
+  /** Sample index of beat 0 (for the record mean). */
+  #beat0 = 0;
+  /** Number of the next beat to classify. */
+  #nextBeat = 0;
+  #nextSegment = 0;
+  readonly #fsIn: number;
+  readonly #fsModel: number;
+  readonly #length: number;
+  readonly #beforeIn: number;
+  readonly #afterIn: number;
+  readonly #lengthIn: number;
+  readonly #hopIn: number;
+  readonly #margin: number;
+  /** Name of the window input, or null (a model of RR inputs only). */
+  readonly #windowInput: string | null;
+  readonly #window: Float32Array;
+  readonly #rr: RrInput[];
+  /** Beats of look-ahead the RR features need: max over the RR inputs of max(localHalfWidth, 1); 0 without. */
+  readonly #lookAhead: number;
+  readonly #rawRr = new Float32Array(RR_FEATURES);
+  /** The model inputs of one window, by name (made once). */
+  readonly #inputs: Record<string, Float32Array> = {};
+  readonly #probs: Float32Array;
+  #flushed = false;
+
+  readonly #model: Model;
+
+  constructor(model: Model, opts: ClassifierOptions) {
+    this.#model = model;
     const meta = model.metadata;
     if (!opts || !Number.isFinite(opts.sampleRate) || opts.sampleRate <= 0) {
       throw new ArgumentError(
         `createClassifier: sampleRate must be a positive number, got ${opts?.sampleRate}`,
       );
     }
-    if (meta.input.channels !== 1) {
+    const windowInputs = model.inputs.filter((i) => i.source.kind === 'window');
+    this.#windowInput = windowInputs.length > 0 ? windowInputs[0].name : null;
+    if (this.#windowInput !== null && meta.input.channels !== 1) {
       throw new ArgumentError(
         `createClassifier: streaming supports single-lead models; this model takes ${meta.input.channels} channels`,
       );
     }
+    this.#rr = [];
+    for (const inp of model.inputs) {
+      const src = inp.source;
+      if (src.kind === 'external') {
+        throw new ArgumentError(
+          `createClassifier: input "${inp.name}" has source 'external': the classifier cannot compute it (call model.predict with your own inputs)`,
+        );
+      }
+      if (src.kind === 'rr') {
+        const values = new Float32Array(src.features.length);
+        this.#rr.push({
+          name: inp.name,
+          features: src.features.slice(),
+          localHalfWidth: src.localHalfWidth,
+          values,
+        });
+        this.#inputs[inp.name] = values;
+      }
+    }
+    if (this.#rr.length > 0 && meta.windowing.mode !== 'beat') {
+      throw new ArgumentError('createClassifier: RR inputs need a beat model (windowing mode beat)');
+    }
+    this.#lookAhead = this.#rr.reduce((m, r) => Math.max(m, r.localHalfWidth, 1), 0);
     const margin = opts.marginSeconds ?? 1;
     if (!(margin >= 0) || !Number.isFinite(margin))
       throw new ArgumentError('createClassifier: marginSeconds must be >= 0');
-    this.fsIn = opts.sampleRate;
-    this.fsModel = meta.input.sampleRate;
-    this.length = meta.input.length;
-    const ratio = this.fsIn / this.fsModel;
-    this.lengthIn = Math.ceil(this.length * ratio);
-    this.margin = Math.round(margin * this.fsIn);
+    this.#fsIn = opts.sampleRate;
+    this.#fsModel = meta.input.sampleRate;
+    this.#length = meta.input.length;
+    const ratio = this.#fsIn / this.#fsModel;
+    this.#lengthIn = Math.ceil(this.#length * ratio);
+    this.#margin = Math.round(margin * this.#fsIn);
     if (meta.windowing.mode === 'beat') {
-      this.beforeIn = Math.ceil(meta.windowing.before * ratio);
-      this.afterIn = Math.ceil((this.length - meta.windowing.before) * ratio);
-      this.hopIn = 0;
-      this.detector = new QrsDetector(this.fsIn, opts.qrs);
+      this.#beforeIn = Math.ceil(meta.windowing.before * ratio);
+      this.#afterIn = Math.ceil((this.#length - meta.windowing.before) * ratio);
+      this.#hopIn = 0;
+      this.#detector = new QrsDetector(this.#fsIn, opts.qrs);
     } else {
-      this.beforeIn = 0;
-      this.afterIn = 0;
-      this.hopIn = Math.max(1, Math.round(meta.windowing.hop * ratio));
-      this.detector = null;
+      this.#beforeIn = 0;
+      this.#afterIn = 0;
+      this.#hopIn = Math.max(1, Math.round(meta.windowing.hop * ratio));
+      this.#detector = null;
     }
-    this.window = new Float32Array(this.length);
-    this.probs = new Float32Array(meta.classes.length);
+    this.#window = new Float32Array(this.#length);
+    if (this.#windowInput !== null) this.#inputs[this.#windowInput] = this.#window;
+    this.#probs = new Float32Array(meta.classes.length);
   }
 
   get samplesSeen(): number {
-    return this.total;
+    return this.#total;
   }
 
   push(chunk: Float32Array | readonly number[]): ClassifierResult[] {
-    if (this.flushed) throw new ArgumentError('StreamingClassifier: push after flush');
+    if (this.#flushed) throw new ArgumentError('StreamingClassifier: push after flush');
     if (!(chunk instanceof Float32Array) && !Array.isArray(chunk))
       throw new ShapeError('push: chunk must be a Float32Array or number[]');
-    this.append(chunk);
-    if (this.detector) for (const r of this.detector.push(chunk)) this.pendingBeats.push(r);
-    return this.drain(false);
+    this.#append(chunk);
+    if (this.#detector) for (const r of this.#detector.push(chunk)) this.#addBeat(r);
+    return this.#drain(false);
   }
 
   flush(): ClassifierResult[] {
-    if (this.flushed) return [];
-    if (this.detector) for (const r of this.detector.flush()) this.pendingBeats.push(r);
-    this.flushed = true;
-    return this.drain(true);
+    if (this.#flushed) return [];
+    if (this.#detector) for (const r of this.#detector.flush()) this.#addBeat(r);
+    this.#flushed = true;
+    return this.#drain(true);
   }
 
-  private append(chunk: Float32Array | readonly number[]): void {
+  #addBeat(r: number): void {
+    if (this.#firstBeat + this.#beats.length === 0) this.#beat0 = r;
+    this.#beats.push(r);
+  }
+
+  #append(chunk: Float32Array | readonly number[]): void {
     const n = chunk.length;
-    if (this.bufLen + n > this.buf.length) {
-      const next = new Float32Array(Math.max(this.buf.length * 2, this.bufLen + n));
-      next.set(this.buf.subarray(0, this.bufLen));
-      this.buf = next;
+    if (this.#bufLen + n > this.#buf.length) {
+      const next = new Float32Array(Math.max(this.#buf.length * 2, this.#bufLen + n));
+      next.set(this.#buf.subarray(0, this.#bufLen));
+      this.#buf = next;
     }
-    for (let i = 0; i < n; i++) this.buf[this.bufLen + i] = chunk[i];
-    this.bufLen += n;
-    this.total += n;
+    for (let i = 0; i < n; i++) this.#buf[this.#bufLen + i] = chunk[i];
+    this.#bufLen += n;
+    this.#total += n;
   }
 
-  /** Classify every window that is complete (or, at the end, every window that fits), then trim the buffer. */
-  private drain(final: boolean): ClassifierResult[] {
+  /** Classify every window that is complete (or, at the end, every window that fits), then trim the buffers. */
+  #drain(final: boolean): ClassifierResult[] {
     const out: ClassifierResult[] = [];
-    if (this.detector) {
-      while (this.pendingBeats.length > 0) {
-        const r = this.pendingBeats[0];
-        const start = r - this.beforeIn;
-        const end = r + this.afterIn;
-        if (!final && end + this.margin > this.total) break;
-        this.pendingBeats.shift();
-        if (start < 0 || end > this.total) continue; // beat too close to the stream's edges for a full window
-        out.push(this.classify('beat', r, start, end));
+    if (this.#detector) {
+      const known = this.#firstBeat + this.#beats.length; // beats detected so far
+      while (this.#nextBeat < known) {
+        const i = this.#nextBeat;
+        const r = this.#beats[i - this.#firstBeat];
+        const start = r - this.#beforeIn;
+        const end = r + this.#afterIn;
+        // Wait for the window and its margin, and for the beats the RR features look ahead to.
+        if (!final && (end + this.#margin > this.#total || i + this.#lookAhead >= known)) break;
+        this.#nextBeat++;
+        if (start < 0 || end > this.#total) continue; // beat too close to the stream's edges for a full window
+        if (this.#rr.length > 0) this.#computeRr(i, Math.min(i + this.#lookAhead, known - 1));
+        out.push(this.#classify('beat', r, start, end));
       }
     } else {
       for (;;) {
-        const start = this.nextSegment;
-        const end = start + this.lengthIn;
-        if (end > this.total || (!final && end + this.margin > this.total)) break;
-        out.push(this.classify('segment', start, start, end));
-        this.nextSegment += this.hopIn;
+        const start = this.#nextSegment;
+        const end = start + this.#lengthIn;
+        if (end > this.#total || (!final && end + this.#margin > this.#total)) break;
+        out.push(this.#classify('segment', start, start, end));
+        this.#nextSegment += this.#hopIn;
       }
     }
-    this.trim();
+    this.#trim();
     return out;
   }
 
-  /** Drop samples no pending window (nor the margin of the next) can need. */
-  private trim(): void {
-    let keepFrom: number;
-    if (this.detector) {
-      // Future beats are at least at the detector's look-behind; keep a generous history (before + margin + 4 s).
-      const oldestPending = this.pendingBeats.length > 0 ? this.pendingBeats[0] : this.total;
-      keepFrom = Math.min(oldestPending, this.total - Math.ceil(4 * this.fsIn)) - this.beforeIn - this.margin;
-    } else {
-      keepFrom = this.nextSegment - this.margin;
-    }
-    const drop = keepFrom - this.bufStart;
-    if (drop > 0 && drop > this.bufLen / 2) {
-      this.buf.copyWithin(0, drop, this.bufLen);
-      this.bufLen -= drop;
-      this.bufStart += drop;
+  /** The RR inputs of beat `i`, with beat `last` the last one taken into account (see {@link rrOfBeat}). */
+  #computeRr(i: number, last: number): void {
+    for (const r of this.#rr) {
+      rrOfBeat(this.#beats, this.#firstBeat, this.#beat0, i, last, r.localHalfWidth, this.#fsIn, this.#rawRr);
+      normalizeRr(this.#rawRr, 1, r.features, r.values);
     }
   }
 
-  private classify(kind: 'beat' | 'segment', sample: number, start: number, end: number): ClassifierResult {
-    const a = Math.max(this.bufStart, start - this.margin);
-    const b = Math.min(this.total, end + this.margin);
-    let ctx: Float32Array = this.buf.slice(a - this.bufStart, b - this.bufStart);
-    const p = this.model.metadata.preprocessing;
-    if (this.fsIn !== this.fsModel) ctx = resample(ctx, this.fsIn, this.fsModel);
-    if (p.removeBaseline) ctx = removeBaselineWander(ctx, this.fsModel);
+  /** Drop samples no pending window (nor the margin of the next) can need, and beats no RR feature can need. */
+  #trim(): void {
+    let keepFrom: number;
+    if (this.#detector) {
+      // Future beats are at least at the detector's look-behind; keep a generous history (before + margin + 4 s).
+      const known = this.#firstBeat + this.#beats.length;
+      const oldestPending =
+        this.#nextBeat < known ? this.#beats[this.#nextBeat - this.#firstBeat] : this.#total;
+      keepFrom =
+        Math.min(oldestPending, this.#total - Math.ceil(4 * this.#fsIn)) - this.#beforeIn - this.#margin;
+      // Beats before nextBeat − h − 1 are no longer read by any RR feature.
+      const h = this.#rr.reduce((m, r) => Math.max(m, r.localHalfWidth), 0);
+      const drop = this.#nextBeat - h - 1 - this.#firstBeat;
+      if (drop > 64) {
+        this.#beats.splice(0, drop);
+        this.#firstBeat += drop;
+      }
+    } else {
+      keepFrom = this.#nextSegment - this.#margin;
+    }
+    const drop = keepFrom - this.#bufStart;
+    if (drop > 0 && drop > this.#bufLen / 2) {
+      this.#buf.copyWithin(0, drop, this.#bufLen);
+      this.#bufLen -= drop;
+      this.#bufStart += drop;
+    }
+  }
+
+  #classify(kind: 'beat' | 'segment', sample: number, start: number, end: number): ClassifierResult {
+    if (this.#windowInput !== null) this.#cutWindow(start, end);
+    this.#model.predict(this.#inputs, undefined, this.#probs);
+    let best = 0;
+    for (let c = 1; c < this.#probs.length; c++) if (this.#probs[c] > this.#probs[best]) best = c;
+    return {
+      kind,
+      sample,
+      time: sample / this.#fsIn,
+      classIndex: best,
+      label: this.#model.metadata.classes[best],
+      probabilities: this.#probs.slice(),
+    };
+  }
+
+  /** The preprocessed window of samples `start … end` (with context margins) into {@link window}. */
+  #cutWindow(start: number, end: number): void {
+    const a = Math.max(this.#bufStart, start - this.#margin);
+    const b = Math.min(this.#total, end + this.#margin);
+    let ctx: Float32Array = this.#buf.slice(a - this.#bufStart, b - this.#bufStart);
+    const p = this.#model.metadata.preprocessing;
+    if (this.#fsIn !== this.#fsModel) ctx = resample(ctx, this.#fsIn, this.#fsModel);
+    if (p.removeBaseline) ctx = removeBaselineWander(ctx, this.#fsModel);
     if (p.bandpass)
-      ctx = butterworthBandpass(ctx, this.fsModel, p.bandpass[0], p.bandpass[1], p.bandpassOrder ?? 2);
+      ctx = butterworthBandpass(ctx, this.#fsModel, p.bandpass[0], p.bandpass[1], p.bandpassOrder ?? 2);
     // Window start inside the (resampled) context.
-    const offset = Math.round(((start - a) * this.fsModel) / this.fsIn);
-    const w = this.window;
-    for (let i = 0; i < this.length; i++) {
+    const offset = Math.round(((start - a) * this.#fsModel) / this.#fsIn);
+    const w = this.#window;
+    for (let i = 0; i < this.#length; i++) {
       const j = Math.min(ctx.length - 1, offset + i);
       w[i] = ctx[j];
     }
     if ((p.normalize ?? 'zscore') === 'zscore') zscore(w, p.zscoreEps ?? 1e-8, w);
-    this.model.predict(w, undefined, this.probs);
-    let best = 0;
-    for (let c = 1; c < this.probs.length; c++) if (this.probs[c] > this.probs[best]) best = c;
-    return {
-      kind,
-      sample,
-      time: sample / this.fsIn,
-      classIndex: best,
-      label: this.model.metadata.classes[best],
-      probabilities: this.probs.slice(),
-    };
   }
 }
 
 /**
  * Create a streaming classifier for `model` fed with raw single-lead ECG at `options.sampleRate`. Beat models
  * (header `windowing.mode = 'beat'`) emit one result per detected QRS complex; segment models one per window.
+ * The model's inputs must have source `window` or `rr` ({@link ArgumentError} for `external` inputs).
  */
 export function createClassifier(model: Model, options: ClassifierOptions): StreamingClassifier {
   return new Classifier(model, options);
+}
+
+/**
+ * Classify a whole record offline: the results of pushing `samples` through {@link createClassifier} (with
+ * `options` and `sampleRate`) and flushing — exactly the same results (same windows, RR features and
+ * probabilities), in stream order.
+ */
+export function classifyRecord(
+  model: Model,
+  samples: Float32Array | readonly number[],
+  sampleRate: number,
+  options: Omit<ClassifierOptions, 'sampleRate'> = {},
+): ClassifierResult[] {
+  const clf = createClassifier(model, { ...options, sampleRate });
+  const out = clf.push(samples);
+  for (const r of clf.flush()) out.push(r);
+  return out;
 }

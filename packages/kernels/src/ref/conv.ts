@@ -485,7 +485,10 @@ function tapOffsets(cin: number, K: number, d: number, rowLen: number): Int32Arr
   return off;
 }
 
-/** Convolution forward: out [B, outC, outL] = bias + conv(x [B, inC, inL], w [outC, inC/groups, K]). */
+/**
+ * Convolution forward: out [B, outC, outL] = act(bias + conv(x [B, inC, inL], w [outC, inC/groups, K])), `act`
+ * the ReLU with `activation: 'relu'`.
+ */
 export function conv1dForward(
   x: FloatArray,
   w: FloatArray,
@@ -500,6 +503,7 @@ export function conv1dForward(
   const J = cinG * K;
   const tiles = (coutG + 3) >> 2;
   const rowLen = paddedRowLen(p);
+  const relu = p.activation === 'relu';
   // Pack W[g·coutG + 4tb + r, j] into wp[((g·tiles + tb)·J + j)·4 + r], zero-padding the last tile.
   const wp = wScratch.get(groups * tiles * J * 4);
   for (let g = 0; g < groups; g++) {
@@ -520,6 +524,12 @@ export function conv1dForward(
       fillPadded(x, xBase, cinG, inLength, p.padLeft, p.padValue, src, rowLen);
       const oBase = b * outChannels * outLength;
       convCore(src, rowLen, 0, wp, 0, K, p.dilation, out, oBase, outLength, g, cinG, coutG, p.stride, bias);
+      if (relu) {
+        // Fused ReLU on the group's rows while they are in cache: max(v, 0), NaN kept (as PyTorch), −0 → 0.
+        const o0 = oBase + g * coutG * outLength;
+        const o1 = o0 + coutG * outLength;
+        for (let i = o0; i < o1; i++) if (out[i] <= 0) out[i] = 0;
+      }
     }
   }
 }

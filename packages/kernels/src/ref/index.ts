@@ -4,8 +4,8 @@
  * Each kernel is also exported on its own, so that a bundle (e.g. `@ecgnn/infer`'s) takes only what it calls.
  */
 import type { Kernels } from '../contract.js';
-import { tsKernels } from '../wasm/ts-kernels.js';
 import { prelu, preluBackward, softmax, softmaxBackward, unary, unaryBackward } from './activation.js';
+import { binaryConv1d, binaryDense, prepareBinaryConv1d, signPack } from './binary.js';
 import { conv1dBackwardInput, conv1dBackwardWeight, conv1dForward } from './conv.js';
 import {
   arange,
@@ -77,10 +77,10 @@ export const referenceKernels: Kernels = {
   adaptiveAvgPool1d,
   adaptiveAvgPool1dBackward,
   adaptiveMaxPool1d,
-  signPack: tsKernels.signPack,
-  binaryConv1d: tsKernels.binaryConv1d,
-  binaryDense: tsKernels.binaryDense,
-  prepareBinaryConv1d: tsKernels.prepareBinaryConv1d,
+  signPack,
+  binaryConv1d,
+  binaryDense,
+  prepareBinaryConv1d,
   sgdStep,
   adamStep,
   randomUniform,
@@ -101,6 +101,8 @@ export {
   batchNormBackward,
   batchNormForward,
   binary,
+  binaryConv1d,
+  binaryDense,
   cast,
   channelMoments,
   compare,
@@ -123,12 +125,14 @@ export {
   permute,
   prelu,
   preluBackward,
+  prepareBinaryConv1d,
   randomInt,
   randomNormal,
   randomUniform,
   randperm,
   reduce,
   sgdStep,
+  signPack,
   softmax,
   softmaxBackward,
   unary,

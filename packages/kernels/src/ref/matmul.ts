@@ -5,21 +5,83 @@ const accumulateScratch32 = new Scratch(Float32Array);
 const accumulateScratch64 = new Scratch(Float64Array);
 
 /**
- * Batched matrix product (see {@link MatmulParams}): register-tiled (below). With `accumulate`, the product is
- * computed into scratch and added to `out`.
+ * Batched matrix product (see {@link MatmulParams}): register-tiled (below); products of fewer than 4 rows
+ * (a vector times a matrix: dense layers at batch 1) run {@link matmulFewRows}, which packs nothing. With
+ * `accumulate`, the product is computed into scratch and added to `out`.
  */
 export function matmul(a: FloatArray, b: FloatArray, out: FloatArray, p: MatmulParams): void {
   const { batch, m, k, n, transA, transB } = p;
   const sa = p.batchStrideA ?? m * k;
   const sb = p.batchStrideB ?? k * n;
+  const core = m < 4 ? matmulFewRows : matmulCore;
   if (!p.accumulate) {
-    matmulCore(a, b, out, batch, m, k, n, transA, transB, sa, sb);
+    core(a, b, out, batch, m, k, n, transA, transB, sa, sb);
     return;
   }
   const size = batch * m * n;
   const tmp = floatScratch(accumulateScratch32, accumulateScratch64, out, size);
-  matmulCore(a, b, tmp, batch, m, k, n, transA, transB, sa, sb);
+  core(a, b, tmp, batch, m, k, n, transA, transB, sa, sb);
   for (let i = 0; i < size; i++) out[i] += tmp[i];
+}
+
+const rowScratch = new Scratch(Float64Array);
+
+/**
+ * Matmul of few rows (m < 4) without packing: packing B would cost as much as the product itself and the 4×4
+ * tile would waste 4/m of its work. With B transposed each output is a dot product of two contiguous rows
+ * (4 accumulators); otherwise rows of B are streamed into a float64 row of accumulators (i-q-j order).
+ */
+function matmulFewRows(
+  a: FloatArray,
+  b: FloatArray,
+  out: FloatArray,
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+  aBatchStride: number,
+  bBatchStride: number,
+): void {
+  // Element (row r, col c) of op(A) is at aRow·r + aCol·c.
+  const aRow = transA ? 1 : k;
+  const aCol = transA ? m : 1;
+  const acc = transB ? null : rowScratch.get(n);
+  for (let bt = 0; bt < batch; bt++) {
+    const aOff = bt * aBatchStride;
+    const bOff = bt * bBatchStride;
+    for (let i = 0; i < m; i++) {
+      const a0 = aOff + i * aRow;
+      const o0 = bt * m * n + i * n;
+      if (acc === null) {
+        for (let j = 0; j < n; j++) {
+          const b0 = bOff + j * k;
+          let s0 = 0;
+          let s1 = 0;
+          let s2 = 0;
+          let s3 = 0;
+          let q = 0;
+          for (; q + 3 < k; q += 4) {
+            s0 += a[a0 + q * aCol] * b[b0 + q];
+            s1 += a[a0 + (q + 1) * aCol] * b[b0 + q + 1];
+            s2 += a[a0 + (q + 2) * aCol] * b[b0 + q + 2];
+            s3 += a[a0 + (q + 3) * aCol] * b[b0 + q + 3];
+          }
+          for (; q < k; q++) s0 += a[a0 + q * aCol] * b[b0 + q];
+          out[o0 + j] = s0 + s1 + (s2 + s3);
+        }
+      } else {
+        acc.fill(0, 0, n);
+        for (let q = 0; q < k; q++) {
+          const av = a[a0 + q * aCol];
+          const br = bOff + q * n;
+          for (let j = 0; j < n; j++) acc[j] += av * b[br + j];
+        }
+        for (let j = 0; j < n; j++) out[o0 + j] = acc[j];
+      }
+    }
+  }
 }
 
 // Scratch panels, grown on demand and reused across calls (no allocation in the hot loops).

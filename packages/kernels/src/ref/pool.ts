@@ -7,32 +7,110 @@ import type { FloatArray, Pool1dParams } from '../contract.js';
  * Max pooling with −∞ padding: out[r, t] = max over k of x[r, t·s + k·d − padLeft] (in-range positions only);
  * `argOut[r·outLength + t]` receives the position (0 … inLength−1) of the first maximum, or −1 when the window
  * holds no input. NaN propagates (the first NaN wins), as in PyTorch.
+ *
+ * Windows lying wholly inside the row (`t` in `[tIn0, tIn1)`) run a loop without bounds; only the few windows
+ * at the edges clip their taps. Without `argOut` (inference) the loop tracks no index.
  */
 export function maxPool1d(x: FloatArray, out: FloatArray, argOut: Int32Array | null, p: Pool1dParams): void {
-  const { inLength, outLength, kernelSize, stride, padLeft, dilation } = p;
+  const { inLength: L, outLength: T, kernelSize: K, stride: s, padLeft, dilation: d } = p;
   const rows = p.batch * p.channels;
+  // Interior: start = t·s − padLeft ≥ 0 and start + d·(K − 1) ≤ L − 1.
+  const tIn0 = Math.min(T, Math.ceil(padLeft / s));
+  const tIn1 = Math.max(tIn0, Math.min(T, Math.floor((L - 1 - d * (K - 1) + padLeft) / s) + 1));
+  if (argOut === null) maxInterior(x, out, rows, L, T, K, s, d, padLeft, tIn0, tIn1);
+  else maxInteriorArg(x, out, argOut, rows, L, T, K, s, d, padLeft, tIn0, tIn1);
+  if (tIn0 === 0 && tIn1 === T) return;
   for (let r = 0; r < rows; r++) {
-    const xr = r * inLength;
-    const or = r * outLength;
-    for (let t = 0; t < outLength; t++) {
-      const start = t * stride - padLeft;
+    const xr = r * L;
+    const or = r * T;
+    for (let t = 0; t < T; t++) {
+      if (t === tIn0) t = tIn1; // edge windows only
+      if (t >= T) break;
+      const start = t * s - padLeft;
       // First tap k0 with start + k0·d ≥ 0 and last tap with position < inLength.
-      const k0 = start >= 0 ? 0 : Math.ceil(-start / dilation);
-      const k1 = Math.min(kernelSize, Math.ceil((inLength - start) / dilation));
+      const k0 = start >= 0 ? 0 : Math.ceil(-start / d);
+      const k1 = Math.min(K, Math.ceil((L - start) / d));
       let best = Number.NEGATIVE_INFINITY;
       let arg = -1;
       for (let k = k0; k < k1; k++) {
-        const pos = start + k * dilation;
+        const pos = start + k * d;
         const v = x[xr + pos];
-        // Strict > keeps the first of tied maxima; a NaN is taken and ends the window.
-        if (arg < 0 || v > best || Number.isNaN(v)) {
+        if (arg < 0 || (!(v <= best) && !Number.isNaN(best))) {
           best = v;
           arg = pos;
-          if (Number.isNaN(v)) break;
         }
       }
       out[or + t] = best;
       if (argOut !== null) argOut[or + t] = arg;
+    }
+  }
+}
+
+/** Interior windows of {@link maxPool1d} without indices. */
+function maxInterior(
+  x: FloatArray,
+  out: FloatArray,
+  rows: number,
+  L: number,
+  T: number,
+  K: number,
+  s: number,
+  d: number,
+  padLeft: number,
+  tIn0: number,
+  tIn1: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const or = r * T;
+    let i = r * L + tIn0 * s - padLeft;
+    for (let t = tIn0; t < tIn1; t++, i += s) {
+      let best = x[i];
+      let j = i;
+      // v > best, or v is NaN: a NaN best is never replaced (v > NaN is false; NaN by NaN changes nothing).
+      for (let k = 1; k < K; k++) {
+        j += d;
+        const v = x[j];
+        if (v > best || Number.isNaN(v)) best = v;
+      }
+      out[or + t] = best;
+    }
+  }
+}
+
+/** Interior windows of {@link maxPool1d} with indices (positions within the row). */
+function maxInteriorArg(
+  x: FloatArray,
+  out: FloatArray,
+  argOut: Int32Array,
+  rows: number,
+  L: number,
+  T: number,
+  K: number,
+  s: number,
+  d: number,
+  padLeft: number,
+  tIn0: number,
+  tIn1: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = r * L;
+    const or = r * T;
+    let i = xr + tIn0 * s - padLeft;
+    for (let t = tIn0; t < tIn1; t++, i += s) {
+      let best = x[i];
+      let arg = i;
+      let j = i;
+      for (let k = 1; k < K; k++) {
+        j += d;
+        const v = x[j];
+        // Not v ≤ best: v larger or NaN (strict, so the first of tied maxima stays); the first NaN wins and stays.
+        if (!(v <= best) && !Number.isNaN(best)) {
+          best = v;
+          arg = j;
+        }
+      }
+      out[or + t] = best;
+      argOut[or + t] = arg - xr;
     }
   }
 }
@@ -65,7 +143,22 @@ export function maxPool1dBackward(
  * [t·s − p, t·s − p + K) is clipped to [−p, L + p) for the divisor when `countIncludePad`, to [0, L) otherwise.
  */
 export function avgPool1d(x: FloatArray, out: FloatArray, p: Pool1dParams, countIncludePad: boolean): void {
-  avgPoolCore(x, out, p, countIncludePad, false);
+  const { inLength: L, outLength: T, kernelSize: K, stride: s, padLeft } = p;
+  const rows = p.batch * p.channels;
+  // Windows wholly inside the row (start ≥ 0, start + K ≤ L) divide by K under both divisor rules; the
+  // edge windows take the general loop.
+  const tIn0 = Math.min(T, Math.ceil(padLeft / s));
+  const tIn1 = Math.max(tIn0, Math.min(T, Math.floor((L - K + padLeft) / s) + 1));
+  for (let r = 0; r < rows; r++) {
+    const or = r * T;
+    let i = r * L + tIn0 * s - padLeft;
+    for (let t = tIn0; t < tIn1; t++, i += s) {
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += x[i + k];
+      out[or + t] = acc / K;
+    }
+  }
+  if (tIn0 > 0 || tIn1 < T) avgPoolCore(x, out, p, countIncludePad, false, tIn0, tIn1);
 }
 
 /** Adjoint of {@link avgPool1d}: gradX (overwritten) gets g[r, t]/divisor over each window. */
@@ -75,16 +168,21 @@ export function avgPool1dBackward(
   p: Pool1dParams,
   countIncludePad: boolean,
 ): void {
-  avgPoolCore(g, gradX, p, countIncludePad, true);
+  avgPoolCore(g, gradX, p, countIncludePad, true, 0, 0);
 }
 
-/** Average pooling (`backward` false) or its adjoint (true): one loop for both, so the windows agree. */
+/**
+ * Average pooling (`backward` false) or its adjoint (true): one loop for both, so the windows agree. Outputs
+ * `t` in `[skip0, skip1)` are skipped (the forward's interior, done by {@link avgPool1d} itself).
+ */
 function avgPoolCore(
   src: FloatArray,
   dst: FloatArray,
   p: Pool1dParams,
   countIncludePad: boolean,
   backward: boolean,
+  skip0: number,
+  skip1: number,
 ): void {
   const { inLength, outLength, kernelSize, stride, padLeft } = p;
   const rows = p.batch * p.channels;
@@ -93,6 +191,8 @@ function avgPoolCore(
     const xr = r * inLength;
     const or = r * outLength;
     for (let t = 0; t < outLength; t++) {
+      if (t === skip0 && skip1 > skip0) t = skip1;
+      if (t >= outLength) break;
       let a = t * stride - padLeft;
       let e = Math.min(a + kernelSize, inLength + padLeft);
       const poolSize = e - a;

@@ -18,6 +18,14 @@
  * at every call (a few KiB); the views of the output regions are kept and re-made only after the memory grew.
  */
 import { popcount32 } from '../binary/conventions.js';
+import type {
+  BinaryConv1dParams,
+  BinaryConv1dPlan,
+  BinaryConvEpilogue,
+  SignPackParams,
+} from '../contract.js';
+import { checkBinaryConv1d, checkBinaryConvPlan, checkBinaryPlanCall, checkSignPack } from '../ref/binary.js';
+import type { WasmArena } from './arena.js';
 import {
   BINARY_DOTS_MAX_TERMS,
   type BinaryDotsLoop,
@@ -28,19 +36,8 @@ import {
   buildBinaryDotsModule,
   buildBinaryHelperModule,
 } from './emit-binary.js';
-import {
-  type BinaryConv1dParams,
-  type BinaryConv1dPlan,
-  type BinaryConvEpilogue,
-  checkBinaryConv1d,
-  checkBinaryConvPlan,
-  checkBinaryPlanCall,
-  checkSignPack,
-  type SignPackParams,
-} from './types.js';
-import type { WasmArena } from './wasm-kernels.js';
 
-/** The binary kernels of one WebAssembly kernel set. */
+/** The binary kernels of one WebAssembly kernel set (geometries with padding within the receptive field). */
 export interface WasmBinaryKernels {
   binaryConv1d(xPacked: Uint32Array, wPacked: Uint32Array, out: Int32Array, p: BinaryConv1dParams): void;
   prepareBinaryConv1d(
@@ -48,11 +45,12 @@ export interface WasmBinaryKernels {
     p: BinaryConv1dParams,
     epilogue: BinaryConvEpilogue,
   ): BinaryConv1dPlan;
-  signPack(x: Float32Array, out: Uint32Array, p: SignPackParams): void;
+  signPack(x: Float32Array, out: Uint32Array, p: SignPackParams): boolean;
 }
 
 interface HelperExports {
-  bsign(x: number, out: number, C: number, L: number, W: number): void;
+  /** Returns 0 when every value read was finite. */
+  bsign(x: number, out: number, C: number, L: number, W: number): number;
   bpool(src: number, dst: number, rows: number, srcRow: number, outL: number, k: number, s: number): void;
   bthresh(src: number, srcRow: number, O: number, outL: number, td: number, dst: number, Wo: number): void;
 }
@@ -322,7 +320,7 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
   /** The result view of the last `signPack` call (re-made when the geometry or the memory changed). */
   let signView: Uint32Array | null = null;
 
-  function signPack(x: Float32Array, out: Uint32Array, p: SignPackParams): void {
+  function signPack(x: Float32Array, out: Uint32Array, p: SignPackParams): boolean {
     checkSignPack(p, x, out);
     const { channels: C, length: L } = p;
     const W = Math.ceil(C / 32);
@@ -340,12 +338,14 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
       signView.length !== L * W
     )
       signView = new Uint32Array(u32.buffer, oAt, L * W);
+    let bad = 0;
     for (let b = 0; b < p.batch; b++) {
       if (b === 0 && x.length === n) f32.set(x, xAt / 4);
       else f32.set(x.subarray(b * n, (b + 1) * n), xAt / 4);
-      h.bsign(xAt, oAt, C, L, W);
+      bad |= h.bsign(xAt, oAt, C, L, W);
       out.set(signView, b * L * W);
     }
+    return bad === 0;
   }
 
   function prepareBinaryConv1d(
@@ -392,7 +392,7 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
       x: Uint32Array | Float32Array,
       out: Float32Array | Uint32Array,
       fromFloat: boolean,
-    ): void => {
+    ): boolean => {
       checkBinaryPlanCall(batch, fromFloat ? C * L : L * core.W, outSize, packed, x, out);
       arena.reserve(bytes);
       const { u32, i32 } = arena.views();
@@ -406,6 +406,7 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
       }
       u32.set(core.weights, r.w / 4);
       if (packed) i32.set(td, tdAt / 4);
+      let bad = 0;
       for (let b = 0; b < batch; b++) {
         if (fromFloat) {
           const xf = x as Float32Array;
@@ -416,7 +417,7 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
           const W = core.W;
           u32.fill(0, x0, x0 + p.padLeft * W);
           u32.fill(0, x0 + (p.padLeft + L) * W, x0 + core.lp * W);
-          h.bsign(floatAt, r.x + p.padLeft * W * 4, C, L, W);
+          bad |= h.bsign(floatAt, r.x + p.padLeft * W * 4, C, L, W);
         } else copyInput(core, r, u32, x as Uint32Array, b);
         runDots(core, fn, r);
         let src = r.dots;
@@ -430,11 +431,14 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
         // Float dots (float32 from the kernel, or int32 → float32 during the copy: exact below 2²⁴), or words.
         out.set(resultView as never, b * outSize);
       }
+      return bad === 0;
     };
     return {
       outLength,
       outSize,
-      run: (x, out) => call(x, out, false),
+      run: (x, out) => {
+        call(x, out, false);
+      },
       runFloat: (x, out) => call(x, out, true),
     };
   }

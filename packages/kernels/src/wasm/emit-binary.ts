@@ -116,6 +116,9 @@ const F32X4_LT = 0x43;
 const I32X4_SHL = 0xab;
 const I32X4_SUB = 0xb1;
 const I32X4_MAX_S = 0xb8;
+const I32X4_MAX_U = 0xb9;
+const I32X4_BITMASK = 0xa4;
+const V128_AND = 0x4e;
 const I8X16_NARROW_I16X8_S = 0x65;
 const I8X16_SUB = 0x71;
 const I16X8_NARROW_I32X4_S = 0x85;
@@ -304,9 +307,13 @@ function storeLanesStrided(c: FunctionCode, addr: number, v: number, step: numbe
 /**
  * The binary helper module (generic, compiled once):
  *
- * - `bsign(xPtr, outPtr, C, L, W)`: floats `[C][L]` → sign bits `[L][W]` words (conventions.ts §1–3:
+ * - `bsign(xPtr, outPtr, C, L, W) → i32`: floats `[C][L]` → sign bits `[L][W]` words (conventions.ts §1–3:
  *   bit = x < 0, so −0 and NaN give +1). Four positions per `f32x4.lt`; channels are visited from the highest
  *   to the lowest of each word, `acc = 2·acc − mask` shifting each bit into place without per-channel constants.
+ *   Returns 0 when every value read is finite, else non-zero: on the way it keeps the unsigned maximum of the
+ *   values' bits with the sign cleared (`i32x4.max_u`), and a float is NaN or ±∞ iff those bits are ≥ 0x7f800000
+ *   (exponent all ones), i.e. iff adding 0x00800000 sets bit 31 (`i32x4.bitmask`). Two instructions per vector
+ *   of four values, where a separate scan in JavaScript costs more than the whole packing.
  * - `bpool(src, dst, rows, srcRow, outL, k, s)`: max pooling (no padding) on int32 rows: `dst[r·outL + u] =
  *   max_j src[r·srcRow/4 + u·s + j]`; four outputs per `i32x4.max_s` for strides 1 and 2 (stride 2 takes the
  *   even lanes of two vectors), scalar otherwise. Writes up to 3 values past the last row and reads up to
@@ -320,7 +327,7 @@ function storeLanesStrided(c: FunctionCode, addr: number, v: number, step: numbe
 export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
   const mb = new ModuleBuilder().importMemory('env', 'memory', 1);
 
-  mb.addFunction('bsign', [i32, i32, i32, i32, i32], [], (c) => {
+  mb.addFunction('bsign', [i32, i32, i32, i32, i32], [i32], (c) => {
     const [xPtr, outPtr, C, L, W] = [0, 1, 2, 3, 4];
     const g = c.local(i32);
     const nc = c.local(i32);
@@ -342,6 +349,25 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
     const ak = Array.from({ length: 4 }, () => c.local(v128));
     const lo = [c.local(v128), c.local(v128)];
     const hi = [c.local(v128), c.local(v128)];
+    // Finiteness: `big` = unsigned max of |bits| over the vectors, `bad` = OR of |bits| + 2²³ over single values.
+    const abs = c.local(v128);
+    const big = c.local(v128);
+    const va = c.local(v128);
+    const vb = c.local(v128);
+    const bad = c.local(i32);
+    /** `big = max_u(big, max_u(va & abs, vb & abs))` (or of `va` alone). */
+    const track = (two: boolean) => {
+      c.localGet(big).localGet(va).localGet(abs);
+      simd(c, V128_AND);
+      if (two) {
+        c.localGet(vb).localGet(abs);
+        simd(c, V128_AND);
+        simd(c, I32X4_MAX_U);
+      }
+      simd(c, I32X4_MAX_U);
+      c.localSet(big);
+    };
+    c.i32Const(0x7fffffff).i32x4Splat().localSet(abs);
     c.localGet(L).i32Const(2).i32Shl().localSet(rowBytes);
     c.localGet(W).i32Const(2).i32Shl().localSet(posBytes);
     c.localGet(L).i32Const(-4).i32And().localSet(l4);
@@ -360,10 +386,11 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
       const channel = () => {
         c.localGet(acc).i32Const(1);
         simd(c, I32X4_SHL);
-        c.localGet(p).v128Load(0, 2).v128ConstZero();
+        c.localGet(p).v128Load(0, 2).localTee(va).v128ConstZero();
         simd(c, F32X4_LT);
         simd(c, I32X4_SUB);
         c.localSet(acc);
+        track(false);
         c.localGet(p).localGet(rowBytes).i32Sub().localSet(p);
       };
       // Full groups: 16 positions per step, the 32 channels in four chains of 8 bytes-wide accumulators
@@ -390,13 +417,16 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
             for (let h = 0; h < 2; h++) {
               c.localGet(pk[k])
                 .v128Load(32 * h, 2)
+                .localTee(va)
                 .v128ConstZero();
               simd(c, F32X4_LT);
               c.localGet(pk[k])
                 .v128Load(32 * h + 16, 2)
+                .localTee(vb)
                 .v128ConstZero();
               simd(c, F32X4_LT);
               simd(c, I16X8_NARROW_I32X4_S);
+              track(true);
             }
             simd(c, I8X16_NARROW_I16X8_S);
             simd(c, I8X16_SUB);
@@ -469,12 +499,18 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
           c.localGet(p).f32Load(0).f32Const(0);
           raw(c, F32_LT);
           c.i32Or().localSet(word);
+          c.localGet(bad).localGet(p).i32Load(0).i32Const(0x7fffffff).i32And().i32Const(0x00800000).i32Add();
+          c.i32Or().localSet(bad);
           c.localGet(p).localGet(rowBytes).i32Sub().localSet(p);
         });
         c.localGet(outPtr).localGet(t).localGet(W).i32Mul().localGet(g).i32Add().i32Const(2).i32Shl();
         c.i32Add().localGet(word).i32Store(0);
       });
     });
+    // result: bit 31 of some lane of big + 2²³, or of bad
+    c.localGet(big).i32Const(0x00800000).i32x4Splat().i32x4Add();
+    simd(c, I32X4_BITMASK);
+    c.localGet(bad).i32Const(31).i32ShrU().i32Or();
   });
 
   mb.addFunction('bpool', [i32, i32, i32, i32, i32, i32, i32], [], (c) => {

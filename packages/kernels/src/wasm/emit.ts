@@ -38,7 +38,7 @@ export const GEMM_TILE = { rows: 2, cols: 16 } as const;
  * (rows·panels) × ldc bytes; n is a multiple of the tile's columns; the reduction has
  * nOuter·nInner steps. flags bit 0: add into C; bit 1: ReLU at the store.
  */
-function emitGemm(mb: ModuleBuilder): void {
+export function emitGemm(mb: ModuleBuilder): void {
   const R = GEMM_TILE.rows;
   const V = GEMM_TILE.cols / 4;
   mb.addFunction('gemm', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32], [], (c) => {
@@ -135,7 +135,7 @@ function emitGemm(mb: ModuleBuilder): void {
  * dwconv(aPtr, bPtr, cPtr, rows, n, k, mult, bRowStride, tapStride, ldc, flags)
  * C[r, t] (+)= Σ_j A[r·k + j] · B[(r / mult)·bRowStride + j·tapStride + 4t]; n multiple of 16.
  */
-function emitDwconv(mb: ModuleBuilder): void {
+export function emitDwconv(mb: ModuleBuilder): void {
   mb.addFunction('dwconv', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32], [], (c) => {
     const [aPtr, bPtr, cPtr, rows, n, k, mult, bRowStride, tapStride, ldc, flags] = [
       0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
@@ -204,7 +204,7 @@ function emitDwconv(mb: ModuleBuilder): void {
  * dwgrad(aPtr, bPtr, outPtr, rows, k, len, aRowStride, bRowStride, tapStride)
  * out[r·k + j] += Σ_{t<len} A[r·aRowStride + 4t] · B[r·bRowStride + j·tapStride + 4t]; len multiple of 8.
  */
-function emitDwgrad(mb: ModuleBuilder): void {
+export function emitDwgrad(mb: ModuleBuilder): void {
   mb.addFunction('dwgrad', [i32, i32, i32, i32, i32, i32, i32, i32, i32], [], (c) => {
     const [aPtr, bPtr, outPtr, rows, k, len, aRowStride, bRowStride, tapStride] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
     const r = c.local(i32);
@@ -263,7 +263,7 @@ function emitDwgrad(mb: ModuleBuilder): void {
  * along the reduction (the conv weight gradient without im2col). Tile 4 rows × 2 columns;
  * len is a multiple of 4, rows padded to 4 and columns to 2 by the caller.
  */
-function emitGemmNT(mb: ModuleBuilder): void {
+export function emitGemmNT(mb: ModuleBuilder): void {
   mb.addFunction('gemmNT', [i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32], [], (c) => {
     const [aPtr, bPtr, cPtr, mPanels, nPairs, len, lda, nInner, strideOuter, strideInner, ldc] = [
       0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,

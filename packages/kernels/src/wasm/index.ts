@@ -1,18 +1,33 @@
 /**
- * `@ecgnn/kernels/wasm`: WebAssembly SIMD kernels emitted at run time from TypeScript, with the
- * TypeScript kernels as fallback and test oracle. No dependency, no Node API, no `eval`.
+ * `@ecgnn/kernels/wasm`: WebAssembly SIMD kernels emitted at run time from TypeScript — a `Partial<Kernels>` of
+ * the contract, over the reference kernels (`referenceKernels`) as fallback and test oracle. No dependency, no
+ * Node API, no `eval`.
  *
  * ```ts
- * import { createKernels } from '@ecgnn/kernels/wasm';
- * const k = createKernels();            // WASM SIMD when available, else TypeScript
- * const ts = createKernels({ simd: false }); // force the fallback
+ * import { createKernels, getWasmKernels } from '@ecgnn/kernels/wasm';
+ * const wasm = getWasmKernels();             // the WASM kernels, or null without SIMD
+ * const k = createKernels();                 // every kernel: WASM where it has one, else the reference
+ * const ts = createKernels({ simd: false }); // the reference kernels only
  * ```
  */
+import type { Kernels } from '../contract.js';
+import { referenceKernels } from '../ref/index.js';
+import { WasmArena } from './arena.js';
 import { buildKernelModule, buildSimdProbe } from './emit.js';
-import { tsKernels } from './ts-kernels.js';
-import type { Kernels } from './types.js';
-import { instantiateWasmKernels, WasmArena } from './wasm-kernels.js';
+import {
+  type AnyWasmKernelPart,
+  buildPartsModule,
+  instantiateWasmKernelParts,
+  instantiateWasmKernels,
+  type PartKernelNames,
+  partEmitters,
+  WASM_KERNEL_PARTS,
+  type WasmKernelSet,
+  type WasmKernels,
+  warmUpParts,
+} from './wasm-kernels.js';
 
+export { type ArenaViews, WasmArena, type WasmKernelName, type WasmKernelPart } from './arena.js';
 export { FunctionCode, ModuleBuilder, sleb128, uleb128, ValType, WasmBuilderError } from './builder.js';
 export { buildKernelModule } from './emit.js';
 export {
@@ -23,38 +38,27 @@ export {
   buildBinaryDotsModule,
   buildBinaryHelperModule,
 } from './emit-binary.js';
+export { binaryDensePart, binaryPart } from './part-binary.js';
+export { convBackwardPart, convForwardPart } from './part-conv.js';
+export { matmulPart } from './part-matmul.js';
+export { maxPoolPart } from './part-pool.js';
+export type { ParallelRunner } from './types.js';
 export {
-  avgPool1dForwardTs,
-  binaryConv1dTs,
-  binaryDenseTs,
-  conv1dBackwardInputTs,
-  conv1dBackwardWeightTs,
-  conv1dForwardTs,
-  matmulTs,
-  maxPool1dForwardTs,
-  prepareBinaryConv1dTs,
-  signPackTs,
-  tsKernels,
-} from './ts-kernels.js';
-export {
-  type BinaryConv1dParams,
-  type BinaryConv1dPlan,
-  type BinaryConvEpilogue,
-  type BinaryDenseParams,
-  type Conv1dParams,
-  type FusedActivation,
-  KernelArgumentError,
-  type Kernels,
-  type MatmulOptions,
-  type ParallelRunner,
-  type Pool1dParams,
-  type SignPackParams,
-} from './types.js';
-export { type ArenaViews, instantiateWasmKernels, splitKernelCall, WasmArena } from './wasm-kernels.js';
+  type AnyWasmKernelPart,
+  buildPartsModule,
+  instantiateWasmKernelParts,
+  instantiateWasmKernels,
+  type PartKernelNames,
+  splitKernelCall,
+  WASM_KERNEL_PARTS,
+  type WasmKernelSet,
+  type WasmKernelSetInfo,
+  type WasmKernels,
+} from './wasm-kernels.js';
 
 /** Options of {@link createKernels} and {@link getWasmKernels}. */
 export interface KernelOptions {
-  /** `false` forces the TypeScript kernels (e.g. from an `ECGNN_WASM=0` switch read by the caller). Default `true`. */
+  /** `false` forces the reference kernels (e.g. from an `ECGNN_WASM=0` switch read by the caller). Default `true`. */
   simd?: boolean;
   /** Feature test override (tests use it to simulate an engine without SIMD). Default {@link wasmSimdSupported}. */
   detect?: () => boolean;
@@ -83,48 +87,52 @@ function kernelModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** Runs each WASM kernel once on tiny inputs so the first real call does not pay for tier-up. */
-function warmUp(k: Kernels): void {
-  const f = new Float32Array(256).fill(0.5);
-  const o = new Float32Array(256);
-  k.matmul(f, f, o, 1, 5, 3, 9, false, false);
-  const p = {
-    batch: 1,
-    inChannels: 2,
-    outChannels: 5,
-    inLength: 9,
-    outLength: 9,
-    kernelSize: 3,
-    stride: 1,
-    dilation: 1,
-    padLeft: 1,
-    groups: 1,
-    padValue: 0,
-  };
-  k.conv1dForward(f, f, null, o, p);
-  k.conv1dBackwardInput(f, f, o, p);
-  k.conv1dBackwardWeight(f, f, o, p);
-  const dw = { ...p, outChannels: 2, groups: 2 };
-  k.conv1dForward(f, f, null, o, dw);
-  k.conv1dBackwardInput(f, f, o, dw);
-  k.conv1dBackwardWeight(f, f, o, dw);
-  const u = new Uint32Array(64);
-  const io = new Int32Array(64);
-  k.binaryConv1d(u, u, io, { ...p, inChannels: 33, outChannels: 2, padValue: 1 });
-  k.binaryDense(u, u, io, { batch: 2, inFeatures: 40, outFeatures: 3 });
-}
-
 /**
  * The WebAssembly SIMD kernels, compiled (synchronously, once per process) and warmed up; `null`
  * when SIMD is unsupported or switched off with `{ simd: false }`. Each call returns a new kernel
  * set with its own scratch memory.
  */
-export function getWasmKernels(options: KernelOptions = {}): (Kernels & { arena: WasmArena }) | null {
+export function getWasmKernels(options: KernelOptions = {}): WasmKernels | null {
   if (options.simd === false) return null;
   const detect = options.detect ?? wasmSimdSupported;
   if (!detect()) return null;
   const k = instantiateWasmKernels(kernelModule(), new WasmArena(options.initialMemoryBytes ?? 256 * 1024));
-  warmUp(k);
+  warmUpParts(WASM_KERNEL_PARTS, k);
+  return k;
+}
+
+/** Compiled modules of part sets, by the key of their emitters. */
+const partModules = new Map<string, WebAssembly.Module>();
+
+/**
+ * A WebAssembly kernel set of only the kernels of `parts` (compiled once per part set, with only their
+ * WebAssembly functions, and warmed up), or `null` as {@link getWasmKernels}. A bundle calling this keeps only
+ * the named parts, e.g. an inference runtime:
+ *
+ * ```ts
+ * const k = createWasmKernelSet([matmulPart, convForwardPart, maxPoolPart, binaryPart]);
+ * k?.conv1dForward(x, w, bias, out, p); // k has matmul, conv1dForward, maxPool1d and the binary kernels
+ * ```
+ */
+export function createWasmKernelSet<P extends AnyWasmKernelPart>(
+  parts: readonly P[],
+  options: KernelOptions = {},
+): WasmKernelSet<PartKernelNames<P>> | null {
+  if (options.simd === false) return null;
+  const detect = options.detect ?? wasmSimdSupported;
+  if (!detect()) return null;
+  const { key } = partEmitters(parts);
+  let module = partModules.get(key);
+  if (!module) {
+    module = new WebAssembly.Module(buildPartsModule(parts));
+    partModules.set(key, module);
+  }
+  const k = instantiateWasmKernelParts(
+    parts,
+    module,
+    new WasmArena(options.initialMemoryBytes ?? 256 * 1024),
+  );
+  warmUpParts(parts, k);
   return k;
 }
 
@@ -149,9 +157,7 @@ export function sharedKernelModule(maxPages: number): WebAssembly.Module {
  * Asynchronous variant of {@link getWasmKernels} for browsers' main threads, where synchronous
  * compilation of larger modules may be refused: compiles with `WebAssembly.compile`.
  */
-export async function loadWasmKernels(
-  options: KernelOptions = {},
-): Promise<(Kernels & { arena: WasmArena }) | null> {
+export async function loadWasmKernels(options: KernelOptions = {}): Promise<WasmKernels | null> {
   if (options.simd === false) return null;
   const detect = options.detect ?? wasmSimdSupported;
   if (!detect()) return null;
@@ -159,7 +165,15 @@ export async function loadWasmKernels(
   return getWasmKernels(options);
 }
 
-/** WASM SIMD kernels when available and enabled, else the TypeScript kernels ({@link Kernels.kind} tells which). */
-export function createKernels(options: KernelOptions = {}): Kernels {
-  return getWasmKernels(options) ?? tsKernels;
+/** A complete kernel table and which set serves its WebAssembly-capable kernels. */
+export type ResolvedKernels = Kernels & { readonly kind: 'wasm-simd' | 'typescript' };
+
+/**
+ * Every kernel of the contract: the WebAssembly SIMD kernels when available and enabled, the reference kernels
+ * for the rest (and for all of them without SIMD); `kind` tells which.
+ */
+export function createKernels(options: KernelOptions = {}): ResolvedKernels {
+  const wasm = getWasmKernels(options);
+  if (wasm === null) return { ...referenceKernels, kind: 'typescript' };
+  return { ...referenceKernels, ...wasm };
 }

@@ -1,0 +1,237 @@
+/**
+ * Load-time fusion: the graph's nodes become the compiler's entries — one node each, or several fused into one
+ * kernel call. Decided once per model (the batch-1 and batched programs bind the same entries). All fusions are
+ * exact (see docs/infer.md):
+ *
+ * - `conv1d → relu`, the conv's output read by the ReLU only: the ReLU runs in the conv's store.
+ * - `binaryConv1d → [maxPool1d, unpadded] → elementwise* → sign`, each intermediate value read by the next node
+ *   only: one prepared binary conv whose output stays packed. The max pool runs on the integer dots; the epilogue
+ *   and the sign become per-channel integer thresholds found by running the epilogue ops' own bound kernels on
+ *   every reachable integer dot (`foldSignByEvaluation`), so each bit is decided exactly as the unfused float
+ *   path decides it. When `sign ∘ epilogue` is not monotone on that range for some channel, the nodes stay
+ *   unfused.
+ * - With WebAssembly kernels, `sign → binaryConv1d` where the packed value feeds only the conv: the float input
+ *   is sign-packed inside the kernel's memory (`runFloat`), so the words are not copied out and back in. The
+ *   output side above may follow.
+ * - Reshapes (`identity`, `dropout`, `flatten`) are entries without a step: their output aliases their input.
+ */
+import {
+  type BinaryConv1dParams,
+  convPaddingWithinField,
+  foldSignByEvaluation,
+  type SignThresholds,
+} from '@ecgnn/kernels';
+import type { NodeSpec } from '../format/types.js';
+import { bindContext, type ModelParts } from './context.js';
+import { bindBinaryConv, storedThresholds } from './ops/conv.js';
+import { OP_TABLE, type OpName } from './ops/index.js';
+import { type BindContext, type Bound, type Value, type ValueInfo, windowOutputLength } from './ops/types.js';
+
+/** One entry of the compiled program: a node, or fused nodes, or a reshape alias. */
+export interface Entry {
+  /** Graph nodes covered: `first … last`. */
+  first: number;
+  last: number;
+  /** Names of the values read (input 0 first). */
+  inputs: string[];
+  /** Name of the value written. */
+  output: string;
+  /** The op, or the fused ops joined by `+` (`metadata.plan`). */
+  label: string;
+  /** A reshape: the output is input 0's buffer and there is no step. */
+  alias: boolean;
+  /** Node whose context the entry is bound in (the conv of a fused binary layer). */
+  node: number;
+  /** A `conv1d` with the following `relu` fused into its store. */
+  reluAfter: boolean;
+  /** Binds the entry to buffers holding `batch` windows. */
+  bind(ctx: BindContext, batch: number): Bound;
+}
+
+/** Number of graph nodes (and graph outputs) reading each value. */
+function consumerCounts(parts: ModelParts): Map<string, number> {
+  const { graph } = parts.file.header;
+  const consumers = new Map<string, number>();
+  for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  for (const o of graph.outputs) consumers.set(o, (consumers.get(o) ?? 0) + 1);
+  return consumers;
+}
+
+/** The entries of a model's program (see the file comment). */
+export function planEntries(parts: ModelParts): Entry[] {
+  const nodes = parts.file.header.graph.nodes;
+  const consumers = consumerCounts(parts);
+  const entries: Entry[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const fused = fuseBinary(parts, i, consumers);
+    if (fused) {
+      entries.push(fused);
+      i = fused.last;
+      continue;
+    }
+    const node = nodes[i];
+    const op = OP_TABLE[node.op as OpName];
+    const next = nodes[i + 1];
+    const reluAfter =
+      node.op === 'conv1d' &&
+      next !== undefined &&
+      next.op === 'relu' &&
+      next.inputs.length === 1 &&
+      next.inputs[0] === node.outputs[0] &&
+      consumers.get(node.outputs[0]) === 1;
+    entries.push({
+      first: i,
+      last: reluAfter ? i + 1 : i,
+      inputs: node.inputs.slice(),
+      output: reluAfter ? next.outputs[0] : node.outputs[0],
+      label: reluAfter ? 'conv1d+relu' : node.op,
+      alias: op.reshape === true,
+      node: i,
+      reluAfter,
+      bind: op.bind,
+    });
+    if (reluAfter) i++;
+  }
+  return entries;
+}
+
+/** The binary conv geometry of node `at` (a `binaryConv1d` on packed `[C, L]`), as a prepared plan takes it. */
+function binaryGeometry(parts: ModelParts, at: number, packed: ValueInfo): BinaryConv1dParams {
+  const [C, L] = packed.shape;
+  const node = parts.file.header.graph.nodes[at];
+  const win = parts.file.graph.nodes[at].attrs.window!;
+  const w = parts.weights.tensor(node.tensors!.weight);
+  return {
+    batch: 1,
+    inChannels: C,
+    outChannels: w.entry.shape[0],
+    inLength: L,
+    outLength: windowOutputLength(L, win),
+    kernelSize: win.kernelSize,
+    stride: win.stride,
+    dilation: win.dilation,
+    padLeft: win.padLeft,
+    padValue: parts.file.graph.nodes[at].attrs.padValue === 0 ? 0 : 1,
+  };
+}
+
+/** The fused binary layer starting at node `i`, or null (see the file comment). */
+function fuseBinary(parts: ModelParts, i: number, consumers: Map<string, number>): Entry | null {
+  const { file } = parts;
+  const nodes = file.header.graph.nodes;
+  let convAt = i;
+  let floatInput = false;
+  if (nodes[i].op === 'sign') {
+    const next = nodes[i + 1];
+    const packed = nodes[i].outputs[0];
+    if (
+      !parts.choice.wasm ||
+      next === undefined ||
+      next.op !== 'binaryConv1d' ||
+      next.inputs[0] !== packed ||
+      consumers.get(packed) !== 1 ||
+      !convPaddingWithinField(binaryGeometry(parts, i + 1, file.graph.values.get(packed)!))
+    )
+      return null;
+    convAt = i + 1;
+    floatInput = true;
+  }
+  const conv = nodes[convAt];
+  if (conv.op !== 'binaryConv1d') return null;
+  const chain = binaryOutputChain(parts, convAt, consumers);
+  if (!chain && !floatInput) return null;
+  const packed = file.graph.values.get(conv.inputs[0])!;
+  const lastAt = chain ? chain.signAt : convAt;
+  const ops = [
+    ...(floatInput ? ['sign'] : []),
+    'binaryConv1d',
+    ...(chain
+      ? [...(chain.pool ? ['maxPool1d'] : []), ...chain.epilogue.map((e) => nodes[e].op), 'sign']
+      : []),
+  ];
+  return {
+    first: i,
+    last: lastAt,
+    inputs: [nodes[i].inputs[0]],
+    output: nodes[lastAt].outputs[0],
+    label: ops.join('+'),
+    alias: false,
+    node: convAt,
+    reluAfter: false,
+    // Without an output chain the conv keeps its own epilogue (pool attribute, thresholds stored in the file).
+    bind: (ctx, batch) =>
+      bindBinaryConv(ctx, batch, {
+        packed,
+        x: ctx.ins[0],
+        floatInput,
+        pool: chain ? chain.pool : (ctx.attrs.pool ?? null),
+        thresholds: chain ? chain.folded : storedThresholds(ctx),
+      }),
+  };
+}
+
+/** The output side of a binary layer after the conv at `convAt` (see the file comment). */
+interface BinaryOutputChain {
+  pool: { kernelSize: number; stride: number } | null;
+  /** Indices of the elementwise nodes folded into the thresholds. */
+  epilogue: number[];
+  /** Index of the closing `sign` node. */
+  signAt: number;
+  folded: SignThresholds;
+}
+
+/** Most values of the exhaustive evaluation of an epilogue (16 MiB of float32): larger layers stay unfused. */
+const MAX_FOLD_VALUES = 1 << 22;
+
+/**
+ * `binaryConv1d → [maxPool1d] → elementwise* → sign` from node `convAt`, each value read by the next node only,
+ * folded into integer thresholds; null when the chain is absent or cannot be folded.
+ */
+function binaryOutputChain(
+  parts: ModelParts,
+  convAt: number,
+  consumers: Map<string, number>,
+): BinaryOutputChain | null {
+  const { file } = parts;
+  const nodes = file.header.graph.nodes;
+  const conv = nodes[convAt];
+  if (conv.tensors?.threshold !== undefined || file.graph.nodes[convAt].attrs.pool) return null;
+  let j = convAt + 1;
+  let prev = conv.outputs[0];
+  const chainOk = (n: NodeSpec | undefined): n is NodeSpec =>
+    n !== undefined && n.inputs.length === 1 && n.inputs[0] === prev && consumers.get(prev) === 1;
+  let pool: BinaryOutputChain['pool'] = null;
+  if (chainOk(nodes[j]) && nodes[j].op === 'maxPool1d') {
+    const win = file.graph.nodes[j].attrs.window!;
+    if (win.padLeft !== 0 || win.padRight !== 0) return null;
+    pool = { kernelSize: win.kernelSize, stride: win.stride };
+    prev = nodes[j].outputs[0];
+    j++;
+  }
+  const epilogue: number[] = [];
+  while (chainOk(nodes[j]) && OP_TABLE[nodes[j].op as OpName].elementwise) {
+    epilogue.push(j);
+    prev = nodes[j].outputs[0];
+    j++;
+  }
+  if (!chainOk(nodes[j]) || nodes[j].op !== 'sign') return null;
+  // Reachable integer dots: |y| ≤ inC·K.
+  const [O, C, K] = parts.weights.tensor(conv.tensors!.weight).entry.shape;
+  const lo = -C * K;
+  const hi = C * K;
+  const span = hi - lo + 1;
+  if (O * span > MAX_FOLD_VALUES) return null;
+  // Every reachable dot of every channel, through the epilogue ops bound to [O, span] buffers (ping-pong).
+  const info: ValueInfo = { kind: 'float', shape: [O, span] };
+  let a: Value = { info, buf: new Float32Array(O * span) };
+  let b: Value = { info, buf: new Float32Array(O * span) };
+  for (let o = 0; o < O; o++) for (let s = 0; s < span; s++) a.buf[o * span + s] = lo + s;
+  for (const e of epilogue) {
+    const op = OP_TABLE[nodes[e].op as OpName];
+    if (op.reshape) continue; // identity / dropout: the same values
+    op.bind(bindContext(parts, e, [a], b), 1).run(1);
+    [a, b] = [b, a];
+  }
+  const folded = foldSignByEvaluation(a.buf, O, lo, hi);
+  return folded ? { pool, epilogue, signAt: j, folded } : null;
+}
