@@ -1,3 +1,4 @@
+import { stridesOf } from '@ecgnn/kernels';
 import { fmtShape, ShapeError, ValueError } from './errors.js';
 
 /** Number of elements of a shape (1 for a scalar `[]`). */
@@ -7,16 +8,8 @@ export function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
-/** Row-major (C-contiguous) strides of a shape, in elements. */
-export function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
-}
+/** Row-major (C-contiguous) strides of a shape, in elements (defined once, in `@ecgnn/kernels`). */
+export { stridesOf };
 
 /** Throws unless every dimension is a non-negative integer. */
 export function checkShape(op: string, shape: readonly number[]): void {

@@ -135,3 +135,45 @@ describe('runtime: random two-layer binary models, WebAssembly vs TypeScript vs 
     },
   );
 });
+
+describe('runtime: binary convs the WebAssembly plans do not take', () => {
+  it.runIf(wasmSimdSupported())(
+    'more than 4096 bits per output run the reference plan, unfused and labelled so, with the same bits',
+    () => {
+      // 1024 channels × K 5 = 5120 bits per output (binaryPlanTakes: at most 4096).
+      const [C, L, O, K] = [1024, 9, 3, 5];
+      const nodes: NodeSpec[] = [
+        { op: 'sign', inputs: ['x'], outputs: ['b'] },
+        {
+          op: 'binaryConv1d',
+          inputs: ['b'],
+          outputs: ['c'],
+          attrs: { padding: 2 },
+          tensors: { weight: 'w' },
+        },
+        { op: 'flatten', inputs: ['c'], outputs: ['y'] },
+      ];
+      const spec: ModelSpec = {
+        name: 'wide',
+        input: { channels: C, length: L, sampleRate: 360 },
+        classes: Array.from({ length: O * L }, (_, i) => `y${i}`),
+        outputActivation: 'none',
+        graph: { input: 'x', output: 'y', nodes },
+        tensors: [
+          {
+            name: 'w',
+            shape: [O, C, K],
+            data: floats(O * C * K, 3).map((v) => (Number.isNaN(v) ? 0 : v)),
+            dtype: 'bits',
+          },
+        ],
+      };
+      const bytes = saveModel(spec);
+      const mw = loadModel(bytes, { kernels: 'wasm' });
+      expect(mw.metadata.plan).toEqual(['sign', 'binaryConv1d', 'flatten']);
+      expect(mw.metadata.planKernels).toEqual(['wasm-simd', 'typescript', 'typescript']);
+      const x = floats(C * L, 4).map((v) => (Number.isNaN(v) ? 0 : v));
+      expect(Array.from(mw.logits(x))).toEqual(Array.from(refForward(spec, x)));
+    },
+  );
+});

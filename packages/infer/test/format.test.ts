@@ -477,7 +477,7 @@ describe('format version 2: named inputs and outputs', () => {
 
   it('rejects inconsistent inputs and outputs', () => {
     bad((g) => (g.inputs = []), /graph.inputs must be an array of 1–64/);
-    bad((g) => (g.inputs[1].name = 'beat'), /input 1 \("beat"\): the name is used by another input/);
+    bad((g) => (g.inputs[1].name = 'beat'), /input 1 \("beat"\): value "beat" is defined twice/);
     bad((g) => (g.inputs[0].shape = [1, 63]), /window input must have the shape \[1, 64\]/);
     bad((g) => (g.inputs[0].shape = [1, 2, 64]), /shape must be \[channels, length\] or \[features\]/);
     bad((g) => (g.inputs[0].shape = [0, 64]), /shape\[0\]/);

@@ -161,6 +161,77 @@ describe('the non-finite check finds the first NaN or ±∞ wherever it is', () 
   });
 });
 
+/**
+ * sign → binaryConv1d → flatten on a `[C, L]` input, each class one output value: the input is read by the sign
+ * packing only (with WebAssembly fused into the conv: `runFloat`), which reports non-finite values itself.
+ */
+function signFirstSpec(C: number, L: number, O: number): ModelSpec {
+  const r = rng(11);
+  return {
+    name: 'sign-first',
+    input: { channels: C, length: L, sampleRate: 360 },
+    classes: Array.from({ length: O * L }, (_, i) => `y${i}`),
+    outputActivation: 'none',
+    graph: {
+      input: 'x',
+      output: 'out',
+      nodes: [
+        { op: 'sign', inputs: ['x'], outputs: ['bits'] },
+        {
+          op: 'binaryConv1d',
+          inputs: ['bits'],
+          outputs: ['conv'],
+          attrs: { padding: 'same' },
+          tensors: { weight: 'w' },
+        },
+        { op: 'flatten', inputs: ['conv'], outputs: ['out'] },
+      ],
+    },
+    tensors: [{ name: 'w', shape: [O, C, 3], data: randn(O * C * 3, r), dtype: 'bits' }],
+  };
+}
+
+describe('inputs read by a sign packing: the kernel reports non-finite values (no scan before the run)', () => {
+  it('the same InputError at batch 1 (direct input and output, or copies) and batched; unchecked it runs', () => {
+    const spec = signFirstSpec(40, 24, 4);
+    for (const mode of MODES) {
+      const model = loadModel(saveModel(spec), { kernels: mode });
+      const n = model.windowSize;
+      const M = model.metadata.classes.length;
+      expect(model.metadata.plan[0]).toBe(mode === 'wasm' ? 'sign+binaryConv1d' : 'sign');
+      for (const batch of [1, 3]) {
+        const x = randn(batch * n, rng(batch));
+        const clean = model.logits(x);
+        for (const j of [0, n - 1, batch * n - 1, Math.floor((batch * n) / 2)]) {
+          for (const v of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+            x[j] = v;
+            for (const out of [undefined, new Float32Array(batch * M)]) {
+              let err: unknown;
+              try {
+                model.logits(x, out);
+              } catch (e) {
+                err = e;
+              }
+              expect(err).toBeInstanceOf(InputError);
+              const e = err as InputError;
+              expect([e.input, e.window, e.index]).toEqual(['x', Math.floor(j / n), j % n]);
+            }
+            x[j] = 0;
+          }
+        }
+        // The flag of a clean run raises nothing, and the model runs on as before.
+        expect(sameBits(model.logits(x), model.logits(x))).toBe(true);
+        x.set(randn(batch * n, rng(batch)));
+        expect(sameBits(model.logits(x), clean)).toBe(true);
+      }
+      const unchecked = loadModel(saveModel(spec), { kernels: mode, checkFinite: false });
+      const x = randn(n, rng(1));
+      x[3] = Number.NaN;
+      expect(() => unchecked.logits(x)).not.toThrow();
+    }
+  });
+});
+
 describe('single-input models take a Float32Array or a Record', () => {
   it('the same logits either way; the input is named', () => {
     const spec = floatZooSpec(3, 32);

@@ -91,3 +91,14 @@ export function impliedPadRight(p: {
 }): number {
   return (p.outLength - 1) * p.stride + p.dilation * (p.kernelSize - 1) + 1 - p.padLeft - p.inLength;
 }
+
+/** Row-major (C-contiguous) strides of a shape, in elements. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}

@@ -201,6 +201,66 @@ export function naiveAvgPool1dBackward(
   return gx;
 }
 
+/**
+ * Adaptive average pooling (PyTorch bins `[⌊i·L/T⌋, ⌈(i+1)·L/T⌉)`): each bin's mean, summed left to right in
+ * float64 — the order the reference kernel keeps, so float32 results agree exactly after rounding.
+ */
+export function naiveAdaptiveAvgPool1d(
+  x: ArrayLike<number>,
+  rows: number,
+  inLength: number,
+  outLength: number,
+): Float64Array {
+  const out = new Float64Array(rows * outLength);
+  for (let r = 0; r < rows; r++)
+    for (let i = 0; i < outLength; i++) {
+      const a = Math.floor((i * inLength) / outLength);
+      const e = Math.ceil(((i + 1) * inLength) / outLength);
+      let s = 0;
+      for (let j = a; j < e; j++) s += x[r * inLength + j];
+      out[r * outLength + i] = s / (e - a);
+    }
+  return out;
+}
+
+/** Population count of a 32-bit word, bit by bit. */
+function bitCount(v: number): number {
+  let n = 0;
+  for (let b = 0; b < 32; b++) n += (v >>> b) & 1;
+  return n;
+}
+
+/**
+ * Binary convolution on packed words, in plain loops: `out[b, o, t] = Σ_k (C − 2·popcount(x[b, i_k] ^ w[o, k]))`
+ * over the taps `i_k = t·s + k·d − padLeft`; a padded tap counts as all-zero words (+1) with `padValue` 1 and
+ * not at all with 0. Input words `[batch, L, W]`, weights `[O, K, W]`, `W = ceil(C/32)`, unused bits 0.
+ */
+export function naivePackedBinaryConv1d(
+  xPacked: ArrayLike<number>,
+  wPacked: ArrayLike<number>,
+  p: BinaryConv1dParams,
+): Int32Array {
+  const { batch, inChannels: C, outChannels: O, inLength: L, outLength: T, kernelSize: K } = p;
+  const W = Math.ceil(C / 32);
+  const out = new Int32Array(batch * O * T);
+  for (let b = 0; b < batch; b++)
+    for (let o = 0; o < O; o++)
+      for (let t = 0; t < T; t++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) {
+          const i = t * p.stride + k * p.dilation - p.padLeft;
+          const inside = i >= 0 && i < L;
+          if (!inside && p.padValue === 0) continue;
+          let pc = 0;
+          for (let j = 0; j < W; j++)
+            pc += bitCount((inside ? xPacked[(b * L + i) * W + j] : 0) ^ wPacked[(o * K + k) * W + j]);
+          s += C - 2 * pc;
+        }
+        out[(b * O + o) * T + t] = s;
+      }
+  return out;
+}
+
 /** The sign of the binary conventions: −1 iff `v < 0` (so 0, −0 and NaN are +1). */
 function sign(v: number): number {
   return v < 0 ? -1 : 1;

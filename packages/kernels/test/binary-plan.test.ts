@@ -14,7 +14,12 @@ import {
   type Kernels,
 } from '../src/contract.js';
 import { referenceKernels } from '../src/ref/index.js';
-import { naiveBinaryDense, naiveSignPack, naiveBinaryConvPlan as refPlan } from '../src/testing.js';
+import {
+  naiveBinaryDense,
+  naivePackedBinaryConv1d,
+  naiveSignPack,
+  naiveBinaryConvPlan as refPlan,
+} from '../src/testing.js';
 import {
   BINARY_DOTS_MAX_TERMS,
   binaryDotsTile,
@@ -163,7 +168,7 @@ describe.each(sets)('prepared binary conv and sign packing (%s kernels)', (_name
     );
   });
 
-  it('long receptive fields (more terms than the unrolled kernel takes) equal the reference', () => {
+  it('long receptive fields (more terms than the unrolled kernel takes: the loop kernel) equal the reference', () => {
     fc.assert(
       fc.property(
         fc.record({
@@ -203,6 +208,10 @@ describe.each(sets)('prepared binary conv and sign packing (%s kernels)', (_name
           const ref = refPlan(x, w, p, e);
           expect(got.fromPacked).toEqual(ref.out);
           expect(got.fromFloat).toEqual(ref.out);
+          // binaryConv1d on the loop kernel (plans this long run the reference)
+          const dots = new Int32Array(3 * L);
+          k.binaryConv1d(got.packed, packConvWeights(w, 3, r.C, r.K), dots, p);
+          expect(Array.from(dots)).toEqual(refPlan(x, w, p, { pool: null, thresholds: null }).out);
         },
       ),
       { numRuns: 12 },
@@ -297,6 +306,128 @@ describe.each(sets)('binary dense and wide padding (%s kernels)', (_name, k) => 
       k.binaryConv1d(got.packed, packConvWeights(w, 6, 35, 3), dots, p);
       expect(Array.from(dots)).toEqual(refPlan(x, w, p, e).out);
     }
+  });
+});
+
+/** Kinds of non-finite values planted in an input (a negative NaN has the sign bit set, like −∞). */
+const NON_FINITE = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 'negative NaN'] as const;
+
+/** `floats` without NaN, then (unless `kind` is null) one non-finite value of that kind at index `at`. */
+function plant(n: number, seed: number, kind: (typeof NON_FINITE)[number] | null, at: number): Float32Array {
+  const a = floats(n, seed).map((v) => (Number.isNaN(v) ? 0.25 : v));
+  if (kind === 'negative NaN') new Uint32Array(a.buffer)[at] = 0xffc00001;
+  else if (kind !== null) a[at] = kind;
+  return a;
+}
+
+describe.each(sets)('finiteness flag of sign packing (%s kernels)', (_name, k) => {
+  it('signPack returns false iff some value is NaN or ±∞ (any position: vector blocks, groups, tails)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 }),
+        fc.oneof(fc.integer({ min: 1, max: 70 }), fc.constantFrom(32, 64, 96)),
+        fc.integer({ min: 1, max: 70 }),
+        fc.option(fc.constantFrom(...NON_FINITE), { nil: null }),
+        fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+        fc.integer({ min: 1, max: 2 ** 30 }),
+        (batch, C, L, kind, where, seed) => {
+          const n = batch * C * L;
+          const x = plant(n, seed, kind, Math.floor(where * n));
+          const out = new Uint32Array(batch * L * Math.ceil(C / 32));
+          expect(k.signPack(x, out, { batch, channels: C, length: L })).toBe(kind === null);
+          expect(Array.from(out)).toEqual(Array.from(naiveSignPack(x, batch, C, L)));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('runFloat returns false iff some input value is NaN or ±∞, and computes the same output either way', () => {
+    fc.assert(
+      fc.property(
+        geometry,
+        fc.option(fc.constantFrom(...NON_FINITE), { nil: null }),
+        fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+        (g, kind, where) => {
+          const s = setup(g);
+          fc.pre(s !== null);
+          const { p, e } = s!;
+          const n = p.batch * p.inChannels * p.inLength;
+          const x = plant(n, g.seed, kind, Math.floor(where * n));
+          const w = floats(p.outChannels * p.inChannels * p.kernelSize, g.seed + 1);
+          const plan = k.prepareBinaryConv1d(
+            packConvWeights(w, p.outChannels, p.inChannels, p.kernelSize),
+            p,
+            e,
+          );
+          const out = e.thresholds
+            ? new Uint32Array(p.batch * plan.outSize)
+            : new Float32Array(p.batch * plan.outSize);
+          expect(plan.runFloat(x, out)).toBe(kind === null);
+          expect(Array.from(out)).toEqual(refPlan(x, w, p, e).out);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe.each(sets)('binaryConv1d on packed words (%s kernels) = the plain-loop oracle', (_name, k) => {
+  /** Random words `[rows][W]` with the bits past `C` zero (conventions.ts §3). */
+  function words(rows: number, C: number, seed: number): Uint32Array {
+    const W = Math.ceil(C / 32);
+    const a = new Uint32Array(rows * W);
+    let s = seed >>> 0 || 1;
+    for (let i = 0; i < a.length; i++) {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      const valid = Math.min(32, C - 32 * (i % W));
+      a[i] = valid === 32 ? s : s & ((1 << valid) - 1);
+    }
+    return a;
+  }
+
+  it('word runs around the 31-word popcount chunks, small channel counts, dilation, any padding', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 2 }),
+          // 31·32 and 32·32 channels at K 1 put the run of words at the SWAR chunk boundary
+          C: fc.oneof(fc.constantFrom(992, 993, 1024, 1056), fc.integer({ min: 1, max: 20 })),
+          O: fc.integer({ min: 1, max: 9 }),
+          L: fc.integer({ min: 1, max: 12 }),
+          K: fc.integer({ min: 1, max: 4 }),
+          stride: fc.integer({ min: 1, max: 3 }),
+          dilation: fc.integer({ min: 1, max: 3 }),
+          padLeft: fc.integer({ min: 0, max: 10 }),
+          padRight: fc.integer({ min: 0, max: 10 }),
+          padValue: fc.constantFrom(0 as const, 1 as const),
+          seed: fc.integer({ min: 1, max: 2 ** 30 }),
+        }),
+        (g) => {
+          const span = g.dilation * (g.K - 1);
+          const T = Math.floor((g.L + g.padLeft + g.padRight - span - 1) / g.stride) + 1;
+          fc.pre(T >= 1);
+          const p: BinaryConv1dParams = {
+            batch: g.batch,
+            inChannels: g.C,
+            outChannels: g.O,
+            inLength: g.L,
+            outLength: T,
+            kernelSize: g.K,
+            stride: g.stride,
+            dilation: g.dilation,
+            padLeft: g.padLeft,
+            padValue: g.padValue,
+          };
+          const x = words(g.batch * g.L, g.C, g.seed);
+          const w = words(g.O * g.K, g.C, g.seed + 7);
+          const out = new Int32Array(g.batch * g.O * T).fill(-99999);
+          k.binaryConv1d(x, w, out, p);
+          expect(Array.from(out)).toEqual(Array.from(naivePackedBinaryConv1d(x, w, p)));
+        },
+      ),
+      { numRuns: 120 },
+    );
   });
 });
 

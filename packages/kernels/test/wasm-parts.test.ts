@@ -5,9 +5,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import type { Conv1dParams } from '../src/contract.js';
-import { naiveConv1dForward, naiveMatmul } from '../src/testing.js';
+import { packConvWeights } from '../src/binary/conventions.js';
+import type { BinaryConv1dParams, Conv1dParams } from '../src/contract.js';
+import { naiveBinaryConvPlan, naiveConv1dForward, naiveMatmul } from '../src/testing.js';
 import {
+  binaryPlanPart,
   buildKernelModule,
   buildPartsModule,
   convBackwardPart,
@@ -67,6 +69,39 @@ describe('WebAssembly kernel sets of some parts', () => {
     k.matmul(a, b, o, mp);
     const wm = naiveMatmul(a, b, mp);
     for (let i = 0; i < o.length; i++) expect(o[i]).toBeCloseTo(wm[i], 4);
+  });
+
+  it('binaryPlanPart: sign packing and prepared convs without binaryConv1d, as the whole set computes them', () => {
+    const k = createWasmKernelSet([binaryPlanPart]);
+    expect(k).not.toBeNull();
+    if (!k) return;
+    expect(Object.keys(k).sort()).toEqual(['arena', 'kind', 'prepareBinaryConv1d', 'signPack']);
+    const p: BinaryConv1dParams = {
+      batch: 1,
+      inChannels: 40,
+      outChannels: 6,
+      inLength: 30,
+      outLength: 30,
+      kernelSize: 3,
+      stride: 1,
+      dilation: 1,
+      padLeft: 1,
+      padValue: 0,
+    };
+    const x = randomArray(40 * 30, 5);
+    const w = randomArray(6 * 40 * 3, 6);
+    const e = { pool: { kernelSize: 2, stride: 2 }, thresholds: null };
+    const plan = k.prepareBinaryConv1d(packConvWeights(w, 6, 40, 3), p, e);
+    const out = new Float32Array(plan.outSize);
+    expect(plan.runFloat(x, out)).toBe(true);
+    expect(Array.from(out)).toEqual(naiveBinaryConvPlan(x, w, p, e).out);
+    const whole = getWasmKernels()!;
+    const a = new Uint32Array(30 * 2);
+    const b = new Uint32Array(30 * 2);
+    const sp = { batch: 1, channels: 40, length: 30 };
+    expect(k.signPack(x, a, sp)).toBe(true);
+    expect(whole.signPack(x, b, sp)).toBe(true);
+    expect(Array.from(a)).toEqual(Array.from(b));
   });
 
   it('emit only their functions (each shared one once)', () => {

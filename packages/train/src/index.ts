@@ -68,7 +68,51 @@ export {
   type Predictions,
   predict,
 } from './evaluate.js';
+export {
+  DISTILL_MODELS,
+  type DistillModelName,
+  type DistillModelReport,
+  type DistillReport,
+  runDistillExperiment,
+} from './experiments/distill.js';
+export {
+  DISTILL_DEFAULTS,
+  DISTILL_SMOKE,
+  type DistillExperimentOptions,
+  type DistillProtocol,
+  type DistillSamplerName,
+  type DistillSettings,
+  describeSampler,
+  distillSettings,
+  SMOKE_RECORDS,
+  type StageSettings,
+  type StudentArchitecture,
+  samplerSpec,
+  type TeacherArchitecture,
+} from './experiments/distill-config.js';
+export { type DistillData, loadDistillData, SPLIT_SEED } from './experiments/distill-data.js';
+export { type EpochEstimate, estimateDistillEpochs } from './experiments/estimate.js';
+export {
+  SELECTION_METRIC,
+  SELECTION_METRIC_NAME,
+  type StageContext,
+  type StageOutcome,
+  type StageSearchParams,
+  type StageSpec,
+  type StageTrial,
+  searchStage,
+  trainStage,
+} from './experiments/stage.js';
+export { type ClassifierExportOptions, emitPooledClassifier, exportClassifier } from './export.js';
 export { formatConfusion, formatMetrics, metricsMarkdown, pct } from './format.js';
+export {
+  compareWithInfer,
+  type InferAgreement,
+  type InferLatency,
+  inferInputs,
+  inferLatency,
+  type LatencyOptions,
+} from './infer-check.js';
 export { type Batch, DataLoader, type DataLoaderOptions } from './loader.js';
 export {
   argmaxRows,

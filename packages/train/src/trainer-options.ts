@@ -92,8 +92,17 @@ export interface TrainerOptions {
   monitor?: MonitorName;
   /** Whether the monitored value should fall or rise (default 'min' for loss, 'max' otherwise). */
   mode?: 'min' | 'max';
-  /** Stop when the monitored value has not improved by more than `minDelta` for `patience` epochs. */
-  earlyStopping?: { patience: number; minDelta?: number } | null;
+  /**
+   * Stop when the watched value has not improved by more than `minDelta` for `patience` epochs. It watches
+   * `monitor` unless it names its own quantity (e.g. stop on a validation-loss plateau while the best epoch
+   * is picked by validation macro-F1), with its own `mode` (default 'min' for loss, 'max' otherwise).
+   */
+  earlyStopping?: {
+    patience: number;
+    minDelta?: number;
+    monitor?: MonitorName;
+    mode?: 'min' | 'max';
+  } | null;
   /** Load the best epoch's weights into the model when training ends (default true with validation). */
   restoreBest?: boolean;
   /** Directory of `last.ckpt` (every epoch end and every `checkpointEvery` steps) and `best.ckpt`. */

@@ -205,8 +205,8 @@ export class Trainer {
     });
   }
 
-  private isBetter(value: number, than: number, delta: number): boolean {
-    return this.mode === 'max' ? value > than + delta : value < than - delta;
+  private isBetter(value: number, than: number, delta: number, mode = this.mode): boolean {
+    return mode === 'max' ? value > than + delta : value < than - delta;
   }
 
   /** Validation, best tracking, schedules and early stopping at the end of an epoch; true = stop. */
@@ -257,9 +257,20 @@ export class Trainer {
     }
     let stop = false;
     const es = this.opts.earlyStopping;
-    if (es && value !== null) {
-      if (s.plateauBest === null || this.isBetter(value, s.plateauBest, es.minDelta ?? 0)) {
-        s.plateauBest = value;
+    // The plateau watches `monitor` unless early stopping names its own quantity.
+    const esMonitor = es?.monitor ?? this.monitor;
+    const esValue =
+      esMonitor === this.monitor
+        ? value
+        : evaluation
+          ? monitoredValue(evaluation, esMonitor)
+          : esMonitor === 'loss'
+            ? trainLoss
+            : null;
+    const esMode = es?.mode ?? (es?.monitor === undefined ? this.mode : esMonitor === 'loss' ? 'min' : 'max');
+    if (es && esValue !== null) {
+      if (s.plateauBest === null || this.isBetter(esValue, s.plateauBest, es.minDelta ?? 0, esMode)) {
+        s.plateauBest = esValue;
         s.badEpochs = 0;
       } else s.badEpochs++;
       if (s.badEpochs >= es.patience) stop = true;

@@ -11,28 +11,21 @@ export function toFloat16Bits(value: number): number {
   f32[0] = value;
   const x = u32[0];
   const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf / NaN
-  // Unbiased exponent e = exp − 127; half exponent field = e + 15.
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00; // overflow
-  if (e <= 0) {
-    // Subnormal half (or zero): value = mant' · 2^-24.
-    if (e < -10) return sign; // too small: rounds to zero
-    mant |= 0x800000; // implicit leading 1
-    const shift = 14 - e; // 24-bit significand → (10 + e)-bit subnormal field
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rem > halfway || (rem === halfway && half & 1)) half++;
-    return sign | half;
+  const a = x & 0x7fffffff; // |value| as float32 bits
+  if (a >= 0x7f800000) return sign | 0x7c00 | (a > 0x7f800000 ? 0x200 : 0); // Inf / NaN
+  // |value| ≥ 65520 = 65504 (the largest half) + half an ulp: rounds (ties to even) to Inf.
+  if (a >= 0x477ff000) return sign | 0x7c00;
+  if (a < 0x38800000) {
+    // Below 2⁻¹⁴, a subnormal half (or zero) counts units of 2⁻²⁴: 0.5 + |value| (exact in float64) stored as
+    // float32 is rounded to a multiple of 2⁻²⁴ (ties to even), 0.5's exponent leaving that many units in the
+    // mantissa (0x400: the smallest normal).
+    u32[0] = a;
+    f32[0] += 0.5;
+    return sign | (u32[0] - 0x3f000000);
   }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++; // may carry into the exponent: still correct
-  e = half;
-  return sign | e;
+  // Normal: exponent rebiased (127 → 15: −112 << 23), the 23-bit mantissa rounded to 10 bits, ties to even
+  // (+0xfff, +1 when the kept part is odd); a carry into the exponent (or to Inf) is still right.
+  return sign | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
 }
 
 /** binary16 bits → number (exact). */

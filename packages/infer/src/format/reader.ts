@@ -63,8 +63,13 @@ export interface ModelFile {
   graph: CheckedGraph;
 }
 
-const DTYPES: readonly DType[] = ['float32', 'float16', 'int8', 'int32', 'bits'];
-const ELEMENT_BYTES: Record<Exclude<DType, 'bits'>, number> = { float32: 4, float16: 2, int8: 1, int32: 4 };
+/** Bytes per stored element of each dtype but `bits`. */
+export const ELEMENT_BYTES: Record<Exclude<DType, 'bits'>, number> = {
+  float32: 4,
+  float16: 2,
+  int8: 1,
+  int32: 4,
+};
 const MAX_DIM = 1 << 24;
 
 function fail(msg: string, at?: number): never {
@@ -75,18 +80,17 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function posInt(v: unknown, what: string, max = MAX_DIM): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-    fail(`header: ${what} must be an integer in [1, ${max}], got ${JSON.stringify(v)}`);
+/** `v` as an integer in `[min, max]` (a `what` of the header), else a {@link ModelFormatError}. */
+function int(v: unknown, what: string, min = 1, max = MAX_DIM): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    fail(`header: ${what} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
   }
   return v;
 }
 
-function nonNegInt(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) {
-    fail(`header: ${what} must be a non-negative integer, got ${JSON.stringify(v)}`);
-  }
-  return v;
+/** A byte offset or count: an integer in `[0, 2⁵³ − 1]`. */
+function count(v: unknown, what: string): number {
+  return int(v, what, 0, Number.MAX_SAFE_INTEGER);
 }
 
 function posFinite(v: unknown, what: string): number {
@@ -127,11 +131,12 @@ function parseTensorEntry(v: unknown, i: number): TensorEntry {
   // Every message names the entry: `header: tensors[i] (name) …`.
   const bad: (msg: string) => never = (msg) => fail(`header: tensors[${i}] (${name})${msg}`);
   const dtype = v.dtype as DType;
-  if (!DTYPES.includes(dtype)) bad(` has unknown dtype ${JSON.stringify(v.dtype)}`);
+  if (dtype !== 'bits' && !Object.hasOwn(ELEMENT_BYTES, dtype))
+    bad(` has unknown dtype ${JSON.stringify(v.dtype)}`);
   if (!Array.isArray(v.shape) || v.shape.length < 1 || v.shape.length > 4) {
     bad(` shape must be an array of 1–4 dimensions`);
   }
-  const shape = v.shape.map((d, k) => posInt(d, `tensors[${i}] (${name}) shape[${k}]`));
+  const shape = v.shape.map((d, k) => int(d, `tensors[${i}] (${name}) shape[${k}]`));
   let elements = 1;
   for (const d of shape) elements *= d;
   if (elements > 2 ** 31) bad(` has ${elements} elements (too many)`);
@@ -139,8 +144,8 @@ function parseTensorEntry(v: unknown, i: number): TensorEntry {
     name,
     dtype,
     shape,
-    offset: nonNegInt(v.offset, `tensors[${i}].offset`),
-    byteLength: nonNegInt(v.byteLength, `tensors[${i}].byteLength`),
+    offset: count(v.offset, `tensors[${i}].offset`),
+    byteLength: count(v.byteLength, `tensors[${i}].byteLength`),
   };
   if (entry.offset % ALIGNMENT !== 0) bad(` offset ${entry.offset} is not ${ALIGNMENT}-aligned`);
   let packAxis = 0;
@@ -151,8 +156,11 @@ function parseTensorEntry(v: unknown, i: number): TensorEntry {
   }
   if (dtype === 'bits') {
     packAxis =
-      v.packAxis === undefined ? (shape.length > 1 ? 1 : 0) : nonNegInt(v.packAxis, `tensors[${i}].packAxis`);
-    if (packAxis >= shape.length) bad(` packAxis ${packAxis} out of range`);
+      v.packAxis === undefined
+        ? shape.length > 1
+          ? 1
+          : 0
+        : int(v.packAxis, `tensors[${i}].packAxis`, 0, shape.length - 1);
     entry.packAxis = packAxis;
   } else if (v.packAxis !== undefined) {
     bad(`: packAxis is only allowed with bits`);
@@ -162,7 +170,7 @@ function parseTensorEntry(v: unknown, i: number): TensorEntry {
     if (!isObject(v.sparse) || (v.sparse.format !== 'bitmap' && v.sparse.format !== 'index')) {
       bad(` sparse must be {format: 'bitmap'|'index', nnz}`);
     }
-    const nnz = nonNegInt(v.sparse.nnz, `tensors[${i}].sparse.nnz`);
+    const nnz = count(v.sparse.nnz, `tensors[${i}].sparse.nnz`);
     if (nnz > elements) bad(` sparse nnz ${nnz} exceeds ${elements} elements`);
     entry.sparse = { format: v.sparse.format, nnz };
   }
@@ -217,7 +225,7 @@ function parsePreprocessing(v: unknown): Preprocessing {
     p.bandpass = [b[0], b[1]];
   }
   if (v.bandpassOrder !== undefined)
-    p.bandpassOrder = posInt(v.bandpassOrder, 'preprocessing.bandpassOrder', 8);
+    p.bandpassOrder = int(v.bandpassOrder, 'preprocessing.bandpassOrder', 1, 8);
   if (v.normalize !== undefined) {
     if (v.normalize !== 'zscore' && v.normalize !== 'none')
       fail("header: preprocessing.normalize must be 'zscore' or 'none'");
@@ -231,11 +239,10 @@ function parseWindowing(v: unknown, length: number): Windowing {
   if (v === undefined) return { mode: 'segment', hop: length };
   if (!isObject(v)) fail('header: windowing must be an object');
   if (v.mode === 'beat') {
-    const before = nonNegInt(v.before, 'windowing.before');
-    if (before >= length) fail(`header: windowing.before ${before} must be < input.length ${length}`);
-    return { mode: 'beat', before };
+    // `before` < input.length: the R peak is inside the window.
+    return { mode: 'beat', before: int(v.before, 'windowing.before', 0, length - 1) };
   }
-  if (v.mode === 'segment') return { mode: 'segment', hop: posInt(v.hop, 'windowing.hop') };
+  if (v.mode === 'segment') return { mode: 'segment', hop: int(v.hop, 'windowing.hop') };
   return fail("header: windowing.mode must be 'beat' or 'segment'");
 }
 
@@ -268,10 +275,11 @@ function parseSource(v: unknown, what: string): InputSource {
       fail(`header: ${what}.features[${k}] ${JSON.stringify(name)} is not an RR feature name`);
     return name;
   });
-  const h = v.localHalfWidth;
-  if (typeof h !== 'number' || !Number.isInteger(h) || h < 0 || h > MAX_RR_HALF_WIDTH)
-    fail(`header: ${what}.localHalfWidth must be an integer in [0, ${MAX_RR_HALF_WIDTH}]`);
-  return { kind: 'rr', features, localHalfWidth: h };
+  return {
+    kind: 'rr',
+    features,
+    localHalfWidth: int(v.localHalfWidth, `${what}.localHalfWidth`, 0, MAX_RR_HALF_WIDTH),
+  };
 }
 
 function parseGraphInputs(v: unknown): GraphInputSpec[] {
@@ -283,7 +291,7 @@ function parseGraphInputs(v: unknown): GraphInputSpec[] {
     const name = str(x.name, `${what}.name`);
     if (!Array.isArray(x.shape) || x.shape.length < 1 || x.shape.length > 2)
       fail(`header: ${what} (${name}) shape must be [channels, length] or [features]`);
-    const shape = x.shape.map((d, k) => posInt(d, `${what} (${name}) shape[${k}]`));
+    const shape = x.shape.map((d, k) => int(d, `${what} (${name}) shape[${k}]`));
     return { name, shape, source: parseSource(x.source, `${what}.source`) };
   });
 }
@@ -303,8 +311,8 @@ export function parseHeader(json: unknown, limits: ReadLimits = {}, version = FO
   const input = json.input;
   if (!isObject(input)) fail('header: input must be an object');
   const inputSpec = {
-    channels: posInt(input.channels, 'input.channels', 1024),
-    length: posInt(input.length, 'input.length'),
+    channels: int(input.channels, 'input.channels', 1, 1024),
+    length: int(input.length, 'input.length'),
     sampleRate: posFinite(input.sampleRate, 'input.sampleRate'),
   };
   if (!Array.isArray(json.classes) || json.classes.length < 1 || json.classes.length > 100_000) {
@@ -337,15 +345,28 @@ export function parseHeader(json: unknown, limits: ReadLimits = {}, version = FO
     windowing: parseWindowing(json.windowing, inputSpec.length),
     graph,
     tensors,
-    blobLength: nonNegInt(json.blobLength, 'blobLength'),
+    blobLength: count(json.blobLength, 'blobLength'),
     provenance,
   };
   if (json.name !== undefined) header.name = str(json.name, 'name');
   return header;
 }
 
-function littleEndian(): boolean {
-  return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Whether this engine stores typed arrays little-endian (as the file does). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * `count` little-endian 32-bit words of `bytes` from `at`, in a fresh buffer in this engine's byte order (a copy:
+ * the file's bytes are not kept), for an Int32Array, Uint32Array or Float32Array view.
+ */
+function words32(bytes: Uint8Array, at: number, count: number): ArrayBuffer {
+  // `Uint8Array.prototype.slice` explicitly: a Node `Buffer`'s own `slice` returns a view, not a copy.
+  const w = new Uint32Array(Uint8Array.prototype.slice.call(bytes, at, at + 4 * count).buffer);
+  if (!LITTLE_ENDIAN) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let j = 0; j < count; j++) w[j] = view.getUint32(at + 4 * j, true);
+  }
+  return w.buffer;
 }
 
 function decodeValues(
@@ -371,22 +392,12 @@ function decodeTensor(bytes: Uint8Array, blobStart: number, e: TensorEntry): Loa
   const at = blobStart + e.offset;
   const n = e.shape.reduce((a, b) => a * b, 1);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (e.dtype === 'int32') {
-    const data = new Int32Array(n);
-    for (let j = 0; j < n; j++) data[j] = view.getInt32(at + 4 * j, true);
-    return { entry: e, data };
-  }
+  if (e.dtype === 'int32') return { entry: e, data: new Int32Array(words32(bytes, at, n)) };
   if (e.dtype === 'bits') {
-    const axis = e.packAxis ?? 1;
-    const channels = e.shape[axis];
+    const channels = e.shape[e.packAxis ?? 1];
     const words = wordsForChannels(channels);
     const count = (n / channels) * words;
-    let data: Uint32Array;
-    if (littleEndian()) data = new Uint32Array(copyBytes(bytes, at, at + count * 4));
-    else {
-      data = new Uint32Array(count);
-      for (let j = 0; j < count; j++) data[j] = view.getUint32(at + 4 * j, true);
-    }
+    const data = new Uint32Array(words32(bytes, at, count));
     // Convention 3: unused high bits of the last word must be 0 (kernels rely on it).
     const rem = channels & 31;
     if (rem !== 0) {
@@ -398,11 +409,11 @@ function decodeTensor(bytes: Uint8Array, blobStart: number, e: TensorEntry): Loa
     }
     return { entry: e, data };
   }
+  if (e.dtype === 'float32' && !e.sparse) return { entry: e, data: new Float32Array(words32(bytes, at, n)) };
   const data = new Float32Array(n);
   const scale = e.scale ?? 1;
   if (!e.sparse) {
-    if (e.dtype === 'float32' && littleEndian()) data.set(new Float32Array(copyBytes(bytes, at, at + n * 4)));
-    else decodeValues(bytes, at, n, e.dtype, scale, data, null);
+    decodeValues(bytes, at, n, e.dtype, scale, data, null);
     return { entry: e, data };
   }
   const nnz = e.sparse.nnz;
@@ -512,12 +523,4 @@ export function readModel(input: Uint8Array | ArrayBuffer, limits: ReadLimits = 
   const tensors = new Map<string, LoadedTensor>();
   for (const e of header.tensors) tensors.set(e.name, decodeTensor(bytes, blobStart, e));
   return { header, tensors, graph };
-}
-
-/**
- * A fresh ArrayBuffer holding bytes [start, end). `Uint8Array.prototype.slice` is called explicitly because a
- * Node `Buffer`'s own `slice` returns a view sharing the whole underlying memory, not a copy.
- */
-function copyBytes(bytes: Uint8Array, start: number, end: number): ArrayBuffer {
-  return Uint8Array.prototype.slice.call(bytes, start, end).buffer as ArrayBuffer;
 }

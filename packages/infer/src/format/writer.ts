@@ -9,6 +9,7 @@ import { crc32 } from './crc32.js';
 import { toFloat16Bits } from './float16.js';
 import {
   ALIGNMENT,
+  ELEMENT_BYTES,
   expectedByteLength,
   FORMAT_VERSION,
   MAGIC,
@@ -16,7 +17,7 @@ import {
   PREFIX_BYTES,
   readModel,
 } from './reader.js';
-import type { DType, GraphSpec, GraphSpecV1, ModelHeader, SparseInfo, TensorEntry } from './types.js';
+import type { DType, GraphSpec, GraphSpecV1, ModelHeader, TensorEntry } from './types.js';
 
 /** A tensor to store: its logical values and how to store them. */
 export interface TensorSpec {
@@ -68,9 +69,13 @@ interface Encoded {
   bytes: Uint8Array;
 }
 
+/**
+ * Stores `values` from byte `at` of `out`, little-endian, as `dtype` (`int8`: quantised by `scale`; `int32`: also
+ * packed `bits` words, whose uint32 values `setInt32` stores bit for bit).
+ */
 function encodeValues(
   values: ArrayLike<number>,
-  dtype: 'float32' | 'float16' | 'int8',
+  dtype: Exclude<DType, 'bits'>,
   scale: number,
   out: DataView,
   at: number,
@@ -79,109 +84,99 @@ function encodeValues(
     const v = values[i];
     if (dtype === 'float32') out.setFloat32(at + 4 * i, v, true);
     else if (dtype === 'float16') out.setUint16(at + 2 * i, toFloat16Bits(v), true);
-    else out.setInt8(at + i, Math.max(-127, Math.min(127, Math.round(v / scale))));
+    else if (dtype === 'int8') out.setInt8(at + i, Math.max(-127, Math.min(127, Math.round(v / scale))));
+    else out.setInt32(at + 4 * i, v, true);
   }
 }
 
 function encodeTensor(t: TensorSpec): Encoded {
+  const { name, shape, data } = t;
   const dtype = t.dtype ?? 'float32';
-  if (!Array.isArray(t.shape) || t.shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new ModelFormatError(`tensor ${t.name}: shape [${t.shape}] must be positive integers`);
+  const bad = (msg: string): never => {
+    throw new ModelFormatError(`tensor ${name}: ${msg}`);
+  };
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    bad(`shape [${shape}] must be positive integers`);
   }
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  if (t.data.length !== n) {
-    throw new ModelFormatError(
-      `tensor ${t.name}: ${t.data.length} values for shape [${t.shape}] (${n} elements)`,
-    );
-  }
-  for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(t.data[i])) throw new ModelFormatError(`tensor ${t.name}: value ${i} is not finite`);
-  }
-  const base = { name: t.name, dtype, shape: t.shape.slice() };
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== n) bad(`${data.length} values for shape [${shape}] (${n} elements)`);
+  for (let i = 0; i < n; i++) if (!Number.isFinite(data[i])) bad(`value ${i} is not finite`);
+  const entry: Omit<TensorEntry, 'offset'> = { name, dtype, shape: shape.slice(), byteLength: 0 };
+  // What is stored: `count` values at `valuesAt` as `stored`, after a sparse index or bitmap.
+  let values: ArrayLike<number> = data;
+  const stored: Exclude<DType, 'bits'> = dtype === 'bits' ? 'int32' : dtype;
+  let scale = 1;
+  let valuesAt = 0;
+  let byteLength: number;
+  let nzIdx: number[] = [];
   if (dtype === 'bits') {
-    const axis = t.packAxis ?? (t.shape.length > 1 ? 1 : 0);
-    if (!Number.isInteger(axis) || axis < 0 || axis >= t.shape.length) {
-      throw new ModelFormatError(`tensor ${t.name}: packAxis ${axis} out of range`);
-    }
-    const C = t.shape[axis];
+    const axis = t.packAxis ?? (shape.length > 1 ? 1 : 0);
+    if (!Number.isInteger(axis) || axis < 0 || axis >= shape.length) bad(`packAxis ${axis} out of range`);
+    const C = shape[axis];
     const W = wordsForChannels(C);
-    const outer = t.shape.slice(0, axis).reduce((a, b) => a * b, 1);
-    const inner = t.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+    const inner = n / outer / C;
     // Stored layout: logical shape with `axis` moved last and replaced by W words.
     const words = new Uint32Array(outer * inner * W);
     for (let o = 0; o < outer; o++) {
       for (let c = 0; c < C; c++) {
         for (let k = 0; k < inner; k++) {
-          if (t.data[(o * C + c) * inner + k] < 0) words[(o * inner + k) * W + (c >>> 5)] |= 1 << (c & 31);
+          if (data[(o * C + c) * inner + k] < 0) words[(o * inner + k) * W + (c >>> 5)] |= 1 << (c & 31);
         }
       }
     }
-    const bytes = new Uint8Array(words.length * 4);
-    const dv = new DataView(bytes.buffer);
-    for (let i = 0; i < words.length; i++) dv.setUint32(4 * i, words[i], true);
-    return { entry: { ...base, packAxis: axis, byteLength: bytes.length }, bytes };
-  }
-  if (dtype === 'int32') {
-    const bytes = new Uint8Array(n * 4);
-    const dv = new DataView(bytes.buffer);
+    entry.packAxis = axis;
+    values = words;
+    byteLength = words.length * 4;
+  } else if (dtype === 'int32') {
     for (let i = 0; i < n; i++) {
-      const v = t.data[i];
-      if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647) {
-        throw new ModelFormatError(`tensor ${t.name}: value ${v} at ${i} is not an int32`);
-      }
-      dv.setInt32(4 * i, v, true);
+      const v = data[i];
+      if (!Number.isInteger(v) || v < -2147483648 || v > 2147483647)
+        bad(`value ${v} at ${i} is not an int32`);
     }
-    return { entry: { ...base, byteLength: bytes.length }, bytes };
-  }
-  let scale = 1;
-  if (dtype === 'int8') {
-    let maxAbs = 0;
-    for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(t.data[i]));
-    scale = t.scale ?? (maxAbs > 0 ? maxAbs / 127 : 1);
-    if (!(scale > 0) || !Number.isFinite(scale))
-      throw new ModelFormatError(`tensor ${t.name}: int8 scale must be positive`);
-  } else if (dtype !== 'float32' && dtype !== 'float16') {
-    throw new ModelFormatError(`tensor ${t.name}: unknown dtype ${String(dtype)}`);
-  }
-  const extra: Partial<TensorEntry> = dtype === 'int8' ? { scale } : {};
-  // Non-zero elements as stored (int8 values that quantise to 0 are zeros too).
-  const nzIdx: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = t.data[i];
-    const stored =
-      dtype === 'int8' ? Math.round(v / scale) : dtype === 'float16' ? toFloat16Bits(v) & 0x7fff : v;
-    if (stored !== 0) nzIdx.push(i);
-  }
-  const nnz = nzIdx.length;
-  const mode = t.sparse ?? 'auto';
-  const size = dtype === 'float32' ? 4 : dtype === 'float16' ? 2 : 1;
-  const dense = n * size;
-  const bitmap = expectedByteLength(dtype, t.shape, 0, { format: 'bitmap', nnz });
-  const index = expectedByteLength(dtype, t.shape, 0, { format: 'index', nnz });
-  let format: 'dense' | 'bitmap' | 'index';
-  if (mode === false) format = 'dense';
-  else if (mode === 'bitmap' || mode === 'index') format = mode;
-  else if (mode === true) format = bitmap <= index ? 'bitmap' : 'index';
-  else format = dense <= Math.min(bitmap, index) ? 'dense' : bitmap <= index ? 'bitmap' : 'index';
-  if (format === 'dense') {
-    const bytes = new Uint8Array(dense);
-    encodeValues(t.data, dtype, scale, new DataView(bytes.buffer), 0);
-    return { entry: { ...base, ...extra, byteLength: dense }, bytes };
-  }
-  const sparse: SparseInfo = { format, nnz };
-  const values = nzIdx.map((i) => t.data[i]);
-  const bytes = new Uint8Array(format === 'bitmap' ? bitmap : index);
-  const dv = new DataView(bytes.buffer);
-  let valuesAt: number;
-  if (format === 'bitmap') {
-    for (const i of nzIdx) bytes[i >>> 3] |= 1 << (i & 7);
-    valuesAt = alignUp(Math.ceil(n / 8), 4);
+    byteLength = n * 4;
   } else {
-    for (let k = 0; k < nnz; k++) dv.setUint32(4 * k, nzIdx[k], true);
-    valuesAt = 4 * nnz;
+    if (dtype === 'int8') {
+      let maxAbs = 0;
+      for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(data[i]));
+      scale = t.scale ?? (maxAbs > 0 ? maxAbs / 127 : 1);
+      if (!(scale > 0) || !Number.isFinite(scale)) bad('int8 scale must be positive');
+      entry.scale = scale;
+    }
+    // Non-zero elements as stored (int8 values that quantise to 0 are zeros too).
+    for (let i = 0; i < n; i++) {
+      const v = data[i];
+      const q =
+        dtype === 'int8' ? Math.round(v / scale) : dtype === 'float16' ? toFloat16Bits(v) & 0x7fff : v;
+      if (q !== 0) nzIdx.push(i);
+    }
+    const sizes = { dense: n * ELEMENT_BYTES[stored], bitmap: 0, index: 0 };
+    for (const format of ['bitmap', 'index'] as const)
+      sizes[format] = expectedByteLength(dtype, shape, 0, { format, nnz: nzIdx.length });
+    const mode = t.sparse ?? 'auto';
+    const format =
+      mode === 'bitmap' || mode === 'index'
+        ? mode
+        : mode === false || (mode !== true && sizes.dense <= Math.min(sizes.bitmap, sizes.index))
+          ? 'dense'
+          : sizes.bitmap <= sizes.index
+            ? 'bitmap'
+            : 'index';
+    byteLength = sizes[format];
+    if (format !== 'dense') {
+      entry.sparse = { format, nnz: nzIdx.length };
+      values = nzIdx.map((i) => data[i]);
+      valuesAt = format === 'bitmap' ? alignUp(Math.ceil(n / 8), 4) : 4 * nzIdx.length;
+    } else nzIdx = [];
   }
-  encodeValues(values, dtype, scale, dv, valuesAt);
-  return { entry: { ...base, ...extra, sparse, byteLength: bytes.length }, bytes };
+  entry.byteLength = byteLength;
+  const bytes = new Uint8Array(byteLength);
+  const dv = new DataView(bytes.buffer);
+  // The sparse index (uint32 element indices) or bitmap (bit i of byte i>>3), then the values.
+  if (entry.sparse?.format === 'bitmap') for (const i of nzIdx) bytes[i >>> 3] |= 1 << (i & 7);
+  else encodeValues(nzIdx, 'int32', 1, dv, 0);
+  encodeValues(values, stored, scale, dv, valuesAt);
+  return { entry, bytes };
 }
 
 /** The version-2 form of a spec's graph (a copy; version-1 graphs normalised as the reader does). */
@@ -203,13 +198,8 @@ function toGraphV2(spec: ModelSpec): GraphSpec {
  * a valid model (the result is validated by the reader before being returned).
  */
 export function saveModel(spec: ModelSpec): Uint8Array {
-  const names = new Set<string>();
-  const encoded: Encoded[] = [];
-  for (const t of spec.tensors) {
-    if (names.has(t.name)) throw new ModelFormatError(`tensor name "${t.name}" is used twice`);
-    names.add(t.name);
-    encoded.push(encodeTensor(t));
-  }
+  // Anything the reader checks (names used twice, unknown dtypes …) is left to it: see the end.
+  const encoded = spec.tensors.map(encodeTensor);
   let blobLength = 0;
   const entries: TensorEntry[] = [];
   for (const e of encoded) {

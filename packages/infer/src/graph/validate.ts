@@ -28,8 +28,8 @@ export type GraphHeader = Pick<ModelHeader, 'graph' | 'input' | 'classes' | 'win
 
 /**
  * Check one node against its input value infos and the tensor table with its op's entry in the op table (arity,
- * input kinds and rank, then the op's own check of tensors, attributes, shapes); return its output info and normalised attributes. Throws
- * {@link ModelFormatError} naming the node on any inconsistency.
+ * input kinds and rank, then the op's own check of tensors, attributes, shapes); return its output info and
+ * normalised attributes. Throws {@link ModelFormatError} naming the node on any inconsistency.
  */
 export function inferNode(
   node: NodeSpec,
@@ -40,13 +40,17 @@ export function inferNode(
   const c: NodeChecker = new NodeChecker(node, index, tensors);
   const op = opOf(node.op);
   if (!op) c.fail('unknown op');
-  if (op.arity === 'variadic') {
-    if (inputs.length < 1) c.fail('expects at least one input');
-  } else if (inputs.length !== op.arity) c.fail(`expects ${op.arity} input(s), got ${inputs.length}`);
+  const variadic = op.arity === 'variadic';
+  if (variadic ? inputs.length < 1 : inputs.length !== op.arity)
+    c.fail(`expects ${variadic ? 'at least 1' : op.arity} input(s), got ${inputs.length}`);
   if (node.outputs.length !== 1) c.fail(`expects exactly one output, got ${node.outputs.length}`);
   for (const v of inputs) {
     if (op.input !== 'any' && v.kind !== op.input)
-      c.fail(op.input === 'bits' ? 'input must be packed bits (use a sign node first)' : 'input must be float, not packed bits');
+      c.fail(
+        op.input === 'bits'
+          ? 'input must be packed bits (use a sign node first)'
+          : 'input must be float, not packed bits',
+      );
   }
   const x = inputs[0].shape;
   if (op.rank && !op.rank.includes(x.length))
@@ -68,42 +72,13 @@ function fail(msg: string): never {
 }
 
 /**
- * Check each graph input: unique names; a `window` input (at most one) has the shape `[channels, length]` of
- * `header.input`; an `rr` input is a `[features]` vector of its feature list (unique names) and needs beat
- * windowing (its features belong to the beat a window is centred on); an `external` input has rank 1 or 2.
- */
-function checkInputs(header: GraphHeader): void {
-  const seen = new Set<string>();
-  let windows = 0;
-  header.graph.inputs.forEach((inp, i) => {
-    const what = `graph input ${i} ("${inp.name}")`;
-    if (seen.has(inp.name)) fail(`${what}: the name is used by another input`);
-    seen.add(inp.name);
-    const src = inp.source;
-    if (src.kind === 'window') {
-      windows++;
-      const { channels, length } = header.input;
-      if (inp.shape.length !== 2 || inp.shape[0] !== channels || inp.shape[1] !== length)
-        fail(
-          `${what}: a window input must have the shape [${channels}, ${length}] of header.input, got [${inp.shape}]`,
-        );
-    } else if (src.kind === 'rr') {
-      if (inp.shape.length !== 1 || inp.shape[0] !== src.features.length)
-        fail(
-          `${what}: an rr input must have the shape [${src.features.length}] (one per feature), got [${inp.shape}]`,
-        );
-      if (new Set(src.features).size !== src.features.length) fail(`${what}: rr features are listed twice`);
-      if (header.windowing.mode !== 'beat') fail(`${what}: rr inputs need beat windowing`);
-    }
-  });
-  if (windows > 1) fail(`graph has ${windows} window inputs; at most one (header.input describes it)`);
-}
-
-/**
- * Check a graph (total activation size at most `maxTotalActivation` values): the inputs (see
- * {@link checkInputs}); nodes are in topological order (every input produced before use), each value is
- * produced once, every op's tensors/attrs/shapes agree (see {@link inferNode}); every graph output is a
- * produced float value (not a graph input), the first one the float vector `[classes]`.
+ * Check a graph (total activation size at most `maxTotalActivation` values). Its inputs: unique names; a `window`
+ * input (at most one) has the shape `[channels, length]` of `header.input`; an `rr` input is a `[features]` vector
+ * of its feature list (unique names) and needs beat windowing (its features belong to the beat a window is
+ * centred on); an `external` input has rank 1 or 2 (the reader's check). Its nodes are in topological order
+ * (every input produced before use), each value is defined once, every op's tensors/attrs/shapes agree (see
+ * {@link inferNode}); every graph output is a produced float value (not a graph input), the first one the float
+ * vector `[classes]`.
  */
 export function checkGraph(
   header: GraphHeader,
@@ -111,41 +86,56 @@ export function checkGraph(
   maxTotalActivation = 1 << 25,
 ): CheckedGraph {
   const graph = header.graph;
-  checkInputs(header);
-  let total = 0;
   const values = new Map<string, ValueInfo>();
-  for (const inp of graph.inputs) {
-    total += inp.shape.reduce((a, b) => a * b, 1);
-    if (total > maxTotalActivation) {
-      fail(`graph inputs of ${total} values exceed the activation limit ${maxTotalActivation}`);
-    }
-    values.set(inp.name, { kind: 'float', shape: inp.shape.slice() });
-  }
-  const nodes: InferredNode[] = [];
-  graph.nodes.forEach((node, i) => {
-    const ins: ValueInfo[] = [];
-    for (const name of node.inputs) {
-      const v = values.get(name);
-      if (!v) fail(`graph node ${i} (${node.op}): input "${name}" is not defined before use`);
-      ins.push(v);
-    }
-    const inferred = inferNode(node, i, ins, tensors);
-    for (const name of node.outputs) {
-      if (values.has(name)) fail(`graph node ${i} (${node.op}): value "${name}" is produced twice`);
-      values.set(name, inferred.output);
-    }
-    nodes.push(inferred);
+  let total = 0;
+  /** Defines value `name` (once) as produced by `what`, counting it against the activation limit. */
+  const define = (name: string, info: ValueInfo, what: string): void => {
+    if (values.has(name)) fail(`${what}: value "${name}" is defined twice`);
+    values.set(name, info);
     // The runtime allocates one buffer per value: bound their total before anything is allocated.
-    total += inferred.output.shape.reduce((a, b) => a * b, 1);
-    if (total > maxTotalActivation) {
-      fail(`graph node ${i} (${node.op}): activations exceed ${maxTotalActivation} values in total`);
+    total += info.shape.reduce((a, b) => a * b, 1);
+    if (total > maxTotalActivation) fail(`${what}: activations exceed ${maxTotalActivation} values in total`);
+  };
+  let windows = 0;
+  graph.inputs.forEach((inp, i) => {
+    const what = `graph input ${i} ("${inp.name}")`;
+    const src = inp.source;
+    const [n, L] = inp.shape;
+    if (src.kind === 'window') {
+      windows++;
+      const { channels, length } = header.input;
+      if (n !== channels || L !== length)
+        fail(
+          `${what}: a window input must have the shape [${channels}, ${length}] of header.input, got [${inp.shape}]`,
+        );
+    } else if (src.kind === 'rr') {
+      const F = src.features.length;
+      if (n !== F || L !== undefined)
+        fail(`${what}: an rr input must have the shape [${F}] (one per feature), got [${inp.shape}]`);
+      if (new Set(src.features).size !== F) fail(`${what}: rr features are listed twice`);
+      if (header.windowing.mode !== 'beat') fail(`${what}: rr inputs need beat windowing`);
     }
+    define(inp.name, { kind: 'float', shape: inp.shape.slice() }, what);
   });
-  const inputNames = new Set(graph.inputs.map((x) => x.name));
+  if (windows > 1) fail(`graph has ${windows} window inputs; at most one (header.input describes it)`);
+  const nodes = graph.nodes.map((node, i) => {
+    const what = `graph node ${i} (${node.op})`;
+    const inferred = inferNode(
+      node,
+      i,
+      node.inputs.map(
+        (name) => values.get(name) ?? fail(`${what}: input "${name}" is not defined before use`),
+      ),
+      tensors,
+    );
+    for (const name of node.outputs) define(name, inferred.output, what);
+    return inferred;
+  });
   const seen = new Set<string>();
   const outputs = graph.outputs.map((name, k) => {
     const v = values.get(name);
-    if (!v || inputNames.has(name)) fail(`graph output "${name}" is never produced by a node`);
+    if (!v || graph.inputs.some((x) => x.name === name))
+      fail(`graph output "${name}" is never produced by a node`);
     if (seen.has(name)) fail(`graph output "${name}" is listed twice`);
     seen.add(name);
     if (v.kind !== 'float') fail(`graph output "${name}" is packed bits; outputs must be float`);

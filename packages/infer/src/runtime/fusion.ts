@@ -10,27 +10,22 @@
  *   every reachable integer dot (`foldSignByEvaluation`), so each bit is decided exactly as the unfused float
  *   path decides it. When `sign ∘ epilogue` is not monotone on that range for some channel, the nodes stay
  *   unfused.
- * - With WebAssembly kernels, `sign → binaryConv1d` where the packed value feeds only the conv: the float input
- *   is sign-packed inside the kernel's memory (`runFloat`), so the words are not copied out and back in. The
- *   output side above may follow.
+ * - With WebAssembly kernels, `sign → binaryConv1d` where the packed value feeds only the conv and the
+ *   WebAssembly plans take the geometry (`binaryPlanTakes`): the float input is sign-packed inside the kernel's
+ *   memory (`runFloat`), so the words are not copied out and back in. The output side above may follow.
  * - Reshapes (`identity`, `dropout`, `flatten`) are entries without a step: their output aliases their input.
  */
-import {
-  type BinaryConv1dParams,
-  convPaddingWithinField,
-  foldSignByEvaluation,
-  type SignThresholds,
-} from '@ecgnn/kernels';
+import { foldSignByEvaluation, type SignThresholds } from '@ecgnn/kernels';
+import { binaryPlanTakes } from '@ecgnn/kernels/wasm';
 import type { NodeSpec } from '../format/types.js';
 import { bindContext, type ModelParts } from './context.js';
-import { bindBinaryConv, storedThresholds } from './ops/conv.js';
+import { binaryConvParams, bindBinaryConv, storedThresholds } from './ops/conv.js';
 import { OP_TABLE, type OpName } from './ops/index.js';
-import { type BindContext, type Bound, type Value, type ValueInfo, windowOutputLength } from './ops/types.js';
+import type { BindContext, Bound, Value, ValueInfo } from './ops/types.js';
 
 /** One entry of the compiled program: a node, or fused nodes, or a reshape alias. */
 export interface Entry {
-  /** Graph nodes covered: `first … last`. */
-  first: number;
+  /** The last graph node covered (the entry covers the nodes from its first one to this). */
   last: number;
   /** Names of the values read (input 0 first). */
   inputs: string[];
@@ -80,7 +75,6 @@ export function planEntries(parts: ModelParts): Entry[] {
       next.inputs[0] === node.outputs[0] &&
       consumers.get(node.outputs[0]) === 1;
     entries.push({
-      first: i,
       last: reluAfter ? i + 1 : i,
       inputs: node.inputs.slice(),
       output: reluAfter ? next.outputs[0] : node.outputs[0],
@@ -93,26 +87,6 @@ export function planEntries(parts: ModelParts): Entry[] {
     if (reluAfter) i++;
   }
   return entries;
-}
-
-/** The binary conv geometry of node `at` (a `binaryConv1d` on packed `[C, L]`), as a prepared plan takes it. */
-function binaryGeometry(parts: ModelParts, at: number, packed: ValueInfo): BinaryConv1dParams {
-  const [C, L] = packed.shape;
-  const node = parts.file.header.graph.nodes[at];
-  const win = parts.file.graph.nodes[at].attrs.window!;
-  const w = parts.weights.tensor(node.tensors!.weight);
-  return {
-    batch: 1,
-    inChannels: C,
-    outChannels: w.entry.shape[0],
-    inLength: L,
-    outLength: windowOutputLength(L, win),
-    kernelSize: win.kernelSize,
-    stride: win.stride,
-    dilation: win.dilation,
-    padLeft: win.padLeft,
-    padValue: parts.file.graph.nodes[at].attrs.padValue === 0 ? 0 : 1,
-  };
 }
 
 /** The fused binary layer starting at node `i`, or null (see the file comment). */
@@ -130,7 +104,13 @@ function fuseBinary(parts: ModelParts, i: number, consumers: Map<string, number>
       next.op !== 'binaryConv1d' ||
       next.inputs[0] !== packed ||
       consumers.get(packed) !== 1 ||
-      !convPaddingWithinField(binaryGeometry(parts, i + 1, file.graph.values.get(packed)!))
+      !binaryPlanTakes(
+        binaryConvParams(
+          file.graph.values.get(packed)!,
+          parts.weights.tensor(next.tensors!.weight).entry.shape[0],
+          file.graph.nodes[i + 1].attrs,
+        ),
+      )
     )
       return null;
     convAt = i + 1;
@@ -150,7 +130,6 @@ function fuseBinary(parts: ModelParts, i: number, consumers: Map<string, number>
       : []),
   ];
   return {
-    first: i,
     last: lastAt,
     inputs: [nodes[i].inputs[0]],
     output: nodes[lastAt].outputs[0],

@@ -4,6 +4,7 @@
  * WebAssembly SIMD — the WebAssembly set's kernels in their place where it has them.
  */
 import {
+  activation,
   avgPool1d,
   batchNormForward,
   binary,
@@ -18,10 +19,9 @@ import {
   reduce,
   signPack,
   softmax,
-  unary,
 } from '@ecgnn/kernels';
 import {
-  binaryPart,
+  binaryPlanPart,
   convForwardPart,
   createWasmKernelSet,
   matmulPart,
@@ -31,6 +31,7 @@ import type { InferKernels } from './ops/types.js';
 
 /** The reference kernels the runtime calls. */
 export const REFERENCE_KERNELS: InferKernels = {
+  activation,
   avgPool1d,
   batchNormForward,
   binary,
@@ -45,7 +46,6 @@ export const REFERENCE_KERNELS: InferKernels = {
   reduce,
   signPack,
   softmax,
-  unary,
 };
 
 /** The kernels a model runs with. */
@@ -70,7 +70,7 @@ export const TYPESCRIPT_CHOICE: KernelChoice = {
  * bundled (the set's other kernels, e.g. the conv gradients, stay out of a bundle of this package).
  */
 function wasmKernels() {
-  return createWasmKernelSet([convForwardPart, matmulPart, maxPoolPart, binaryPart]);
+  return createWasmKernelSet([convForwardPart, matmulPart, maxPoolPart, binaryPlanPart]);
 }
 
 /** The WebAssembly kernel set shared by every model of this realm (calls are synchronous, so sharing is safe). */

@@ -15,7 +15,7 @@ import type { GraphInputSpec, InputSpec, ModelHeader, Preprocessing, Windowing }
 import type { ModelParts } from './context.js';
 import { type Entry, planEntries } from './fusion.js';
 import { type KernelChoice, TYPESCRIPT_CHOICE, wasmChoice } from './kernels.js';
-import { type DirectStep, Prefix } from './ops/types.js';
+import { type DirectStep, type PerBatch, prefix } from './ops/types.js';
 import { type BufferPlan, compileProgram, type Program, planBuffers } from './program.js';
 import { Weights } from './weights.js';
 
@@ -79,8 +79,12 @@ export class Model {
   private batched: Program | null = null;
   readonly #maxCapacity: number;
   readonly #checkFinite: boolean;
+  /**
+   * Per graph input: whether a step reading it (a sign packing) reports non-finite values, so that it is not
+   * scanned before the run (the scan runs only when that step reports one, to name it).
+   */
+  readonly #checkedIn: boolean[];
   readonly #names: string[];
-  readonly #nameSet: ReadonlySet<string>;
   /** Values per window of each input. */
   readonly #perSample: number[];
   /** This call's input arrays, in input order (filled by `resolve`). */
@@ -88,7 +92,7 @@ export class Model {
   readonly #classes: number;
   /** Output activation scratch (probabilities of a chunk) and the views the activations take. */
   #probs: Float32Array;
-  #emitViews: { src: Prefix<Float32Array>; dst: Prefix<Float32Array>; of: Program } | null = null;
+  #emitViews: { src: PerBatch<Float32Array>; dst: PerBatch<Float32Array>; of: Program } | null = null;
 
   /** @internal Use {@link loadModel}. */
   constructor(file: ModelFile, choice: KernelChoice, batchCapacity: number, checkFinite: boolean) {
@@ -101,15 +105,37 @@ export class Model {
     this.#single = compileProgram(this.#parts, this.#entries, this.#bufferPlan, 1);
     this.inputs = header.graph.inputs.map(copyInput);
     this.#names = this.inputs.map((i) => i.name);
-    this.#nameSet = new Set(this.#names);
     this.#perSample = this.inputs.map((i) => i.shape.reduce((a, b) => a * b, 1));
     this.#arrays = this.inputs.map(() => new Float32Array(0));
     this.#classes = header.classes.length;
     this.#probs = new Float32Array(this.#classes);
     this.#directs = this.#single.stepEntry.map((k) => this.#single.bound[k]!.direct ?? null);
     this.#stepInput = this.#single.steps.map(() => null);
-    this.#directIn = this.inputs.map((inp) => this.#directReader(inp.name));
-    this.#directOut = this.#directWriter();
+    // Direct I/O (see the file comment) and the inputs checked by a step, decided on the entries: `reads(e, v)`
+    // counts the inputs of entry e (a step: not a reshape alias) that are value v or a reshape of it.
+    const { rootOf } = this.#bufferPlan;
+    const entries = this.#entries;
+    const single = this.#single;
+    const reads = (e: Entry, v: string) => (e.alias ? 0 : e.inputs.filter((i) => rootOf.get(i) === v).length);
+    /** The batch-1 step of entry `k` if it has a direct variant, else −1. */
+    const direct = (k: number) => {
+      const s = single.stepEntry.indexOf(k);
+      return s >= 0 && this.#directs[s] ? s : -1;
+    };
+    // An input read once in all, as a step's input 0, is read from the caller's array by that step.
+    this.#directIn = this.inputs.map(({ name }) => {
+      const k = entries.findIndex((e) => reads(e, name) > 0);
+      const once = entries.reduce((n, e) => n + reads(e, name), 0) === 1;
+      return once && rootOf.get(entries[k].inputs[0]) === name ? direct(k) : -1;
+    });
+    // The step producing the first output (only reshapes follow) writes the caller's array when no step reads it.
+    const root = rootOf.get(header.graph.outputs[0])!;
+    this.#directOut = entries.some((e) => reads(e, root) > 0)
+      ? -1
+      : direct(entries.findIndex((e) => !e.alias && e.output === root));
+    this.#checkedIn = this.inputs.map(({ name }) =>
+      entries.some((e, k) => single.bound[k]?.checksInput && rootOf.get(e.inputs[0]) === name),
+    );
     this.metadata = {
       name: header.name,
       input: { ...header.input },
@@ -124,38 +150,6 @@ export class Model {
       kernels: choice.wasm ? 'wasm-simd' : 'typescript',
       planKernels: this.#single.bound.map((b) => (b?.wasm ? 'wasm-simd' : 'typescript')),
     };
-  }
-
-  /**
-   * The batch-1 step that may read graph input `name` from the caller's array: the only step reading the value
-   * (or a reshape of it), once, as its input 0, when it has a direct variant; else −1.
-   */
-  #directReader(name: string): number {
-    const rootOf = this.#bufferPlan.rootOf;
-    let reads = 0;
-    let reader = -1;
-    this.#entries.forEach((e, k) => {
-      if (e.alias) return;
-      for (const i of e.inputs) if (rootOf.get(i) === name) reads++;
-      if (rootOf.get(e.inputs[0]) === name) reader = k;
-    });
-    if (reads !== 1 || reader < 0) return -1;
-    const s = this.#single.stepEntry.indexOf(reader);
-    return this.#directs[s] ? s : -1;
-  }
-
-  /**
-   * The batch-1 step that may write the caller's output array: the step producing the first graph output (only
-   * reshapes of it follow), when it has a direct variant and no step reads its buffer; else −1.
-   */
-  #directWriter(): number {
-    const rootOf = this.#bufferPlan.rootOf;
-    const root = rootOf.get(this.#parts.file.header.graph.outputs[0])!;
-    const k = this.#entries.findIndex((e) => !e.alias && e.output === root);
-    if (k < 0 || this.#entries.some((e) => !e.alias && e.inputs.some((i) => rootOf.get(i) === root)))
-      return -1;
-    const s = this.#single.stepEntry.indexOf(k);
-    return this.#directs[s] ? s : -1;
   }
 
   /** Number of floats in one window of the waveform input (`header.input`: channels × length). */
@@ -223,7 +217,7 @@ export class Model {
       )
         throw new ShapeError('input must be a Float32Array or a Record<string, Float32Array>');
       for (const key in inputs) {
-        if (!this.#nameSet.has(key))
+        if (!this.#names.includes(key))
           throw new ShapeError(`unknown input "${key}" (the model's inputs: ${this.#names.join(', ')})`);
       }
       for (let i = 0; i < this.#names.length; i++) {
@@ -257,10 +251,15 @@ export class Model {
     return batch;
   }
 
-  /** Throws {@link InputError} at the first NaN or ±∞ of this call's arrays. */
-  #checkValues(): void {
+  /**
+   * With `checkFinite`, throws {@link InputError} at the first NaN or ±∞ of this call's arrays (`all`: of every
+   * array; else of those no step checks, before the run).
+   */
+  #checkValues(all: boolean): void {
+    if (!this.#checkFinite) return;
     const first = this.#parts.choice.kernels.firstNonFinite;
     for (let i = 0; i < this.#arrays.length; i++) {
+      if (!all && this.#checkedIn[i]) continue;
       const a = this.#arrays[i];
       const j = first(a);
       if (j >= 0) {
@@ -278,7 +277,7 @@ export class Model {
 
   #run(inputs: ModelInputs, out: Float32Array | undefined, activate: boolean): Float32Array {
     const batch = this.#resolve(inputs);
-    if (this.#checkFinite) this.#checkValues();
+    this.#checkValues(false);
     const M = this.#classes;
     const result = out ?? new Float32Array(batch * M);
     if (!(result instanceof Float32Array)) throw new ShapeError('output buffer must be a Float32Array');
@@ -298,7 +297,9 @@ export class Model {
         for (let j = 0, k = b0 * this.#perSample[i], e = nb * this.#perSample[i]; j < e; j++, k++)
           dst[j] = src[k];
       }
-      for (let s = 0; s < prog.steps.length; s++) prog.steps[s](nb);
+      let finite = true;
+      for (let s = 0; s < prog.steps.length; s++) if (prog.steps[s](nb) === false) finite = false;
+      if (!finite) this.#checkValues(true);
       this.#emit(prog, nb, act, result, b0 * M);
     }
     return result;
@@ -320,12 +321,14 @@ export class Model {
     const dOut = !shared && act === 'none' && result.length === this.#classes ? this.#directOut : -1;
     const steps = prog.steps;
     const directs = this.#directs;
+    let finite = true;
     for (let s = 0; s < steps.length; s++) {
       const x = stepInput[s];
-      if (x !== null || s === dOut) directs[s]!(x, s === dOut ? result : null);
-      else steps[s](1);
+      const r = x !== null || s === dOut ? directs[s]!(x, s === dOut ? result : null) : steps[s](1);
+      if (r === false) finite = false;
     }
     for (let i = 0; i < arrays.length; i++) if (this.#directIn[i] >= 0) stepInput[this.#directIn[i]] = null;
+    if (!finite) this.#checkValues(true);
     if (dOut < 0) this.#emit(prog, 1, act, result, 0);
     return result;
   }
@@ -347,10 +350,10 @@ export class Model {
     } else if (act === 'sigmoid') {
       let v = this.#emitViews;
       if (v === null || v.of !== prog) {
-        v = { src: new Prefix(prog.output, M), dst: new Prefix(this.#probs, M), of: prog };
+        v = { src: prefix(prog.output, M), dst: prefix(this.#probs, M), of: prog };
         this.#emitViews = v;
       }
-      this.#parts.choice.kernels.unary('sigmoid', v.src.get(nb), v.dst.get(nb));
+      this.#parts.choice.kernels.activation('sigmoid', v.src.get(nb), v.dst.get(nb));
       src = this.#probs;
     }
     for (let i = 0; i < n; i++) dst[at + i] = src[i];
@@ -421,8 +424,10 @@ export interface LoadOptions extends ReadLimits {
   batchCapacity?: number;
   /**
    * Check every input value of `logits`/`predict` and throw {@link InputError} (naming the input, window and value
-   * index) at the first NaN or ±∞ (default `true`). `false` skips the check: non-finite values then propagate as
-   * the kernels make them (NaN through float layers, +1 bits after `sign`).
+   * index) at the first NaN or ±∞ (default `true`). An input read by a sign packing (a model starting with `sign`)
+   * is checked by that kernel as it packs, the others by a scan before the run; so the error may come after the
+   * run, with `out` written. `false` skips the check: non-finite values then propagate as the kernels make them
+   * (NaN through float layers, +1 bits after `sign`).
    */
   checkFinite?: boolean;
 }

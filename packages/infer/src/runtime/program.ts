@@ -92,7 +92,7 @@ export interface Program {
   /** Per entry, its bound step, or null for a reshape alias. */
   bound: (Bound | null)[];
   /** The steps in execution order (the non-alias entries'); each runs the first `nb ≤ batch` windows. */
-  steps: ((nb: number) => void)[];
+  steps: Bound['run'][];
   /** Per step, its entry index. */
   stepEntry: number[];
   /** Bytes of the value buffers (excluding weights and kernel scratch). */
@@ -123,7 +123,7 @@ export function compileProgram(
   };
   const inputs = header.graph.inputs.map((inp) => bufferOf(inp.name).buf as Float32Array);
   const bound: (Bound | null)[] = [];
-  const steps: ((nb: number) => void)[] = [];
+  const steps: Bound['run'][] = [];
   const stepEntry: number[] = [];
   entries.forEach((e, k) => {
     const ins = e.inputs.map(bufferOf);

@@ -65,7 +65,6 @@ export interface StreamingClassifier {
 
 /** An `rr` input of the model and its buffers. */
 interface RrInput {
-  name: string;
   features: RrFeatureName[];
   localHalfWidth: number;
   /** The features of the beat being classified (the model input). */
@@ -123,10 +122,10 @@ class Classifier implements StreamingClassifier {
   readonly #lengthIn: number;
   readonly #hopIn: number;
   readonly #margin: number;
-  /** Name of the window input, or null (a model of RR inputs only). */
-  readonly #windowInput: string | null;
+  /** Whether the model has a window input (else it takes RR inputs only). */
+  #hasWindow = false;
   readonly #window: Float32Array;
-  readonly #rr: RrInput[];
+  readonly #rr: RrInput[] = [];
   /** Beats of look-ahead the RR features need: max over the RR inputs of max(localHalfWidth, 1); 0 without. */
   readonly #lookAhead: number;
   readonly #rawRr = new Float32Array(RR_FEATURES);
@@ -139,65 +138,48 @@ class Classifier implements StreamingClassifier {
 
   constructor(model: Model, opts: ClassifierOptions) {
     this.#model = model;
-    const meta = model.metadata;
-    if (!opts || !Number.isFinite(opts.sampleRate) || opts.sampleRate <= 0) {
-      throw new ArgumentError(
-        `createClassifier: sampleRate must be a positive number, got ${opts?.sampleRate}`,
-      );
-    }
-    const windowInputs = model.inputs.filter((i) => i.source.kind === 'window');
-    this.#windowInput = windowInputs.length > 0 ? windowInputs[0].name : null;
-    if (this.#windowInput !== null && meta.input.channels !== 1) {
-      throw new ArgumentError(
-        `createClassifier: streaming supports single-lead models; this model takes ${meta.input.channels} channels`,
-      );
-    }
-    this.#rr = [];
+    const { input, windowing, classes } = model.metadata;
+    const fail = (msg: string): never => {
+      throw new ArgumentError(`createClassifier: ${msg}`);
+    };
+    if (!opts || !Number.isFinite(opts.sampleRate) || opts.sampleRate <= 0)
+      fail(`sampleRate must be a positive number, got ${opts?.sampleRate}`);
+    const margin = opts.marginSeconds ?? 1;
+    if (!(margin >= 0) || !Number.isFinite(margin)) fail('marginSeconds must be >= 0');
+    this.#length = input.length;
+    this.#window = new Float32Array(input.length);
     for (const inp of model.inputs) {
       const src = inp.source;
       if (src.kind === 'external') {
-        throw new ArgumentError(
-          `createClassifier: input "${inp.name}" has source 'external': the classifier cannot compute it (call model.predict with your own inputs)`,
+        fail(
+          `input "${inp.name}" has source 'external': the classifier cannot compute it (call model.predict with your own inputs)`,
         );
-      }
-      if (src.kind === 'rr') {
+      } else if (src.kind === 'window') {
+        if (input.channels !== 1)
+          fail(`streaming supports single-lead models; this model takes ${input.channels} channels`);
+        this.#hasWindow = true;
+        this.#inputs[inp.name] = this.#window;
+      } else {
+        if (windowing.mode !== 'beat') fail('RR inputs need a beat model (windowing mode beat)');
         const values = new Float32Array(src.features.length);
-        this.#rr.push({
-          name: inp.name,
-          features: src.features.slice(),
-          localHalfWidth: src.localHalfWidth,
-          values,
-        });
+        this.#rr.push({ features: src.features.slice(), localHalfWidth: src.localHalfWidth, values });
         this.#inputs[inp.name] = values;
       }
     }
-    if (this.#rr.length > 0 && meta.windowing.mode !== 'beat') {
-      throw new ArgumentError('createClassifier: RR inputs need a beat model (windowing mode beat)');
-    }
     this.#lookAhead = this.#rr.reduce((m, r) => Math.max(m, r.localHalfWidth, 1), 0);
-    const margin = opts.marginSeconds ?? 1;
-    if (!(margin >= 0) || !Number.isFinite(margin))
-      throw new ArgumentError('createClassifier: marginSeconds must be >= 0');
-    this.#fsIn = opts.sampleRate;
-    this.#fsModel = meta.input.sampleRate;
-    this.#length = meta.input.length;
-    const ratio = this.#fsIn / this.#fsModel;
-    this.#lengthIn = Math.ceil(this.#length * ratio);
-    this.#margin = Math.round(margin * this.#fsIn);
-    if (meta.windowing.mode === 'beat') {
-      this.#beforeIn = Math.ceil(meta.windowing.before * ratio);
-      this.#afterIn = Math.ceil((this.#length - meta.windowing.before) * ratio);
-      this.#hopIn = 0;
-      this.#detector = new QrsDetector(this.#fsIn, opts.qrs);
-    } else {
-      this.#beforeIn = 0;
-      this.#afterIn = 0;
-      this.#hopIn = Math.max(1, Math.round(meta.windowing.hop * ratio));
-      this.#detector = null;
-    }
-    this.#window = new Float32Array(this.#length);
-    if (this.#windowInput !== null) this.#inputs[this.#windowInput] = this.#window;
-    this.#probs = new Float32Array(meta.classes.length);
+    const fs = opts.sampleRate;
+    this.#fsIn = fs;
+    this.#fsModel = input.sampleRate;
+    const ratio = fs / input.sampleRate;
+    this.#lengthIn = Math.ceil(input.length * ratio);
+    this.#margin = Math.round(margin * fs);
+    const beat = windowing.mode === 'beat';
+    const before = beat ? windowing.before : 0;
+    this.#beforeIn = Math.ceil(before * ratio);
+    this.#afterIn = beat ? Math.ceil((input.length - before) * ratio) : 0;
+    this.#hopIn = beat ? 0 : Math.max(1, Math.round(windowing.hop * ratio));
+    this.#detector = beat ? new QrsDetector(fs, opts.qrs) : null;
+    this.#probs = new Float32Array(classes.length);
   }
 
   get samplesSeen(): number {
@@ -304,7 +286,7 @@ class Classifier implements StreamingClassifier {
   }
 
   #classify(kind: 'beat' | 'segment', sample: number, start: number, end: number): ClassifierResult {
-    if (this.#windowInput !== null) this.#cutWindow(start, end);
+    if (this.#hasWindow) this.#cutWindow(start, end);
     this.#model.predict(this.#inputs, undefined, this.#probs);
     let best = 0;
     for (let c = 1; c < this.#probs.length; c++) if (this.#probs[c] > this.#probs[best]) best = c;

@@ -149,10 +149,50 @@ function geluTanhArg(v: number): number {
 // ---------------------------------------------------------------------------------------------------------
 // Unary forward
 
+/** The activations of inference graphs: the unary ops {@link activation} computes. */
+export type ActivationOp = Extract<UnaryKernelOp, 'relu' | 'leakyRelu' | 'sigmoid' | 'tanh'>;
+
+/**
+ * {@link unary} for the activations of inference graphs (relu, leakyRelu with slope `p0`, sigmoid, tanh): the
+ * same loops, in a function of their own so that a bundle running only these ops (e.g. `@ecgnn/infer`'s) does
+ * not take every unary op.
+ */
+export function activation(op: ActivationOp, x: TypedArray, out: TypedArray, p0 = 0): void {
+  const n = x.length;
+  switch (op) {
+    case 'tanh':
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) out[i] = sigmoidScalar(x[i]);
+      return;
+    case 'relu':
+      // max(x, 0) with NaN propagating (as PyTorch): NaN > 0 is false, so test NaN explicitly.
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = v > 0 || Number.isNaN(v) ? v : 0;
+      }
+      return;
+    case 'leakyRelu':
+      // x for x > 0, p0·x otherwise
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = v > 0 ? v : v * p0;
+      }
+      return;
+  }
+}
+
 /** `out[i] = op(x[i]; p0, p1)`; see {@link UnaryKernelOp} for the ops and their parameters. */
 export function unary(op: UnaryKernelOp, x: TypedArray, out: TypedArray, p0 = 0, p1 = 0): void {
   const n = x.length;
   switch (op) {
+    case 'tanh':
+    case 'sigmoid':
+    case 'relu':
+    case 'leakyRelu':
+      activation(op, x, out, p0);
+      return;
     case 'neg':
       for (let i = 0; i < n; i++) out[i] = -x[i];
       return;
@@ -173,19 +213,6 @@ export function unary(op: UnaryKernelOp, x: TypedArray, out: TypedArray, p0 = 0,
       // sign(0) = +1 and sign(NaN) = +1, exactly what the bit packer stores (bit 1 iff x < 0).
       for (let i = 0; i < n; i++) out[i] = x[i] < 0 ? -1 : 1;
       return;
-    case 'tanh':
-      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]);
-      return;
-    case 'sigmoid':
-      for (let i = 0; i < n; i++) out[i] = sigmoidScalar(x[i]);
-      return;
-    case 'relu':
-      // max(x, 0) with NaN propagating (as PyTorch): NaN > 0 is false, so test NaN explicitly.
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        out[i] = v > 0 || Number.isNaN(v) ? v : 0;
-      }
-      return;
     case 'square':
       for (let i = 0; i < n; i++) out[i] = x[i] * x[i];
       return;
@@ -194,13 +221,6 @@ export function unary(op: UnaryKernelOp, x: TypedArray, out: TypedArray, p0 = 0,
       return;
     case 'erf':
       for (let i = 0; i < n; i++) out[i] = erfScalar(x[i]);
-      return;
-    case 'leakyRelu':
-      // x for x > 0, p0·x otherwise
-      for (let i = 0; i < n; i++) {
-        const v = x[i];
-        out[i] = v > 0 ? v : v * p0;
-      }
       return;
     case 'elu':
       // x for x > 0, α·(eˣ − 1) otherwise (expm1: exact near 0)

@@ -6,9 +6,9 @@
  * `../testing.ts`):
  *
  * - the input is copied between zero rows (+1 padding, conventions.ts §5) so that every output position reads
- *   its K taps through one table of word offsets; zero padding is then taken out at the edge positions
- *   (corrections computed once per weight, as the WebAssembly plans do);
- * - four output channels share each input word load, two positions share each weight word load;
+ *   its K taps as consecutive words (or their bit-im2col form); zero padding is then taken out at the edge
+ *   positions (corrections computed once per weight, as the WebAssembly plans do);
+ * - four output channels share each input word load;
  * - popcounts are SWAR (Hacker's Delight 5-1) summed in byte lanes, the horizontal add deferred over up to 31
  *   words (each lane stays ≤ 8·31 = 248 < 256);
  * - the epilogue turns the comparison with the threshold into a number (no branch on the data).
@@ -190,146 +190,167 @@ function laneSum(a: number): number {
 }
 
 /**
- * A binary conv bound to its geometry and weights: the padded input rows, the word offsets of the K taps, the
- * zero-padding corrections, and {@link BinaryConvCore.dots} computing the dots of up to four output channels.
+ * ORs the `W` words `src[at …]` (channel bits, unused bits 0) into `dst` from bit `pos` on (LSB-first): what
+ * crosses a word boundary goes to the next word, so `dst` needs one word of slack after the last bit placed.
  */
-class BinaryConvCore {
-  readonly W: number;
-  /** Words of one output channel's weights (K·W). */
-  readonly KW: number;
-  /**
-   * One batch entry's input `[Lp][W]` words: row `i` holds input position `i − padLeft`; the rows outside
-   * `[padLeft, padLeft + L)` stay 0 (+1). Long enough for one position past the last (positions go in pairs).
-   */
-  readonly xp: Uint32Array;
-  /** Word offset of weight word `i = k·W + j` (tap k, word j) from a position's first word: `k·d·W + j`. */
-  readonly offs: Int32Array;
-  /** Zero padding: conv positions whose window holds padding and, per position, each channel's correction. */
-  readonly edges: Int32Array;
-  readonly corrections: Int32Array;
+function placeBits(src: Int32Array, at: number, W: number, dst: Int32Array, pos: number): void {
+  for (let j = 0; j < W; j++) {
+    const v = src[at + j];
+    const bit = pos + 32 * j;
+    const i = bit >>> 5;
+    const lo = bit & 31;
+    dst[i] |= v << lo;
+    if (lo !== 0) dst[i + 1] |= v >>> (32 - lo);
+  }
+}
 
-  constructor(
-    readonly p: BinaryConv1dParams,
-    readonly w: Uint32Array,
-  ) {
-    const { inChannels: C, outChannels: O, inLength: L, outLength: T, kernelSize: K } = p;
-    const { stride: s, dilation: d, padLeft } = p;
-    const W = Math.ceil(C / 32);
-    this.W = W;
-    this.KW = K * W;
-    const span = (K - 1) * d;
-    this.xp = new Uint32Array(Math.max(padLeft + L, T * s + span + 1) * W);
-    this.offs = new Int32Array(K * W);
-    for (let k = 0; k < K; k++) for (let j = 0; j < W; j++) this.offs[k * W + j] = k * d * W + j;
-    // A padded tap read as +1 (zero words) added C − 2·popcount(w_k) to the dot; with zero padding it must not.
-    const edges: number[] = [];
-    if (p.padValue === 0)
-      for (let t = 0; t < T; t++) if (t * s < padLeft || t * s - padLeft + span >= L) edges.push(t);
-    this.edges = Int32Array.from(edges);
-    this.corrections = new Int32Array(edges.length * O);
-    edges.forEach((t, e) => {
-      for (let k = 0; k < K; k++) {
-        const i = t * s - padLeft + k * d;
-        if (i >= 0 && i < L) continue;
-        for (let o = 0; o < O; o++) {
+/**
+ * Zero padding taken out of dots computed with +1 padding: a padded tap read as +1 (zero words) added
+ * `C − 2·popcount(w_k)` to the dot, which zero padding must not. Returns the conv positions whose window holds
+ * padding (`edges`; none with `padValue` 1) and, per edge position e and channel o, `corrections[e·O + o]` to
+ * subtract. Weights `[O][K][W]`.
+ */
+export function zeroPadCorrections(
+  p: BinaryConv1dParams,
+  w: ArrayLike<number>,
+): { edges: number[]; corrections: number[] } {
+  const { inChannels: C, outChannels: O, inLength: L, outLength: T, kernelSize: K } = p;
+  const { stride: s, dilation: d, padLeft } = p;
+  const W = Math.ceil(C / 32);
+  const edges: number[] = [];
+  const corrections: number[] = [];
+  if (p.padValue === 0)
+    for (let t = 0; t < T; t++) {
+      if (t * s >= padLeft && t * s - padLeft + (K - 1) * d < L) continue;
+      edges.push(t);
+      for (let o = 0; o < O; o++) {
+        let c = 0;
+        for (let k = 0; k < K; k++) {
+          const i = t * s - padLeft + k * d;
+          if (i >= 0 && i < L) continue;
           let pc = 0;
           for (let j = 0; j < W; j++) pc += popcount32(w[(o * K + k) * W + j]);
-          this.corrections[e * O + o] += C - 2 * pc;
+          c += C - 2 * pc;
         }
-      }
-    });
-  }
-
-  /** Copies packed entry `x[at … at + L·W)` into the input rows (an index loop: no view per call). */
-  load(x: Uint32Array, at: number): void {
-    const { xp } = this;
-    const n = this.p.inLength * this.W;
-    for (let i = 0, j = this.p.padLeft * this.W; i < n; i++, j++) xp[j] = x[at + i];
-  }
-
-  /**
-   * Dots of output channels `o0 … o0 + rows − 1` (rows ≤ 4) at every conv position t into
-   * `dst[at + r·T + t]`, from the input rows: `C·K − 2·popcount(x ^ w)` over the K taps, minus the corrections.
-   * Two positions per step (the extra one past the end is computed and dropped), the four channels' weight words
-   * loaded once per step; channels past `rows` repeat the first (computed, not stored).
-   */
-  dots(o0: number, rows: number, dst: Int32Array, at: number): void {
-    const { xp, offs, KW, w } = this;
-    const { outLength: T, outChannels: O } = this.p;
-    const step = this.p.stride * this.W;
-    const terms = this.p.inChannels * this.p.kernelSize;
-    const w0 = o0 * KW;
-    const w1 = rows > 1 ? w0 + KW : w0;
-    const w2 = rows > 2 ? w0 + 2 * KW : w0;
-    const w3 = rows > 3 ? w0 + 3 * KW : w0;
-    for (let t = 0; t < T; t += 2) {
-      const xa = t * step;
-      const xb = xa + step;
-      let m0 = 0;
-      let m1 = 0;
-      let m2 = 0;
-      let m3 = 0;
-      let n0 = 0;
-      let n1 = 0;
-      let n2 = 0;
-      let n3 = 0;
-      for (let q0 = 0; q0 < KW; q0 += 31) {
-        const end = Math.min(q0 + 31, KW);
-        let a0 = 0;
-        let a1 = 0;
-        let a2 = 0;
-        let a3 = 0;
-        let b0 = 0;
-        let b1 = 0;
-        let b2 = 0;
-        let b3 = 0;
-        for (let q = q0; q < end; q++) {
-          const xu = xp[xa + offs[q]];
-          const xv = xp[xb + offs[q]];
-          const u0 = w[w0 + q];
-          const u1 = w[w1 + q];
-          const u2 = w[w2 + q];
-          const u3 = w[w3 + q];
-          // Byte lanes never carry (≤ 248); `| 0` keeps the sums int32 (only the sign bit wraps).
-          a0 = (a0 + byteCounts(xu ^ u0)) | 0;
-          a1 = (a1 + byteCounts(xu ^ u1)) | 0;
-          a2 = (a2 + byteCounts(xu ^ u2)) | 0;
-          a3 = (a3 + byteCounts(xu ^ u3)) | 0;
-          b0 = (b0 + byteCounts(xv ^ u0)) | 0;
-          b1 = (b1 + byteCounts(xv ^ u1)) | 0;
-          b2 = (b2 + byteCounts(xv ^ u2)) | 0;
-          b3 = (b3 + byteCounts(xv ^ u3)) | 0;
-        }
-        m0 += laneSum(a0);
-        m1 += laneSum(a1);
-        m2 += laneSum(a2);
-        m3 += laneSum(a3);
-        n0 += laneSum(b0);
-        n1 += laneSum(b1);
-        n2 += laneSum(b2);
-        n3 += laneSum(b3);
-      }
-      const i = at + t;
-      const second = t + 1 < T;
-      dst[i] = terms - 2 * m0;
-      if (second) dst[i + 1] = terms - 2 * n0;
-      if (rows > 1) {
-        dst[i + T] = terms - 2 * m1;
-        if (second) dst[i + T + 1] = terms - 2 * n1;
-      }
-      if (rows > 2) {
-        dst[i + 2 * T] = terms - 2 * m2;
-        if (second) dst[i + 2 * T + 1] = terms - 2 * n2;
-      }
-      if (rows > 3) {
-        dst[i + 3 * T] = terms - 2 * m3;
-        if (second) dst[i + 3 * T + 1] = terms - 2 * n3;
+        corrections.push(c);
       }
     }
-    const { edges, corrections } = this;
-    for (let e = 0; e < edges.length; e++)
-      for (let r = 0; r < rows; r++) dst[at + r * T + edges[e]] -= corrections[e * O + o0 + r];
+  return { edges, corrections };
+}
+
+/** A binary conv bound to its geometry and weights ({@link binaryConvCore}). */
+interface BinaryConvCore {
+  /** Words per input position, `ceil(C/32)`. */
+  W: number;
+  /** Copies packed entry `x[at … at + L·W)` into the input rows. */
+  load(x: Uint32Array, at: number): void;
+  /** Sign-packs float entry `x[at …]` `[C][L]` into the input rows; returns the values' sum ({@link packEntry}). */
+  loadFloat(x: Float32Array, at: number): number;
+  /** Dots of output channels `o0 … o0 + rows − 1` (rows ≤ 4) at every conv position t into `dst[at + r·T + t]`. */
+  dots(o0: number, rows: number, dst: Int32Array, at: number): void;
+}
+
+/**
+ * Binds a binary conv to its geometry and weights `[O][K][W]` (copied): padded input rows, optionally their
+ * bit-im2col form, the zero-padding corrections and the dots kernel.
+ *
+ * The input rows `[Lp][W]` hold input position `i − padLeft` in row `i`; the rows outside `[padLeft,
+ * padLeft + L)` stay 0 (+1). Output position t reads `n` consecutive words from word `t·step`: its K taps are
+ * either the `K·W` words from row `t·stride` (dilation 1), or one row of the bit-im2col form, where tap k of
+ * channel c is bit `k·C + c` (`n = ceil(C·K/32)`, the weights laid out alike). The im2col form serves dilation
+ * > 1 (taps not contiguous) and layers where it reads clearly fewer words (8 channels × K 7: 2 words instead of
+ * 7, which makes such a layer about 1.4× as fast).
+ *
+ * The dots kernel: `C·K − 2·popcount(x ^ w)` over the position's words, minus the corrections; four output
+ * channels per input word load (channels past `rows` repeat the first: computed, not stored); popcounts SWAR in
+ * byte lanes, the lanes summed every 31 words.
+ *
+ * Measured (one process, interleaved, development machine) and left out for the size of `@ecgnn/infer`'s bundle
+ * (about 280 bytes gzipped together): two positions per step, each weight word load serving both (5–10 % faster),
+ * and packing four positions per step in {@link packEntry} (1.6× on the sign packing, a few % of a layer).
+ */
+function binaryConvCore(p: BinaryConv1dParams, w: Uint32Array): BinaryConvCore {
+  const { inChannels: C, outChannels: O, inLength: L, outLength: T, kernelSize: K } = p;
+  const { stride: s, dilation: d, padLeft } = p;
+  const W = Math.ceil(C / 32);
+  const span = (K - 1) * d;
+  const terms = C * K;
+  const xp = new Int32Array(Math.max(padLeft + L, (T - 1) * s + span + 1) * W);
+  const wk = Int32Array.from(w.subarray(0, O * K * W));
+  const nc = Math.ceil(terms / 32);
+  const im2col = d > 1 || (4 * nc <= 3 * K * W && O >= 4);
+  const n = im2col ? nc : K * W;
+  const step = im2col ? nc : s * W;
+  // bit-im2col rows [T][n] (one word of slack for the bits placeBits spills), weights [O][n]
+  const cols = new Int32Array(im2col ? T * n + 1 : 0);
+  const src = im2col ? cols : xp;
+  let wl = wk;
+  if (im2col) {
+    wl = new Int32Array(O * n + 1);
+    for (let o = 0; o < O; o++)
+      for (let k = 0; k < K; k++) placeBits(wk, (o * K + k) * W, W, wl, 32 * o * n + k * C);
   }
+  const { edges, corrections } = zeroPadCorrections(p, wk);
+  const fillCols = () => {
+    if (!im2col) return;
+    cols.fill(0);
+    for (let t = 0; t < T; t++)
+      for (let k = 0; k < K; k++) placeBits(xp, (t * s + k * d) * W, W, cols, 32 * t * n + k * C);
+  };
+  return {
+    W,
+    load(x, at) {
+      // an index loop: no view per call
+      for (let i = 0, j = padLeft * W, e = L * W; i < e; i++, j++) xp[j] = x[at + i];
+      fillCols();
+    },
+    loadFloat(x, at) {
+      const sum = packEntry(x, at, C, L, xp, padLeft * W);
+      fillCols();
+      return sum;
+    },
+    dots(o0, rows, dst, at) {
+      // locals rather than the closure's variables in the loops (measured 5–10 % faster)
+      const xs = src;
+      const ws = wl;
+      const nw = n;
+      const w0 = o0 * nw;
+      const w1 = rows > 1 ? w0 + nw : w0;
+      const w2 = rows > 2 ? w0 + 2 * nw : w0;
+      const w3 = rows > 3 ? w0 + 3 * nw : w0;
+      for (let t = 0, xt = 0; t < T; t++, xt += step) {
+        let m0 = 0;
+        let m1 = 0;
+        let m2 = 0;
+        let m3 = 0;
+        for (let q0 = 0; q0 < nw; q0 += 31) {
+          let a0 = 0;
+          let a1 = 0;
+          let a2 = 0;
+          let a3 = 0;
+          for (let q = q0, e = Math.min(q0 + 31, nw); q < e; q++) {
+            const x = xs[xt + q];
+            // Byte lanes never carry (≤ 8·31 = 248); `| 0` keeps the sums int32 (only the sign bit wraps).
+            a0 = (a0 + byteCounts(x ^ ws[w0 + q])) | 0;
+            a1 = (a1 + byteCounts(x ^ ws[w1 + q])) | 0;
+            a2 = (a2 + byteCounts(x ^ ws[w2 + q])) | 0;
+            a3 = (a3 + byteCounts(x ^ ws[w3 + q])) | 0;
+          }
+          m0 += laneSum(a0);
+          m1 += laneSum(a1);
+          m2 += laneSum(a2);
+          m3 += laneSum(a3);
+        }
+        const i = at + t;
+        dst[i] = terms - 2 * m0;
+        if (rows > 1) dst[i + T] = terms - 2 * m1;
+        if (rows > 2) dst[i + 2 * T] = terms - 2 * m2;
+        if (rows > 3) dst[i + 3 * T] = terms - 2 * m3;
+      }
+      for (let e = 0; e < edges.length; e++)
+        for (let r = 0; r < rows; r++) dst[at + r * T + edges[e]] -= corrections[e * O + o0 + r];
+    },
+  };
 }
 
 /** Binary conv1d on packed words, see {@link Kernels.binaryConv1d}. */
@@ -340,7 +361,7 @@ export function binaryConv1d(
   p: BinaryConv1dParams,
 ): void {
   checkBinaryConv1d(p, xPacked, wPacked, out);
-  const core = new BinaryConvCore(p, wPacked);
+  const core = binaryConvCore(p, wPacked);
   const { outChannels: O, outLength: T } = p;
   for (let b = 0; b < p.batch; b++) {
     core.load(xPacked, b * p.inLength * core.W);
@@ -370,40 +391,23 @@ export function binaryDense(
  * Sign bits of one entry `x[xAt …]` `[C][L]` into words `out[oAt …]` `[L][ceil(C/32)]` (bit = `x < 0`, unused
  * bits 0). Returns the sum of the values in float64: finite iff every value is (float32 values cannot overflow
  * it, and NaN or ±∞ make it NaN or ±∞), so the finiteness check costs one add per value, not a second pass.
- * Each word is built from its highest channel down (`word·2 + bit`: a shift by one), four positions at a time
- * (branch-free; 1.6× the speed of one position at a time with a shift per channel, measured at 64×1000).
+ * Each word is built from its highest channel down (`word·2 + bit`: a shift by one, no branch on the data).
  */
-function packEntry(x: Float32Array, xAt: number, C: number, L: number, out: Uint32Array, oAt: number): number {
+function packEntry(
+  x: Float32Array,
+  xAt: number,
+  C: number,
+  L: number,
+  out: Uint32Array | Int32Array,
+  oAt: number,
+): number {
   const W = Math.ceil(C / 32);
   let sum = 0;
   for (let j = 0; j < W; j++) {
     // the group's lowest and highest channel rows
     const low = xAt + 32 * j * L;
     const high = xAt + (Math.min(C, 32 * j + 32) - 1) * L;
-    let t = 0;
-    for (; t + 4 <= L; t += 4) {
-      let w0 = 0;
-      let w1 = 0;
-      let w2 = 0;
-      let w3 = 0;
-      for (let i = high + t; i >= low; i -= L) {
-        const a = x[i];
-        const b = x[i + 1];
-        const c = x[i + 2];
-        const d = x[i + 3];
-        w0 = (w0 << 1) | Number(a < 0);
-        w1 = (w1 << 1) | Number(b < 0);
-        w2 = (w2 << 1) | Number(c < 0);
-        w3 = (w3 << 1) | Number(d < 0);
-        sum += a + b + (c + d);
-      }
-      const k = oAt + t * W + j;
-      out[k] = w0;
-      out[k + W] = w1;
-      out[k + 2 * W] = w2;
-      out[k + 3 * W] = w3;
-    }
-    for (; t < L; t++) {
+    for (let t = 0; t < L; t++) {
       let word = 0;
       for (let i = high + t; i >= low; i -= L) {
         word = (word << 1) | Number(x[i] < 0);
@@ -436,10 +440,7 @@ export function prepareBinaryConv1d(
 ): BinaryConv1dPlan {
   const { outLength, outSize } = checkBinaryConvPlan(p, wPacked, epilogue);
   const { batch, outChannels: O, inChannels: C, inLength: L, outLength: T } = p;
-  const core = new BinaryConvCore(
-    { ...p, batch: 1 },
-    wPacked.slice(0, O * p.kernelSize * Math.ceil(C / 32)),
-  );
+  const core = binaryConvCore(p, wPacked);
   const W = core.W;
   const Wo = Math.ceil(O / 32);
   const pk = epilogue.pool ? epilogue.pool.kernelSize : 1;
@@ -450,10 +451,12 @@ export function prepareBinaryConv1d(
   const sgn = Float64Array.from({ length: O }, (_, o) => (thr && thr.direction[o] <= 0 ? -1 : 1));
   const lim = Float64Array.from({ length: O }, (_, o) => (thr ? sgn[o] * thr.threshold[o] : 0));
   const dots = new Int32Array(4 * T);
+  // Packed output: words assembled here (int32: no uint32 values to convert per bit), then copied out.
+  const bits = new Int32Array(thr ? outSize : 0);
   /** Dots of batch entry `b` (already in the input rows) through the epilogue into `out`. */
   const finish = (out: Float32Array | Uint32Array, b: number) => {
     const at = b * outSize;
-    if (thr) out.fill(0, at, at + outSize);
+    bits.fill(0);
     for (let o0 = 0; o0 < O; o0 += 4) {
       const rows = Math.min(4, O - o0);
       core.dots(o0, rows, dots, 0);
@@ -461,16 +464,17 @@ export function prepareBinaryConv1d(
         const o = o0 + r;
         const s = sgn[o];
         const limit = lim[o];
-        const word = at + (o >>> 5);
+        const word = o >>> 5;
         const bit = o & 31;
         for (let u = 0, d = r * T; u < outLength; u++, d += ps) {
           let y = dots[d];
           for (let j = 1; j < pk; j++) y = Math.max(y, dots[d + j]); // branch-free: dots look random
-          if (thr) out[word + u * Wo] |= Number(s * y < limit) << bit;
+          if (thr) bits[word + u * Wo] |= Number(s * y < limit) << bit;
           else out[at + o * outLength + u] = y;
         }
       }
     }
+    if (thr) for (let i = 0; i < outSize; i++) out[at + i] = bits[i];
   };
   return {
     outLength,
@@ -486,7 +490,7 @@ export function prepareBinaryConv1d(
       checkBinaryPlanCall(batch, C * L, outSize, thr !== null, x, out);
       let sum = 0;
       for (let b = 0; b < batch; b++) {
-        sum += packEntry(x, b * C * L, C, L, core.xp, p.padLeft * W);
+        sum += core.loadFloat(x, b * C * L);
         finish(out, b);
       }
       return sum - sum === 0;

@@ -4,7 +4,16 @@
  * Each kernel is also exported on its own, so that a bundle (e.g. `@ecgnn/infer`'s) takes only what it calls.
  */
 import type { Kernels } from '../contract.js';
-import { prelu, preluBackward, softmax, softmaxBackward, unary, unaryBackward } from './activation.js';
+import {
+  type ActivationOp,
+  activation,
+  prelu,
+  preluBackward,
+  softmax,
+  softmaxBackward,
+  unary,
+  unaryBackward,
+} from './activation.js';
 import { binaryConv1d, binaryDense, prepareBinaryConv1d, signPack } from './binary.js';
 import { conv1dBackwardInput, conv1dBackwardWeight, conv1dForward } from './conv.js';
 import {
@@ -91,6 +100,8 @@ export const referenceKernels: Kernels = {
 };
 
 export {
+  type ActivationOp,
+  activation,
   adamStep,
   adaptiveAvgPool1d,
   adaptiveAvgPool1dBackward,

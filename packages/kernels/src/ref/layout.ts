@@ -1,5 +1,6 @@
 /** Reference layout and indexing kernels: strided copies, gather / index-select and their adjoints. */
 import type { FloatArray, TypedArray } from '../contract.js';
+import { stridesOf } from '../params.js';
 
 /**
  * Rows at least this long are copied with `TypedArray.prototype.set` on a subarray (a native memcpy when the
@@ -104,17 +105,6 @@ function copyRow(
     }
   }
   for (let i = 0; i < len; i++) dst[di + i * ds] = src[si + i * ss];
-}
-
-/** Row-major strides of `shape`. */
-function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i];
-  }
-  return strides;
 }
 
 /**

@@ -146,16 +146,32 @@ export function avgPool1d(x: FloatArray, out: FloatArray, p: Pool1dParams, count
   const { inLength: L, outLength: T, kernelSize: K, stride: s, padLeft } = p;
   const rows = p.batch * p.channels;
   // Windows wholly inside the row (start ≥ 0, start + K ≤ L) divide by K under both divisor rules; the
-  // edge windows take the general loop.
+  // edge windows take the general loop. The interior runs four rows at a time (as adaptiveAvgPool1d: four
+  // independent chains of adds, each row's sum in its own order; the global mean of a row is one window).
   const tIn0 = Math.min(T, Math.ceil(padLeft / s));
   const tIn1 = Math.max(tIn0, Math.min(T, Math.floor((L - K + padLeft) / s) + 1));
-  for (let r = 0; r < rows; r++) {
-    const or = r * T;
+  for (let r = 0; r < rows; r += 4) {
+    const n = Math.min(4, rows - r);
+    const d1 = n > 1 ? L : 0;
+    const d2 = n > 2 ? 2 * L : 0;
+    const d3 = n > 3 ? 3 * L : 0;
     let i = r * L + tIn0 * s - padLeft;
     for (let t = tIn0; t < tIn1; t++, i += s) {
-      let acc = 0;
-      for (let k = 0; k < K; k++) acc += x[i + k];
-      out[or + t] = acc / K;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = i, e = i + K; j < e; j++) {
+        s0 += x[j];
+        s1 += x[j + d1];
+        s2 += x[j + d2];
+        s3 += x[j + d3];
+      }
+      const o = r * T + t;
+      out[o] = s0 / K;
+      if (n > 1) out[o + T] = s1 / K;
+      if (n > 2) out[o + 2 * T] = s2 / K;
+      if (n > 3) out[o + 3 * T] = s3 / K;
     }
   }
   if (tIn0 > 0 || tIn1 < T) avgPoolCore(x, out, p, countIncludePad, false, tIn0, tIn1);
@@ -219,7 +235,13 @@ function binEnd(i: number, L: number, outSize: number): number {
   return Math.ceil(((i + 1) * L) / outSize);
 }
 
-/** Adaptive average pooling over rows of length `inLength` to `outLength` bins (PyTorch bins). */
+/**
+ * Adaptive average pooling over rows of length `inLength` to `outLength` bins (PyTorch bins): each bin's sum in
+ * float64, left to right, divided by the bin's length. Four rows at a time: one row's sum is a chain of
+ * dependent adds (each waits for the previous, about four times their throughput), four rows are four
+ * independent chains. Each row's sums keep their order, so the results are those of one row at a time; the last
+ * group of fewer than four rows reads its first row again for the missing ones and stores only its own.
+ */
 export function adaptiveAvgPool1d(
   x: FloatArray,
   out: FloatArray,
@@ -227,7 +249,35 @@ export function adaptiveAvgPool1d(
   inLength: number,
   outLength: number,
 ): void {
-  adaptiveAvgCore(x, out, rows, inLength, outLength, false);
+  const L = inLength;
+  const T = outLength;
+  for (let r = 0; r < rows; r += 4) {
+    const k = Math.min(4, rows - r);
+    // offsets of rows r+1 … r+3 from row r (0 for rows past the end)
+    const d1 = k > 1 ? L : 0;
+    const d2 = k > 2 ? 2 * L : 0;
+    const d3 = k > 3 ? 3 * L : 0;
+    for (let i = 0; i < T; i++) {
+      const a = binStart(i, L, T);
+      const e = binEnd(i, L, T);
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = r * L + a, end = r * L + e; j < end; j++) {
+        s0 += x[j];
+        s1 += x[j + d1];
+        s2 += x[j + d2];
+        s3 += x[j + d3];
+      }
+      const n = e - a;
+      const o = r * T + i;
+      out[o] = s0 / n;
+      if (k > 1) out[o + T] = s1 / n;
+      if (k > 2) out[o + 2 * T] = s2 / n;
+      if (k > 3) out[o + 3 * T] = s3 / n;
+    }
+  }
 }
 
 /** Adjoint of {@link adaptiveAvgPool1d}: gradX (overwritten) gets g[r, i]/binSize spread over bin i. */
@@ -238,33 +288,15 @@ export function adaptiveAvgPool1dBackward(
   inLength: number,
   outLength: number,
 ): void {
-  adaptiveAvgCore(g, gradX, rows, inLength, outLength, true);
-}
-
-/** Adaptive average pooling (`backward` false) or its adjoint (true). */
-function adaptiveAvgCore(
-  src: FloatArray,
-  dst: FloatArray,
-  rows: number,
-  inLength: number,
-  outLength: number,
-  backward: boolean,
-): void {
-  if (backward) dst.fill(0);
+  gradX.fill(0);
   for (let r = 0; r < rows; r++) {
     const xr = r * inLength;
     const or = r * outLength;
     for (let i = 0; i < outLength; i++) {
       const a = binStart(i, inLength, outLength);
       const e = binEnd(i, inLength, outLength);
-      if (backward) {
-        const v = src[or + i] / (e - a);
-        for (let j = a; j < e; j++) dst[xr + j] += v;
-      } else {
-        let acc = 0;
-        for (let j = a; j < e; j++) acc += src[xr + j];
-        dst[or + i] = acc / (e - a);
-      }
+      const v = g[or + i] / (e - a);
+      for (let j = a; j < e; j++) gradX[xr + j] += v;
     }
   }
 }

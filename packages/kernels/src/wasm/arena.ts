@@ -159,6 +159,7 @@ export interface KernelExports {
     outRow: number,
   ): void;
   maxpool(x: number, out: number, rows: number, rowIn: number, outL: number, k: number, s: number): void;
+  nonfinite(ptr: number, end: number): number;
 }
 
 /** `dst[d..d+len) = src[s..s+len)`: a plain loop for short runs (no subarray object), `set` otherwise. */
@@ -198,7 +199,8 @@ export type WasmKernelName =
   | 'signPack'
   | 'binaryConv1d'
   | 'binaryDense'
-  | 'prepareBinaryConv1d';
+  | 'prepareBinaryConv1d'
+  | 'firstNonFinite';
 
 /** What a part's kernels are bound to: one instance of the kernel module on one arena. */
 export interface PartContext {

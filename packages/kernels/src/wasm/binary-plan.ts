@@ -16,16 +16,26 @@
  *
  * Plans lay out their weights once (JavaScript copy of the kernel layout) and copy them into the scratch memory
  * at every call (a few KiB); the views of the output regions are kept and re-made only after the memory grew.
+ * Plans take receptive fields of up to {@link BINARY_DOTS_MAX_TERMS} 64-bit terms (C·K ≤ 4096 bits; see
+ * {@link binaryPlanTakes}) on the unrolled kernel; `binaryConv1d` also takes longer ones, on the loop kernel
+ * (`buildBinaryDotsLoopModule`), which a bundle with plans only therefore leaves out.
  */
-import { popcount32 } from '../binary/conventions.js';
-import type {
-  BinaryConv1dParams,
-  BinaryConv1dPlan,
-  BinaryConvEpilogue,
-  SignPackParams,
+import {
+  type BinaryConv1dParams,
+  type BinaryConv1dPlan,
+  type BinaryConvEpilogue,
+  KernelArgumentError,
+  type SignPackParams,
 } from '../contract.js';
-import { checkBinaryConv1d, checkBinaryConvPlan, checkBinaryPlanCall, checkSignPack } from '../ref/binary.js';
-import type { WasmArena } from './arena.js';
+import { convPaddingWithinField } from '../params.js';
+import {
+  checkBinaryConv1d,
+  checkBinaryConvPlan,
+  checkBinaryPlanCall,
+  checkSignPack,
+  zeroPadCorrections,
+} from '../ref/binary.js';
+import { Layout, type WasmArena } from './arena.js';
 import {
   BINARY_DOTS_MAX_TERMS,
   type BinaryDotsLoop,
@@ -38,8 +48,12 @@ import {
 } from './emit-binary.js';
 
 /** The binary kernels of one WebAssembly kernel set (geometries with padding within the receptive field). */
-export interface WasmBinaryKernels {
+export interface WasmBinaryKernels extends WasmBinaryPlans {
   binaryConv1d(xPacked: Uint32Array, wPacked: Uint32Array, out: Int32Array, p: BinaryConv1dParams): void;
+}
+
+/** The prepared binary convs and sign packing of one WebAssembly kernel set (what a model runs). */
+export interface WasmBinaryPlans {
   prepareBinaryConv1d(
     wPacked: Uint32Array,
     p: BinaryConv1dParams,
@@ -68,20 +82,6 @@ type DotsFn = (
 /** Compiled modules, shared by all kernel sets of the realm: the helper module and the dots kernels by shape. */
 let helperModule: WebAssembly.Module | undefined;
 const dotsModules = new Map<string, WebAssembly.Module>();
-
-/** Bump layout of one call's scratch regions (byte offsets, 16-byte aligned, from address 64). */
-class Regions {
-  private top = 64;
-  /** Reserves `elements` 4-byte elements plus `slack` bytes; returns the byte offset. */
-  take(elements: number, slack = 64): number {
-    const at = this.top;
-    this.top = Math.ceil((at + elements * 4 + slack) / 16) * 16;
-    return at;
-  }
-  get bytes(): number {
-    return this.top;
-  }
-}
 
 /**
  * Everything about one binary conv geometry + weights that does not depend on the input: the kernel's term
@@ -117,7 +117,6 @@ class BinaryConvCore {
     this.T = T;
     const span = (K - 1) * d;
     this.lp = Math.max(padLeft + L, (T - 1) * s + span + 1);
-    const zeroPad = p.padValue === 0 && (padLeft > 0 || (T - 1) * s + span - padLeft >= L);
     const terms = binaryTerms(W, K, d);
     const posStep = s * W * 4;
     const totalBits = C * K;
@@ -165,28 +164,10 @@ class BinaryConvCore {
         if (t.wide) this.weights[(o * n + i) * 2 + 1] = word(o, wi + 1);
       }
     }
-    // Zero padding: the kernel reads padded taps as +1 (zero words); each such tap added C − 2·popcount(w_k).
-    const edges: number[] = [];
-    if (zeroPad) {
-      for (let t = 0; t < T; t++) {
-        const first = t * s - padLeft;
-        if (first < 0 || first + span >= L) edges.push(t);
-      }
-    }
-    this.edges = Int32Array.from(edges);
-    this.corrections = new Int32Array(edges.length * O);
-    for (let e = 0; e < edges.length; e++) {
-      const first = edges[e] * s - padLeft;
-      for (let k = 0; k < K; k++) {
-        const i = first + k * d;
-        if (i >= 0 && i < L) continue;
-        for (let o = 0; o < O; o++) {
-          let pc = 0;
-          for (let q = 0; q < W; q++) pc += popcount32(wPacked[(o * K + k) * W + q]);
-          this.corrections[e * O + o] += C - 2 * pc;
-        }
-      }
-    }
+    // Zero padding: the kernel reads padded taps as +1 (zero words); the corrections take them out.
+    const z = zeroPadCorrections(p, wPacked);
+    this.edges = Int32Array.from(z.edges);
+    this.corrections = Int32Array.from(z.corrections);
   }
 }
 
@@ -197,81 +178,106 @@ interface CoreRegions {
   dots: number;
 }
 
-function takeCoreRegions(lay: Regions, core: BinaryConvCore, poolSlack: number): CoreRegions {
+function takeCoreRegions(lay: Layout, core: BinaryConvCore, poolSlack: number): CoreRegions {
   const w = lay.take(core.weights.length);
   const x = lay.take(core.lp * core.W);
   const dots = lay.take(core.opad * core.T, poolSlack);
   return { w, x, dots };
 }
 
-/** Binds the binary kernels to a kernel set's memory. */
-export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
+/** What the binary kernels of one kernel set share: its arena, the helper module's instance, dots kernels by shape. */
+interface BinaryKit {
+  arena: WasmArena;
+  helpers(): HelperExports;
+  /** The dots kernel of `core`'s shape, its module built by `build` (once per shape and realm). */
+  dotsFn(core: BinaryConvCore, build: (core: BinaryConvCore) => Uint8Array<ArrayBuffer>): DotsFn;
+}
+
+/** The kit of each arena (the plans and `binaryConv1d` of one kernel set share its instances). */
+const kits = new WeakMap<WasmArena, BinaryKit>();
+
+function binaryKit(arena: WasmArena): BinaryKit {
+  let kit = kits.get(arena);
+  if (kit) return kit;
   let helper: HelperExports | null = null;
   const dotsFns = new Map<string, DotsFn>();
-
-  function helpers(): HelperExports {
-    if (!helper) {
-      helperModule ??= new WebAssembly.Module(buildBinaryHelperModule());
-      helper = new WebAssembly.Instance(helperModule, { env: { memory: arena.memory } })
-        .exports as unknown as HelperExports;
-    }
-    return helper;
-  }
-
-  function dotsFn(core: BinaryConvCore): DotsFn {
-    let fn = dotsFns.get(core.key);
-    if (!fn) {
-      let mod = dotsModules.get(core.key);
-      if (!mod) {
-        mod = new WebAssembly.Module(
-          core.looped ? buildBinaryDotsLoopModule(core.spec, core.looped) : buildBinaryDotsModule(core.spec),
-        );
-        dotsModules.set(core.key, mod);
+  kit = {
+    arena,
+    helpers() {
+      if (!helper) {
+        helperModule ??= new WebAssembly.Module(buildBinaryHelperModule());
+        helper = new WebAssembly.Instance(helperModule, { env: { memory: arena.memory } })
+          .exports as unknown as HelperExports;
       }
-      fn = new WebAssembly.Instance(mod, { env: { memory: arena.memory } }).exports.bdots as DotsFn;
-      dotsFns.set(core.key, fn);
-    }
-    return fn;
-  }
+      return helper;
+    },
+    dotsFn(core, build) {
+      let fn = dotsFns.get(core.key);
+      if (!fn) {
+        let mod = dotsModules.get(core.key);
+        if (!mod) {
+          mod = new WebAssembly.Module(build(core));
+          dotsModules.set(core.key, mod);
+        }
+        fn = new WebAssembly.Instance(mod, { env: { memory: arena.memory } }).exports.bdots as DotsFn;
+        dotsFns.set(core.key, fn);
+      }
+      return fn;
+    },
+  };
+  kits.set(arena, kit);
+  return kit;
+}
 
-  /**
-   * Dots of batch entry `b` into `r.dots` (`[opad][T]` int32). The input is already in the x region (from
-   * `copyInput` or `bsign`); the weights were copied at the start of the call.
-   */
-  function runDots(core: BinaryConvCore, fn: DotsFn, r: CoreRegions): void {
-    const { i32, f32 } = arena.views();
-    const { p, T } = core;
-    const { tc, tt } = core.spec;
-    const blocks = Math.floor(T / tt);
-    fn(r.x, r.w, r.dots, core.opad / tc, blocks, T - blocks * tt, T * 4);
-    const { edges, corrections } = core;
-    if (edges.length > 0) {
-      const O = p.outChannels;
-      const d0 = r.dots / 4;
-      const dots = core.spec.float ? f32 : i32; // float32 dots are exact integers below 2²⁴
-      for (let e = 0; e < edges.length; e++)
-        for (let o = 0; o < O; o++) dots[d0 + o * T + edges[e]] -= corrections[e * O + o];
-    }
+/**
+ * Dots of one batch entry into `r.dots` (`[opad][T]` int32, or float32). The input is already in the x region
+ * (from `copyInput` or `bsign`); the weights were copied at the start of the call.
+ */
+function runDots(arena: WasmArena, core: BinaryConvCore, fn: DotsFn, r: CoreRegions): void {
+  const { i32, f32 } = arena.views();
+  const { p, T } = core;
+  const { tc, tt } = core.spec;
+  const blocks = Math.floor(T / tt);
+  fn(r.x, r.w, r.dots, core.opad / tc, blocks, T - blocks * tt, T * 4);
+  const { edges, corrections } = core;
+  if (edges.length > 0) {
+    const O = p.outChannels;
+    const d0 = r.dots / 4;
+    const dots = core.spec.float ? f32 : i32; // float32 dots are exact integers below 2²⁴
+    for (let e = 0; e < edges.length; e++)
+      for (let o = 0; o < O; o++) dots[d0 + o * T + edges[e]] -= corrections[e * O + o];
   }
+}
 
-  /** Copies packed batch entry `b` of `x` between zero rows into the x region. */
-  function copyInput(
-    core: BinaryConvCore,
-    r: CoreRegions,
-    u32: Uint32Array,
-    x: Uint32Array,
-    b: number,
-  ): void {
-    const { W, lp } = core;
-    const { inLength: L, padLeft } = core.p;
-    const x0 = r.x / 4;
-    const n = L * W;
-    u32.fill(0, x0, x0 + padLeft * W);
-    if (b === 0 && x.length === n) u32.set(x, x0 + padLeft * W);
-    else u32.set(x.subarray(b * n, (b + 1) * n), x0 + padLeft * W);
-    u32.fill(0, x0 + (padLeft + L) * W, x0 + lp * W);
-  }
+/** Copies packed batch entry `b` of `x` between zero rows into the x region. */
+function copyInput(core: BinaryConvCore, r: CoreRegions, u32: Uint32Array, x: Uint32Array, b: number): void {
+  const { W, lp } = core;
+  const { inLength: L, padLeft } = core.p;
+  const x0 = r.x / 4;
+  const n = L * W;
+  u32.fill(0, x0, x0 + padLeft * W);
+  if (b === 0 && x.length === n) u32.set(x, x0 + padLeft * W);
+  else u32.set(x.subarray(b * n, (b + 1) * n), x0 + padLeft * W);
+  u32.fill(0, x0 + (padLeft + L) * W, x0 + lp * W);
+}
 
+/**
+ * Whether the WebAssembly plans take geometry `p`: padding within the receptive field and at most
+ * {@link BINARY_DOTS_MAX_TERMS} terms per output (the unrolled dots kernel); the rest runs the reference.
+ */
+export function binaryPlanTakes(p: BinaryConv1dParams): boolean {
+  return (
+    convPaddingWithinField(p) &&
+    binaryTerms(Math.ceil(p.inChannels / 32), p.kernelSize, p.dilation).length <= BINARY_DOTS_MAX_TERMS
+  );
+}
+
+/**
+ * `binaryConv1d` bound to a kernel set's memory (apart from the plans, so that a bundle running prepared convs
+ * only leaves it out).
+ */
+export function createWasmBinaryConv1d(arena: WasmArena): WasmBinaryKernels['binaryConv1d'] {
+  const kit = binaryKit(arena);
   /**
    * Cores of recent `binaryConv1d` calls by geometry, each with a copy of the weights it was made from: a call
    * with the same geometry and equal weight words (compared, so changed weights are never missed) reuses the
@@ -302,8 +308,10 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
   ): void {
     checkBinaryConv1d(p, xPacked, wPacked, out);
     const core = coreFor(p, wPacked);
-    const fn = dotsFn(core);
-    const lay = new Regions();
+    const fn = kit.dotsFn(core, (c) =>
+      c.looped ? buildBinaryDotsLoopModule(c.spec, c.looped) : buildBinaryDotsModule(c.spec),
+    );
+    const lay = new Layout();
     const r = takeCoreRegions(lay, core, 64);
     arena.reserve(lay.bytes);
     const { u32, i32 } = arena.views();
@@ -312,10 +320,17 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
     const view = i32.subarray(r.dots / 4, r.dots / 4 + m);
     for (let b = 0; b < p.batch; b++) {
       copyInput(core, r, u32, xPacked, b);
-      runDots(core, fn, r);
+      runDots(arena, core, fn, r);
       out.set(view, b * m);
     }
   }
+
+  return binaryConv1d;
+}
+
+/** Binds the prepared binary convs and sign packing to a kernel set's memory. */
+export function createWasmBinaryPlans(arena: WasmArena): WasmBinaryPlans {
+  const kit = binaryKit(arena);
 
   /** The result view of the last `signPack` call (re-made when the geometry or the memory changed). */
   let signView: Uint32Array | null = null;
@@ -324,11 +339,11 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
     checkSignPack(p, x, out);
     const { channels: C, length: L } = p;
     const W = Math.ceil(C / 32);
-    const lay = new Regions();
+    const lay = new Layout();
     const xAt = lay.take(C * L);
     const oAt = lay.take((L + 4) * W);
     arena.reserve(lay.bytes);
-    const h = helpers();
+    const h = kit.helpers();
     const { f32, u32 } = arena.views();
     const n = C * L;
     if (
@@ -354,12 +369,16 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
     epilogue: BinaryConvEpilogue,
   ): BinaryConv1dPlan {
     const { outLength, outSize } = checkBinaryConvPlan(p, wPacked, epilogue);
+    if (!binaryPlanTakes(p))
+      throw new KernelArgumentError(
+        `binaryConv1d plan: ${p.inChannels}×${p.kernelSize} bits per output exceed the WebAssembly plans`,
+      );
     const pool = epilogue.pool ? { ...epilogue.pool } : null;
     const packed = epilogue.thresholds !== null;
     // Float output without pool: the kernel stores float32 and the copy out is a plain copy.
     const core = new BinaryConvCore({ ...p }, wPacked, !pool && !packed);
-    const fn = dotsFn(core);
-    const h = helpers();
+    const fn = kit.dotsFn(core, (c) => buildBinaryDotsModule(c.spec));
+    const h = kit.helpers();
     const { outChannels: O, inChannels: C, inLength: L, batch } = p;
     const T = core.T;
     const Wo = Math.ceil(O / 32);
@@ -374,7 +393,7 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
         td[2 * o + 1] = up ? 0 : -1;
       }
     }
-    const lay = new Regions();
+    const lay = new Layout();
     // bpool reads up to 4·s + k values past a row's last window.
     const poolSlack = pool ? 4 * (4 * pool.stride + pool.kernelSize + 8) : 64;
     const r = takeCoreRegions(lay, core, poolSlack);
@@ -419,7 +438,7 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
           u32.fill(0, x0 + (p.padLeft + L) * W, x0 + core.lp * W);
           bad |= h.bsign(floatAt, r.x + p.padLeft * W * 4, C, L, W);
         } else copyInput(core, r, u32, x as Uint32Array, b);
-        runDots(core, fn, r);
+        runDots(arena, core, fn, r);
         let src = r.dots;
         let srcRow = T * 4;
         if (pool) {
@@ -443,5 +462,5 @@ export function createWasmBinaryKernels(arena: WasmArena): WasmBinaryKernels {
     };
   }
 
-  return { binaryConv1d, prepareBinaryConv1d, signPack };
+  return { prepareBinaryConv1d, signPack };
 }

@@ -72,8 +72,6 @@ const Op = {
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
-  return: 0x0f,
-  drop: 0x1a,
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
@@ -81,35 +79,25 @@ const Op = {
   i64Load: 0x29,
   f32Load: 0x2a,
   i32Store: 0x36,
-  i64Store: 0x37,
   f32Store: 0x38,
   i32Const: 0x41,
   i64Const: 0x42,
   f32Const: 0x43,
-  i32Eqz: 0x45,
   i32Eq: 0x46,
-  i32Ne: 0x47,
   i32LtS: 0x48,
-  i32LtU: 0x49,
   i32GtS: 0x4a,
-  i32LeS: 0x4c,
   i32GeS: 0x4e,
-  i32Popcnt: 0x69,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
   i32DivU: 0x6e,
   i32And: 0x71,
   i32Or: 0x72,
-  i32Xor: 0x73,
   i32Shl: 0x74,
-  i32ShrU: 0x76,
   i64Popcnt: 0x7b,
   i64Add: 0x7c,
   i64Xor: 0x85,
   f32Add: 0x92,
-  f32Mul: 0x94,
-  f32Max: 0x97,
   i32WrapI64: 0xa7,
 } as const;
 
@@ -121,7 +109,6 @@ const Simd = {
   v128Const: 0x0c,
   i8x16Shuffle: 0x0d,
   i32x4Splat: 0x11,
-  f32x4Splat: 0x13,
   i32x4ExtractLane: 0x1b,
   f32x4ExtractLane: 0x1f,
   f32x4Ne: 0x42,
@@ -129,9 +116,6 @@ const Simd = {
   v128Bitselect: 0x52,
   i8x16Popcnt: 0x62,
   i8x16Add: 0x6e,
-  i16x8ExtaddPairwiseI8x16U: 0x7d,
-  i32x4ExtaddPairwiseI16x8U: 0x7f,
-  i16x8Add: 0x8e,
   i32x4Add: 0xae,
   f32x4Add: 0xe4,
   f32x4Mul: 0xe6,
@@ -156,13 +140,6 @@ export class FunctionCode {
   local(type: ValType): number {
     this.localTypes.push(type);
     return this.localTypes.length - 1;
-  }
-
-  /** Type of local `index` (for checks in helpers). */
-  typeOf(index: number): ValType {
-    const t = this.localTypes[index];
-    if (t === undefined) throw new WasmBuilderError(`no local ${index}`);
-    return t;
   }
 
   private emit(...b: number[]): this {
@@ -205,12 +182,6 @@ export class FunctionCode {
   }
   brIf(label: number): this {
     return this.emit(Op.brIf, ...uleb128(label));
-  }
-  return(): this {
-    return this.emit(Op.return);
-  }
-  drop(): this {
-    return this.emit(Op.drop);
   }
 
   /**
@@ -286,9 +257,6 @@ export class FunctionCode {
   i32Store(offset = 0): this {
     return this.emit(Op.i32Store, ...this.memarg(2, offset));
   }
-  i64Store(offset = 0): this {
-    return this.emit(Op.i64Store, ...this.memarg(3, offset));
-  }
   f32Store(offset = 0): this {
     return this.emit(Op.f32Store, ...this.memarg(2, offset));
   }
@@ -322,41 +290,20 @@ export class FunctionCode {
   i32Or(): this {
     return this.emit(Op.i32Or);
   }
-  i32Xor(): this {
-    return this.emit(Op.i32Xor);
-  }
   i32Shl(): this {
     return this.emit(Op.i32Shl);
-  }
-  i32ShrU(): this {
-    return this.emit(Op.i32ShrU);
-  }
-  i32Eqz(): this {
-    return this.emit(Op.i32Eqz);
   }
   i32Eq(): this {
     return this.emit(Op.i32Eq);
   }
-  i32Ne(): this {
-    return this.emit(Op.i32Ne);
-  }
   i32LtS(): this {
     return this.emit(Op.i32LtS);
-  }
-  i32LtU(): this {
-    return this.emit(Op.i32LtU);
   }
   i32GtS(): this {
     return this.emit(Op.i32GtS);
   }
-  i32LeS(): this {
-    return this.emit(Op.i32LeS);
-  }
   i32GeS(): this {
     return this.emit(Op.i32GeS);
-  }
-  i32Popcnt(): this {
-    return this.emit(Op.i32Popcnt);
   }
   i64Popcnt(): this {
     return this.emit(Op.i64Popcnt);
@@ -373,17 +320,8 @@ export class FunctionCode {
   f32Add(): this {
     return this.emit(Op.f32Add);
   }
-  f32Mul(): this {
-    return this.emit(Op.f32Mul);
-  }
-  f32Max(): this {
-    return this.emit(Op.f32Max);
-  }
 
   // --- SIMD arithmetic -----------------------------------------------------------------------
-  f32x4Splat(): this {
-    return this.simd(Simd.f32x4Splat);
-  }
   i32x4Splat(): this {
     return this.simd(Simd.i32x4Splat);
   }
@@ -437,17 +375,8 @@ export class FunctionCode {
   i8x16Add(): this {
     return this.simd(Simd.i8x16Add);
   }
-  i16x8Add(): this {
-    return this.simd(Simd.i16x8Add);
-  }
   i32x4Add(): this {
     return this.simd(Simd.i32x4Add);
-  }
-  i16x8ExtaddPairwiseI8x16U(): this {
-    return this.simd(Simd.i16x8ExtaddPairwiseI8x16U);
-  }
-  i32x4ExtaddPairwiseI16x8U(): this {
-    return this.simd(Simd.i32x4ExtaddPairwiseI16x8U);
   }
 
   /** Body bytes: local declarations (run-length grouped) + code + final `end`. */

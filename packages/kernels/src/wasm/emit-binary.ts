@@ -349,12 +349,11 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
     const ak = Array.from({ length: 4 }, () => c.local(v128));
     const lo = [c.local(v128), c.local(v128)];
     const hi = [c.local(v128), c.local(v128)];
-    // Finiteness: `big` = unsigned max of |bits| over the vectors, `bad` = OR of |bits| + 2²³ over single values.
+    // Finiteness: `big` = unsigned maximum of the bits with the sign cleared (`abs`) of every value read.
     const abs = c.local(v128);
     const big = c.local(v128);
     const va = c.local(v128);
     const vb = c.local(v128);
-    const bad = c.local(i32);
     /** `big = max_u(big, max_u(va & abs, vb & abs))` (or of `va` alone). */
     const track = (two: boolean) => {
       c.localGet(big).localGet(va).localGet(abs);
@@ -499,18 +498,17 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
           c.localGet(p).f32Load(0).f32Const(0);
           raw(c, F32_LT);
           c.i32Or().localSet(word);
-          c.localGet(bad).localGet(p).i32Load(0).i32Const(0x7fffffff).i32And().i32Const(0x00800000).i32Add();
-          c.i32Or().localSet(bad);
+          c.localGet(p).v128Load32Splat(0).localSet(va);
+          track(false);
           c.localGet(p).localGet(rowBytes).i32Sub().localSet(p);
         });
         c.localGet(outPtr).localGet(t).localGet(W).i32Mul().localGet(g).i32Add().i32Const(2).i32Shl();
         c.i32Add().localGet(word).i32Store(0);
       });
     });
-    // result: bit 31 of some lane of big + 2²³, or of bad
+    // result: bit 31 of some lane of big + 2²³
     c.localGet(big).i32Const(0x00800000).i32x4Splat().i32x4Add();
     simd(c, I32X4_BITMASK);
-    c.localGet(bad).i32Const(31).i32ShrU().i32Or();
   });
 
   mb.addFunction('bpool', [i32, i32, i32, i32, i32, i32, i32], [], (c) => {

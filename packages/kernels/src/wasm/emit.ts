@@ -8,12 +8,14 @@
  * - `dwgrad`: per (row, tap) dot products, for the depthwise weight gradient.
  * - `bconv`: binary XOR/popcount over i64 words, tile 4 output channels × 1 position.
  * - `maxpool` (`emit-pool.ts`): max pooling over contiguous rows, 4 positions per f32x4, branch-free.
+ * - `nonfinite` (`emit-finite.ts`): whether a range of float32 values holds a NaN or ±∞.
  *
  * All pointers are byte addresses into the imported memory. Sizes are pre-padded by the caller
  * (M and N to the tile, binary words to pairs) so the kernels have no edge cases.
  */
 import { type FunctionCode, ModuleBuilder, ValType } from './builder.js';
 import { emitBconv } from './emit-binary.js';
+import { emitNonFinite } from './emit-finite.js';
 import { emitMaxPool } from './emit-pool.js';
 
 const { i32, v128 } = ValType;
@@ -353,6 +355,7 @@ export function buildKernelModule(options: { sharedMaxPages?: number } = {}): Ui
   emitGemmNT(mb);
   emitBconv(mb);
   emitMaxPool(mb);
+  emitNonFinite(mb);
   return mb.build();
 }
 

@@ -17,7 +17,7 @@ import { buildKernelModule, buildSimdProbe } from './emit.js';
 import {
   type AnyWasmKernelPart,
   buildPartsModule,
-  instantiateWasmKernelParts,
+  instantiateSingleThreaded,
   instantiateWasmKernels,
   type PartKernelNames,
   partEmitters,
@@ -28,6 +28,7 @@ import {
 } from './wasm-kernels.js';
 
 export { type ArenaViews, WasmArena, type WasmKernelName, type WasmKernelPart } from './arena.js';
+export { binaryPlanTakes } from './binary-plan.js';
 export { FunctionCode, ModuleBuilder, sleb128, uleb128, ValType, WasmBuilderError } from './builder.js';
 export { buildKernelModule } from './emit.js';
 export {
@@ -38,8 +39,10 @@ export {
   buildBinaryDotsModule,
   buildBinaryHelperModule,
 } from './emit-binary.js';
-export { binaryDensePart, binaryPart } from './part-binary.js';
+export { emitNonFinite } from './emit-finite.js';
+export { binaryDensePart, binaryPart, binaryPlanPart } from './part-binary.js';
 export { convBackwardPart, convForwardPart } from './part-conv.js';
+export { finitePart } from './part-finite.js';
 export { matmulPart } from './part-matmul.js';
 export { maxPoolPart } from './part-pool.js';
 export type { ParallelRunner } from './types.js';
@@ -127,11 +130,7 @@ export function createWasmKernelSet<P extends AnyWasmKernelPart>(
     module = new WebAssembly.Module(buildPartsModule(parts));
     partModules.set(key, module);
   }
-  const k = instantiateWasmKernelParts(
-    parts,
-    module,
-    new WasmArena(options.initialMemoryBytes ?? 256 * 1024),
-  );
+  const k = instantiateSingleThreaded(parts, module, new WasmArena(options.initialMemoryBytes ?? 256 * 1024));
   warmUpParts(parts, k);
   return k;
 }

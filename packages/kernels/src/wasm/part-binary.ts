@@ -1,6 +1,8 @@
 /**
  * The WebAssembly binary kernels: sign packing, binary convolution and prepared binary convolutions (their own
- * modules, binary-plan.ts), and the binary dense product on the `bconv` kernel of the kernel module.
+ * modules, binary-plan.ts), and the binary dense product on the `bconv` kernel of the kernel module. Three parts:
+ * {@link binaryPlanPart} (sign packing and prepared convs: what a model runs), {@link binaryPart} (those and
+ * `binaryConv1d`), {@link binaryDensePart}.
  */
 import type { BinaryDenseParams, Kernels } from '../contract.js';
 import { convPaddingWithinField } from '../params.js';
@@ -12,31 +14,33 @@ import {
   signPack as refSignPack,
 } from '../ref/binary.js';
 import { Layout, type PartContext, roundUp, type WasmKernelPart } from './arena.js';
-import { createWasmBinaryKernels } from './binary-plan.js';
+import { binaryPlanTakes, createWasmBinaryConv1d, createWasmBinaryPlans } from './binary-plan.js';
 import { emitBconv } from './emit-binary.js';
 
-/** Binds sign packing and the binary convolutions to an arena. */
-function bindBinary(ctx: PartContext): Pick<Kernels, 'signPack' | 'binaryConv1d' | 'prepareBinaryConv1d'> {
+/**
+ * Binds sign packing and the prepared binary convs to an arena. The binary modules import a plain memory: on a
+ * shared (threaded) arena the reference kernels run (same results bit for bit; the threaded arena exists for
+ * core's float training kernels). The WebAssembly convs take padding within the receptive field, and plans up to
+ * 4096 bits per output (`binaryPlanTakes`); the rest runs the reference.
+ */
+function bindPlans(ctx: PartContext): Pick<Kernels, 'signPack' | 'prepareBinaryConv1d'> {
   const { arena } = ctx;
-  // Binary conv, prepared binary convs (with their epilogues) and sign packing: binary-plan.ts.
-  // The binary modules import a plain memory: on a shared (threaded) arena the binary layers run the reference
-  // kernels (same results bit for bit; the threaded arena exists for core's float training kernels). The binary
-  // conv kernels take padding within the receptive field; wider padding runs the reference.
-  const wasmBinary = arena.sharedMaxPages === null ? createWasmBinaryKernels(arena) : null;
-  const binaryConv1d: Kernels['binaryConv1d'] =
-    wasmBinary === null
-      ? refBinaryConv1d
-      : (x, w, out, p) =>
-          convPaddingWithinField(p) ? wasmBinary.binaryConv1d(x, w, out, p) : refBinaryConv1d(x, w, out, p);
-  const prepareBinaryConv1d: Kernels['prepareBinaryConv1d'] =
-    wasmBinary === null
-      ? refPrepareBinaryConv1d
-      : (w, p, e) =>
-          convPaddingWithinField(p)
-            ? wasmBinary.prepareBinaryConv1d(w, p, e)
-            : refPrepareBinaryConv1d(w, p, e);
-  const signPack: Kernels['signPack'] = wasmBinary === null ? refSignPack : wasmBinary.signPack;
-  return { signPack, binaryConv1d, prepareBinaryConv1d };
+  if (arena.sharedMaxPages !== null)
+    return { signPack: refSignPack, prepareBinaryConv1d: refPrepareBinaryConv1d };
+  const wasm = createWasmBinaryPlans(arena);
+  return {
+    signPack: wasm.signPack,
+    prepareBinaryConv1d: (w, p, e) =>
+      binaryPlanTakes(p) ? wasm.prepareBinaryConv1d(w, p, e) : refPrepareBinaryConv1d(w, p, e),
+  };
+}
+
+/** Binds `binaryConv1d` to an arena (as {@link bindPlans}: the reference on a shared arena or wide padding). */
+function bindConv(ctx: PartContext): Kernels['binaryConv1d'] {
+  const { arena } = ctx;
+  if (arena.sharedMaxPages !== null) return refBinaryConv1d;
+  const conv = createWasmBinaryConv1d(arena);
+  return (x, w, out, p) => (convPaddingWithinField(p) ? conv(x, w, out, p) : refBinaryConv1d(x, w, out, p));
 }
 
 /** Binds the binary dense kernel to a module instance. */
@@ -92,11 +96,40 @@ function bindBinaryDense(ctx: PartContext) {
   return binaryDense;
 }
 
+/** A tiny prepared conv, run once from floats (warms sign packing, a dots kernel and the float epilogue). */
+function warmPlans(k: Pick<Kernels, 'prepareBinaryConv1d'>): void {
+  const p = {
+    batch: 1,
+    inChannels: 33,
+    outChannels: 2,
+    inLength: 9,
+    outLength: 9,
+    kernelSize: 3,
+    stride: 1,
+    dilation: 1,
+    padLeft: 1,
+    padValue: 1 as const,
+  };
+  const plan = k.prepareBinaryConv1d(new Uint32Array(12), p, { pool: null, thresholds: null });
+  plan.runFloat(new Float32Array(33 * 9), new Float32Array(plan.outSize));
+}
+
+/**
+ * `signPack` and `prepareBinaryConv1d` (padding within the receptive field; the rest: reference): the binary
+ * kernels a model runs, without `binaryConv1d`.
+ */
+export const binaryPlanPart: WasmKernelPart<'signPack' | 'prepareBinaryConv1d'> = {
+  emitters: [],
+  bind: bindPlans,
+  warm: warmPlans,
+};
+
 /** `signPack`, `binaryConv1d`, `prepareBinaryConv1d` (padding within the receptive field; the rest: reference). */
 export const binaryPart: WasmKernelPart<'signPack' | 'binaryConv1d' | 'prepareBinaryConv1d'> = {
   emitters: [],
-  bind: bindBinary,
+  bind: (ctx) => ({ ...bindPlans(ctx), binaryConv1d: bindConv(ctx) }),
   warm(k) {
+    warmPlans(k);
     const u = new Uint32Array(64);
     const p = {
       batch: 1,

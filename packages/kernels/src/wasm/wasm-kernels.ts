@@ -1,14 +1,14 @@
 /**
  * The WebAssembly SIMD kernel set: a `Partial<Kernels>` of the contract (matmul, conv1d forward and both
- * gradients, max pooling without indices, and the binary kernels), with the contract's exact signatures. Each
- * kernel runs the geometries its WebAssembly code takes and calls the reference kernel (`../ref/`) itself for
- * the rest — float64 operands, empty sizes, convolutions whose padding exceeds the receptive field
- * (`convPaddingWithinField`), max pooling with indices, dilation or strides other than 1 and 2 — so callers use
- * it as is, over the reference set: `{ ...referenceKernels, ...wasm }`.
+ * gradients, max pooling without indices, the binary kernels, and `firstNonFinite` on float32), with the
+ * contract's exact signatures. Each kernel runs the geometries its WebAssembly code takes and calls the
+ * reference kernel (`../ref/`) itself for the rest — float64 operands, empty sizes, convolutions whose padding
+ * exceeds the receptive field (`convPaddingWithinField`), max pooling with indices, dilation or strides other
+ * than 1 and 2 — so callers use it as is, over the reference set: `{ ...referenceKernels, ...wasm }`.
  *
  * The kernels come in parts ({@link WasmKernelPart}: part-matmul.ts, part-conv.ts, part-pool.ts,
- * part-binary.ts). {@link instantiateWasmKernelParts} binds some parts to a module emitted with only their
- * WebAssembly functions ({@link buildPartsModule}), so that a bundle keeps only the parts it names;
+ * part-binary.ts, part-finite.ts). {@link instantiateWasmKernelParts} binds some parts to a module emitted with
+ * only their WebAssembly functions ({@link buildPartsModule}), so that a bundle keeps only the parts it names;
  * {@link instantiateWasmKernels} binds them all.
  */
 import type { Kernels } from '../contract.js';
@@ -23,6 +23,7 @@ import {
 import { ModuleBuilder } from './builder.js';
 import { binaryDensePart, binaryPart } from './part-binary.js';
 import { convBackwardPart, convForwardPart } from './part-conv.js';
+import { finitePart } from './part-finite.js';
 import { matmulPart } from './part-matmul.js';
 import { maxPoolPart } from './part-pool.js';
 import type { ParallelRunner } from './types.js';
@@ -58,6 +59,7 @@ export const WASM_KERNEL_PARTS = [
   binaryDensePart,
   maxPoolPart,
   binaryPart,
+  finitePart,
 ] as const;
 
 /** Ids of emitters, for the cache key of a module of some parts. */
@@ -128,6 +130,39 @@ export function splitKernelCall(
   return out;
 }
 
+/** Binds the kernels of `parts` to the exports `k` of a module instance on `arena`, calling `gemm` / `gemmNT`. */
+function bindParts<P extends AnyWasmKernelPart>(
+  parts: readonly P[],
+  k: KernelExports,
+  arena: WasmArena,
+  gemm: KernelExports['gemm'],
+  gemmNT: KernelExports['gemmNT'],
+): WasmKernelSet<PartKernelNames<P>> {
+  const ctx: PartContext = { exports: k, arena, gemm, gemmNT };
+  const set = { kind: 'wasm-simd', arena } as WasmKernelSetInfo & Partial<Kernels>;
+  for (const part of parts) Object.assign(set, part.bind(ctx));
+  return set as WasmKernelSet<PartKernelNames<P>>;
+}
+
+/** The exports of a new instance of `module` on `arena`. */
+function instantiate(module: WebAssembly.Module, arena: WasmArena): KernelExports {
+  return new WebAssembly.Instance(module, { env: { memory: arena.memory } })
+    .exports as unknown as KernelExports;
+}
+
+/**
+ * {@link instantiateWasmKernelParts} without a thread runner: a bundle calling only this (`createWasmKernelSet`)
+ * leaves the splitting of calls across threads out.
+ */
+export function instantiateSingleThreaded<P extends AnyWasmKernelPart>(
+  parts: readonly P[],
+  module: WebAssembly.Module,
+  arena: WasmArena,
+): WasmKernelSet<PartKernelNames<P>> {
+  const k = instantiate(module, arena);
+  return bindParts(parts, k, arena, k.gemm, k.gemmNT);
+}
+
 /**
  * Binds the kernels of `parts` to an instance of `module` (built for at least those parts, e.g. by
  * {@link buildPartsModule}) on `arena`. With a {@link ParallelRunner} (the module and the arena shared), big
@@ -139,38 +174,29 @@ export function instantiateWasmKernelParts<P extends AnyWasmKernelPart>(
   arena = new WasmArena(),
   options: { parallel?: ParallelRunner } = {},
 ): WasmKernelSet<PartKernelNames<P>> {
-  const instance = new WebAssembly.Instance(module, { env: { memory: arena.memory } });
-  const k = instance.exports as unknown as KernelExports;
-  const parallel = options.parallel ?? null;
+  const parallel = options.parallel;
+  if (!parallel) return instantiateSingleThreaded(parts, module, arena);
+  const k = instantiate(module, arena);
   const localGemm = (x: readonly number[]) =>
     k.gemm(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10], x[11], x[12]);
   const localGemmNT = (x: readonly number[]) =>
     k.gemmNT(x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], x[10]);
-  // `k.gemm` / `k.gemmNT` themselves without a runner; with one, calls big enough are split by row panels
-  // (panels of 2 rows for gemm, 4 for gemmNT) across its threads.
-  const ctx: PartContext = {
-    exports: k,
+  // Calls big enough are split by row panels (panels of 2 rows for gemm, 4 for gemmNT) across the threads.
+  return bindParts(
+    parts,
+    k,
     arena,
-    gemm:
-      parallel === null
-        ? k.gemm
-        : (...x) => {
-            if (x[3] >= 2 && x[3] * TR * x[4] * x[7] * x[8] >= PARALLEL_MIN_MACS)
-              parallel.run('gemm', x, localGemm);
-            else localGemm(x);
-          },
-    gemmNT:
-      parallel === null
-        ? k.gemmNT
-        : (...x) => {
-            if (x[3] >= 2 && x[3] * 4 * x[4] * 2 * x[5] >= PARALLEL_MIN_MACS)
-              parallel.run('gemmNT', x, localGemmNT);
-            else localGemmNT(x);
-          },
-  };
-  const set = { kind: 'wasm-simd', arena } as WasmKernelSetInfo & Partial<Kernels>;
-  for (const part of parts) Object.assign(set, part.bind(ctx));
-  return set as WasmKernelSet<PartKernelNames<P>>;
+    (...x) => {
+      if (x[3] >= 2 && x[3] * TR * x[4] * x[7] * x[8] >= PARALLEL_MIN_MACS)
+        parallel.run('gemm', x, localGemm);
+      else localGemm(x);
+    },
+    (...x) => {
+      if (x[3] >= 2 && x[3] * 4 * x[4] * 2 * x[5] >= PARALLEL_MIN_MACS)
+        parallel.run('gemmNT', x, localGemmNT);
+      else localGemmNT(x);
+    },
+  );
 }
 
 /** Builds the whole WebAssembly kernel set on a compiled kernel module (built for every part). */

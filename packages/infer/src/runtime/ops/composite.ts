@@ -4,6 +4,8 @@
  * softmax, weighted sum — matrix products in the WebAssembly matmul when the set has it).
  */
 import type { MatmulParams } from '@ecgnn/kernels';
+import { denseRows } from './dense.js';
+import { meanOverTime } from './pool.js';
 import {
   type BindContext,
   type Bound,
@@ -11,11 +13,10 @@ import {
   type NodeChecker,
   type OpDef,
   PerBatch,
-  Prefix,
+  prefix,
   type ValueInfo,
   windows,
 } from './types.js';
-import { meanOverTime } from './pool.js';
 
 /**
  * `squeezeExcitation` (Hu et al. 2018): `z = mean_t x`, `s = σ(W2·relu(W1·z + b1) + b2)`, `y[c, t] = x[c, t]·s[c]`,
@@ -43,48 +44,27 @@ export const squeezeExcitation: OpDef = {
     const z = new Float32Array(batch * C);
     const h = new Float32Array(batch * R);
     const s = new Float32Array(batch * C);
-    const hs = new Prefix(h, R);
-    const ss = new Prefix(s, C);
+    const hs = prefix(h, R);
+    const ss = prefix(s, C);
     const X = ctx.ins[0].buf as Float32Array;
-    const ys = new Prefix(ctx.out.buf as Float32Array, C * L);
-    const p1: MatmulParams = {
-      batch: 1,
-      m: batch,
-      k: C,
-      n: R,
-      transA: false,
-      transB: true,
-      accumulate: !!b1,
-    };
-    const p2: MatmulParams = {
-      batch: 1,
-      m: batch,
-      k: R,
-      n: C,
-      transA: false,
-      transB: true,
-      accumulate: !!b2,
-    };
+    const ys = prefix(ctx.out.buf as Float32Array, C * L);
+    // The dense layers are tiny (C → C/r → C): the reference matmul.
+    const dense1 = denseRows(ctx.reference.matmul, w1, b1, C, R, true);
+    const dense2 = denseRows(ctx.reference.matmul, w2, b2, R, C, true);
     // y[b, c, t] = x[b, c, t]·s[b, c]: s broadcast over time (stride 0).
     const xStrides = [C * L, L, 1];
     const sStrides = [C, 1, 0];
     const shapes = new PerBatch((nb) => [nb, C, L]);
     const mean = meanOverTime(batch, C, L);
-    const { avgPool1d, unary, binary } = ctx.kernels;
-    // The dense layers are tiny (C → C/r → C): the reference matmul.
-    const matmul = ctx.reference.matmul;
+    const { avgPool1d, activation, binary } = ctx.kernels;
     return {
       run: (nb) => {
         mean.batch = nb;
         avgPool1d(X, z, mean, true);
-        if (b1) for (let r = 0; r < nb; r++) h.set(b1, r * R);
-        p1.m = nb;
-        matmul(z, w1, h, p1);
-        unary('relu', hs.get(nb), hs.get(nb));
-        if (b2) for (let r = 0; r < nb; r++) s.set(b2, r * C);
-        p2.m = nb;
-        matmul(h, w2, s, p2);
-        unary('sigmoid', ss.get(nb), ss.get(nb));
+        dense1(z, h, nb);
+        activation('relu', hs.get(nb), hs.get(nb));
+        dense2(h, s, nb);
+        activation('sigmoid', ss.get(nb), ss.get(nb));
         binary('mul', X, xStrides, s, sStrides, ys.get(nb), shapes.get(nb));
       },
       wasm: false,
@@ -112,31 +92,29 @@ export const attention: OpDef = {
     const causal = c.bool('causal', false);
     const concat = c.bool('concat', false);
     // Scratch: the projections L·(2D + V), the scores and their softmax 2·L².
-    if (L * (2 * D + V) + 2 * L * L > MAX_ACTIVATION_ELEMENTS)
-      c.fail('attention scratch would be too large');
+    if (L * (2 * D + V) + 2 * L * L > MAX_ACTIVATION_ELEMENTS) c.fail('attention scratch would be too large');
     return { output: { kind: 'float', shape: [concat ? C + V : V, L] }, attrs: { causal, concat } };
   },
   bind(ctx: BindContext, batch: number): Bound {
     const [C, L] = ctx.ins[0].info.shape;
-    const wq = ctx.floats('wq')!;
-    const wk = ctx.floats('wk')!;
-    const wv = ctx.floats('wv')!;
-    const D = wq.length / C;
-    const V = wv.length / C;
     const concat = ctx.attrs.concat ?? false;
-    // Biases as whole [L, rows] blocks (the bias of every time step), made once: the projections start from them.
-    const biasBlock = (role: string, rows: number): Float32Array | null => {
-      const b = ctx.floats(role);
-      if (!b) return null;
-      return ctx.derive(`attention.${role}`, () => {
-        const t = new Float32Array(L * rows);
-        for (let i = 0; i < L; i++) t.set(b, i * rows);
-        return t;
-      });
-    };
-    const bq = biasBlock('bq', D);
-    const bk = biasBlock('bk', D);
-    const bv = biasBlock('bv', V);
+    // The projections q, k, v `[L, rows]` = xᵀ·Wᵀ (x [C, L] and W [rows, C] read transposed), each starting from
+    // its bias as a whole [L, rows] block (the bias of every time step), made once.
+    const projections = ['q', 'k', 'v'].map((r) => {
+      const w = ctx.floats(`w${r}`)!;
+      const rows = w.length / C;
+      const b = ctx.floats(`b${r}`);
+      const bias =
+        b &&
+        ctx.derive(`attention.b${r}`, () => {
+          const t = new Float32Array(L * rows);
+          for (let i = 0; i < L; i++) t.set(b, i * rows);
+          return t;
+        });
+      const p: MatmulParams = { batch: 1, m: L, k: C, n: rows, transA: true, transB: true, accumulate: !!b };
+      return { w, rows, bias, p, y: new Float32Array(L * rows) };
+    });
+    const [{ y: q, rows: D }, { y: k }, { y: v, rows: V }] = projections;
     const mask = ctx.attrs.causal
       ? ctx.derive('attention.mask', () => {
           // 0 where j ≤ t, −∞ where j > t: exp(−∞) = 0 drops the future from the softmax.
@@ -146,24 +124,8 @@ export const attention: OpDef = {
         })
       : null;
     const scale = Float32Array.of(1 / Math.sqrt(D));
-    const q = new Float32Array(L * D);
-    const k = new Float32Array(L * D);
-    const v = new Float32Array(L * V);
     const S = new Float32Array(L * L);
     const P = new Float32Array(L * L);
-    // q = xᵀ·Wqᵀ: x [C, L] read transposed, W [D, C] read transposed.
-    const proj = (n: number, bias: Float32Array | null): MatmulParams => ({
-      batch: 1,
-      m: L,
-      k: C,
-      n,
-      transA: true,
-      transB: true,
-      accumulate: bias !== null,
-    });
-    const pq = proj(D, bq);
-    const pk = proj(D, bk);
-    const pv = proj(V, bv);
     const ps: MatmulParams = { batch: 1, m: L, k: D, n: L, transA: false, transB: true };
     // a[r, t] = Σ_j v[j, r]·P[t, j]: v [L, V] read transposed, P [L, L] read transposed → [V, L].
     const pa: MatmulParams = { batch: 1, m: V, k: L, n: L, transA: true, transB: true };
@@ -176,12 +138,11 @@ export const attention: OpDef = {
     const { matmul, binary, softmax } = ctx.kernels;
     const one = (b: number) => {
       const x = xs[b];
-      if (bq) q.set(bq);
-      matmul(x, wq, q, pq);
-      if (bk) k.set(bk);
-      matmul(x, wk, k, pk);
-      if (bv) v.set(bv);
-      matmul(x, wv, v, pv);
+      for (let j = 0; j < 3; j++) {
+        const { w, bias, p, y } = projections[j];
+        if (bias) y.set(bias);
+        matmul(x, w, y, p);
+      }
       matmul(q, k, S, ps);
       binary('mul', S, unit, scale, broadcast, S, scoreShape);
       if (mask) binary('add', S, unit, mask, unit, S, scoreShape);

@@ -12,10 +12,12 @@ import {
   KernelArgumentError,
   type SignThresholds,
 } from '@ecgnn/kernels';
+import { binaryPlanTakes } from '@ecgnn/kernels/wasm';
 import {
   type BindContext,
   type Bound,
   type NodeChecker,
+  type NormalizedAttrs,
   type OpDef,
   size,
   type Value,
@@ -98,17 +100,11 @@ export const binaryConv1d: OpDef = {
     if (padValue !== 0 && padValue !== 1) c.fail('padValue must be 0 or +1 for binary convolution');
     let outLength = windowOutputLength(L, window);
     let pool: { kernelSize: number; stride: number } | undefined;
-    const pa = c.attr('pool');
-    if (pa !== undefined) {
-      if (typeof pa !== 'object' || pa === null) c.fail('attribute pool must be {kernelSize, stride}');
-      const pk = (pa as Record<string, unknown>).kernelSize;
-      const ps = (pa as Record<string, unknown>).stride ?? pk;
-      if (!Number.isInteger(pk) || !Number.isInteger(ps) || (pk as number) < 1 || (ps as number) < 1) {
-        c.fail('pool.kernelSize and pool.stride must be positive integers');
-      }
-      if ((pk as number) > outLength) c.fail(`pool kernel ${pk} longer than conv output ${outLength}`);
-      pool = { kernelSize: pk as number, stride: ps as number };
-      outLength = Math.floor((outLength - pool.kernelSize) / pool.stride) + 1;
+    if (c.attr('pool') !== undefined) {
+      // {kernelSize ≤ the conv output, stride (default kernelSize)}
+      const kernelSize = c.int('pool.kernelSize', undefined, 1, outLength);
+      pool = { kernelSize, stride: c.int('pool.stride', kernelSize, 1) };
+      outLength = Math.floor((outLength - kernelSize) / pool.stride) + 1;
     }
     const thr = c.tensor('threshold', false, [O], 'int32');
     if ((thr === undefined) !== (c.tensor('direction', false, [O]) === undefined))
@@ -139,6 +135,24 @@ export function storedThresholds(ctx: BindContext): SignThresholds | null {
   }));
 }
 
+/** The geometry of one window of a `binaryConv1d` on packed `[C, L]` with `O` output channels. */
+export function binaryConvParams(packed: ValueInfo, O: number, attrs: NormalizedAttrs): BinaryConv1dParams {
+  const [C, L] = packed.shape;
+  const win = attrs.window!;
+  return {
+    batch: 1,
+    inChannels: C,
+    outChannels: O,
+    inLength: L,
+    outLength: windowOutputLength(L, win),
+    kernelSize: win.kernelSize,
+    stride: win.stride,
+    dilation: win.dilation,
+    padLeft: win.padLeft,
+    padValue: attrs.padValue === 0 ? 0 : 1,
+  };
+}
+
 /** How {@link bindBinaryConv} runs a binary conv layer (plain or fused). */
 export interface BinaryConvBinding {
   /** The packed input value's info (`[C, L]` bits): the geometry. */
@@ -155,32 +169,19 @@ export interface BinaryConvBinding {
 
 /**
  * A binary conv layer as one prepared kernel (`prepareBinaryConv1d`, prepared once per binding: weights laid out,
- * specialised code compiled): the WebAssembly set's when it takes the geometry, else the reference one. A plan is
+ * specialised code compiled): the WebAssembly set's when it takes the geometry (`binaryPlanTakes`: padding within
+ * the receptive field, at most 4096 bits per output), else the reference one. A plan is
  * prepared for one window and runs once per window of a chunk, on views made here (its integer arithmetic makes
  * every window's result the batch-1 result bit for bit).
  */
 export function bindBinaryConv(ctx: BindContext, batch: number, b: BinaryConvBinding): Bound {
-  const [C, L] = b.packed.shape;
   const w = ctx.tensor('weight')!;
-  const [O, , K] = w.entry.shape;
-  const win = ctx.attrs.window!;
-  const p: BinaryConv1dParams = {
-    batch: 1,
-    inChannels: C,
-    outChannels: O,
-    inLength: L,
-    outLength: windowOutputLength(L, win),
-    kernelSize: K,
-    stride: win.stride,
-    dilation: win.dilation,
-    padLeft: win.padLeft,
-    padValue: ctx.attrs.padValue === 0 ? 0 : 1,
-  };
+  const p = binaryConvParams(b.packed, w.entry.shape[0], ctx.attrs);
   const epilogue: BinaryConvEpilogue = { pool: b.pool, thresholds: b.thresholds };
   const wPacked = w.data as Uint32Array;
   let plan: BinaryConv1dPlan | null = null;
   let wasm = false;
-  if (ctx.wasm && convPaddingWithinField(p)) {
+  if (ctx.wasm && binaryPlanTakes(p)) {
     try {
       plan = ctx.kernels.prepareBinaryConv1d(wPacked, p, epilogue);
       wasm = true;
@@ -196,11 +197,14 @@ export function bindBinaryConv(ctx: BindContext, batch: number, b: BinaryConvBin
     const xf = xs as Float32Array[];
     return {
       run: (nb) => {
-        for (let i = 0; i < nb; i++) prepared.runFloat(xf[i], ys[i]);
+        let finite = true;
+        for (let i = 0; i < nb; i++) finite = prepared.runFloat(xf[i], ys[i]) && finite;
+        return finite;
       },
       wasm,
       perWindow: batch > 1,
       direct: (xi, yi) => prepared.runFloat(xi ?? xf[0], yi ?? ys[0]),
+      checksInput: true,
     };
   }
   const xb = xs as Uint32Array[];

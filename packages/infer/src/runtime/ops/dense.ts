@@ -6,9 +6,10 @@ import type { MatmulParams } from '@ecgnn/kernels';
 import {
   type BindContext,
   type Bound,
+  type InferKernels,
   type NodeChecker,
   type OpDef,
-  Prefix,
+  prefix,
   size,
   type ValueInfo,
   windows,
@@ -59,57 +60,51 @@ export const linear: OpDef = {
     const useWasm =
       ctx.wasm &&
       (batch === 1 ? macs >= DENSE_WASM_MIN_MACS : macs >= DENSE_WASM_MIN_ROW_MACS && minRows <= batch);
-    // TypeScript: y = x·Wᵀ (+ b: the rows start from the bias and the product is accumulated).
-    const pt: MatmulParams = {
-      batch: 1,
-      m: batch,
-      k: n,
-      n: O,
-      transA: false,
-      transB: true,
-      accumulate: !!bias,
-    };
-    const matmulTs = ctx.reference.matmul;
-    const ts = (xi: Float32Array | null, yi: Float32Array | null, nb: number) => {
-      const y = yi ?? Y;
-      if (bias) for (let r = 0; r < nb; r++) y.set(bias, r * O);
-      pt.m = nb;
-      matmulTs(xi ?? X, w, y, pt);
-    };
-    if (!useWasm) return { run: (nb) => ts(null, null, nb), wasm: false, direct: (xi, yi) => ts(xi, yi, 1) };
-    // WebAssembly: the weight transposed once to [F, Op] (Op = O rounded up to the tile width, zero columns), so
-    // the matmul reads it row-major; each row of the scratch product starts from the (padded) bias.
-    const { wt, bp, Op } = ctx.derive('linear', () => {
-      const Op = Math.ceil(O / MATMUL_COLUMNS) * MATMUL_COLUMNS;
-      const wt = new Float32Array(n * Op);
-      for (let o = 0; o < O; o++) for (let i = 0; i < n; i++) wt[i * Op + o] = w[o * n + i];
-      const bp = new Float32Array(Op);
-      if (bias) bp.set(bias);
-      return { wt, bp, Op };
-    });
-    const yp = new Float32Array(batch * Op);
-    const heads = windows(yp, Op, batch).map((row) => row.subarray(0, O));
-    const pw: MatmulParams = {
-      batch: 1,
-      m: batch,
-      k: n,
-      n: Op,
-      transA: false,
-      transB: false,
-      accumulate: true,
-    };
-    const mm = ctx.kernels.matmul;
-    const wasmStep = (xi: Float32Array | null, yi: Float32Array | null, nb: number) => {
-      if (nb < minRows && batch > 1) return ts(xi, yi, nb);
-      const y = yi ?? Y;
-      for (let r = 0; r < nb; r++) yp.set(bp, r * Op);
-      pw.m = nb;
-      mm(xi ?? X, wt, yp, pw);
-      for (let r = 0; r < nb; r++) y.set(heads[r], r * O);
-    };
-    return { run: (nb) => wasmStep(null, null, nb), wasm: true, direct: (xi, yi) => wasmStep(xi, yi, 1) };
+    const ts = denseRows(ctx.reference.matmul, w, bias, n, O, true);
+    let step = ts;
+    if (useWasm) {
+      // WebAssembly: the weight transposed once to [F, Op] (Op = O rounded up to the tile width, zero columns),
+      // so the matmul reads it row-major; the scratch product's rows start from the (padded) bias.
+      const { wt, bp, Op } = ctx.derive('linear', () => {
+        const Op = Math.ceil(O / MATMUL_COLUMNS) * MATMUL_COLUMNS;
+        const wt = new Float32Array(n * Op);
+        for (let o = 0; o < O; o++) for (let i = 0; i < n; i++) wt[i * Op + o] = w[o * n + i];
+        const bp = new Float32Array(Op);
+        if (bias) bp.set(bias);
+        return { wt, bp, Op };
+      });
+      const yp = new Float32Array(batch * Op);
+      const heads = windows(yp, Op, batch).map((row) => row.subarray(0, O));
+      const wm = denseRows(ctx.kernels.matmul, wt, bp, n, Op, false);
+      step = (x, y, nb) => {
+        if (nb < minRows && batch > 1) return ts(x, y, nb);
+        wm(x, yp, nb);
+        for (let r = 0; r < nb; r++) y.set(heads[r], r * O);
+      };
+    }
+    return { run: (nb) => step(X, Y, nb), wasm: useWasm, direct: (xi, yi) => step(xi ?? X, yi ?? Y, 1) };
   },
 };
+
+/**
+ * `y = x·Wᵀ + b` on the first `nb` rows of `x` (`[rows][k]`), `y` `[rows][n]`: W `[n, k]` (`transB`) or `[k, n]`,
+ * `b` `[n]` or null (the rows start from it and the product is accumulated).
+ */
+export function denseRows(
+  matmul: InferKernels['matmul'],
+  w: Float32Array,
+  bias: Float32Array | null,
+  k: number,
+  n: number,
+  transB: boolean,
+): (x: Float32Array, y: Float32Array, nb: number) => void {
+  const p: MatmulParams = { batch: 1, m: 1, k, n, transA: false, transB, accumulate: !!bias };
+  return (x, y, nb) => {
+    if (bias) for (let r = 0; r < nb; r++) y.set(bias, r * n);
+    p.m = nb;
+    matmul(x, w, y, p);
+  };
+}
 
 /** `binaryLinear`: bits `[F]` → float `[O]`, the integer dots `F − 2·popcount(x ^ w[o])`. */
 export const binaryLinear: OpDef = {
@@ -125,8 +120,8 @@ export const binaryLinear: OpDef = {
     const [O, F] = w.entry.shape;
     const p = { batch, inFeatures: F, outFeatures: O };
     const dots = new Int32Array(batch * O);
-    const ds = new Prefix(dots, O);
-    const ys = new Prefix(ctx.out.buf as Float32Array, O);
+    const ds = prefix(dots, O);
+    const ys = prefix(ctx.out.buf as Float32Array, O);
     const X = ctx.ins[0].buf as Uint32Array;
     const wb = w.data as Uint32Array;
     // NOTE: the reference kernel in both modes: the WebAssembly binaryDense re-interleaves the weights on every

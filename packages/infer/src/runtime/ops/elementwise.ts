@@ -3,7 +3,7 @@
  * reshapes (`identity`, `dropout`, `flatten`: their output aliases the input buffer, no step). Elementwise kernels
  * run over the `nb` windows of a chunk in one call.
  */
-import type { UnaryKernelOp } from '@ecgnn/kernels';
+import type { ActivationOp } from '@ecgnn/kernels';
 import {
   type BindContext,
   type Bound,
@@ -11,7 +11,7 @@ import {
   type NodeChecker,
   type OpDef,
   PerBatch,
-  Prefix,
+  prefix,
   size,
   type ValueInfo,
 } from './types.js';
@@ -22,7 +22,7 @@ function sameFloat(_c: NodeChecker, [x]: ValueInfo[]) {
 }
 
 /** An op computed by the contract's `unary` kernel (`p0` from the attributes). */
-function unaryOp(op: UnaryKernelOp, p0?: (ctx: BindContext) => number): OpDef {
+function unaryOp(op: ActivationOp, p0?: (ctx: BindContext) => number): OpDef {
   return {
     arity: 1,
     input: 'float',
@@ -30,11 +30,11 @@ function unaryOp(op: UnaryKernelOp, p0?: (ctx: BindContext) => number): OpDef {
     check: sameFloat,
     bind(ctx: BindContext): Bound {
       const n = size(ctx.ins[0].info);
-      const xs = new Prefix(ctx.ins[0].buf as Float32Array, n);
-      const ys = new Prefix(ctx.out.buf as Float32Array, n);
-      const unary = ctx.kernels.unary;
+      const xs = prefix(ctx.ins[0].buf as Float32Array, n);
+      const ys = prefix(ctx.out.buf as Float32Array, n);
+      const activation = ctx.kernels.activation;
       const a = p0 ? p0(ctx) : 0;
-      return { run: (nb) => unary(op, xs.get(nb), ys.get(nb), a), wasm: false };
+      return { run: (nb) => activation(op, xs.get(nb), ys.get(nb), a), wasm: false };
     },
   };
 }
@@ -136,9 +136,9 @@ export const add: OpDef = {
   },
   bind(ctx: BindContext): Bound {
     const n = size(ctx.out.info);
-    const as = new Prefix(ctx.ins[0].buf as Float32Array, n);
-    const bs = new Prefix(ctx.ins[1].buf as Float32Array, n);
-    const ys = new Prefix(ctx.out.buf as Float32Array, n);
+    const as = prefix(ctx.ins[0].buf as Float32Array, n);
+    const bs = prefix(ctx.ins[1].buf as Float32Array, n);
+    const ys = prefix(ctx.out.buf as Float32Array, n);
     const shapes = new PerBatch((nb) => [nb * n]);
     const binary = ctx.kernels.binary;
     return {
@@ -166,14 +166,15 @@ export const sign: OpDef = {
     return {
       run: (nb) => {
         p.batch = nb;
-        pack(X, Y, p);
+        return pack(X, Y, p);
       },
       // SIMD compare and shifts in WebAssembly: 7 vs 78 µs for 64 × 1000 floats (copies included).
       wasm: ctx.wasm,
       direct: (xi) => {
         p.batch = 1;
-        pack(xi ?? X, Y, p);
+        return pack(xi ?? X, Y, p);
       },
+      checksInput: true,
     };
   },
 };

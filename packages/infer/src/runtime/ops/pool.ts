@@ -18,8 +18,7 @@ import {
 
 /** Shape check of `maxPool1d`/`avgPool1d`: `[C, L]` → `[C, L']`, padding at most half the kernel. */
 function checkPool(c: NodeChecker, [x]: ValueInfo[]) {
-  const K = c.int('kernelSize', 0, 1);
-  if (K === 0) c.fail('attribute kernelSize is required');
+  const K = c.int('kernelSize', undefined, 1);
   const window = c.windowAttrs(K, false, x.shape[1], x.shape[0]);
   if (window.padLeft * 2 > K || window.padRight * 2 > K) c.fail('padding must be at most half the kernel');
   const T = windowOutputLength(x.shape[1], window);

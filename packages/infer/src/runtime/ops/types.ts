@@ -7,7 +7,7 @@
  * hold `batch` windows back to back (window b of a `[C, L]` value is `buf[b·C·L … (b+1)·C·L)`), so NCL kernels
  * cover the windows of a chunk in one call with `batch: nb`.
  */
-import { conv1dOutputLength, type Kernels, wordsForChannels } from '@ecgnn/kernels';
+import { type activation, conv1dOutputLength, type Kernels, wordsForChannels } from '@ecgnn/kernels';
 import { ModelFormatError } from '../../errors.js';
 import type { NodeSpec, TensorEntry } from '../../format/types.js';
 
@@ -74,13 +74,17 @@ export class NodeChecker {
     throw new ModelFormatError(`graph node ${this.index} (${this.node.op}): ${msg}`);
   }
 
+  /** Attribute `name` (`a.b`: field `b` of attribute `a`), or undefined. */
   attr(name: string): unknown {
-    return this.node.attrs?.[name];
+    let v: unknown = this.node.attrs;
+    for (const k of name.split('.')) v = (v as Record<string, unknown> | undefined)?.[k];
+    return v;
   }
 
-  int(name: string, def: number, min: number, max = 1 << 24): number {
+  /** Integer attribute `name` in `[min, max]`, `def` when absent (required when `def` is undefined). */
+  int(name: string, def: number | undefined, min: number, max = 1 << 24): number {
     const v = this.attr(name);
-    if (v === undefined) return def;
+    if (v === undefined) return def ?? this.fail(`attribute ${name} is required`);
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
       this.fail(`attribute ${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
     }
@@ -121,7 +125,9 @@ export class NodeChecker {
         ? t.dtype !== 'bits' || (t.packAxis ?? 1) !== 1
         : kind !== undefined && (t.dtype === 'int32') !== (kind === 'int32')
     ) {
-      this.fail(`${what} has dtype ${t.dtype}, expected ${kind === 'bits' ? 'bits packed along axis 1' : kind}`);
+      this.fail(
+        `${what} has dtype ${t.dtype}, expected ${kind === 'bits' ? 'bits packed along axis 1' : kind}`,
+      );
     }
     if (t.shape.length !== dims.length || dims.some((d, i) => typeof d === 'number' && d !== t.shape[i])) {
       this.fail(`${what} has shape [${t.shape}], expected [${dims}]`);
@@ -137,22 +143,19 @@ export class NodeChecker {
     const p = this.attr('padding');
     let padLeft = 0;
     let padRight = 0;
-    if (p === undefined || p === 'valid') {
-      // no padding
-    } else if (p === 'same') {
+    // [left, right]: one integer pads both sides alike.
+    const pads = typeof p === 'number' ? [p, p] : p;
+    if (p === 'same') {
       if (stride !== 1) this.fail(`padding 'same' needs stride 1`);
       padLeft = (span - 1) >> 1;
       padRight = span - 1 - padLeft;
-    } else if (typeof p === 'number' && Number.isInteger(p) && p >= 0 && p <= 1 << 20) {
-      padLeft = padRight = p;
     } else if (
-      Array.isArray(p) &&
-      p.length === 2 &&
-      p.every((x) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 1 << 20)
+      Array.isArray(pads) &&
+      pads.length === 2 &&
+      pads.every((x) => Number.isInteger(x) && x >= 0 && x <= 1 << 20)
     ) {
-      padLeft = p[0] as number;
-      padRight = p[1] as number;
-    } else {
+      [padLeft, padRight] = pads;
+    } else if (p !== undefined && p !== 'valid') {
       this.fail(`attribute padding must be 'same', 'valid', a non-negative integer or [left, right]`);
     }
     const padded = inLength + padLeft + padRight;
@@ -204,22 +207,32 @@ export type InferKernelName =
   | 'prepareBinaryConv1d'
   | 'reduce'
   | 'signPack'
-  | 'softmax'
-  | 'unary';
+  | 'softmax';
 
-/** The kernels of the runtime: a subset of the contract. */
-export type InferKernels = Pick<Kernels, InferKernelName>;
+/**
+ * The kernels of the runtime: a subset of the contract, and `activation` (the contract's `unary` for the four
+ * activation ops the graphs use, on its own so that the bundle does not take every unary op).
+ */
+export type InferKernels = Pick<Kernels, InferKernelName> & { activation: typeof activation };
 
 /**
  * A step run on other arrays than the ones it was bound to, at batch 1: `x` replaces its (float) input 0,
- * `out` its (float) output; null keeps the bound buffer. Same sizes and layouts as the bound buffers.
+ * `out` its (float) output; null keeps the bound buffer. Same sizes and layouts as the bound buffers. Returns
+ * as {@link Bound.run}.
  */
-export type DirectStep = (x: Float32Array | null, out: Float32Array | null) => void;
+// biome-ignore lint/suspicious/noConfusingVoidType: most steps return nothing; sign packings return their flag.
+export type DirectStep = (x: Float32Array | null, out: Float32Array | null) => boolean | void;
 
 /** A node bound to its buffers and kernels. */
 export interface Bound {
-  /** Runs the first `nb` windows (1 ≤ nb ≤ the batch it was bound for). Allocates nothing. */
-  run(nb: number): void;
+  /**
+   * Runs the first `nb` windows (1 ≤ nb ≤ the batch it was bound for). Allocates nothing. With
+   * {@link checksInput}, returns false iff some value of input 0 was NaN or ±∞.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most steps return nothing; sign packings return their flag.
+  run(nb: number): boolean | void;
+  /** The step reads all of input 0 and reports whether it was finite (a sign packing: see {@link run}). */
+  checksInput?: boolean;
   /** Whether a WebAssembly kernel does the work (`metadata.planKernels`). */
   wasm: boolean;
   /** True when `run` loops over the windows (one kernel call per window) rather than one call per chunk. */
@@ -291,28 +304,7 @@ export function windows<T extends View>(buf: T, per: number, count: number): T[]
   return out;
 }
 
-/**
- * Prefix views `buf[0 … nb·per)` for kernels that take their length from the array: made on first use of each
- * `nb` and kept (a chunk size seen before allocates nothing).
- */
-export class Prefix<T extends View> {
-  private readonly views: (T | undefined)[] = [];
-  constructor(
-    private readonly buf: T,
-    private readonly per: number,
-  ) {}
-
-  get(nb: number): T {
-    let v = this.views[nb];
-    if (v === undefined) {
-      v = (nb * this.per === this.buf.length ? this.buf : this.buf.subarray(0, nb * this.per)) as T;
-      this.views[nb] = v;
-    }
-    return v;
-  }
-}
-
-/** Per-`nb` constant arrays (shapes of kernels that take one), made on first use of each `nb`. */
+/** Per-`nb` values (views, shapes of kernels that take one), made on first use of each `nb` and kept. */
 export class PerBatch<T> {
   private readonly made: (T | undefined)[] = [];
   constructor(private readonly make: (nb: number) => T) {}
@@ -325,6 +317,14 @@ export class PerBatch<T> {
     }
     return v;
   }
+}
+
+/**
+ * Prefix views `buf[0 … nb·per)` for kernels that take their length from the array (a chunk size seen before
+ * allocates nothing).
+ */
+export function prefix<T extends View>(buf: T, per: number): PerBatch<T> {
+  return new PerBatch((nb) => (nb * per === buf.length ? buf : (buf.subarray(0, nb * per) as T)));
 }
 
 /** `[C, L]` of a value (`[C]` vectors: L = 1). */

@@ -1,0 +1,234 @@
+/**
+ * The distillation experiment end to end in smoke mode (a few records, every 4th beat, 3 epochs per model),
+ * in-process: teacher → soft labels → student alone and distilled → export → @ecgnn/infer → results rows
+ * (written to a temporary file, never docs/). Needs MIT-BIH: runs when present, fails when CI=true and absent,
+ * skips with a message otherwise.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { dataDir, findRepoRoot, hasDatabase } from '@ecgnn/data';
+import { loadModel } from '@ecgnn/infer';
+import {
+  DISTILL_MODELS,
+  DISTILL_SMOKE,
+  type DistillReport,
+  distillSettings,
+  loadDistillData,
+  type ResultsRow,
+} from '@ecgnn/train';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { main, parseOptions, UsageError } from './distill.js';
+
+const present = hasDatabase('mitdb');
+const ci = process.env.CI === 'true';
+const why = `MIT-BIH not found in ${dataDir()}/mitdb (set ECGNN_DATA or put the data in ../shared/data)`;
+if (!present && !ci) console.warn(`examples/distill.test.ts: skipping the smoke runs: ${why}`);
+
+const tmp = mkdtempSync(join(tmpdir(), 'ecgnn-distill-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('distill options', () => {
+  test('defaults and explicit flags', () => {
+    const d = parseOptions([]);
+    expect(d).toMatchObject({
+      smoke: false,
+      seed: 0,
+      intra: false,
+      hardExamples: false,
+      sampler: 'weighted',
+    });
+    expect(d?.temperature).toBe(1);
+    expect(d?.form).toBe('patent');
+    expect(d?.out.endsWith(join('ecgnn-out', 'distill'))).toBe(true);
+    const s = parseOptions([
+      '--smoke',
+      '--seed',
+      '5',
+      '--intra',
+      '--hard-examples',
+      '--temperature',
+      '4',
+      '--form',
+      'hinton',
+      '--alpha',
+      '0.7',
+      '--record',
+      'r.json',
+    ]);
+    expect(s).toMatchObject({ smoke: true, seed: 5, intra: true, hardExamples: true, temperature: 4 });
+    expect(s).toMatchObject({ form: 'hinton', alpha: 0.7 });
+    expect(s?.out.endsWith('distill-intra')).toBe(true);
+    expect(s?.record).toBe(resolve('r.json'));
+    expect(parseOptions(['--help'])).toBeNull();
+  });
+
+  test('bad flags are UsageErrors naming the flag', () => {
+    expect(() => parseOptions(['--seed', 'x'])).toThrow(/--seed/);
+    expect(() => parseOptions(['--temperature', '0'])).toThrow(/--temperature/);
+    expect(() => parseOptions(['--alpha', '2'])).toThrow(/--alpha/);
+    expect(() => parseOptions(['--sampler', 'hard'])).toThrow(/--sampler/);
+    expect(() => parseOptions(['--bogus'])).toThrow(UsageError);
+  });
+
+  test('smoke rows are never recorded into docs/results.json', async () => {
+    const docs = resolve(findRepoRoot() ?? process.cwd(), 'docs', 'results.json');
+    await expect(main(['--smoke', '--record', docs], { log: () => {} })).rejects.toThrow(/smoke/);
+  });
+
+  test('epoch flags override the smoke settings of one model only', () => {
+    const s = distillSettings({ smoke: true, teacherEpochs: 7 });
+    expect(s.teacherStage).toEqual({ ...DISTILL_SMOKE.teacherStage, epochs: 7 });
+    expect(s.studentStage).toEqual(DISTILL_SMOKE.studentStage);
+    expect(s.every).toBe(DISTILL_SMOKE.every);
+  });
+});
+
+const REQUIRED = [
+  'id',
+  'method',
+  'dataset',
+  'protocol',
+  'split',
+  'metrics',
+  'params',
+  'bytes',
+  'inferMsPerSample',
+  'seed',
+  'command',
+  'commit',
+  'date',
+] as const;
+
+function checkRow(row: ResultsRow, id: string, protocol: string): void {
+  for (const k of REQUIRED) expect(row, `${id}.${k}`).toHaveProperty(k);
+  expect(row).toMatchObject({
+    id,
+    method: 'distill',
+    dataset: 'mitdb',
+    protocol,
+    split: 'test (smoke subset)',
+  });
+  expect(row.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  expect(row.command).toContain('examples/distill.ts');
+  expect(row.command).toContain('--smoke');
+  expect(row.commit).toMatch(/^([0-9a-f]{40}|unknown)$/);
+  for (const v of [row.metrics.accuracy, row.metrics.macroF1])
+    expect(v >= 0 && v <= 1, `${id} fraction ${v}`).toBe(true);
+  for (const c of ['N', 'S', 'V', 'F', 'Q']) expect(row.metrics.perClass).toHaveProperty(c);
+  expect(Number.isInteger(row.params) && row.params > 0).toBe(true);
+  expect(row.bytes).toBeGreaterThan(0);
+  expect(row.inferMsPerSample).toBeGreaterThan(0);
+}
+
+describe.runIf(present || ci)('distillation, smoke mode', () => {
+  let report: DistillReport;
+  const out = join(tmp, 'inter');
+  const record = join(tmp, 'results.json');
+  beforeAll(async () => {
+    if (!present) throw new Error(`CI=true but ${why}`);
+    const r = await main(['--smoke', '--out', out, '--record', record, '--seed', '3'], {
+      log: () => {},
+      progress: 'none',
+    });
+    if (r === null || !('rows' in r)) throw new Error('main returned no report');
+    report = r;
+  });
+
+  test('trains, distils, exports and evaluates all three models', () => {
+    expect(report.smoke).toBe(true);
+    expect(Object.keys(report.models).sort()).toEqual([...DISTILL_MODELS].sort());
+    const t = report.models.teacher;
+    const s = report.models['student-kd'];
+    expect(s.params).toBeLessThan(t.params);
+    expect(s.layers).toBeLessThan(t.layers);
+    expect(report.models['student-alone'].config).toEqual(s.config);
+    expect(s.distillation).toEqual({ temperature: 1, form: 'patent', alpha: 0.5 });
+    expect(existsSync(report.softLabels.file)).toBe(true);
+    for (const f of ['report.json', 'report.md']) expect(existsSync(join(out, f))).toBe(true);
+  });
+
+  test('each kept epoch is the best by validation macro-F1 (the test split chose nothing)', () => {
+    for (const name of DISTILL_MODELS) {
+      const { result } = report.models[name].training;
+      const best = Math.max(...result.history.map((h) => h.val?.subsetMacroF1 ?? Number.NEGATIVE_INFINITY));
+      expect(result.history[result.bestEpoch - 1].val?.subsetMacroF1).toBe(best);
+      expect(report.models[name].selectedBy).toMatch(/validation macro-F1/);
+      expect(report.models[name].validation.subsetMacroF1).toBeCloseTo(best, 6);
+    }
+  });
+
+  test('the models beat the majority-class baseline on the smoke test subset', () => {
+    const counts = report.data.counts.test;
+    // Meaningful: the subset holds beats of a class other than the majority one.
+    expect(counts.V + counts.S).toBeGreaterThan(0);
+    const base = report.baseline.metrics.subsetMacroF1 as number;
+    for (const name of DISTILL_MODELS) {
+      const m = report.models[name].test;
+      expect(m.count).toBe(Object.values(counts).reduce((a, b) => a + b, 0));
+      expect(m.subsetMacroF1 as number, name).toBeGreaterThan(base);
+    }
+  });
+
+  test('the distilled student exported to @ecgnn/infer agrees with core', () => {
+    for (const name of DISTILL_MODELS) expect(report.models[name].export.agreement, name).toBe(1);
+    const kd = report.models['student-kd'];
+    expect(kd.export.maxAbsProbDiff).toBeLessThan(1e-4);
+    const bytes = new Uint8Array(readFileSync(kd.export.file));
+    expect(bytes.length).toBe(kd.export.bytes);
+    const model = loadModel(bytes);
+    expect(model.inputs.map((i) => i.name)).toEqual(['window', 'rr']);
+    expect(model.metadata.classes).toEqual(['N', 'S', 'V', 'F', 'Q']);
+    expect(model.metadata.input.sampleRate).toBe(180);
+    expect(model.metadata.windowing).toEqual({ mode: 'beat', before: 45 });
+    expect((model.metadata.provenance as Record<string, unknown>).method).toBe('distill');
+  });
+
+  test('writes the three rows with the required fields to the results file and results.md', () => {
+    const rows = JSON.parse(readFileSync(record, 'utf8')) as ResultsRow[];
+    expect(rows.map((r) => r.id).sort()).toEqual([
+      'distill/student-alone',
+      'distill/student-kd',
+      'distill/teacher',
+    ]);
+    for (const row of rows) {
+      checkRow(row, row.id, 'inter-patient DS1/DS2');
+      expect(row.seed).toBe(3);
+    }
+    expect(rows.find((r) => r.id === 'distill/student-kd')).toHaveProperty('gapClosed');
+    const md = readFileSync(join(tmp, 'results.md'), 'utf8');
+    for (const r of rows) expect(md).toContain(`| ${r.id} |`);
+  });
+
+  test('--intra labels its rows intra-patient with -intra ids', async () => {
+    const intraRecord = join(tmp, 'intra-results.json');
+    await main(['--smoke', '--intra', '--out', join(tmp, 'intra'), '--record', intraRecord], {
+      log: () => {},
+      progress: 'none',
+    });
+    const rows = JSON.parse(readFileSync(intraRecord, 'utf8')) as ResultsRow[];
+    expect(rows.map((r) => r.id).sort()).toEqual([
+      'distill/student-alone-intra',
+      'distill/student-kd-intra',
+      'distill/teacher-intra',
+    ]);
+    for (const row of rows) checkRow(row, row.id, 'intra-patient random (patients on both sides)');
+  });
+
+  test('the inter-patient test split can be read only once', () => {
+    const data = loadDistillData('inter-patient', distillSettings({ smoke: true }), { smoke: true });
+    expect(data.records.test.every((r) => !data.records.train.includes(r))).toBe(true);
+    data.loadTest();
+    expect(() => data.loadTest()).toThrow(/once/);
+  });
+
+  test('--estimate times teacher and student epochs without training them', async () => {
+    const e = await main(['--smoke', '--estimate'], { log: () => {} });
+    if (e === null || !('teacher' in e) || 'rows' in e) throw new Error('no estimate');
+    for (const x of [e.teacher, e.student]) {
+      expect(x.stepSeconds).toBeGreaterThan(0);
+      expect(x.epochSeconds).toBeGreaterThan(x.stepSeconds);
+    }
+    expect(e.teacher.params).toBeGreaterThan(e.student.params);
+  });
+});

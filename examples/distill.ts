@@ -1,0 +1,308 @@
+/**
+ * The distillation experiment (method 1 of ../shared/methods.md, patent CN110558972A) as a reproducible script:
+ * a ResNet teacher trained on MIT-BIH DS1 (cross-entropy, SGD, optionally hard-example batches), its soft labels
+ * cached, a compact student trained alone and one distilled with Loss_G = CE(y, p) + CE(z, p), each model
+ * exported to @ecgnn/infer, checked against core and timed, and evaluated on DS2, read once at the end. The
+ * pipeline is `runDistillExperiment` of @ecgnn/train; this script parses flags, writes the report and merges the
+ * docs/results.json rows. See `--help`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { findBackend, setBackend } from '@ecgnn/core';
+import { DataError, dataDir as defaultDataDir, findRepoRoot } from '@ecgnn/data';
+import {
+  DISTILL_DEFAULTS,
+  DISTILL_MODELS,
+  DISTILL_SMOKE,
+  type DistillExperimentOptions,
+  type DistillReport,
+  type EpochEstimate,
+  estimateDistillEpochs,
+  formatConfusion,
+  type ProgressMode,
+  runDistillExperiment,
+} from '@ecgnn/train';
+import { ensureMitdb } from './lib/beats.js';
+import { gitInfo, writeFileAtomic } from './lib/report.js';
+import { recordResultsRow } from './lib/results.js';
+
+/** Parsed command-line options. */
+export interface DistillCliOptions {
+  smoke: boolean;
+  seed: number;
+  data: string | undefined;
+  out: string;
+  record: string | undefined;
+  intra: boolean;
+  hardExamples: boolean;
+  sampler: 'shuffled' | 'class-balanced' | 'weighted';
+  hardRefresh: number | undefined;
+  temperature: number;
+  alpha: number;
+  form: 'patent' | 'hinton';
+  search: boolean;
+  resume: boolean;
+  backend: string;
+  teacherEpochs: number | undefined;
+  studentEpochs: number | undefined;
+  estimate: boolean;
+  download: boolean;
+}
+
+const SCRIPT = 'pnpm exec tsx --conditions=@ecgnn/source examples/distill.ts';
+
+/** Help text. */
+export const HELP = `ecgnn distillation experiment (method 1): teacher → student with hard-example batches.
+
+usage: ${SCRIPT} [options]
+
+  --smoke              tiny run for tests: a few records, every ${DISTILL_SMOKE.every}th beat, ${DISTILL_SMOKE.teacherStage.epochs} epochs per model
+  --seed <n>           seed of weights, dropout and batches (students use n + 1) (default 0)
+  --data <dir>         data directory holding mitdb/ (default: $ECGNN_DATA, else ../shared/data beside the repo)
+  --out <dir>          checkpoints, logs, soft labels, model files, report (default ./ecgnn-out/distill[-intra])
+  --record <file>      merge the rows distill/teacher, distill/student-alone, distill/student-kd into <file>
+                       (docs/results.json) and regenerate results.md beside it
+  --intra              intra-patient random split over all records (rows labelled as such, ids end in -intra)
+  --hard-examples      teacher on hard-example batches (the highest-loss items, re-scored periodically)
+  --sampler <name>     batches otherwise: weighted (default), class-balanced or shuffled
+  --hard-refresh <n>   batches between hard-example re-scorings (default: a quarter of an epoch)
+  --temperature <T>    distillation temperature (default 1: the method's loss)
+  --form <f>           patent (default: CE(y,p) + T²·CE(z_T,p_T)) or hinton ((1−α)·CE + α·T²·KL)
+  --alpha <a>          α of the hinton form (default 0.5)
+  --search             choose learning rates (and the temperature) on validation macro-F1 by a grid search
+  --resume             continue from the checkpoints in --out (finished models reloaded, a killed one resumed)
+  --backend <name>     core backend for training: wasm (default when available) or cpu
+  --teacher-epochs <n> most teacher epochs (default ${DISTILL_DEFAULTS.teacherStage.epochs}; early stopping on a validation-loss plateau)
+  --student-epochs <n> most student epochs (default ${DISTILL_DEFAULTS.studentStage.epochs})
+  --estimate           time a few steps of teacher and student and print the estimated epoch times, then stop
+  --no-download        fail instead of downloading MIT-BIH when it is absent
+  --help               this text
+`;
+
+/** Error for bad command-line input (printed without a stack trace). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function intOption(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`--${name} must be an integer, got '${v}'`);
+  const n = Number(v);
+  if (n < min) throw new UsageError(`--${name} must be ≥ ${min}, got ${n}`);
+  return n;
+}
+
+function numberOption(name: string, v: string | undefined, def: number, ok: (x: number) => boolean): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${name}: bad value '${v}'`);
+  return n;
+}
+
+function choice<T extends string>(name: string, v: string | undefined, def: T, allowed: readonly T[]): T {
+  if (v === undefined) return def;
+  if (!(allowed as readonly string[]).includes(v))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
+  return v as T;
+}
+
+/** Parses `argv` (without the node and script paths); `null` means help was requested. */
+export function parseOptions(argv: readonly string[]): DistillCliOptions | null {
+  const spec = {
+    smoke: { type: 'boolean' },
+    seed: { type: 'string' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    record: { type: 'string' },
+    intra: { type: 'boolean' },
+    'hard-examples': { type: 'boolean' },
+    sampler: { type: 'string' },
+    'hard-refresh': { type: 'string' },
+    temperature: { type: 'string' },
+    alpha: { type: 'string' },
+    form: { type: 'string' },
+    search: { type: 'boolean' },
+    resume: { type: 'boolean' },
+    backend: { type: 'string' },
+    'teacher-epochs': { type: 'string' },
+    'student-epochs': { type: 'string' },
+    estimate: { type: 'boolean' },
+    'no-download': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  let v: ReturnType<typeof parseArgs<{ options: typeof spec; strict: true }>>['values'];
+  try {
+    v = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
+  }
+  if (v.help) return null;
+  const intra = v.intra ?? false;
+  return {
+    smoke: v.smoke ?? false,
+    seed: intOption('seed', v.seed, 0) ?? 0,
+    data: v.data,
+    out: resolve(v.out ?? `ecgnn-out/distill${intra ? '-intra' : ''}`),
+    record: v.record === undefined ? undefined : resolve(v.record),
+    intra,
+    hardExamples: v['hard-examples'] ?? false,
+    sampler: choice('sampler', v.sampler, 'weighted', ['weighted', 'class-balanced', 'shuffled']),
+    hardRefresh: intOption('hard-refresh', v['hard-refresh'], 1),
+    temperature: numberOption('temperature', v.temperature, 1, (x) => x > 0),
+    alpha: numberOption('alpha', v.alpha, 0.5, (x) => x >= 0 && x <= 1),
+    form: choice('form', v.form, 'patent', ['patent', 'hinton']),
+    search: v.search ?? false,
+    resume: v.resume ?? false,
+    backend: choice('backend', v.backend, 'wasm', ['wasm', 'cpu']),
+    teacherEpochs: intOption('teacher-epochs', v['teacher-epochs'], 1),
+    studentEpochs: intOption('student-epochs', v['student-epochs'], 1),
+    estimate: v.estimate ?? false,
+    download: !(v['no-download'] ?? false),
+  };
+}
+
+/** Optional hooks of {@link main}. */
+export interface DistillIo {
+  /** Where progress lines go (default console.log). */
+  log?: (line: string) => void;
+  /** The trainers' progress display (default 'auto': a bar on a terminal, lines on stderr otherwise). */
+  progress?: ProgressMode;
+}
+
+function pct(x: number | null | undefined): string {
+  return typeof x === 'number' && Number.isFinite(x) ? (100 * x).toFixed(1) : '–';
+}
+
+/** The markdown report of a run. */
+export function distillMarkdown(r: DistillReport): string {
+  const lines = [
+    `# Distillation (method 1)${r.smoke ? ' — smoke run, not a result' : ''}`,
+    '',
+    `- Protocol: ${r.protocol} — ${r.split}`,
+    `- Command: \`${r.provenance.command}\``,
+    `- Seed ${r.seed}, commit \`${r.provenance.commit}\`, ${r.provenance.date}`,
+    `- Beats: train ${JSON.stringify(r.data.counts.train)}, validation ${JSON.stringify(r.data.counts.validation)}, test ${JSON.stringify(r.data.counts.test)}`,
+    `- Majority-class baseline (always ${r.baseline.className}): accuracy ${pct(r.baseline.metrics.accuracy)} %, macro-F1 (N,S,V,F) ${pct(r.baseline.metrics.subsetMacroF1)} %`,
+    `- Macro-F1 gap between the student alone and the teacher closed by distillation: ${r.gapClosed === null ? '– (no gap)' : `${pct(r.gapClosed)} %`}`,
+    '',
+    '| model | params | layers | bytes | test acc % | macro-F1 % | S Se % | S +P % | V Se % | V +P % | jκ | infer ms/beat | agreement % | kept epoch | s/epoch |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const name of DISTILL_MODELS) {
+    const m = r.models[name];
+    const t = m.test;
+    lines.push(
+      `| ${name} | ${m.params} | ${m.layers} | ${m.export.bytes} | ${pct(t.accuracy)} | ${pct(t.subsetMacroF1)} | ${pct(t.perClass.S?.se)} | ${pct(t.perClass.S?.ppv)} | ${pct(t.perClass.V?.se)} | ${pct(t.perClass.V?.ppv)} | ${t.jk === null ? '–' : t.jk.toFixed(3)} | ${m.export.inferMsPerSample.toFixed(4)} | ${(100 * m.export.agreement).toFixed(2)} | ${m.training.result.bestEpoch}/${m.training.epochsRun} | ${m.training.secondsPerEpoch?.toFixed(1) ?? '–'} |`,
+    );
+  }
+  for (const name of DISTILL_MODELS) {
+    const m = r.models[name];
+    lines.push(
+      '',
+      `## ${name}`,
+      '',
+      `${m.config.kind}, ${m.params} parameters, ${m.layers} weight layers; ${m.sampler}; SGD lr ${m.optimizer.lr}, momentum ${m.optimizer.momentum}, weight decay ${m.optimizer.weightDecay}.`,
+      m.distillation ? `Distillation: ${JSON.stringify(m.distillation)}.` : '',
+      `Kept weights: ${m.selectedBy} (validation macro-F1 ${pct(m.validation.subsetMacroF1)} %); stop: ${m.training.result.stopReason}.`,
+      '',
+      'Test confusion (rows true, columns predicted):',
+      '',
+      '```',
+      formatConfusion(m.test),
+      '```',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function formatEstimate(e: EpochEstimate): string {
+  return `${e.epochSeconds.toFixed(0)} s per epoch (${(1000 * e.stepSeconds).toFixed(1)} ms/step × ${e.stepsPerEpoch} + validation ${e.validationSeconds.toFixed(1)} s + scoring ${e.scoringSeconds.toFixed(1)} s)`;
+}
+
+/**
+ * Runs the script with `argv`. Returns the report (also in `<out>/report.json` and `report.md`), the epoch
+ * estimates with `--estimate`, or null after `--help`.
+ */
+export async function main(
+  argv: readonly string[],
+  io: DistillIo = {},
+): Promise<DistillReport | { teacher: EpochEstimate; student: EpochEstimate } | null> {
+  const log = io.log ?? ((line: string) => console.log(line));
+  const opts = parseOptions(argv);
+  if (opts === null) {
+    log(HELP);
+    return null;
+  }
+  const root = findRepoRoot() ?? process.cwd();
+  if (opts.record && opts.smoke && resolve(opts.record) === resolve(root, 'docs', 'results.json')) {
+    throw new UsageError('--record refuses to write smoke rows into docs/results.json: they are not results');
+  }
+  if (opts.backend === 'wasm' && findBackend('wasm') !== null) setBackend('wasm');
+  else if (opts.backend === 'wasm')
+    log('the wasm backend is not available here: training on the cpu backend');
+  const backend = opts.backend === 'wasm' && findBackend('wasm') !== null ? 'wasm' : 'cpu';
+  const dir = defaultDataDir({ dataDir: opts.data });
+  await ensureMitdb({ dataDir: dir, log, download: opts.download });
+  const { commit, dirty } = gitInfo(root);
+  const common: Omit<DistillExperimentOptions, 'outDir' | 'provenance'> = {
+    dataDir: dir,
+    seed: opts.seed,
+    protocol: opts.intra ? 'intra-patient' : 'inter-patient',
+    smoke: opts.smoke,
+    teacherSampler: opts.hardExamples ? 'hard-example' : opts.sampler,
+    sampler: opts.sampler,
+    hardRefresh: opts.hardRefresh,
+    temperature: opts.temperature,
+    form: opts.form,
+    alpha: opts.alpha,
+    search: opts.search,
+    resume: opts.resume,
+    teacherEpochs: opts.teacherEpochs,
+    studentEpochs: opts.studentEpochs,
+    progress: io.progress,
+    log,
+  };
+  if (opts.estimate) {
+    const e = estimateDistillEpochs(common);
+    log(
+      `estimated epoch time (${backend} backend): teacher ${formatEstimate(e.teacher)}; student ${formatEstimate(e.student)}`,
+    );
+    return e;
+  }
+  await mkdir(opts.out, { recursive: true });
+  const command = `${SCRIPT}${argv.length > 0 ? ` ${argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}` : ''}`;
+  log(
+    `ecgnn distillation${opts.smoke ? ' (smoke run)' : ''}: seed ${opts.seed}, ${backend} backend, data ${dir}, output ${opts.out}`,
+  );
+  const report = runDistillExperiment({
+    ...common,
+    outDir: opts.out,
+    provenance: { command, commit, date: new Date().toISOString(), commitDirty: dirty },
+  });
+  for (const row of report.rows) row.backend = backend;
+  await writeFileAtomic(resolve(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(resolve(opts.out, 'report.md'), distillMarkdown(report));
+  log(`report: ${relative(process.cwd(), resolve(opts.out, 'report.md'))} and report.json`);
+  if (opts.record) {
+    for (const row of report.rows) await recordResultsRow(opts.record, row);
+    log(
+      `results: rows ${report.rows.map((r) => r.id).join(', ')} merged into ${opts.record} (and results.md beside it)`,
+    );
+  }
+  return report;
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    () => undefined,
+    (err: unknown) => {
+      if (err instanceof UsageError || err instanceof DataError) console.error(`error: ${err.message}`);
+      else console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}
