@@ -9,6 +9,7 @@ import {
   argmax,
   clamp,
   concat,
+  conv1d,
   DTypeError,
   div,
   EcgnnError,
@@ -258,12 +259,17 @@ describe('allocation failures', () => {
     throwsWith(() => expand(col, huge), ValueError, 'expand: cannot allocate', '[1000000, 1000000]');
     throwsWith(() => add(col, zeros([1, 1_000_000])), ValueError, 'add:', '[1000000, 1000000]');
     throwsWith(() => pad(zeros([1]), [[0, 1e12]]), ValueError, 'pad:', '(1e12 elements)');
-    // every allocation failure is an EcgnnError, also from ops that do not (yet) name their output
     throwsWith(
       () => matmul(col, zeros([1, 1_000_000])),
       ValueError,
-      'cannot allocate a float32 tensor',
-      '1e12',
+      'matmul: cannot allocate',
+      '[1000000, 1000000]',
+    );
+    throwsWith(
+      () => conv1d(zeros([1, 1, 1_000_000]), zeros([1_000_000, 1, 1])),
+      ValueError,
+      'conv1d: cannot allocate',
+      '[1, 1000000, 1000000]',
     );
   });
 });

@@ -132,7 +132,11 @@ const conv1dRule: PrimitiveRule<Conv1dAttrs> = {
     const [x, w, b] = inputs;
     const p = convParams(x, w, attrs);
     // every output element is assigned by the kernel (tested with NaN-poisoned recycled storage)
-    const out = allocateUninitialized(x.dtype, p.batch * p.outChannels * p.outLength) as FloatArray;
+    const out = allocateUninitialized(x.dtype, p.batch * p.outChannels * p.outLength, 'conv1d', [
+      p.batch,
+      p.outChannels,
+      p.outLength,
+    ]) as FloatArray;
     kernels().conv1dForward(
       x.data as FloatArray,
       w.data as FloatArray,

@@ -42,7 +42,7 @@ const matmulRule: PrimitiveRule<MatmulAttrs> = {
     if (sizeOf(batchB) === 1) bStride = 0;
     else if (sizeOf(batchB) !== batch) B = expand(b, [...batchShape, ...b.shape.slice(-2)]);
     // every output element is assigned by the kernel (tested with NaN-poisoned recycled storage)
-    const out = allocateUninitialized(a.dtype, batch * m * n) as FloatArray;
+    const out = allocateUninitialized(a.dtype, batch * m * n, 'matmul', [...batchShape, m, n]) as FloatArray;
     kernels().matmul(A.data as FloatArray, B.data as FloatArray, out, {
       batch,
       m,

@@ -7,7 +7,14 @@
  * hold `batch` windows back to back (window b of a `[C, L]` value is `buf[b·C·L … (b+1)·C·L)`), so NCL kernels
  * cover the windows of a chunk in one call with `batch: nb`.
  */
-import { type activation, conv1dOutputLength, type Kernels, wordsForChannels } from '@ecgnn/kernels';
+import {
+  type activation,
+  conv1dOutputLength,
+  type Kernels,
+  type Padding1d,
+  resolvePadding1d,
+  wordsForChannels,
+} from '@ecgnn/kernels';
 import { ModelFormatError } from '../../errors.js';
 import type { NodeSpec, TensorEntry } from '../../format/types.js';
 
@@ -141,23 +148,15 @@ export class NodeChecker {
     const dilation = allowDilation ? this.int('dilation', 1, 1) : 1;
     const span = dilation * (kernelSize - 1) + 1;
     const p = this.attr('padding');
-    let padLeft = 0;
-    let padRight = 0;
-    // [left, right]: one integer pads both sides alike.
-    const pads = typeof p === 'number' ? [p, p] : p;
-    if (p === 'same') {
-      if (stride !== 1) this.fail(`padding 'same' needs stride 1`);
-      padLeft = (span - 1) >> 1;
-      padRight = span - 1 - padLeft;
-    } else if (
-      Array.isArray(pads) &&
-      pads.length === 2 &&
-      pads.every((x) => Number.isInteger(x) && x >= 0 && x <= 1 << 20)
-    ) {
-      [padLeft, padRight] = pads;
-    } else if (p !== undefined && p !== 'valid') {
-      this.fail(`attribute padding must be 'same', 'valid', a non-negative integer or [left, right]`);
+    // [left, right], one integer for both sides, 'same' or 'valid': the one resolver of @ecgnn/kernels.
+    let pads: [number, number] = [0, 0];
+    try {
+      if (p !== undefined) pads = resolvePadding1d(p as Padding1d, kernelSize, dilation, stride);
+    } catch (e) {
+      this.fail(e instanceof Error ? e.message : String(e));
     }
+    const [padLeft, padRight] = pads;
+    if (padLeft > 1 << 20 || padRight > 1 << 20) this.fail(`padding [${pads}] is too large`);
     const padded = inLength + padLeft + padRight;
     if (padded < span)
       this.fail(`input length ${inLength} (padded ${padded}) is shorter than the window ${span}`);
