@@ -3,31 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+/** A row of docs/results.json (see ../shared/results-format.md), as `@ecgnn/train` defines it. */
+import type { ResultsRow } from '@ecgnn/train';
 import { type Metrics, metricsMarkdown } from './metrics.js';
 import type { EpochRecord } from './train.js';
 
-/** A row of docs/results.json (see ../shared/results-format.md). */
-export interface ResultsRow {
-  id: string;
-  method: string;
-  dataset: string;
-  protocol: string;
-  split: string;
-  metrics: {
-    accuracy: number;
-    macroF1: number;
-    jk: number | null;
-    perClass: Record<string, { se: number | null; ppv: number | null; f1: number | null }>;
-  };
-  params: number;
-  bytes: number;
-  inferMsPerSample: number;
-  seed: number;
-  command: string;
-  commit: string;
-  date: string;
-  [extra: string]: unknown;
-}
+export type { ResultsRow };
 
 /** Test results of one record. */
 export interface RecordResult {
