@@ -399,7 +399,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<Ma
       commit,
       ...(dirty ? { commitDirty: true } : {}),
       date: date.slice(0, 10),
-      macroF1NSVF: test.macroF1NSVF,
+      macroF1NSVF: test.subsetMacroF1,
       kappa: test.kappa,
     },
   };

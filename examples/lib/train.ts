@@ -180,7 +180,7 @@ export function train(
       }
     }
     const { metrics } = evaluate(model, valSet);
-    const score = metrics.macroF1NSVF ?? metrics.macroF1;
+    const score = metrics.subsetMacroF1 ?? metrics.macroF1;
     const seconds = (performance.now() - t0) / 1000;
     history.push({ epoch, loss: lossSum / b, valMacroF1: score, valAccuracy: metrics.accuracy, seconds });
     const isBest = best === null || score > best.score;
