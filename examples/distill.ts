@@ -65,9 +65,9 @@ usage: ${SCRIPT} [options]
   --record <file>      merge the rows distill/teacher, distill/student-alone, distill/student-kd into <file>
                        (docs/results.json) and regenerate results.md beside it
   --intra              intra-patient random split over all records (rows labelled as such, ids end in -intra)
-  --hard-examples      teacher on hard-example batches (the highest-loss items, re-scored periodically)
+  --hard-examples      teacher on hard-example batches (the highest-loss quarter of a random pool, re-scored periodically)
   --sampler <name>     batches otherwise: weighted (default), class-balanced or shuffled
-  --hard-refresh <n>   batches between hard-example re-scorings (default: a quarter of an epoch)
+  --hard-refresh <n>   batches between hard-example re-scorings (default: once per epoch)
   --temperature <T>    distillation temperature (default 1: the method's loss)
   --form <f>           patent (default: CE(y,p) + T²·CE(z_T,p_T)) or hinton ((1−α)·CE + α·T²·KL)
   --alpha <a>          α of the hinton form (default 0.5)

@@ -68,6 +68,34 @@ export function* classBalancedBatches(
   }
 }
 
+/** Cumulative weights (Σ_{j≤i} w_j) for inverse-CDF draws; `who` names the caller in errors. */
+function cumulativeWeights(weights: ArrayLike<number>, who: string): Float64Array {
+  const n = weights.length;
+  const cum = new Float64Array(n);
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weights[i];
+    if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`${who}: weight ${i} is ${w}`);
+    acc += w;
+    cum[i] = acc;
+  }
+  if (!(acc > 0)) throw new RangeError(`${who}: weights sum to zero`);
+  return cum;
+}
+
+/** One index drawn with probability w_i / Σ w: the first i with cum[i] > u·Σ w (binary search). */
+function drawWeighted(g: KernelsGenerator, cum: Float64Array): number {
+  const u = g.random() * cum[cum.length - 1];
+  let lo = 0;
+  let hi = cum.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cum[mid] > u) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /**
  * Weighted sampling with replacement: item i is drawn with probability weights[i] / Σ weights
  * (inverse CDF by binary search over the cumulative weights). Each batch is drawn when requested.
@@ -82,29 +110,10 @@ export function* weightedBatches(
 ): Generator<Int32Array> {
   checkBatch(batchSize);
   const g = resolveGenerator(random, 'weightedBatches');
-  const n = weights.length;
-  const cum = new Float64Array(n);
-  let acc = 0;
-  for (let i = 0; i < n; i++) {
-    const w = weights[i];
-    if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`weightedBatches: weight ${i} is ${w}`);
-    acc += w;
-    cum[i] = acc;
-  }
-  if (!(acc > 0)) throw new RangeError('weightedBatches: weights sum to zero');
+  const cum = cumulativeWeights(weights, 'weightedBatches');
   for (let b = 0; b < nBatches; b++) {
     const out = new Int32Array(batchSize);
-    for (let i = 0; i < batchSize; i++) {
-      const u = g.random() * acc;
-      let lo = 0;
-      let hi = n - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (cum[mid] > u) hi = mid;
-        else lo = mid + 1;
-      }
-      out[i] = lo;
-    }
+    for (let i = 0; i < batchSize; i++) out[i] = drawWeighted(g, cum);
     yield out;
   }
 }
@@ -120,52 +129,61 @@ export function inverseFrequencyWeights(labels: ArrayLike<number>): Float64Array
 
 /** Options of {@link hardExampleBatches}. */
 export interface HardExampleOptions extends RandomOptions {
-  /** Re-score the remaining items every this many batches (default 1: before every batch). */
-  refreshEvery?: number;
+  /** Candidates per batch item: each batch is the hardest `batchSize` of `poolFactor · batchSize` draws (default 4). */
+  poolFactor?: number;
+  /** Draw weights of the candidates (length n; default uniform), e.g. class shares as in {@link weightedBatches}. */
+  weights?: ArrayLike<number>;
+  /** First batch to yield: the draws of batches 0..start−1 are made (to keep the stream) but not scored. */
+  start?: number;
 }
 
 /**
- * Hard-example batches for one epoch (distillation method, claim 7): before a batch, the
- * remaining (not yet used this epoch) items are scored by `score` — e.g. how far the teacher's
- * prediction is from the true label — and the `batchSize` highest-scoring ones form the batch.
- * Scores are refreshed every `refreshEvery` batches; ties are broken by a seeded random order.
+ * Hard-example batches (distillation method, claim 7: each batch the k items whose predictions differ most from
+ * their labels, re-scored periodically), drawn with replacement so that an epoch never runs out of hard items:
+ * batch b draws a candidate pool of m = `poolFactor · batchSize` items (uniformly, or by `weights`), asks
+ * `scores(b)` for the current hardness of every item (the caller caches and re-scores periodically), and keeps
+ * the `batchSize` candidates of highest score (ties: the earlier draw). m = k gives plain random batches;
+ * m → ∞ the k hardest items of all. This is online hard-example mining (Shrivastava et al., CVPR 2016) over a
+ * random pool: drawing the hardest items of an epoch without replacement instead leaves only easy (mostly
+ * normal) beats for its last batches, and a model trained on them drifts back to the majority class.
  *
  * @param n - number of items
- * @param score - returns one score per given index (higher = harder); may be async-free model inference
+ * @param nBatches - batches to yield (batch indices `start` … nBatches−1)
+ * @param scores - hardness of all n items before batch b (higher = harder)
  */
 export function* hardExampleBatches(
   n: number,
   batchSize: number,
-  score: (indices: Int32Array) => ArrayLike<number>,
+  nBatches: number,
+  scores: (batch: number) => ArrayLike<number>,
   opts: HardExampleOptions = {},
 ): Generator<Int32Array> {
   checkBatch(batchSize);
-  const every = opts.refreshEvery ?? 1;
-  if (!Number.isInteger(every) || every < 1)
-    throw new RangeError('hardExampleBatches: refreshEvery must be ≥ 1');
+  const m = opts.poolFactor ?? 4;
+  if (!Number.isInteger(m) || m < 1)
+    throw new RangeError(`hardExampleBatches: poolFactor must be an integer ≥ 1, got ${m}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`hardExampleBatches: n must be ≥ 1, got ${n}`);
+  if (opts.weights !== undefined && opts.weights.length !== n)
+    throw new RangeError(`hardExampleBatches: ${opts.weights.length} weights for ${n} items`);
+  const start = opts.start ?? 0;
+  if (!Number.isInteger(start) || start < 0)
+    throw new RangeError(`hardExampleBatches: start must be an integer ≥ 0, got ${start}`);
   const g = resolveGenerator(opts, 'hardExampleBatches');
-  let remaining = new Int32Array(n);
-  for (let i = 0; i < n; i++) remaining[i] = i;
-  shuffleInPlace(g, remaining); // random tie order
-  let order = remaining;
-  let b = 0;
-  while (remaining.length > 0) {
-    if (b % every === 0) {
-      const s = score(remaining);
-      if (s.length !== remaining.length)
-        throw new RangeError(
-          `hardExampleBatches: score returned ${s.length} values for ${remaining.length} items`,
-        );
-      const pos = Array.from(remaining.keys());
-      // stable sort keeps the shuffled order among equal scores
-      pos.sort((a, c) => (s[c] as number) - (s[a] as number));
-      order = Int32Array.from(pos, (p) => remaining[p]);
-    }
-    const batch = order.slice(0, batchSize);
-    order = order.slice(batch.length);
-    remaining = order;
-    b++;
-    yield batch;
+  const cum = opts.weights === undefined ? null : cumulativeWeights(opts.weights, 'hardExampleBatches');
+  const pool = new Int32Array(m * batchSize);
+  const pos = Array.from({ length: pool.length }, (_, i) => i);
+  for (let b = 0; b < nBatches; b++) {
+    for (let i = 0; i < pool.length; i++) pool[i] = cum === null ? randomInt(g, n) : drawWeighted(g, cum);
+    if (b < start) continue;
+    const s = scores(b);
+    if (s.length !== n)
+      throw new RangeError(`hardExampleBatches: scores gave ${s.length} values for ${n} items (batch ${b})`);
+    for (let i = 0; i < pos.length; i++) pos[i] = i;
+    // Stable sort by decreasing score: equal scores keep their draw order.
+    pos.sort((a, c) => (s[pool[c]] as number) - (s[pool[a]] as number) || a - c);
+    const out = new Int32Array(batchSize);
+    for (let i = 0; i < batchSize; i++) out[i] = pool[pos[i]];
+    yield out;
   }
 }
 

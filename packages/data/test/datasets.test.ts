@@ -274,25 +274,37 @@ describe('random draws and samplers', () => {
     expect(ones / total).toBeCloseTo(0.5, 1);
     expect(() => weightedBatches([0, 0], 1, 1).next()).toThrow(RangeError);
   });
-  it('hard-example batches take the highest scores first, refreshed by the callback', () => {
-    const truth = Float64Array.from({ length: 20 }, (_, i) => (i * 7) % 20); // "error" per item
-    let calls = 0;
-    const batches = [
-      ...hardExampleBatches(
-        20,
-        5,
-        (idx) => {
-          calls++;
-          return Array.from(idx, (i) => truth[i]);
-        },
-        { refreshEvery: 2 },
-      ),
-    ];
-    expect(batches.length).toBe(4);
-    expect(calls).toBe(2);
-    const scores = batches.map((b) => Array.from(b, (i) => truth[i]).sort((a, c) => c - a));
-    expect(scores[0]).toEqual([19, 18, 17, 16, 15]);
-    expect(scores[3]).toEqual([4, 3, 2, 1, 0]);
+  it('hard-example batches: the hardest of each random pool, with replacement, every batch', () => {
+    // 40 items; "error" per item = its index mod 10, so items 9, 19, 29, 39 are the hardest.
+    const truth = Float64Array.from({ length: 40 }, (_, i) => i % 10);
+    const asked: number[] = [];
+    const scores = (b: number) => {
+      asked.push(b);
+      return truth;
+    };
+    const batches = [...hardExampleBatches(40, 4, 30, scores, { poolFactor: 4, seed: 3 })];
+    expect(batches.length).toBe(30);
+    expect(asked).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // Each batch holds the 4 highest scores of its 16-item pool: well above the pool average (4.5).
+    let mean = 0;
+    for (const b of batches) for (const i of b) mean += truth[i] / (30 * 4);
+    expect(mean).toBeGreaterThan(6.5);
+    // With replacement: the late batches are as hard as the early ones (no easy leftovers at the end).
+    const meanOf = (bs: Int32Array[]) =>
+      bs.flat().reduce((a, b) => a + [...b].reduce((x, i) => x + truth[i], 0), 0);
+    expect(meanOf(batches.slice(20)) / 40).toBeGreaterThan(6);
+    // poolFactor 1 = plain uniform draws; `start` skips scoring but keeps the random stream.
+    const later = [...hardExampleBatches(40, 4, 30, scores, { poolFactor: 4, seed: 3, start: 25 })];
+    expect(later).toEqual(batches.slice(25));
+    // Weights restrict the pool: only items with weight > 0 are ever drawn.
+    const w = Float64Array.from({ length: 40 }, (_, i) => (i < 10 ? 1 : 0));
+    for (const b of hardExampleBatches(40, 4, 10, () => truth, { weights: w, seed: 1 }))
+      for (const i of b) expect(i).toBeLessThan(10);
+    expect(() => hardExampleBatches(40, 4, 1, () => truth.subarray(1)).next()).toThrow(/39 values for 40/);
+    expect(() => hardExampleBatches(40, 4, 1, () => truth, { poolFactor: 0 }).next()).toThrow(/poolFactor/);
+    expect(() => hardExampleBatches(40, 4, 1, () => truth, { weights: [1] }).next()).toThrow(
+      /1 weights for 40/,
+    );
   });
   it('episode sampler: M classes × k shots, sliding groups, exclusions respected', () => {
     const labels = Int32Array.from({ length: 200 }, (_, i) => i % 10);

@@ -2,11 +2,11 @@
  * Batch samplers of the data loader, described by plain JSON ({@link SamplerSpec}) so a run's log and
  * checkpoints say how batches were drawn. Epoch e of a sampler with seed s draws from its own seed
  * {@link epochSeed}(s, e), so any batch of any epoch can be regenerated: a resumed run skips the batches it
- * has already done. The hard-example sampler depends on the model as training goes, so it keeps its
- * remaining order as explicit state instead.
+ * has already done. The hard-example sampler also depends on the model as training goes, so it keeps the
+ * scores of its last re-scoring as explicit state.
  */
 import { Generator as Prng, ValueError } from '@ecgnn/core';
-import { classBalancedBatches, shuffledBatches, weightedBatches } from '@ecgnn/data';
+import { classBalancedBatches, hardExampleBatches, shuffledBatches, weightedBatches } from '@ecgnn/data';
 
 /** How a loader draws the batches of an epoch. */
 export type SamplerSpec =
@@ -22,10 +22,18 @@ export type SamplerSpec =
    */
   | { kind: 'weighted'; batchesPerEpoch: number; classShares?: number[] }
   /**
-   * Hard-example batches (distillation method, claim 7): each batch is the k remaining items of the epoch
-   * the current model gets most wrong (highest score), re-scored every `refreshEvery` batches.
+   * Hard-example batches (distillation method, claim 7): each batch is the k items the current model gets most
+   * wrong (highest score) among a pool of `poolFactor`·k drawn with replacement (uniformly, or by
+   * `classShares` as in `weighted`); every item is re-scored every `refreshEvery` batches (default once per
+   * epoch, before its first batch). See @ecgnn/data's `hardExampleBatches`.
    */
-  | { kind: 'hard-example'; refreshEvery?: number };
+  | {
+      kind: 'hard-example';
+      refreshEvery?: number;
+      poolFactor?: number;
+      classShares?: number[];
+      batchesPerEpoch?: number;
+    };
 
 /** Scores items for the hard-example sampler: one number per index, higher = harder (e.g. per-item loss). */
 export type HardnessScore = (indices: Int32Array) => ArrayLike<number>;
@@ -36,8 +44,8 @@ export interface SamplerState {
   epoch: number;
   /** Next batch of that epoch. */
   batch: number;
-  /** Remaining items of the epoch in their current order (hard-example). */
-  order: Int32Array;
+  /** Hardness of every item at the last re-scoring (hard-example), or null before the first. */
+  scores: Float32Array | null;
 }
 
 /**
@@ -163,86 +171,92 @@ class SeededSampler implements BatchSampler {
 }
 
 /**
- * The hard-example sampler: an epoch starts from all items in a seeded random order (the tie order); before
- * batch b (when b mod refreshEvery = 0) the remaining items are scored and stably sorted by decreasing
- * score; the batch is the first `batchSize` of them, which leave the epoch.
+ * The hard-example sampler: @ecgnn/data's `hardExampleBatches` with the epoch's seed, the scores of all items
+ * cached and recomputed before batch b of an epoch when b mod refreshEvery = 0; the cache is its state.
  */
 class HardExampleSampler implements BatchSampler {
   readonly batchesPerEpoch: number;
   private readonly every: number;
+  private readonly weights: Float64Array | undefined;
+  private readonly all: Int32Array;
   private current: SamplerState | null = null;
 
   constructor(
     readonly spec: Extract<SamplerSpec, { kind: 'hard-example' }>,
-    private readonly n: number,
+    labels: Int32Array,
+    classes: number,
     private readonly batchSize: number,
     private readonly seed: number,
     private readonly score: HardnessScore,
   ) {
-    this.every = spec.refreshEvery ?? 1;
+    const n = labels.length;
+    this.batchesPerEpoch = spec.batchesPerEpoch ?? Math.ceil(n / batchSize);
+    checkPositiveInt('batchesPerEpoch', this.batchesPerEpoch);
+    this.every = spec.refreshEvery ?? this.batchesPerEpoch;
     checkPositiveInt('refreshEvery', this.every);
-    this.batchesPerEpoch = Math.ceil(n / batchSize);
-  }
-
-  private fresh(epoch: number): SamplerState {
-    const order = new Int32Array(this.n);
-    for (let i = 0; i < this.n; i++) order[i] = i;
-    // Fisher–Yates with the epoch's generator: for i = n−1 … 1 swap order[i] with order[j], j uniform in [0, i].
-    const g = new Prng(epochSeed(this.seed, epoch));
-    for (let i = this.n - 1; i > 0; i--) {
-      const j = g.randint(i + 1);
-      const t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-    return { epoch, batch: 0, order };
+    checkPositiveInt('poolFactor', spec.poolFactor ?? 4);
+    this.weights =
+      spec.classShares === undefined ? undefined : classShareWeights(labels, classes, spec.classShares);
+    this.all = Int32Array.from({ length: n }, (_, i) => i);
   }
 
   *epochBatches(epoch: number, start = 0): Generator<Int32Array> {
-    let st = this.current;
-    if (st === null || st.epoch !== epoch || st.batch !== start) {
-      if (start !== 0) {
-        throw new ValueError(
-          `hard-example sampler: cannot start epoch ${epoch} at batch ${start} without its saved state (have ${st === null ? 'none' : `epoch ${st.epoch} batch ${st.batch}`})`,
-        );
-      }
-      st = this.fresh(epoch);
+    const saved = this.current;
+    if (
+      start !== 0 &&
+      (saved === null || saved.epoch !== epoch || saved.batch !== start || saved.scores === null)
+    ) {
+      throw new ValueError(
+        `hard-example sampler: cannot start epoch ${epoch} at batch ${start} without its saved state (have ${saved === null ? 'none' : `epoch ${saved.epoch} batch ${saved.batch}`})`,
+      );
     }
+    const st: SamplerState = start === 0 ? { epoch, batch: 0, scores: null } : (saved as SamplerState);
     this.current = st;
-    while (st.order.length > 0) {
-      if (st.batch % this.every === 0) {
-        const s = this.score(st.order);
-        if (s.length !== st.order.length) {
+    const scores = (b: number): Float32Array => {
+      if (b % this.every === 0 || st.scores === null) {
+        const s = this.score(this.all);
+        if (s.length !== this.all.length) {
           throw new ValueError(
-            `hard-example sampler: score gave ${s.length} values for ${st.order.length} items`,
+            `hard-example sampler: score gave ${s.length} values for ${this.all.length} items`,
           );
         }
-        const pos = Array.from(st.order.keys());
-        pos.sort((a, b) => (s[b] as number) - (s[a] as number)); // stable: ties keep the shuffled order
-        st.order = Int32Array.from(pos, (p) => st!.order[p]);
+        st.scores = Float32Array.from(s);
       }
-      const batch = st.order.slice(0, this.batchSize);
-      st.order = st.order.slice(batch.length);
+      return st.scores;
+    };
+    const batches = hardExampleBatches(this.all.length, this.batchSize, this.batchesPerEpoch, scores, {
+      seed: epochSeed(this.seed, epoch),
+      poolFactor: this.spec.poolFactor ?? 4,
+      weights: this.weights,
+      start,
+    });
+    for (const batch of batches) {
       st.batch++;
       yield batch;
     }
   }
 
   state(): SamplerState | null {
-    return this.current === null
-      ? null
-      : { epoch: this.current.epoch, batch: this.current.batch, order: this.current.order.slice() };
+    const c = this.current;
+    return c === null ? null : { epoch: c.epoch, batch: c.batch, scores: c.scores?.slice() ?? null };
   }
 
   loadState(state: SamplerState | null): void {
     if (state !== null) {
-      for (const i of state.order) {
-        if (!Number.isInteger(i) || i < 0 || i >= this.n)
-          throw new ValueError(`hard-example sampler: saved item ${i} outside 0..${this.n - 1}`);
+      if (state.scores !== null && state.scores.length !== this.all.length) {
+        throw new ValueError(
+          `hard-example sampler: saved state scores ${state.scores.length} items, this data set has ${this.all.length}`,
+        );
       }
+      if (!Number.isInteger(state.batch) || state.batch < 0 || state.batch > this.batchesPerEpoch)
+        throw new ValueError(
+          `hard-example sampler: saved batch ${state.batch} outside 0..${this.batchesPerEpoch}`,
+        );
     }
     this.current =
-      state === null ? null : { epoch: state.epoch, batch: state.batch, order: state.order.slice() };
+      state === null
+        ? null
+        : { epoch: state.epoch, batch: state.batch, scores: state.scores?.slice() ?? null };
   }
 }
 
@@ -268,7 +282,7 @@ export function createSampler(
   if (!Number.isInteger(seed)) throw new ValueError(`sampler: seed must be an integer, got ${seed}`);
   if (spec.kind === 'hard-example') {
     if (opts.score === undefined) throw new ValueError('sampler: hard-example batches need a score function');
-    return new HardExampleSampler(spec, labels.length, opts.batchSize, seed, opts.score);
+    return new HardExampleSampler(spec, labels, classes, opts.batchSize, seed, opts.score);
   }
   return new SeededSampler(spec, labels, classes, opts.batchSize, seed);
 }

@@ -248,40 +248,55 @@ describe('samplers', () => {
     expect(allBatches(s, 2, 1)).toEqual(allBatches(s, 2).slice(1));
   });
 
-  it('hard-example: the highest-scoring remaining items first, resumable from its state', () => {
-    // Score = the item's index: batches come out in decreasing index order.
+  it('hard-example: the hardest of random pools, re-scored every refreshEvery batches, resumable', () => {
+    // Score = the item's index (higher index = harder).
     let calls = 0;
     const score = (idx: Int32Array): Float32Array => {
       calls++;
+      expect(idx.length).toBe(labels.length); // every item is re-scored
       return Float32Array.from(idx);
     };
-    const s = createSampler({ kind: 'hard-example', refreshEvery: 2 }, labels, 3, {
-      batchSize: 5,
-      score,
-      seed: 4,
-    });
+    const spec = { kind: 'hard-example', refreshEvery: 2, poolFactor: 3, batchesPerEpoch: 6 } as const;
+    const s = createSampler(spec, labels, 3, { batchSize: 5, score, seed: 4 });
     const all = allBatches(s, 0);
-    expect(all[0]).toEqual([22, 21, 20, 19, 18]);
-    expect(all.flat()).toEqual(Array.from({ length: 23 }, (_, i) => 22 - i));
+    expect(all).toHaveLength(6);
     expect(calls).toBe(3); // before batches 0, 2, 4
-    // Stop after two batches, save, restore into a new sampler, finish: the same batches.
+    const mean = all.flat().reduce((a, b) => a + b, 0) / 30;
+    expect(mean).toBeGreaterThan(13); // hardest third of uniform draws over 0..22 (mean 11)
+    // Stop after three batches, save, restore into a new sampler, finish: the same batches, and the restored
+    // sampler does not re-score before batch 3 (it uses the saved scores).
     const it = s.epochBatches(1);
-    const head = [Array.from(it.next().value as Int32Array), Array.from(it.next().value as Int32Array)];
+    const head = [0, 1, 2].map(() => Array.from(it.next().value as Int32Array));
     const state = s.state();
-    expect(state?.batch).toBe(2);
-    const t = createSampler({ kind: 'hard-example', refreshEvery: 2 }, labels, 3, {
-      batchSize: 5,
-      score,
-      seed: 4,
-    });
+    expect(state?.batch).toBe(3);
+    expect(state?.scores?.length).toBe(labels.length);
+    const t = createSampler(spec, labels, 3, { batchSize: 5, score, seed: 4 });
     t.loadState(state);
-    expect([...head, ...allBatches(t, 1, 2)]).toEqual(allBatches(s, 1));
-    expect(() =>
-      allBatches(createSampler({ kind: 'hard-example' }, labels, 3, { batchSize: 5, score }), 0, 3),
-    ).toThrow(/without its saved state/);
-    expect(() => createSampler({ kind: 'hard-example' }, labels, 3, { batchSize: 5 })).toThrow(
-      /need a score function/,
+    calls = 0;
+    const tail = allBatches(t, 1, 3);
+    expect(calls).toBe(1); // before batch 4 only
+    expect([...head, ...tail]).toEqual(allBatches(s, 1));
+    expect(() => t.loadState({ epoch: 1, batch: 3, scores: new Float32Array(2) })).toThrow(/scores 2 items/);
+    expect(() => allBatches(createSampler(spec, labels, 3, { batchSize: 5, score }), 0, 3)).toThrow(
+      /without its saved state/,
     );
+    expect(() => createSampler(spec, labels, 3, { batchSize: 5 })).toThrow(/need a score function/);
+  });
+
+  it('hard-example batches keep drawing rare classes to the end of an epoch (no collapse to the majority)', () => {
+    // 90 % class 0. The model gets every item of class 0 right (score 0) and classes 1, 2 wrong (score 1):
+    // every batch is mostly classes 1 and 2, including the last ones, where drawing the hardest items without
+    // replacement would leave only class 0.
+    const lab = Int32Array.from({ length: 200 }, (_, i) => (i % 10 === 0 ? 1 : i % 10 === 5 ? 2 : 0));
+    const score = (idx: Int32Array) => Float32Array.from(idx, (i) => (lab[i] === 0 ? 0 : 1));
+    const s = createSampler({ kind: 'hard-example', poolFactor: 8 }, lab, 3, {
+      batchSize: 10,
+      score,
+      seed: 1,
+    });
+    const batches = allBatches(s, 0);
+    expect(batches).toHaveLength(20);
+    for (const b of batches.slice(-5)) expect(b.filter((i) => lab[i] !== 0).length).toBeGreaterThanOrEqual(5);
   });
 });
 

@@ -52,6 +52,8 @@ export interface DistillSettings {
    * balance — the main job's shares (DS1 holds only ~400 F and 8 Q beats).
    */
   classShares: number[];
+  /** Hard-example batches: the hardest k of `hardPoolFactor`·k candidates drawn with the class shares. */
+  hardPoolFactor: number;
   /** ReduceLROnPlateau on validation macro-F1: factor and patience (epochs). */
   plateauLr: { factor: number; patience: number };
   /** Gradient clipping by total L2 norm. */
@@ -78,6 +80,7 @@ export const DISTILL_DEFAULTS: DistillSettings = {
   teacherStage: { lr: 0.05, momentum: 0.9, weightDecay: 1e-4, epochs: 30, patience: 4, minDelta: 1e-3 },
   studentStage: { lr: 0.05, momentum: 0.9, weightDecay: 1e-4, epochs: 60, patience: 6, minDelta: 1e-3 },
   classShares: [0.45, 0.25, 0.2, 0.08, 0.02],
+  hardPoolFactor: 4,
   plateauLr: { factor: 0.3, patience: 2 },
   gradClipNorm: 5,
   searchLrFactors: [1 / 3, 1, 3],
@@ -131,7 +134,7 @@ export interface DistillExperimentOptions {
   teacherSampler?: DistillSamplerName;
   /** Batches of the students, and of the teacher unless `teacherSampler` says otherwise (default weighted). */
   sampler?: Exclude<DistillSamplerName, 'hard-example'>;
-  /** Batches between re-scorings of the hard-example sampler (default: a quarter of an epoch). */
+  /** Batches between re-scorings of the hard-example sampler (default: once per epoch). */
   hardRefresh?: number;
   /** Temperature T of the distillation loss (default 1: the method's loss). */
   temperature?: number;
@@ -180,7 +183,13 @@ export function samplerSpec(
   const batches = Math.ceil(count / settings.batchSize);
   switch (name) {
     case 'hard-example':
-      return { kind: 'hard-example', refreshEvery: hardRefresh ?? Math.max(1, Math.ceil(batches / 4)) };
+      return {
+        kind: 'hard-example',
+        refreshEvery: hardRefresh ?? batches,
+        poolFactor: settings.hardPoolFactor,
+        classShares: [...settings.classShares],
+        batchesPerEpoch: batches,
+      };
     case 'shuffled':
       return { kind: 'shuffled' };
     case 'class-balanced':
@@ -194,7 +203,7 @@ export function samplerSpec(
 export function describeSampler(spec: SamplerSpec, batchSize: number): string {
   switch (spec.kind) {
     case 'hard-example':
-      return `hard-example batches of ${batchSize} (the highest-loss remaining items, re-scored every ${spec.refreshEvery} batches)`;
+      return `hard-example batches of ${batchSize} (the highest-loss ${batchSize} of ${(spec.poolFactor ?? 4) * batchSize} drawn with class shares ${spec.classShares?.map((s) => s.toFixed(2)).join('/') ?? 'uniform'}; all items re-scored every ${spec.refreshEvery} batches)`;
     case 'weighted':
       return `weighted batches of ${batchSize} (class shares ${spec.classShares?.map((s) => s.toFixed(2)).join('/')})`;
     case 'class-balanced':

@@ -83,10 +83,9 @@ function estimateOne(
   const stepsPerEpoch = Math.ceil(train.count / settings.batchSize);
   let scoringSeconds = 0;
   if (sampler.kind === 'hard-example') {
-    // Before batch b (b mod refreshEvery = 0) the n − b·batchSize remaining items are scored.
-    const every = sampler.refreshEvery ?? 1;
-    let items = 0;
-    for (let b = 0; b < stepsPerEpoch; b += every) items += Math.max(0, train.count - b * settings.batchSize);
+    // Before batch b (b mod refreshEvery = 0) every item is scored.
+    const every = sampler.refreshEvery ?? stepsPerEpoch;
+    const items = Math.ceil(stepsPerEpoch / every) * train.count;
     const all = Int32Array.from({ length: train.count }, (_, i) => i);
     t = performance.now();
     itemLosses(model, train, all); // what the sampler's score (lossHardness) computes
