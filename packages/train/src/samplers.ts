@@ -5,7 +5,7 @@
  * has already done. The hard-example sampler also depends on the model as training goes, so it keeps the
  * scores of its last re-scoring as explicit state.
  */
-import { Generator as Prng, ValueError } from '@ecgnn/core';
+import { ValueError } from '@ecgnn/core';
 import { classBalancedBatches, hardExampleBatches, shuffledBatches, weightedBatches } from '@ecgnn/data';
 
 /** How a loader draws the batches of an epoch. */
