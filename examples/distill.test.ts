@@ -12,6 +12,8 @@ import { loadModel } from '@ecgnn/infer';
 import {
   DISTILL_MODELS,
   DISTILL_SMOKE,
+  type DistillModelName,
+  type DistillModelReport,
   type DistillReport,
   distillSettings,
   loadDistillData,
@@ -123,6 +125,11 @@ function checkRow(row: ResultsRow, id: string, protocol: string): void {
 
 describe.runIf(present || ci)('distillation, smoke mode', () => {
   let report: DistillReport;
+  const get = (name: DistillModelName): DistillModelReport => {
+    const m = report.models[name];
+    if (m === undefined) throw new Error(`no ${name} in the report`);
+    return m;
+  };
   const out = join(tmp, 'inter');
   const record = join(tmp, 'results.json');
   beforeAll(async () => {
@@ -138,23 +145,23 @@ describe.runIf(present || ci)('distillation, smoke mode', () => {
   test('trains, distils, exports and evaluates all three models', () => {
     expect(report.smoke).toBe(true);
     expect(Object.keys(report.models).sort()).toEqual([...DISTILL_MODELS].sort());
-    const t = report.models.teacher;
-    const s = report.models['student-kd'];
+    const t = get('teacher');
+    const s = get('student-kd');
     expect(s.params).toBeLessThan(t.params);
     expect(s.layers).toBeLessThan(t.layers);
-    expect(report.models['student-alone'].config).toEqual(s.config);
+    expect(get('student-alone').config).toEqual(s.config);
     expect(s.distillation).toEqual({ temperature: 1, form: 'patent', alpha: 0.5 });
-    expect(existsSync(report.softLabels.file)).toBe(true);
+    expect(existsSync((report.softLabels as { file: string }).file)).toBe(true);
     for (const f of ['report.json', 'report.md']) expect(existsSync(join(out, f))).toBe(true);
   });
 
   test('each kept epoch is the best by validation macro-F1 (the test split chose nothing)', () => {
     for (const name of DISTILL_MODELS) {
-      const { result } = report.models[name].training;
+      const { result } = get(name).training;
       const best = Math.max(...result.history.map((h) => h.val?.subsetMacroF1 ?? Number.NEGATIVE_INFINITY));
       expect(result.history[result.bestEpoch - 1].val?.subsetMacroF1).toBe(best);
-      expect(report.models[name].selectedBy).toMatch(/validation macro-F1/);
-      expect(report.models[name].validation.subsetMacroF1).toBeCloseTo(best, 6);
+      expect(get(name).selectedBy).toMatch(/validation macro-F1/);
+      expect(get(name).validation.subsetMacroF1).toBeCloseTo(best, 6);
     }
   });
 
@@ -164,15 +171,15 @@ describe.runIf(present || ci)('distillation, smoke mode', () => {
     expect(counts.V + counts.S).toBeGreaterThan(0);
     const base = report.baseline.metrics.subsetMacroF1 as number;
     for (const name of DISTILL_MODELS) {
-      const m = report.models[name].test;
+      const m = get(name).test;
       expect(m.count).toBe(Object.values(counts).reduce((a, b) => a + b, 0));
       expect(m.subsetMacroF1 as number, name).toBeGreaterThan(base);
     }
   });
 
   test('the distilled student exported to @ecgnn/infer agrees with core', () => {
-    for (const name of DISTILL_MODELS) expect(report.models[name].export.agreement, name).toBe(1);
-    const kd = report.models['student-kd'];
+    for (const name of DISTILL_MODELS) expect(get(name).export.agreement, name).toBe(1);
+    const kd = get('student-kd');
     expect(kd.export.maxAbsProbDiff).toBeLessThan(1e-4);
     const bytes = new Uint8Array(readFileSync(kd.export.file));
     expect(bytes.length).toBe(kd.export.bytes);
@@ -213,6 +220,22 @@ describe.runIf(present || ci)('distillation, smoke mode', () => {
       'distill/teacher-intra',
     ]);
     for (const row of rows) checkRow(row, row.id, 'intra-patient random (patients on both sides)');
+  });
+
+  test('--teacher-only trains and reports the teacher alone, its row id naming its sampler', async () => {
+    const only = join(tmp, 'teacher-only.json');
+    const r = await main(
+      ['--smoke', '--teacher-only', '--sampler', 'shuffled', '--out', join(tmp, 'only'), '--record', only],
+      { log: () => {}, progress: 'none' },
+    );
+    if (r === null || !('rows' in r)) throw new Error('main returned no report');
+    expect(Object.keys(r.models)).toEqual(['teacher']);
+    expect(r.softLabels).toBeNull();
+    expect(r.gapClosed).toBeNull();
+    const rows = JSON.parse(readFileSync(only, 'utf8')) as ResultsRow[];
+    expect(rows.map((x) => x.id)).toEqual(['distill/teacher-shuffled']);
+    expect(rows[0].sampler).toMatch(/^shuffled batches/);
+    checkRow(rows[0], rows[0].id, 'inter-patient DS1/DS2');
   });
 
   test('the inter-patient test split can be read only once', () => {

@@ -17,6 +17,7 @@ import {
   DISTILL_MODELS,
   DISTILL_SMOKE,
   type DistillExperimentOptions,
+  type DistillModelReport,
   type DistillReport,
   type EpochEstimate,
   estimateDistillEpochs,
@@ -37,6 +38,7 @@ export interface DistillCliOptions {
   record: string | undefined;
   intra: boolean;
   hardExamples: boolean;
+  teacherOnly: boolean;
   sampler: 'shuffled' | 'class-balanced' | 'weighted';
   hardRefresh: number | undefined;
   temperature: number;
@@ -67,6 +69,7 @@ usage: ${SCRIPT} [options]
   --intra              intra-patient random split over all records (rows labelled as such, ids end in -intra)
   --hard-examples      teacher on hard-example batches (the highest-loss quarter of a random pool, re-scored periodically)
   --sampler <name>     batches otherwise: weighted (default), class-balanced or shuffled
+  --teacher-only       train, test and export the teacher only (a sampler comparison; row id distill/teacher-<sampler>)
   --hard-refresh <n>   batches between hard-example re-scorings (default: once per epoch)
   --temperature <T>    distillation temperature (default 1: the method's loss)
   --form <f>           patent (default: CE(y,p) + T²·CE(z_T,p_T)) or hinton ((1−α)·CE + α·T²·KL)
@@ -118,6 +121,7 @@ export function parseOptions(argv: readonly string[]): DistillCliOptions | null 
     record: { type: 'string' },
     intra: { type: 'boolean' },
     'hard-examples': { type: 'boolean' },
+    'teacher-only': { type: 'boolean' },
     sampler: { type: 'string' },
     'hard-refresh': { type: 'string' },
     temperature: { type: 'string' },
@@ -148,6 +152,7 @@ export function parseOptions(argv: readonly string[]): DistillCliOptions | null 
     record: v.record === undefined ? undefined : resolve(v.record),
     intra,
     hardExamples: v['hard-examples'] ?? false,
+    teacherOnly: v['teacher-only'] ?? false,
     sampler: choice('sampler', v.sampler, 'weighted', ['weighted', 'class-balanced', 'shuffled']),
     hardRefresh: intOption('hard-refresh', v['hard-refresh'], 1),
     temperature: numberOption('temperature', v.temperature, 1, (x) => x > 0),
@@ -190,15 +195,16 @@ export function distillMarkdown(r: DistillReport): string {
     '| model | params | layers | bytes | test acc % | macro-F1 % | S Se % | S +P % | V Se % | V +P % | jκ | infer ms/beat | agreement % | kept epoch | s/epoch |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const name of DISTILL_MODELS) {
-    const m = r.models[name];
+  const present = DISTILL_MODELS.filter((n) => r.models[n] !== undefined);
+  for (const name of present) {
+    const m = r.models[name] as DistillModelReport;
     const t = m.test;
     lines.push(
       `| ${name} | ${m.params} | ${m.layers} | ${m.export.bytes} | ${pct(t.accuracy)} | ${pct(t.subsetMacroF1)} | ${pct(t.perClass.S?.se)} | ${pct(t.perClass.S?.ppv)} | ${pct(t.perClass.V?.se)} | ${pct(t.perClass.V?.ppv)} | ${t.jk === null ? '–' : t.jk.toFixed(3)} | ${m.export.inferMsPerSample.toFixed(4)} | ${(100 * m.export.agreement).toFixed(2)} | ${m.training.result.bestEpoch}/${m.training.epochsRun} | ${m.training.secondsPerEpoch?.toFixed(1) ?? '–'} |`,
     );
   }
-  for (const name of DISTILL_MODELS) {
-    const m = r.models[name];
+  for (const name of present) {
+    const m = r.models[name] as DistillModelReport;
     lines.push(
       '',
       `## ${name}`,
@@ -252,6 +258,7 @@ export async function main(
     protocol: opts.intra ? 'intra-patient' : 'inter-patient',
     smoke: opts.smoke,
     teacherSampler: opts.hardExamples ? 'hard-example' : opts.sampler,
+    teacherOnly: opts.teacherOnly,
     sampler: opts.sampler,
     hardRefresh: opts.hardRefresh,
     temperature: opts.temperature,

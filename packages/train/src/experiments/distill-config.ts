@@ -142,6 +142,11 @@ export interface DistillExperimentOptions {
   form?: 'patent' | 'hinton';
   /** α of the Hinton form (default 0.5). */
   alpha?: number;
+  /**
+   * Train, evaluate and export the teacher only (a sampler comparison): no soft labels, no students; the row id
+   * names the teacher's sampler (`distill/teacher-shuffled`).
+   */
+  teacherOnly?: boolean;
   /** Choose learning rates (and the distillation temperature) on validation macro-F1 by a grid search. */
   search?: boolean;
   /** Continue from the checkpoints in `outDir` (finished models are reloaded, a killed one resumed). */

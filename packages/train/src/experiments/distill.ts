@@ -114,12 +114,12 @@ export interface DistillReport {
     records: { train: string[]; validation: string[]; test: string[] };
     counts: Record<'train' | 'validation' | 'test', Record<string, number>>;
   };
-  /** The teacher's soft labels: cache file and seconds to get them. */
-  softLabels: { file: string; seconds: number };
+  /** The teacher's soft labels: cache file and seconds to get them (null with `teacherOnly`). */
+  softLabels: { file: string; seconds: number } | null;
   /** Predicting the most frequent training class for every test item. */
   baseline: { className: string; metrics: Metrics };
-  /** Per model. */
-  models: Record<DistillModelName, DistillModelReport>;
+  /** Per model (the teacher alone with `teacherOnly`). */
+  models: Partial<Record<DistillModelName, DistillModelReport>>;
   /** Macro-F1 gap between the student alone and the teacher closed by distillation (null if no gap). */
   gapClosed: number | null;
   /** The docs/results.json rows. */
@@ -227,63 +227,71 @@ export function runDistillExperiment(opts: DistillExperimentOptions): DistillRep
   );
   timings.teacher = seconds(t);
 
-  // 3. Soft labels of every training item, once (cached by teacher weights and data fingerprint).
-  t = performance.now();
-  const softFile = join(opts.outDir, 'teacher-soft-labels.bin');
-  const soft = teacherSoftLabels(teacher.outcome.model, train, { cacheFile: softFile });
-  const softSeconds = seconds(t);
-  log(`\nteacher soft labels z of ${soft.count} training items: ${softFile} (${softSeconds.toFixed(1)} s)`);
+  const stages: Partial<Record<DistillModelName, ReturnType<typeof runStage>>> = { teacher };
+  let softLabels: DistillReport['softLabels'] = null;
+  let kdChosen: { temperature: number; form: 'patent' | 'hinton'; alpha: number } | null = null;
+  if (!(opts.teacherOnly ?? false)) {
+    // 3. Soft labels of every training item, once (cached by teacher weights and data fingerprint).
+    t = performance.now();
+    const softFile = join(opts.outDir, 'teacher-soft-labels.bin');
+    const soft = teacherSoftLabels(teacher.outcome.model, train, { cacheFile: softFile });
+    const softSeconds = seconds(t);
+    softLabels = { file: softFile, seconds: softSeconds };
+    log(`\nteacher soft labels z of ${soft.count} training items: ${softFile} (${softSeconds.toFixed(1)} s)`);
 
-  // 4. Students: the same architecture, initial weights and batches; cross-entropy alone, or Loss_G.
-  const studentSeed = opts.seed + 1;
-  t = performance.now();
-  const aloneSpec: StageSpec = {
-    name: 'student-alone',
-    config: studentConfig,
-    stage: settings.studentStage,
-    sampler: studentSampler,
-    seed: studentSeed,
-    dir: join(opts.outDir, 'student-alone'),
-  };
-  const alone = runStage(
-    aloneSpec,
-    ctx,
-    search ? { lr: lrGrid(settings.studentStage.lr) } : null,
-    (p, dir) => ({ ...aloneSpec, stage: { ...aloneSpec.stage, lr: p.lr }, dir }),
-  );
-  timings.studentAlone = seconds(t);
-  t = performance.now();
-  const kdOptions = {
-    temperature: opts.temperature ?? 1,
-    form: opts.form ?? ('patent' as const),
-    alpha: opts.alpha ?? 0.5,
-  };
-  const kdSpec = (p: StageSearchParams, dir: string): StageSpec => {
-    const d = { ...kdOptions, temperature: p.temperature ?? kdOptions.temperature };
-    return {
-      name: 'student-kd',
+    // 4. Students: the same architecture, initial weights and batches; cross-entropy alone, or Loss_G.
+    const studentSeed = opts.seed + 1;
+    t = performance.now();
+    const aloneSpec: StageSpec = {
+      name: 'student-alone',
       config: studentConfig,
-      stage: { ...settings.studentStage, lr: p.lr },
+      stage: settings.studentStage,
       sampler: studentSampler,
       seed: studentSeed,
-      loss: distillationObjective(soft, d),
-      dir,
-      describe: { distillation: d },
+      dir: join(opts.outDir, 'student-alone'),
     };
-  };
-  const kdBase = kdSpec({ lr: settings.studentStage.lr }, join(opts.outDir, 'student-kd'));
-  const kd = runStage(
-    kdBase,
-    ctx,
-    search ? { lr: lrGrid(settings.studentStage.lr), temperature: [...settings.searchTemperatures] } : null,
-    kdSpec,
-  );
-  const kdChosen = kd.spec.describe?.distillation as typeof kdOptions;
-  timings.studentKd = seconds(t);
+    const alone = runStage(
+      aloneSpec,
+      ctx,
+      search ? { lr: lrGrid(settings.studentStage.lr) } : null,
+      (p, dir) => ({ ...aloneSpec, stage: { ...aloneSpec.stage, lr: p.lr }, dir }),
+    );
+    timings.studentAlone = seconds(t);
+    t = performance.now();
+    const kdOptions = {
+      temperature: opts.temperature ?? 1,
+      form: opts.form ?? ('patent' as const),
+      alpha: opts.alpha ?? 0.5,
+    };
+    const kdSpec = (p: StageSearchParams, dir: string): StageSpec => {
+      const d = { ...kdOptions, temperature: p.temperature ?? kdOptions.temperature };
+      return {
+        name: 'student-kd',
+        config: studentConfig,
+        stage: { ...settings.studentStage, lr: p.lr },
+        sampler: studentSampler,
+        seed: studentSeed,
+        loss: distillationObjective(soft, d),
+        dir,
+        describe: { distillation: d },
+      };
+    };
+    const kdBase = kdSpec({ lr: settings.studentStage.lr }, join(opts.outDir, 'student-kd'));
+    const kd = runStage(
+      kdBase,
+      ctx,
+      search ? { lr: lrGrid(settings.studentStage.lr), temperature: [...settings.searchTemperatures] } : null,
+      kdSpec,
+    );
+    kdChosen = kd.spec.describe?.distillation as typeof kdOptions;
+    timings.studentKd = seconds(t);
+    stages['student-alone'] = alone;
+    stages['student-kd'] = kd;
+  }
 
-  const stages = { teacher, 'student-alone': alone, 'student-kd': kd };
-  for (const name of DISTILL_MODELS) {
-    const { outcome } = stages[name];
+  const names = DISTILL_MODELS.filter((n) => stages[n] !== undefined);
+  for (const name of names) {
+    const { outcome } = stages[name] as ReturnType<typeof runStage>;
     const r = outcome.result;
     log(
       `${name}: kept epoch ${r.bestEpoch} of ${r.history.length} (${r.stopReason}${r.stopReason === 'early-stopping' ? ': validation-loss plateau' : ''}), chosen by ${SELECTION_METRIC_NAME} = ${fmt(r.bestValue)} on ${validation.count} validation beats`,
@@ -307,10 +315,12 @@ export function runDistillExperiment(opts: DistillExperimentOptions): DistillRep
     `majority-class baseline (always ${baseline.className}): accuracy ${fmt(baseline.metrics.accuracy)}, macro-F1 (N,S,V,F) ${fmt(baseline.metrics.subsetMacroF1)}`,
   );
   mkdirSync(join(opts.outDir, 'models'), { recursive: true });
-  const suffix = protocol === 'intra-patient' ? '-intra' : '';
-  const models = {} as Record<DistillModelName, DistillModelReport>;
-  for (const name of DISTILL_MODELS) {
-    const { outcome, spec, trials } = stages[name];
+  // A teacher-only run is a sampler comparison: its row id names the teacher's sampler.
+  const variant = opts.teacherOnly ? `-${teacherSamplerName}` : '';
+  const suffix = `${variant}${protocol === 'intra-patient' ? '-intra' : ''}`;
+  const models: Partial<Record<DistillModelName, DistillModelReport>> = {};
+  for (const name of names) {
+    const { outcome, spec, trials } = stages[name] as ReturnType<typeof runStage>;
     const ev = evaluate(outcome.model, test);
     const m = ev.metrics as Metrics;
     const file = join(opts.outDir, 'models', `${name}.ecgnn`);
@@ -374,14 +384,14 @@ export function runDistillExperiment(opts: DistillExperimentOptions): DistillRep
   }
   timings.evaluateExport = seconds(t);
 
-  const f1 = (n: DistillModelName): number | null => models[n].test.subsetMacroF1;
+  const f1 = (n: DistillModelName): number | null => models[n]?.test.subsetMacroF1 ?? null;
   const [ft, fa, fk] = [f1('teacher'), f1('student-alone'), f1('student-kd')];
   const gapClosed = ft !== null && fa !== null && fk !== null && ft > fa ? (fk - fa) / (ft - fa) : null;
   log(
     `\nmacro-F1 (N,S,V,F): teacher ${fmt(ft)}, student alone ${fmt(fa)}, distilled student ${fmt(fk)}; gap closed by distillation ${gapClosed === null ? '– (no gap)' : `${(100 * gapClosed).toFixed(1)} %`}`,
   );
-  const rows = DISTILL_MODELS.map((name) =>
-    resultsRow(models[name], name, data.protocol, opts, smoke, gapClosed),
+  const rows = names.map((name) =>
+    resultsRow(models[name] as DistillModelReport, name, data.protocol, opts, smoke, gapClosed),
   );
   timings.total = seconds(tStart);
   return {
@@ -395,7 +405,7 @@ export function runDistillExperiment(opts: DistillExperimentOptions): DistillRep
       records: data.records,
       counts: { train: countsByName(train), validation: countsByName(validation), test: countsByName(test) },
     },
-    softLabels: { file: softFile, seconds: softSeconds },
+    softLabels,
     baseline,
     models,
     gapClosed,
