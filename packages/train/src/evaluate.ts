@@ -25,6 +25,28 @@ export function forwardBatch(model: nn.AnyModule, batch: Batch): Tensor {
   return model.call(...batch.inputs) as Tensor;
 }
 
+/**
+ * Cross-entropy of each row of `logits` ([B, K], row-major) against its label: ℓ_i = log Σ_k exp z_ik − z_{i,y_i},
+ * with the row maximum subtracted before exp (the log-sum-exp identity), written into `out` (length ≥ B).
+ */
+export function itemCrossEntropy(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  classes: number,
+  out: Float64Array,
+): Float64Array {
+  const B = labels.length;
+  for (let i = 0; i < B; i++) {
+    const o = i * classes;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < classes; k++) max = Math.max(max, logits[o + k]);
+    let sum = 0;
+    for (let k = 0; k < classes; k++) sum += Math.exp(logits[o + k] - max);
+    out[i] = max + Math.log(sum) - logits[o + labels[i]];
+  }
+  return out;
+}
+
 /** Whether a dataset is multi-label (has targets). */
 export function isMultiLabel(ds: Dataset): boolean {
   return ds.targets !== undefined && ds.targetNames !== undefined;

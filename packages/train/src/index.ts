@@ -61,6 +61,7 @@ export {
   evaluate,
   forwardBatch,
   isMultiLabel,
+  itemCrossEntropy,
   itemLosses,
   lossHardness,
   type MonitorName,

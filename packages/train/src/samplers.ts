@@ -69,6 +69,12 @@ export interface BatchSampler {
   state(): SamplerState | null;
   /** Restores {@link BatchSampler.state}. */
   loadState(state: SamplerState | null): void;
+  /**
+   * Per-item losses of a batch just drawn, from the training forward pass (before the optimizer step), with
+   * the batch's item indices. The hard-example sampler writes them into its scores, so an item stops counting
+   * as hard once it is learned, without waiting for the next full re-scoring. Optional; the Trainer calls it.
+   */
+  observe?(indices: Int32Array, losses: Float64Array): void;
 }
 
 function checkPositiveInt(what: string, v: number): void {
@@ -172,7 +178,8 @@ class SeededSampler implements BatchSampler {
 
 /**
  * The hard-example sampler: @ecgnn/data's `hardExampleBatches` with the epoch's seed, the scores of all items
- * cached and recomputed before batch b of an epoch when b mod refreshEvery = 0; the cache is its state.
+ * cached and recomputed before batch b of an epoch when b mod refreshEvery = 0, and the items of each trained
+ * batch updated in between with their training losses ({@link BatchSampler.observe}); the cache is its state.
  */
 class HardExampleSampler implements BatchSampler {
   readonly batchesPerEpoch: number;
@@ -234,6 +241,12 @@ class HardExampleSampler implements BatchSampler {
       st.batch++;
       yield batch;
     }
+  }
+
+  observe(indices: Int32Array, losses: Float64Array): void {
+    const scores = this.current?.scores;
+    if (scores === null || scores === undefined) return;
+    for (let i = 0; i < indices.length; i++) scores[indices[i]] = losses[i];
   }
 
   state(): SamplerState | null {

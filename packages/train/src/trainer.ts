@@ -7,7 +7,16 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultGenerator, EcgnnError, Generator, nn, optim, type Parameter, tidy } from '@ecgnn/core';
+import {
+  defaultGenerator,
+  EcgnnError,
+  Generator,
+  nn,
+  optim,
+  type Parameter,
+  type Tensor,
+  tidy,
+} from '@ecgnn/core';
 import {
   type CheckpointParts,
   captureCheckpoint,
@@ -16,7 +25,14 @@ import {
   saveCheckpoint,
 } from './checkpoint.js';
 import type { CheckpointValue } from './checkpoint-format.js';
-import { defaultLoss, evaluate, forwardBatch, type MonitorName, monitoredValue } from './evaluate.js';
+import {
+  defaultLoss,
+  evaluate,
+  forwardBatch,
+  itemCrossEntropy,
+  type MonitorName,
+  monitoredValue,
+} from './evaluate.js';
 import type { Batch } from './loader.js';
 import { JsonlLog, ProgressReporter } from './progress.js';
 import {
@@ -87,6 +103,8 @@ export class Trainer {
   private readonly monitor: MonitorName;
   private readonly generators: Record<string, Generator>;
   private readonly params: Array<[string, Parameter]>;
+  /** Per-item losses handed to the sampler (reused across steps). */
+  private itemLoss = new Float64Array(0);
   private readonly log: JsonlLog | null;
   private readonly progress: ProgressReporter;
   private state: RunState = freshState();
@@ -185,7 +203,9 @@ export class Trainer {
     const lossFn = this.opts.loss ?? defaultLoss;
     return tidy(() => {
       optimizer.zeroGrad();
-      const loss = lossFn(forwardBatch(model, batch), batch);
+      const logits = forwardBatch(model, batch);
+      this.observeLosses(logits, batch);
+      const loss = lossFn(logits, batch);
       const value = loss.item();
       if (!Number.isFinite(value)) this.diverged(`the loss is ${value}`);
       loss.backward();
@@ -203,6 +223,15 @@ export class Trainer {
       optimizer.step();
       return value;
     });
+  }
+
+  /** Hands the sampler the batch's per-item cross-entropy when it asks for it (hard-example batches). */
+  private observeLosses(logits: Tensor, batch: Batch): void {
+    const sampler = this.opts.train.sampler;
+    if (sampler.observe === undefined || batch.target !== null) return;
+    if (this.itemLoss.length < batch.size) this.itemLoss = new Float64Array(batch.size);
+    const losses = itemCrossEntropy(logits.data, batch.label.data, logits.shape[1], this.itemLoss);
+    sampler.observe(batch.index, losses.subarray(0, batch.size));
   }
 
   private isBetter(value: number, than: number, delta: number, mode = this.mode): boolean {

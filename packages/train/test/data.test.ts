@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { crossEntropy, Tensor } from '@ecgnn/core';
 import {
   AAMI_CLASSES,
   dataDir,
@@ -23,6 +24,7 @@ import {
   type Dataset,
   fragmentDataset,
   fragmentPreprocessing,
+  itemCrossEntropy,
   itemsOfGroups,
   loadBeatDataset,
   modelIO,
@@ -281,6 +283,39 @@ describe('samplers', () => {
       /without its saved state/,
     );
     expect(() => createSampler(spec, labels, 3, { batchSize: 5 })).toThrow(/need a score function/);
+  });
+
+  it('hard-example: observed training losses replace the scores of the items just trained on', () => {
+    const score = (idx: Int32Array) => Float32Array.from(idx, () => 1);
+    const s = createSampler({ kind: 'hard-example', poolFactor: 2 }, labels, 3, {
+      batchSize: 4,
+      score,
+      seed: 2,
+    });
+    s.observe?.(Int32Array.of(0), Float64Array.of(5)); // before any scoring: ignored
+    const it = s.epochBatches(0);
+    const first = it.next().value as Int32Array;
+    s.observe?.(
+      first,
+      Float64Array.from(first, (_, j) => 0.25 * j),
+    );
+    const scores = s.state()?.scores as Float32Array;
+    const last = new Map<number, number>();
+    first.forEach((i, j) => last.set(i, 0.25 * j)); // with replacement: the last write of an item wins
+    for (const [i, v] of last) expect(scores[i]).toBe(v);
+    expect(scores.filter((x) => x === 1).length).toBeGreaterThanOrEqual(labels.length - first.length);
+  });
+
+  it('itemCrossEntropy equals crossEntropy with reduction none, also for large logits', () => {
+    const logits = [2, -1, 0.5, 1000, 999, -1000];
+    const y = Int32Array.of(0, 1);
+    const got = itemCrossEntropy(logits, y, 3, new Float64Array(2));
+    const want = crossEntropy(new Tensor(Float64Array.from(logits), [2, 3]), new Tensor(y, [2]), {
+      reduction: 'none',
+    }).data;
+    expect(got[0]).toBeCloseTo(want[0], 12);
+    expect(got[1]).toBeCloseTo(want[1], 9);
+    expect(got[1]).toBeCloseTo(1 + Math.log(1 + Math.exp(-1) + Math.exp(-2000)), 9);
   });
 
   it('hard-example batches keep drawing rare classes to the end of an epoch (no collapse to the majority)', () => {
