@@ -25,7 +25,7 @@ import {
   type ProgressMode,
   runDistillExperiment,
 } from '@ecgnn/train';
-import { ensureMitdb } from './lib/beats.js';
+import { ensureMitdb } from './lib/data.js';
 import { gitInfo, writeFileAtomic } from './lib/report.js';
 import { recordResultsRow } from './lib/results.js';
 

@@ -84,7 +84,8 @@ export class AdaptiveSoftsign1d extends nn.Module {
 // tensors and one node, and returns the node's output value. Nothing in @ecgnn/infer computes softsign yet, so
 // the node names the op the layer needs; infer refuses the file until that op is in its op table (the last step
 // of the route in docs/extending.md). A layer made of maths infer already has would instead emit those ops, or
-// compose the built-in emitters with `ctx.emit` (see examples/lib/export.ts for the main job's model).
+// compose the built-in emitters with `ctx.emit` (see `emitPooledClassifier` in
+// packages/train/src/export.ts for the classifiers of @ecgnn/models).
 
 registerExporter(AdaptiveSoftsign1d, (ctx, layer, [x], path) => {
   const g = ctx.graph;

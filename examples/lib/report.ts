@@ -2,12 +2,27 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { basename, dirname, join } from 'node:path';
-/** A row of docs/results.json (see ../shared/results-format.md), as `@ecgnn/train` defines it. */
-import type { ResultsRow } from '@ecgnn/train';
-import { type Metrics, metricsMarkdown } from './metrics.js';
-import type { EpochRecord } from './train.js';
+import { type EcgClassifier, modelKind } from '@ecgnn/models';
+import {
+  argmaxRows,
+  countsByName,
+  type Dataset,
+  type EpochRecord,
+  type Evaluation,
+  type InferAgreement,
+  type InferLatency,
+  type Metrics,
+  metricsByGroup,
+  metricsMarkdown,
+  type ResultsRow,
+  resultsMetrics,
+  type TrainResult,
+} from '@ecgnn/train';
+import { type ServeSummary, serveMarkdown } from './serve.js';
 
+/** A row of docs/results.json (see ../shared/results-format.md), as `@ecgnn/train` defines it. */
 export type { ResultsRow };
 
 /** Test results of one record. */
@@ -68,8 +83,143 @@ export interface Report {
     inferMsPerSample: number;
     inferTimingMethod: string;
   };
+  /** The exported model served on one raw DS2 record by infer's streaming classifier. */
+  served: ServeSummary;
   timings: Record<string, number>;
   resultsRow: ResultsRow;
+}
+
+/** The facts of a finished run that {@link buildReport} turns into a {@link Report}. */
+export interface RunFacts {
+  /** The command line (`pnpm start …`). */
+  command: string;
+  /** Run seed, smoke mode, epochs and batches per epoch. */
+  options: { seed: number; smoke: boolean; epochs: number; batchesPerEpoch: number };
+  /** Protocol of the split (as @ecgnn/data names it). */
+  protocol: string;
+  /** Data directory, whether this run downloaded MIT-BIH, and the records of each split. */
+  data: { dir: string; downloaded: boolean; records: Record<string, string[]> };
+  /** The beats of each split. */
+  sets: { train: Dataset; validation: Dataset; test: Dataset };
+  /** How the test set was sampled, in words. */
+  testSampling: string;
+  /** The trained model (kept weights). */
+  model: EcgClassifier;
+  /** Batch size, AdamW learning rate and weight decay, class shares of a batch (in class order). */
+  recipe: { batchSize: number; lr: number; weightDecay: number; classShares: readonly number[] };
+  /** The Trainer's result. */
+  trained: TrainResult;
+  /** Validation metrics of the kept weights. */
+  validation: Metrics;
+  /** The core model's evaluation on the test set. */
+  test: Evaluation;
+  /** The exported model file: path, size in bytes, infer's execution plan. */
+  exported: { file: string; bytes: number; plan: string[] };
+  /** The reloaded model against the core model on the test set. */
+  agreement: InferAgreement;
+  /** The reloaded model's batch-1 latency. */
+  latency: InferLatency;
+  /** The serving check. */
+  served: ServeSummary;
+  /** Wall times, seconds. */
+  timings: Record<string, number>;
+  /** Commit and whether the tree was dirty. */
+  git: { commit: string; dirty: boolean | null };
+  /** ISO date of the run. */
+  date: string;
+  /** 1-minute load average when the run began. */
+  loadAtStart: number;
+}
+
+/** The report of a run, with its docs/results.json row. */
+export function buildReport(f: RunFacts): Report {
+  const { train, validation, test } = f.sets;
+  const m = f.test.metrics as Metrics;
+  const corePred = argmaxRows(f.test.predictions.probs, f.test.predictions.outputs);
+  const perRecord = metricsByGroup(test.group, test.label, corePred, test.classes);
+  const body: Omit<Report, 'resultsRow'> = {
+    title: `ecgnn main job${f.options.smoke ? ' (smoke run — not a result)' : ''}: BeatNet, inter-patient DS1→DS2`,
+    protocol: `${f.protocol}; test = DS2`,
+    command: f.command,
+    seed: f.options.seed,
+    commit: f.git.commit,
+    dirty: f.git.dirty,
+    date: f.date,
+    smoke: f.options.smoke,
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadAverage1m: os.loadavg()[0],
+      loadAverageAtStart1m: f.loadAtStart,
+    },
+    data: {
+      ...f.data,
+      beats: { train: countsByName(train), validation: countsByName(validation), test: countsByName(test) },
+    },
+    testSampling: f.testSampling,
+    model: {
+      description: `${modelKind(f.model.config).description}; config ${JSON.stringify(f.model.config)}`,
+      params: f.model.numParameters(),
+      ...f.exported,
+    },
+    training: {
+      epochs: f.options.epochs,
+      batchesPerEpoch: f.options.batchesPerEpoch,
+      batchSize: f.recipe.batchSize,
+      lr: f.recipe.lr,
+      weightDecay: f.recipe.weightDecay,
+      classShares: Object.fromEntries(train.classes.map((c, i) => [c, f.recipe.classShares[i]])),
+      bestEpoch: f.trained.bestEpoch,
+      seconds: f.trained.seconds,
+      history: f.trained.history,
+    },
+    validation: f.validation,
+    test: m,
+    testPerRecord: perRecord.map(({ group, metrics: r }) => ({
+      record: group,
+      beats: r.count,
+      accuracy: r.accuracy,
+      perClass: Object.fromEntries(
+        r.classes.map((c) => [c, { beats: r.perClass[c].support, se: r.perClass[c].se }]),
+      ),
+    })),
+    export: {
+      agreement: f.agreement.agreement,
+      disagreements: f.agreement.disagreements,
+      maxAbsProbDiff: f.agreement.maxAbsProbDiff,
+      inferMsPerSample: f.latency.msPerItem,
+      inferTimingMethod: f.latency.method,
+    },
+    served: f.served,
+    timings: f.timings,
+  };
+  return { ...body, resultsRow: baselineResultsRow(body) };
+}
+
+/**
+ * The docs/results.json row of a main-job report: id `baseline/beatnet-rr`, the test metrics with macro-F1 over
+ * the five classes (`macroF1NSVF`: over N, S, V, F), Cohen's κ, size, batch-1 latency and provenance.
+ */
+function baselineResultsRow(r: Omit<Report, 'resultsRow'>): ResultsRow {
+  return {
+    id: 'baseline/beatnet-rr',
+    method: 'baseline',
+    dataset: 'mitdb',
+    protocol: 'inter-patient DS1/DS2',
+    split: r.smoke ? 'test (smoke subset)' : 'test',
+    metrics: resultsMetrics(r.test, 'all'),
+    params: r.model.params,
+    bytes: r.model.bytes,
+    inferMsPerSample: r.export.inferMsPerSample,
+    seed: r.seed,
+    command: r.command,
+    commit: r.commit,
+    ...(r.dirty ? { commitDirty: true } : {}),
+    date: r.date.slice(0, 10),
+    macroF1NSVF: r.test.subsetMacroF1,
+    kappa: r.test.kappa,
+  };
 }
 
 /** `git rev-parse HEAD` of the repository holding `cwd`, and whether its tree is dirty (null when unknown). */
@@ -107,6 +257,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 
 function f(x: number, digits = 1): string {
   return x.toFixed(digits);
+}
+
+function pct(x: number | null | undefined): string {
+  return typeof x === 'number' ? f(100 * x) : '–';
 }
 
 /** The markdown report. */
@@ -154,7 +308,7 @@ export function reportMarkdown(r: Report): string {
   );
   for (const h of r.training.history) {
     lines.push(
-      `| ${h.epoch} | ${h.loss.toFixed(4)} | ${f(100 * h.valMacroF1)} | ${f(100 * h.valAccuracy)} | ${f(h.seconds)} |`,
+      `| ${h.epoch} | ${h.trainLoss.toFixed(4)} | ${pct(h.val?.subsetMacroF1)} | ${pct(h.val?.accuracy)} | ${f(h.seconds)} |`,
     );
   }
   lines.push(
@@ -198,5 +352,11 @@ export function reportMarkdown(r: Report): string {
     '```',
     '',
   );
-  return lines.join('\n');
+  return lines.join('\n') + serveMarkdown(r.served);
+}
+
+/** Writes `<out>/report.json` and `<out>/report.md`, each atomically. */
+export async function writeReport(out: string, r: Report): Promise<void> {
+  await writeFileAtomic(join(out, 'report.json'), `${JSON.stringify(r, null, 2)}\n`);
+  await writeFileAtomic(join(out, 'report.md'), reportMarkdown(r));
 }

@@ -91,7 +91,12 @@ export {
   samplerSpec,
   type TeacherArchitecture,
 } from './experiments/distill-config.js';
-export { type DistillData, loadDistillData, SPLIT_SEED } from './experiments/distill-data.js';
+export {
+  countsByName,
+  type DistillData,
+  loadDistillData,
+  SPLIT_SEED,
+} from './experiments/distill-data.js';
 export { type EpochEstimate, estimateDistillEpochs } from './experiments/estimate.js';
 export {
   SELECTION_METRIC,
@@ -106,6 +111,7 @@ export {
 } from './experiments/stage.js';
 export { type ClassifierExportOptions, emitPooledClassifier, exportClassifier } from './export.js';
 export { formatConfusion, formatMetrics, metricsMarkdown, pct } from './format.js';
+export { type GroupMetrics, metricsByGroup } from './group-metrics.js';
 export {
   compareWithInfer,
   type InferAgreement,
@@ -150,7 +156,13 @@ export {
   type RrSpec,
   type SignalPreprocessing,
 } from './preprocess.js';
-export { JsonlLog, type ProgressMode, ProgressReporter, type ProgressStream } from './progress.js';
+export {
+  JsonlLog,
+  lineStream,
+  type ProgressMode,
+  ProgressReporter,
+  type ProgressStream,
+} from './progress.js';
 export {
   type ResultsClassMetrics,
   type ResultsRow,

@@ -99,6 +99,22 @@ export class ProgressReporter {
   }
 }
 
+/**
+ * A {@link ProgressStream} that hands each complete line of progress text to `log`, without its newline (empty
+ * lines dropped; text after the last newline is held until its newline arrives), for a job that collects
+ * progress through its own logger. It is not a terminal, so the `'auto'` mode writes lines, not a bar.
+ */
+export function lineStream(log: (line: string) => void): ProgressStream {
+  let pending = '';
+  return {
+    write(text: string): void {
+      const lines = (pending + text).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line !== '') log(line);
+    },
+  };
+}
+
 /** A JSON-lines log: each record one JSON object on its own line, appended as it happens. */
 export class JsonlLog {
   /** Creates the log's directory; records are appended to `path` (an existing log is continued). */

@@ -271,7 +271,7 @@ export class Trainer {
       val,
       monitor: value,
       best: improved,
-      seconds: s.seconds + (performance.now() - t0) / 1000,
+      seconds: (performance.now() - t0) / 1000,
     };
     s.history.push(record);
     if (improved) {

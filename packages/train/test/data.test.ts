@@ -301,7 +301,8 @@ describe('samplers', () => {
     );
     const scores = s.state()?.scores as Float32Array;
     const last = new Map<number, number>();
-    first.forEach((i, j) => last.set(i, 0.25 * j)); // with replacement: the last write of an item wins
+    // With replacement: the last write of an item wins.
+    for (let j = 0; j < first.length; j++) last.set(first[j], 0.25 * j);
     for (const [i, v] of last) expect(scores[i]).toBe(v);
     expect(scores.filter((x) => x === 1).length).toBeGreaterThanOrEqual(labels.length - first.length);
   });

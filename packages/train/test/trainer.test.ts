@@ -35,6 +35,10 @@ describe('Trainer', () => {
     const best = r.history.find((h) => h.best && h.epoch === r.bestEpoch);
     expect(best?.monitor).toBe(r.bestValue);
     for (const h of r.history) expect(h.monitor).toBeLessThanOrEqual(r.bestValue as number);
+    // Each record's seconds: time since training started, increasing, never past the run's total.
+    const secs = r.history.map((h) => h.seconds);
+    for (let e = 1; e < secs.length; e++) expect(secs[e]).toBeGreaterThanOrEqual(secs[e - 1]);
+    expect(secs[secs.length - 1]).toBeLessThanOrEqual(r.seconds + 1e-9);
     expect(weightsOf(model)).not.toEqual(before);
     const recs = logRecords(dir);
     expect(recs[0]).toMatchObject({
