@@ -39,6 +39,7 @@ describe('distill options', () => {
       intra: false,
       hardExamples: false,
       sampler: 'weighted',
+      stopOn: 'loss',
     });
     expect(d?.temperature).toBe(1);
     expect(d?.form).toBe('patent');
@@ -225,7 +226,18 @@ describe.runIf(present || ci)('distillation, smoke mode', () => {
   test('--teacher-only trains and reports the teacher alone, its row id naming its sampler', async () => {
     const only = join(tmp, 'teacher-only.json');
     const r = await main(
-      ['--smoke', '--teacher-only', '--sampler', 'shuffled', '--out', join(tmp, 'only'), '--record', only],
+      [
+        '--smoke',
+        '--teacher-only',
+        '--sampler',
+        'shuffled',
+        '--stop-on',
+        'selection',
+        '--out',
+        join(tmp, 'only'),
+        '--record',
+        only,
+      ],
       { log: () => {}, progress: 'none' },
     );
     if (r === null || !('rows' in r)) throw new Error('main returned no report');
@@ -235,6 +247,8 @@ describe.runIf(present || ci)('distillation, smoke mode', () => {
     const rows = JSON.parse(readFileSync(only, 'utf8')) as ResultsRow[];
     expect(rows.map((x) => x.id)).toEqual(['distill/teacher-shuffled']);
     expect(rows[0].sampler).toMatch(/^shuffled batches/);
+    expect(rows[0].selectedBy).toMatch(/early stopping on a plateau of the validation macro-F1/);
+    expect(r.settings.teacherStage.stopOn).toBe('selection');
     checkRow(rows[0], rows[0].id, 'inter-patient DS1/DS2');
   });
 

@@ -39,6 +39,7 @@ export interface DistillCliOptions {
   intra: boolean;
   hardExamples: boolean;
   teacherOnly: boolean;
+  stopOn: 'loss' | 'selection';
   sampler: 'shuffled' | 'class-balanced' | 'weighted';
   hardRefresh: number | undefined;
   temperature: number;
@@ -69,6 +70,8 @@ usage: ${SCRIPT} [options]
   --intra              intra-patient random split over all records (rows labelled as such, ids end in -intra)
   --hard-examples      teacher on hard-example batches (the highest-loss quarter of a random pool, re-scored periodically)
   --sampler <name>     batches otherwise: weighted (default), class-balanced or shuffled
+  --stop-on <what>     early stopping on a plateau of the validation loss (loss, default) or of the
+                       validation macro-F1 that also picks the kept epoch (selection)
   --teacher-only       train, test and export the teacher only (a sampler comparison; row id distill/teacher-<sampler>)
   --hard-refresh <n>   batches between hard-example re-scorings (default: once per epoch)
   --temperature <T>    distillation temperature (default 1: the method's loss)
@@ -122,6 +125,7 @@ export function parseOptions(argv: readonly string[]): DistillCliOptions | null 
     intra: { type: 'boolean' },
     'hard-examples': { type: 'boolean' },
     'teacher-only': { type: 'boolean' },
+    'stop-on': { type: 'string' },
     sampler: { type: 'string' },
     'hard-refresh': { type: 'string' },
     temperature: { type: 'string' },
@@ -153,6 +157,7 @@ export function parseOptions(argv: readonly string[]): DistillCliOptions | null 
     intra,
     hardExamples: v['hard-examples'] ?? false,
     teacherOnly: v['teacher-only'] ?? false,
+    stopOn: choice('stop-on', v['stop-on'], 'loss', ['loss', 'selection']),
     sampler: choice('sampler', v.sampler, 'weighted', ['weighted', 'class-balanced', 'shuffled']),
     hardRefresh: intOption('hard-refresh', v['hard-refresh'], 1),
     temperature: numberOption('temperature', v.temperature, 1, (x) => x > 0),
@@ -259,6 +264,7 @@ export async function main(
     smoke: opts.smoke,
     teacherSampler: opts.hardExamples ? 'hard-example' : opts.sampler,
     teacherOnly: opts.teacherOnly,
+    stopOn: opts.stopOn,
     sampler: opts.sampler,
     hardRefresh: opts.hardRefresh,
     temperature: opts.temperature,

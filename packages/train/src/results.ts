@@ -34,6 +34,8 @@ export interface ResultsRow {
   metrics: {
     accuracy: number;
     macroF1: number;
+    /** The classes `macroF1` averages over (e.g. N, S, V, F); absent in rows written before it was recorded. */
+    macroF1Classes?: string[];
     jk: number | null;
     perClass: Record<string, ResultsClassMetrics>;
   };
@@ -66,10 +68,30 @@ export function resultsMetrics(m: Metrics, macro: 'subset' | 'all' = 'subset'): 
     perClass[c] = { se: m.perClass[c].se, ppv: m.perClass[c].ppv, f1: m.perClass[c].f1 };
   return {
     accuracy: m.accuracy,
-    macroF1: macro === 'subset' && m.subsetMacroF1 !== null ? m.subsetMacroF1 : m.macroF1,
+    ...(macro === 'subset' && m.subsetMacroF1 !== null
+      ? { macroF1: m.subsetMacroF1, macroF1Classes: [...m.subsetClasses] }
+      : { macroF1: m.macroF1, macroF1Classes: m.classes.filter((c) => m.perClass[c].support > 0) }),
     jk: m.jk,
     perClass,
   };
+}
+
+/**
+ * The classes a row's macro-F1 averages over: `metrics.macroF1Classes`, or for rows written before that field,
+ * the candidate set (N, S, V, F, or every class with an F1) whose mean per-class F1 equals `macroF1`; '?' if none.
+ */
+function macroF1Over(r: ResultsRow): string {
+  if (r.metrics.macroF1Classes !== undefined) return r.metrics.macroF1Classes.join(' ');
+  const f1 = (c: string): number | null => r.metrics.perClass[c]?.f1 ?? null;
+  const candidates = [
+    ['N', 'S', 'V', 'F'].filter((c) => f1(c) !== null),
+    Object.keys(r.metrics.perClass).filter((c) => f1(c) !== null),
+  ];
+  for (const set of candidates) {
+    const mean = set.reduce((a, c) => a + (f1(c) as number), 0) / set.length;
+    if (set.length > 0 && Math.abs(mean - r.metrics.macroF1) < 1e-9) return set.join(' ');
+  }
+  return '?';
 }
 
 function pct(v: number | null | undefined): string {
@@ -85,13 +107,13 @@ export function resultsMarkdown(rows: readonly ResultsRow[]): string {
     'Fractions are shown as percentages. Protocols are stated per row: "inter-patient DS1/DS2" means trained on',
     'DS1 and tested on the unseen patients of DS2 (de Chazal 2004).',
     '',
-    '| id | method | dataset | protocol | split | accuracy % | macro-F1 % | jκ | params | bytes | infer ms/sample | seed | commit | date |',
-    '|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|',
+    '| id | method | dataset | protocol | split | accuracy % | macro-F1 % | F1 over | jκ | params | bytes | infer ms/sample | seed | commit | date |',
+    '|---|---|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const r of rows) {
     const jk = r.metrics.jk === null ? '–' : r.metrics.jk.toFixed(3);
     lines.push(
-      `| ${r.id} | ${r.method} | ${r.dataset} | ${r.protocol} | ${r.split} | ${pct(r.metrics.accuracy)} | ${pct(r.metrics.macroF1)} | ${jk} | ${r.params} | ${r.bytes} | ${r.inferMsPerSample.toFixed(3)} | ${r.seed} | ${r.commit.slice(0, 10)} | ${r.date} |`,
+      `| ${r.id} | ${r.method} | ${r.dataset} | ${r.protocol} | ${r.split} | ${pct(r.metrics.accuracy)} | ${pct(r.metrics.macroF1)} | ${macroF1Over(r)} | ${jk} | ${r.params} | ${r.bytes} | ${r.inferMsPerSample.toFixed(3)} | ${r.seed} | ${r.commit.slice(0, 10)} | ${r.date} |`,
     );
   }
   for (const r of rows) {

@@ -41,14 +41,21 @@ describe('results rows', () => {
     expect(r.accuracy).toBeCloseTo(16 / 20, 12);
     // N, S, V (Q is outside the default subset N, S, V, F).
     expect(r.macroF1).toBeCloseTo((16 / 19 + 6 / 8 + 10 / 12) / 3, 12);
-    expect(resultsMetrics(m, 'all').macroF1).toBeCloseTo((16 / 19 + 6 / 8 + 10 / 12 + 0) / 4, 12);
+    expect(r.macroF1Classes).toEqual(m.subsetClasses);
+    expect(r.macroF1Classes).not.toContain('Q');
+    const all = resultsMetrics(m, 'all');
+    expect(all.macroF1).toBeCloseTo((16 / 19 + 6 / 8 + 10 / 12 + 0) / 4, 12);
+    expect(all.macroF1Classes).toHaveLength(4);
+    expect(all.macroF1Classes).toContain('Q');
     expect(r.jk).toBe(m.jk);
     expect(r.perClass.S).toEqual({ se: 0.75, ppv: 0.75, f1: 0.75 });
   });
 
   it('merges rows by id, sorted, and rewrites results.md', () => {
     const path = join(dir, 'results.json');
-    writeFileSync(path, JSON.stringify([row('z/old'), row('distill/teacher')]));
+    const old = row('z/old');
+    delete old.metrics.macroF1Classes;
+    writeFileSync(path, JSON.stringify([old, row('distill/teacher')]));
     const updated = { ...row('distill/teacher'), seed: 5 };
     recordResultsRow(path, updated);
     recordResultsRow(path, row('distill/student-kd'));
@@ -57,6 +64,9 @@ describe('results rows', () => {
     expect(rows[1].seed).toBe(5);
     const md = readFileSync(join(dir, 'results.md'), 'utf8');
     expect(md).toContain('| distill/teacher | distill | synthetic | test fixture | test | 80.0 |');
+    // The classes of each macro-F1 are shown; z/old, written without them, gets them from its per-class F1.
+    expect(md).toMatch(/\| distill\/teacher \|[^\n]*\| 80\.8 \| N S V \|/);
+    expect(md).toMatch(/\| z\/old \|[^\n]*\| 80\.8 \| N S V \|/);
     expect(md).toContain('## distill/student-kd');
     writeFileSync(path, '{}');
     expect(() => recordResultsRow(path, row('x'))).toThrow(/expected a JSON array/);

@@ -36,6 +36,7 @@ interface DistillOptions {
   hardExamples?: boolean;
   sampler: 'weighted' | 'class-balanced' | 'shuffled';
   teacherOnly?: boolean;
+  stopOn: 'loss' | 'selection';
   hardRefresh?: number;
   temperature: number;
   form: 'patent' | 'hinton';
@@ -93,6 +94,7 @@ async function distill(ctx: RunContext, o: DistillOptions, argv: readonly string
     smoke: o.smoke ?? false,
     teacherSampler: o.hardExamples ? 'hard-example' : o.sampler,
     teacherOnly: o.teacherOnly ?? false,
+    stopOn: o.stopOn,
     sampler: o.sampler,
     hardRefresh: o.hardRefresh,
     temperature: o.temperature,
@@ -172,6 +174,14 @@ export function registerDistill(program: Command, ctx: RunContext, argv: readonl
           .default('weighted'),
       )
       .option('--teacher-only', 'train, test and export the teacher only (a sampler comparison)')
+      .addOption(
+        new Option(
+          '--stop-on <what>',
+          'early stopping on a plateau of the validation loss, or of the validation macro-F1 (selection)',
+        )
+          .choices(['loss', 'selection'])
+          .default('loss'),
+      )
       .option(
         '--hard-refresh <n>',
         'batches between hard-example re-scorings (default: once per epoch)',

@@ -29,7 +29,12 @@ export interface StageSettings {
   weightDecay: number;
   /** Most epochs (an epoch = as many items as the training set holds). */
   epochs: number;
-  /** Epochs without a validation-loss improvement of more than `minDelta` before stopping (the plateau). */
+  /**
+   * What the plateau is of: the validation loss (default; "until the loss stabilises") or the selection metric,
+   * validation macro-F1 over N, S, V, F (`'selection'`).
+   */
+  stopOn?: 'loss' | 'selection';
+  /** Epochs without a validation-loss (or `stopOn`) improvement of more than `minDelta` before stopping. */
   patience: number;
   /** Smallest validation-loss decrease that counts as an improvement. */
   minDelta: number;
@@ -155,6 +160,8 @@ export interface DistillExperimentOptions {
   teacherEpochs?: number;
   /** Override the most epochs of the students. */
   studentEpochs?: number;
+  /** Override what every model's early stopping watches (see {@link StageSettings.stopOn}). */
+  stopOn?: 'loss' | 'selection';
   /** Settings replacing the defaults (for experiments; the smoke flag picks {@link DISTILL_SMOKE}). */
   settings?: Partial<DistillSettings>;
   /** Progress display of the trainers (default 'auto'). */
@@ -167,14 +174,22 @@ export interface DistillExperimentOptions {
 
 /** The settings of a run: defaults or smoke, then the caller's overrides. */
 export function distillSettings(
-  opts: Pick<DistillExperimentOptions, 'smoke' | 'settings' | 'teacherEpochs' | 'studentEpochs'>,
+  opts: Pick<DistillExperimentOptions, 'smoke' | 'settings' | 'teacherEpochs' | 'studentEpochs' | 'stopOn'>,
 ): DistillSettings {
   const base = opts.smoke ? DISTILL_SMOKE : DISTILL_DEFAULTS;
   const s: DistillSettings = { ...base, ...opts.settings };
   return {
     ...s,
-    teacherStage: { ...s.teacherStage, epochs: opts.teacherEpochs ?? s.teacherStage.epochs },
-    studentStage: { ...s.studentStage, epochs: opts.studentEpochs ?? s.studentStage.epochs },
+    teacherStage: {
+      ...s.teacherStage,
+      epochs: opts.teacherEpochs ?? s.teacherStage.epochs,
+      ...(opts.stopOn ? { stopOn: opts.stopOn } : {}),
+    },
+    studentStage: {
+      ...s.studentStage,
+      epochs: opts.studentEpochs ?? s.studentStage.epochs,
+      ...(opts.stopOn ? { stopOn: opts.stopOn } : {}),
+    },
   };
 }
 

@@ -136,6 +136,13 @@ function fmt(x: number | null | undefined, digits = 4): string {
   return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '–';
 }
 
+/** What a stage's early stopping watches, in words. */
+function plateauOf(stage: StageSettings | undefined): string {
+  return stage?.stopOn === 'selection'
+    ? `plateau of the ${SELECTION_METRIC_NAME}`
+    : 'validation-loss plateau';
+}
+
 /** Checks the method's requirement on the student: fewer layers AND fewer parameters than the teacher. */
 function checkCompact(teacher: ModelConfig, student: ModelConfig): void {
   const [pt, ps] = [parameterCount(teacher), parameterCount(student)];
@@ -294,7 +301,7 @@ export function runDistillExperiment(opts: DistillExperimentOptions): DistillRep
     const { outcome } = stages[name] as ReturnType<typeof runStage>;
     const r = outcome.result;
     log(
-      `${name}: kept epoch ${r.bestEpoch} of ${r.history.length} (${r.stopReason}${r.stopReason === 'early-stopping' ? ': validation-loss plateau' : ''}), chosen by ${SELECTION_METRIC_NAME} = ${fmt(r.bestValue)} on ${validation.count} validation beats`,
+      `${name}: kept epoch ${r.bestEpoch} of ${r.history.length} (${r.stopReason}${r.stopReason === 'early-stopping' ? `: ${plateauOf(stages[name]?.spec.stage)}` : ''}), chosen by ${SELECTION_METRIC_NAME} = ${fmt(r.bestValue)} on ${validation.count} validation beats`,
     );
   }
 
@@ -356,7 +363,7 @@ export function runDistillExperiment(opts: DistillExperimentOptions): DistillRep
       optimizer: spec.stage,
       distillation: name === 'student-kd' ? kdChosen : null,
       search: trials,
-      selectedBy: `epoch ${r.bestEpoch} by ${SELECTION_METRIC_NAME}${chosen}; early stopping on a validation-loss plateau (patience ${spec.stage.patience})`,
+      selectedBy: `epoch ${r.bestEpoch} by ${SELECTION_METRIC_NAME}${chosen}; early stopping on a ${plateauOf(spec.stage)} (patience ${spec.stage.patience})`,
       training: {
         result: r,
         epochsRun: r.history.length,

@@ -116,7 +116,11 @@ export function trainStage(spec: StageSpec, ctx: StageContext): StageOutcome {
     epochs: spec.stage.epochs,
     loss: spec.loss,
     monitor: SELECTION_METRIC,
-    earlyStopping: { patience: spec.stage.patience, minDelta: spec.stage.minDelta, monitor: 'loss' },
+    earlyStopping: {
+      patience: spec.stage.patience,
+      minDelta: spec.stage.minDelta,
+      monitor: spec.stage.stopOn === 'selection' ? SELECTION_METRIC : 'loss',
+    },
     scheduler: new optim.ReduceLROnPlateau(optimizer, {
       mode: 'max',
       factor: settings.plateauLr.factor,
