@@ -14,14 +14,12 @@ import { findBackend, setBackend } from '@ecgnn/core';
 import { DataError, dataDir as defaultDataDir, findRepoRoot } from '@ecgnn/data';
 import {
   DISTILL_DEFAULTS,
-  DISTILL_MODELS,
   DISTILL_SMOKE,
   type DistillExperimentOptions,
-  type DistillModelReport,
   type DistillReport,
+  distillMarkdown,
   type EpochEstimate,
   estimateDistillEpochs,
-  formatConfusion,
   type ProgressMode,
   runDistillExperiment,
 } from '@ecgnn/train';
@@ -179,53 +177,6 @@ export interface DistillIo {
   log?: (line: string) => void;
   /** The trainers' progress display (default 'auto': a bar on a terminal, lines on stderr otherwise). */
   progress?: ProgressMode;
-}
-
-function pct(x: number | null | undefined): string {
-  return typeof x === 'number' && Number.isFinite(x) ? (100 * x).toFixed(1) : '–';
-}
-
-/** The markdown report of a run. */
-export function distillMarkdown(r: DistillReport): string {
-  const lines = [
-    `# Distillation (method 1)${r.smoke ? ' — smoke run, not a result' : ''}`,
-    '',
-    `- Protocol: ${r.protocol} — ${r.split}`,
-    `- Command: \`${r.provenance.command}\``,
-    `- Seed ${r.seed}, commit \`${r.provenance.commit}\`, ${r.provenance.date}`,
-    `- Beats: train ${JSON.stringify(r.data.counts.train)}, validation ${JSON.stringify(r.data.counts.validation)}, test ${JSON.stringify(r.data.counts.test)}`,
-    `- Majority-class baseline (always ${r.baseline.className}): accuracy ${pct(r.baseline.metrics.accuracy)} %, macro-F1 (N,S,V,F) ${pct(r.baseline.metrics.subsetMacroF1)} %`,
-    `- Macro-F1 gap between the student alone and the teacher closed by distillation: ${r.gapClosed === null ? '– (no gap)' : `${pct(r.gapClosed)} %`}`,
-    '',
-    '| model | params | layers | bytes | test acc % | macro-F1 % | S Se % | S +P % | V Se % | V +P % | jκ | infer ms/beat | agreement % | kept epoch | s/epoch |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  const present = DISTILL_MODELS.filter((n) => r.models[n] !== undefined);
-  for (const name of present) {
-    const m = r.models[name] as DistillModelReport;
-    const t = m.test;
-    lines.push(
-      `| ${name} | ${m.params} | ${m.layers} | ${m.export.bytes} | ${pct(t.accuracy)} | ${pct(t.subsetMacroF1)} | ${pct(t.perClass.S?.se)} | ${pct(t.perClass.S?.ppv)} | ${pct(t.perClass.V?.se)} | ${pct(t.perClass.V?.ppv)} | ${t.jk === null ? '–' : t.jk.toFixed(3)} | ${m.export.inferMsPerSample.toFixed(4)} | ${(100 * m.export.agreement).toFixed(2)} | ${m.training.result.bestEpoch}/${m.training.epochsRun} | ${m.training.secondsPerEpoch?.toFixed(1) ?? '–'} |`,
-    );
-  }
-  for (const name of present) {
-    const m = r.models[name] as DistillModelReport;
-    lines.push(
-      '',
-      `## ${name}`,
-      '',
-      `${m.config.kind}, ${m.params} parameters, ${m.layers} weight layers; ${m.sampler}; SGD lr ${m.optimizer.lr}, momentum ${m.optimizer.momentum}, weight decay ${m.optimizer.weightDecay}.`,
-      m.distillation ? `Distillation: ${JSON.stringify(m.distillation)}.` : '',
-      `Kept weights: ${m.selectedBy} (validation macro-F1 ${pct(m.validation.subsetMacroF1)} %); stop: ${m.training.result.stopReason}.`,
-      '',
-      'Test confusion (rows true, columns predicted):',
-      '',
-      '```',
-      formatConfusion(m.test),
-      '```',
-    );
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 function formatEstimate(e: EpochEstimate): string {

@@ -8,7 +8,7 @@ import { findRepoRoot } from '@ecgnn/data';
 import type { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProgram, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PENDING_COMMANDS } from '../src/index.js';
-import { cli } from './helpers.js';
+import { cli, runDataTests } from './helpers.js';
 
 /** Every command path of the tree (`['data', 'info']`, …), commander's implicit `help` left out. */
 function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
@@ -146,6 +146,28 @@ describe('errors of the work exit 1', () => {
       expect(r.out).toBe('');
     },
   );
+});
+
+describe.runIf(runDataTests)('ecgnn distill on MIT-BIH (smoke)', () => {
+  it('trains the teacher alone, writes report.json and report.md, prints JSON with --json', async () => {
+    const out = join(tmp, 'distill-smoke');
+    const r = await cli(
+      'distill',
+      '--smoke',
+      '--teacher-only',
+      '--sampler',
+      'shuffled',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code, r.err).toBe(EXIT_OK);
+    const report = JSON.parse(r.out) as { models: Record<string, unknown>; rows: Array<{ id: string }> };
+    expect(Object.keys(report.models)).toEqual(['teacher']);
+    expect(report.rows.map((x) => x.id)).toEqual(['distill/teacher-shuffled']);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).rows).toEqual(report.rows);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/^# Distillation \(method 1\) — smoke run/);
+  });
 });
 
 describe('the ecgnn executable', () => {

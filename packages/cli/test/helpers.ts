@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Generator } from '@ecgnn/core';
 import { dataDir, hasDatabase } from '@ecgnn/data';
 import type { ModelSpec } from '@ecgnn/infer';
 import { run } from '../src/index.js';
@@ -30,25 +31,13 @@ export const runDataTests = mitdbPresent || process.env.CI === 'true';
 if (!runDataTests)
   console.warn(`@ecgnn/cli tests: skipping MIT-BIH tests: no mitdb in ${dataDir()} (set ECGNN_DATA)`);
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * A small beat model: 0.5 s windows at 180 Hz around the R peak (36 samples before it), conv (4 filters of 5) →
  * ReLU → global max pool → linear → softmax over N, S, V. Random weights: the labels mean nothing.
  */
 export function beatModelSpec(seed = 21): ModelSpec {
-  const r = rng(seed);
-  const values = (n: number) => Float32Array.from({ length: n }, () => r() - 0.5);
+  const g = new Generator(seed);
+  const values = (n: number) => Float32Array.from({ length: n }, () => g.random() - 0.5);
   return {
     name: 'cli-test-beat',
     input: { channels: 1, length: 90, sampleRate: 180 },

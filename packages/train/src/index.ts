@@ -97,6 +97,7 @@ export {
   loadDistillData,
   SPLIT_SEED,
 } from './experiments/distill-data.js';
+export { distillMarkdown } from './experiments/distill-report.js';
 export { type EpochEstimate, estimateDistillEpochs } from './experiments/estimate.js';
 export {
   SELECTION_METRIC,

@@ -1,8 +1,8 @@
 /**
  * `ecgnn distill`: the distillation experiment (method 1: ResNet teacher → compact student on MIT-BIH), a thin
  * wrapper of @ecgnn/train's `runDistillExperiment` / `estimateDistillEpochs` with the flags of
- * `examples/distill.ts`. Writes `<out>/report.json` (the script's `report.md` is formatted by the examples, not
- * here), merges the results rows into `--record`'s file with @ecgnn/train's `recordResultsRow`.
+ * `examples/distill.ts`. Writes `<out>/report.json` and `report.md` (@ecgnn/train's `distillMarkdown`), merges the
+ * results rows into `--record`'s file with @ecgnn/train's `recordResultsRow`.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -13,6 +13,7 @@ import {
   DISTILL_DEFAULTS,
   DISTILL_MODELS,
   type DistillExperimentOptions,
+  distillMarkdown,
   type EpochEstimate,
   estimateDistillEpochs,
   pct,
@@ -130,6 +131,7 @@ async function distill(ctx: RunContext, o: DistillOptions, argv: readonly string
   for (const row of report.rows) row.backend = backend;
   const reportPath = resolve(out, 'report.json');
   writeFileAtomicSync(reportPath, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
+  writeFileAtomicSync(resolve(out, 'report.md'), new TextEncoder().encode(distillMarkdown(report)));
   if (record) for (const row of report.rows) recordResultsRow(record, row);
   if (o.json) {
     printJson(ctx.io, report);
