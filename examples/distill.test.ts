@@ -4,9 +4,11 @@
  * (written to a temporary file, never docs/). Needs MIT-BIH: runs when present, fails when CI=true and absent,
  * skips with a message otherwise.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { dataDir, findRepoRoot, hasDatabase } from '@ecgnn/data';
 import { loadModel } from '@ecgnn/infer';
 import {
@@ -16,6 +18,7 @@ import {
   type DistillModelReport,
   type DistillReport,
   distillSettings,
+  loadCheckpoint,
   loadDistillData,
   type ResultsRow,
 } from '@ecgnn/train';
@@ -251,6 +254,67 @@ describe.runIf(present || ci)('distillation, smoke mode', () => {
     expect(r.settings.teacherStage.stopOn).toBe('selection');
     checkRow(rows[0], rows[0].id, 'inter-patient DS1/DS2');
   });
+
+  test('a smoke run SIGKILLed mid-training resumes (--resume) to the models of an uninterrupted run', async () => {
+    const dir = join(tmp, 'killed');
+    const here = dirname(fileURLToPath(import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--conditions=@ecgnn/source',
+        join(here, 'distill.ts'),
+        '--smoke',
+        '--seed',
+        '3',
+        '--out',
+        dir,
+      ],
+      { cwd: findRepoRoot() ?? process.cwd(), stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<void>((res) => child.on('exit', () => res()));
+    // Kill it once the teacher has written a mid-epoch checkpoint of its second epoch.
+    const log = join(dir, 'teacher', 'train.jsonl');
+    const deadline = Date.now() + 120_000;
+    let killed = false;
+    while (Date.now() < deadline && !killed) {
+      await new Promise((r) => setTimeout(r, 10));
+      if (!existsSync(log)) continue;
+      const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+      if (lines.some((l) => (JSON.parse(l) as { type?: string; epoch?: number }).epoch === 1)) {
+        child.kill('SIGKILL');
+        killed = true;
+      }
+    }
+    await exited;
+    expect(killed, `the child never reached the teacher's second epoch: ${stderr}`).toBe(true);
+    expect(existsSync(join(dir, 'report.json')), 'killed before the end').toBe(false);
+    const resumed = await main(['--smoke', '--seed', '3', '--out', dir, '--resume'], {
+      log: () => {},
+      progress: 'none',
+    });
+    if (resumed === null || !('rows' in resumed)) throw new Error('main returned no report');
+    // It continued from the killed run's mid-epoch checkpoint, not from scratch.
+    const records = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { type?: string; step?: number; batch?: number });
+    const resume = records.find((x) => x.type === 'resume');
+    expect(resume?.step).toBeGreaterThan(0);
+    for (const name of DISTILL_MODELS) {
+      const a = loadCheckpoint(join(out, name, 'best.ckpt')).model.state;
+      const b = loadCheckpoint(join(dir, name, 'best.ckpt')).model.state;
+      expect(Object.keys(b)).toEqual(Object.keys(a));
+      for (const k of Object.keys(a))
+        expect(Array.from(b[k].data), `${name} ${k}`).toEqual(Array.from(a[k].data));
+      expect(resumed.models[name]?.test.accuracy).toBe(get(name).test.accuracy);
+    }
+  }, 180_000);
 
   test('the inter-patient test split can be read only once', () => {
     const data = loadDistillData('inter-patient', distillSettings({ smoke: true }), { smoke: true });

@@ -63,6 +63,8 @@ export interface DistillSettings {
   plateauLr: { factor: number; patience: number };
   /** Gradient clipping by total L2 norm. */
   gradClipNorm: number;
+  /** Steps between mid-epoch checkpoints (`last.ckpt`), so a killed run loses at most this many steps. */
+  checkpointEvery: number;
   /** Learning-rate factors tried by `search` around each model's `lr`. */
   searchLrFactors: number[];
   /** Temperatures tried by `search` for the distilled student. */
@@ -88,6 +90,7 @@ export const DISTILL_DEFAULTS: DistillSettings = {
   hardPoolFactor: 4,
   plateauLr: { factor: 0.3, patience: 2 },
   gradClipNorm: 5,
+  checkpointEvery: 200,
   searchLrFactors: [1 / 3, 1, 3],
   searchTemperatures: [1, 2, 4],
   every: 1,
@@ -113,6 +116,7 @@ export const DISTILL_SMOKE: DistillSettings = {
   searchLrFactors: [1, 3],
   searchTemperatures: [1, 4],
   every: 4,
+  checkpointEvery: 5,
   latency: { perRun: 20, runs: 5 },
 };
 

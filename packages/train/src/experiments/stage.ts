@@ -128,6 +128,7 @@ export function trainStage(spec: StageSpec, ctx: StageContext): StageOutcome {
     }),
     gradClip: { maxNorm: settings.gradClipNorm },
     checkpointDir: spec.dir,
+    checkpointEvery: settings.checkpointEvery,
     logFile: join(spec.dir, 'train.jsonl'),
     progress: ctx.progress,
     callbacks: [
