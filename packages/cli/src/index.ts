@@ -9,7 +9,6 @@ export { locateRecord, type RecordLocation } from './commands/classify.js';
 export { splitOf } from './commands/data.js';
 export { formatModelInfo, inspectModel, type LayerInfo, type ModelInfo } from './commands/inspect.js';
 export { notBuiltMessage, PENDING_COMMANDS, type PendingCommand } from './commands/pending.js';
-export { type DownloadOptions, downloadDatabase, ensureDatabase } from './download.js';
 export {
   CliError,
   type CliIo,

@@ -59,6 +59,7 @@ export {
   loadRecord,
   type ReadOptions,
 } from './datadir.js';
+export { type DownloadOptions, downloadDatabase, ensureDatabase } from './ensure.js';
 export {
   ChecksumError,
   DataError,

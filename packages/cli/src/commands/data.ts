@@ -12,6 +12,7 @@ import {
   DS1,
   DS2,
   databaseDir,
+  downloadDatabase,
   formatSplitSummary,
   hasDatabase,
   interPatientSplit,
@@ -24,7 +25,6 @@ import {
   verifyDatabaseDir,
 } from '@ecgnn/data';
 import type { Command } from 'commander';
-import { downloadDatabase } from '../download.js';
 import { EXIT_FAILURE, EXIT_OK, formatTable, printJson, println, type RunContext } from '../io.js';
 import { dataDirOf, listArg, withDataOption, withJsonOption } from '../options.js';
 

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findBackend, setBackend } from '@ecgnn/core';
-import { findRepoRoot } from '@ecgnn/data';
+import { ensureDatabase, findRepoRoot } from '@ecgnn/data';
 import {
   DISTILL_DEFAULTS,
   DISTILL_MODELS,
@@ -22,7 +22,6 @@ import {
   writeFileAtomicSync,
 } from '@ecgnn/train';
 import { type Command, Option } from 'commander';
-import { ensureDatabase } from '../download.js';
 import { EXIT_OK, printJson, println, type RunContext, UsageError } from '../io.js';
 import { dataDirOf, intArg, numberArg, withDataOption, withJsonOption } from '../options.js';
 

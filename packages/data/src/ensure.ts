@@ -1,18 +1,13 @@
 /**
- * Downloading a PhysioNet database through @ecgnn/data's `fetchDatabase` (resumable, SHA-256 checked), with
- * progress lines and the CLI's error contract: a failed download names `--data`, `ECGNN_DATA` and
- * `--no-download`, and leaves no empty folder behind.
+ * Making sure a PhysioNet database is in the data directory: `fetchDatabase` (resumable, SHA-256 checked) with
+ * progress lines and the error contract of every command that downloads (the `ecgnn` CLI, the examples): a
+ * failed download names `--data`, `ECGNN_DATA` and `--no-download`, and leaves no empty folder behind.
  */
 import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import {
-  DataNotFoundError,
-  FetchError,
-  type FetchProgress,
-  type FetchResult,
-  fetchDatabase,
-  hasDatabase,
-} from '@ecgnn/data';
+import { hasDatabase } from './datadir.js';
+import { DataNotFoundError, FetchError } from './errors.js';
+import { type FetchProgress, type FetchResult, fetchDatabase } from './fetch.js';
 
 /** Options of {@link downloadDatabase}. */
 export interface DownloadOptions {
@@ -94,7 +89,7 @@ export async function downloadDatabase(
 export async function ensureDatabase(
   db: string,
   root: string,
-  opts: { download: boolean; log: (line: string) => void },
+  opts: { download: boolean; log: (line: string) => void; baseUrl?: string },
 ): Promise<boolean> {
   if (hasDatabase(db, { dataDir: root })) return false;
   const dir = join(root, db);
@@ -104,7 +99,7 @@ export async function ensureDatabase(
         'point --data or ECGNN_DATA at the folder holding it',
     );
   opts.log(`${db} not found in ${dir}: downloading it from PhysioNet…`);
-  const res = await downloadDatabase(db, root, { log: opts.log });
+  const res = await downloadDatabase(db, root, { log: opts.log, baseUrl: opts.baseUrl });
   opts.log(
     `${dir}: ${res.downloaded.length} files downloaded, SHA-256 ${res.verified ? 'verified' : 'not available'}`,
   );
