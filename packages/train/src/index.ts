@@ -1,6 +1,6 @@
 /**
  * @ecgnn/train — the training layer of ecgnn: classification and multi-label metrics, datasets and loaders,
- * checkpoints, a Trainer, and teacher → student distillation (method 1).
+ * checkpoints, a Trainer, teacher → student distillation (method 1) and lottery-ticket pruning (method 3).
  * @packageDocumentation
  */
 
@@ -99,6 +99,24 @@ export {
 } from './experiments/distill-data.js';
 export { distillMarkdown } from './experiments/distill-report.js';
 export { type EpochEstimate, estimateDistillEpochs } from './experiments/estimate.js';
+export { type LthReport, type LthRoundReport, runLthExperiment } from './experiments/lth.js';
+export {
+  LTH_DEFAULTS,
+  LTH_MODELS,
+  LTH_SMOKE,
+  type LthExperimentOptions,
+  type LthModelName,
+  type LthSearchSettings,
+  type LthSettings,
+  lthSettings,
+} from './experiments/lth-config.js';
+export { lthMarkdown, lthSvg } from './experiments/lth-report.js';
+export {
+  type LthRunInfo,
+  type LthTrainContext,
+  reseedGenerators,
+  trainLthRun,
+} from './experiments/lth-train.js';
 export {
   SELECTION_METRIC,
   SELECTION_METRIC_NAME,
@@ -164,6 +182,33 @@ export {
   ProgressReporter,
   type ProgressStream,
 } from './progress.js';
+export {
+  applyMasks,
+  type MaskCounts,
+  maskCounts,
+  type ParameterCounts,
+  type PruneScope,
+  type PruneTargetInfo,
+  type PruneTargetOptions,
+  parameterCounts,
+  preparePruning,
+  pruneModel,
+  pruneTargets,
+  rewindCapture,
+  ticketMasks,
+  weightLayerPaths,
+} from './prune.js';
+export {
+  type LotteryStopReason,
+  type LotteryTicketOptions,
+  type LotteryTicketResult,
+  lotteryTicketSearch,
+  type RandomReinitOptions,
+  type RoundRecord,
+  type RoundTraining,
+  type RoundTrainingInfo,
+  randomReinitControl,
+} from './prune-search.js';
 export {
   type ResultsClassMetrics,
   type ResultsRow,

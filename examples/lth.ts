@@ -1,0 +1,239 @@
+/**
+ * The lottery-ticket experiment (method 3 of ../shared/methods.md, LTH-ECG) as a reproducible script: the
+ * distillation teacher (or student) trained dense on MIT-BIH DS1, pruned by rounds of global magnitude pruning
+ * with rewinding while its validation macro-F1 stays ≥ goal × dense, the last ticket that met the goal exported
+ * sparse to @ecgnn/infer, checked against core and timed, evaluated on DS2 (read once, after the search) with a
+ * random-reinitialisation control. The pipeline is `runLthExperiment` of @ecgnn/train; this script parses
+ * flags, writes the report (report.json, report.md, f1-vs-compression.svg) and merges the row `lth/<model>`.
+ * See `--help`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { findBackend, setBackend } from '@ecgnn/core';
+import { DataError, dataDir as defaultDataDir, findRepoRoot } from '@ecgnn/data';
+import {
+  LTH_DEFAULTS,
+  LTH_MODELS,
+  LTH_SMOKE,
+  type LthModelName,
+  type LthReport,
+  lthMarkdown,
+  lthSvg,
+  type ProgressMode,
+  runLthExperiment,
+} from '@ecgnn/train';
+import { ensureMitdb } from './lib/data.js';
+import { gitInfo, writeFileAtomic } from './lib/report.js';
+import { recordResultsRow } from './lib/results.js';
+
+/** Parsed command-line options. */
+export interface LthCliOptions {
+  smoke: boolean;
+  seed: number;
+  data: string | undefined;
+  out: string;
+  record: string | undefined;
+  model: LthModelName;
+  goal: number | undefined;
+  fraction: number | undefined;
+  rewind: number | undefined;
+  scope: 'global' | 'layer' | undefined;
+  rounds: number | undefined;
+  retries: number | undefined;
+  control: boolean;
+  epochs: number | undefined;
+  resume: boolean;
+  backend: string;
+  download: boolean;
+}
+
+const SCRIPT = 'pnpm exec tsx --conditions=@ecgnn/source examples/lth.ts';
+const D = LTH_DEFAULTS.lth;
+
+/** Help text. */
+export const HELP = `ecgnn lottery-ticket experiment (method 3): goal-driven magnitude pruning with rewinding, exported sparse.
+
+usage: ${SCRIPT} [options]
+
+  --model <m>          teacher (default: the distillation teacher) or student
+  --smoke              tiny run for tests: a few records, every ${LTH_SMOKE.every}th beat, ${LTH_SMOKE.teacherStage.epochs} epochs per run, ${LTH_SMOKE.lth.maxRounds} rounds
+  --seed <n>           seed of weights, dropout and batches (the control's weights use n + 1) (default 0)
+  --data <dir>         data directory holding mitdb/ (default: $ECGNN_DATA, else ../shared/data beside the repo)
+  --out <dir>          checkpoints, round models, model file, report (default ./ecgnn-out/lth; files in <out>/<model>)
+  --record <file>      merge the row lth/<model> into <file> (docs/results.json) and regenerate results.md beside it
+  --goal <g>           keep pruning while validation macro-F1 ≥ g × dense (default ${D.goal})
+  --fraction <p>       fraction of the remaining weights pruned per round (default ${D.fraction})
+  --rewind <r>         init (default: the initial weights) or a step k of the dense run (late rewinding)
+  --scope <s>          global (default: one magnitude threshold over all layers) or layer
+  --rounds <n>         most pruning rounds (default ${D.maxRounds})
+  --retries <n>        retries with half the fraction when a round breaks the goal (default ${D.retries})
+  --no-control         skip the random-reinitialisation control
+  --epochs <n>         most epochs of every training run (default: the distillation experiment's, ${LTH_DEFAULTS.teacherStage.epochs} teacher, ${LTH_DEFAULTS.studentStage.epochs} student)
+  --resume             continue from the checkpoints in --out (finished runs reloaded, a killed one resumed)
+  --backend <name>     core backend for training: wasm (default when available) or cpu
+  --no-download        fail instead of downloading MIT-BIH when it is absent
+  --help               this text
+`;
+
+/** Error for bad command-line input (printed without a stack trace). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function intOption(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`--${name} must be an integer, got '${v}'`);
+  const n = Number(v);
+  if (n < min) throw new UsageError(`--${name} must be ≥ ${min}, got ${n}`);
+  return n;
+}
+
+function numberOption(name: string, v: string | undefined, ok: (x: number) => boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${name}: bad value '${v}'`);
+  return n;
+}
+
+function choice<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
+  return v as T;
+}
+
+/** Parses `argv` (without the node and script paths); `null` means help was requested. */
+export function parseOptions(argv: readonly string[]): LthCliOptions | null {
+  const spec = {
+    smoke: { type: 'boolean' },
+    seed: { type: 'string' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    record: { type: 'string' },
+    model: { type: 'string' },
+    goal: { type: 'string' },
+    fraction: { type: 'string' },
+    rewind: { type: 'string' },
+    scope: { type: 'string' },
+    rounds: { type: 'string' },
+    retries: { type: 'string' },
+    'no-control': { type: 'boolean' },
+    epochs: { type: 'string' },
+    resume: { type: 'boolean' },
+    backend: { type: 'string' },
+    'no-download': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  let v: ReturnType<typeof parseArgs<{ options: typeof spec; strict: true }>>['values'];
+  try {
+    v = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
+  }
+  if (v.help) return null;
+  return {
+    smoke: v.smoke ?? false,
+    seed: intOption('seed', v.seed, 0) ?? 0,
+    data: v.data,
+    out: resolve(v.out ?? 'ecgnn-out/lth'),
+    record: v.record === undefined ? undefined : resolve(v.record),
+    model: choice('model', v.model, LTH_MODELS) ?? 'teacher',
+    goal: numberOption('goal', v.goal, (x) => x > 0 && x <= 1),
+    fraction: numberOption('fraction', v.fraction, (x) => x > 0 && x < 1),
+    rewind: v.rewind === undefined || v.rewind === 'init' ? undefined : intOption('rewind', v.rewind, 0),
+    scope: choice('scope', v.scope, ['global', 'layer']),
+    rounds: intOption('rounds', v.rounds, 0),
+    retries: intOption('retries', v.retries, 0),
+    control: !(v['no-control'] ?? false),
+    epochs: intOption('epochs', v.epochs, 1),
+    resume: v.resume ?? false,
+    backend: choice('backend', v.backend, ['wasm', 'cpu']) ?? 'wasm',
+    download: !(v['no-download'] ?? false),
+  };
+}
+
+/** Optional hooks of {@link main}. */
+export interface LthIo {
+  /** Where progress lines go (default console.log). */
+  log?: (line: string) => void;
+  /** The trainers' progress display (default 'auto'). */
+  progress?: ProgressMode;
+}
+
+/** Runs the script with `argv`. Returns the report (also in `<out>/<model>/report.*`), or null after `--help`. */
+export async function main(argv: readonly string[], io: LthIo = {}): Promise<LthReport | null> {
+  const log = io.log ?? ((line: string) => console.log(line));
+  const opts = parseOptions(argv);
+  if (opts === null) {
+    log(HELP);
+    return null;
+  }
+  const root = findRepoRoot() ?? process.cwd();
+  if (opts.record && opts.smoke && resolve(opts.record) === resolve(root, 'docs', 'results.json')) {
+    throw new UsageError('--record refuses to write smoke rows into docs/results.json: they are not results');
+  }
+  const backend = opts.backend === 'wasm' && findBackend('wasm') !== null ? 'wasm' : 'cpu';
+  if (backend === 'wasm') setBackend('wasm');
+  else if (opts.backend === 'wasm')
+    log('the wasm backend is not available here: training on the cpu backend');
+  const dir = defaultDataDir({ dataDir: opts.data });
+  await ensureMitdb({ dataDir: dir, log, download: opts.download });
+  const { commit, dirty } = gitInfo(root);
+  await mkdir(opts.out, { recursive: true });
+  const command = `${SCRIPT}${argv.length > 0 ? ` ${argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}` : ''}`;
+  log(
+    `ecgnn lottery-ticket pruning of the ${opts.model}${opts.smoke ? ' (smoke run)' : ''}: seed ${opts.seed}, ${backend} backend, data ${dir}, output ${opts.out}`,
+  );
+  const search = Object.fromEntries(
+    Object.entries({
+      goal: opts.goal,
+      fraction: opts.fraction,
+      rewindStep: opts.rewind,
+      scope: opts.scope,
+      maxRounds: opts.rounds,
+      retries: opts.retries,
+      control: opts.control,
+    }).filter(([, x]) => x !== undefined),
+  );
+  const report = runLthExperiment({
+    dataDir: dir,
+    outDir: opts.out,
+    seed: opts.seed,
+    model: opts.model,
+    smoke: opts.smoke,
+    search,
+    epochs: opts.epochs,
+    resume: opts.resume,
+    progress: io.progress,
+    log,
+    provenance: { command, commit, date: new Date().toISOString(), commitDirty: dirty },
+  });
+  for (const row of report.rows) row.backend = backend;
+  const modelDir = join(opts.out, opts.model);
+  await writeFileAtomic(join(modelDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(join(modelDir, 'report.md'), lthMarkdown(report));
+  await writeFileAtomic(join(modelDir, 'f1-vs-compression.svg'), lthSvg(report));
+  log(`report: ${relative(process.cwd(), join(modelDir, 'report.md'))}, report.json, f1-vs-compression.svg`);
+  if (opts.record) {
+    for (const row of report.rows) await recordResultsRow(opts.record, row);
+    log(
+      `results: row ${report.rows.map((r) => r.id).join(', ')} merged into ${opts.record} (and results.md beside it)`,
+    );
+  }
+  return report;
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    () => undefined,
+    (err: unknown) => {
+      if (err instanceof UsageError || err instanceof DataError) console.error(`error: ${err.message}`);
+      else console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}
