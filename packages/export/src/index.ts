@@ -36,6 +36,12 @@
  * index) storage where it is smaller, e.g. for pruned weights; or a function choosing per tensor. Binary weights
  * are always packed bits.
  *
+ * ## Binary networks (method 5)
+ * {@link sumOverTimeEmitter} exports classifiers whose head is "trunk → dropout → sum over time" (no dense layer);
+ * the trunk's binary blocks go through the built-in emitters (bit-packed weights, folded thresholds).
+ * {@link modelStorage} accounts for every byte of a written file: bits of binary weights, folded thresholds,
+ * float parameters, header, alignment and checksum.
+ *
  * ## ONNX
  * {@link exportOnnx} (or {@link toOnnx}/{@link modelToOnnx} on an existing model) writes the same graph as ONNX
  * (opset 13) with a small built-in protobuf writer ({@link writeOnnx}); binary layers become ±1 float weights with
@@ -43,6 +49,13 @@
  */
 
 export { type ModelSpec, saveModel } from '@ecgnn/infer';
+export {
+  type ModelStorage,
+  modelStorage,
+  type SumOverTimeParts,
+  sumOverTimeEmitter,
+  type TensorGroupStorage,
+} from './binary-net.js';
 export { childPath, type EmitContext, type EmitOptions, type Emitter, type ModuleClass } from './context.js';
 export {
   type AttentionEmitOptions,

@@ -7,6 +7,17 @@
  */
 export { BeatNet, type BeatNetConfig, beatNetKind, type ResolvedBeatNetConfig } from './beatnet.js';
 export {
+  BinaryEcgNet,
+  BNN_DEFAULTS,
+  type BnnConfig,
+  type BnnEstimator,
+  bnnBlockChannels,
+  bnnKind,
+  bnnLengths,
+  bnnWeightBits,
+  type ResolvedBnnConfig,
+} from './bnn.js';
+export {
   batchNormParams,
   type ClassifierIO,
   ConfigReader,

@@ -4,6 +4,7 @@
  * without building it. Later architectures (binary net, multi-scale, SNAIL) join with `registerModel`.
  */
 import { type BeatNetConfig, beatNetKind } from './beatnet.js';
+import { type BnnConfig, bnnKind } from './bnn.js';
 import { type ModelConfig, ModelConfigError } from './config.js';
 import type { ModelKind } from './kind.js';
 import type { BuildOptions, EcgClassifier } from './pooled.js';
@@ -11,12 +12,13 @@ import { type ResNetTeacherConfig, resNetTeacherKind } from './resnet.js';
 import { type StudentConfig, studentKind } from './student.js';
 
 /** Configs of the built-in architectures. */
-export type BuiltinModelConfig = BeatNetConfig | ResNetTeacherConfig | StudentConfig;
+export type BuiltinModelConfig = BeatNetConfig | ResNetTeacherConfig | StudentConfig | BnnConfig;
 
 const registry = new Map<string, ModelKind>([
   [beatNetKind.kind, beatNetKind as unknown as ModelKind],
   [resNetTeacherKind.kind, resNetTeacherKind as unknown as ModelKind],
   [studentKind.kind, studentKind as unknown as ModelKind],
+  [bnnKind.kind, bnnKind as unknown as ModelKind],
 ]);
 
 /**

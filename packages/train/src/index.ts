@@ -1,6 +1,7 @@
 /**
  * @ecgnn/train — the training layer of ecgnn: classification and multi-label metrics, datasets and loaders,
- * checkpoints, a Trainer, teacher → student distillation (method 1) and lottery-ticket pruning (method 3).
+ * checkpoints, a Trainer, teacher → student distillation (method 1), lottery-ticket pruning (method 3) and the
+ * binary-network experiment (method 5).
  * @packageDocumentation
  */
 
@@ -69,6 +70,34 @@ export {
   type Predictions,
   predict,
 } from './evaluate.js';
+export {
+  type BnnAgreement,
+  type BnnReport,
+  type BnnVariantReport,
+  bnnVariantConfig,
+  runBnnExperiment,
+} from './experiments/bnn.js';
+export {
+  BNN_RUN_DEFAULTS,
+  BNN_SMOKE,
+  BNN_VARIANTS,
+  type BnnClassSet,
+  type BnnExperimentOptions,
+  type BnnProtocol,
+  type BnnSettings,
+  type BnnVariant,
+  bnnSettings,
+  sharpnessAt,
+} from './experiments/bnn-config.js';
+export { type BnnData, everyNthOfClass, fragmentCounts, loadBnnData } from './experiments/bnn-data.js';
+export { type BnnExportOptions, emitBinaryEcgNet, exportBnn } from './experiments/bnn-export.js';
+export {
+  BNN_SELECTION,
+  BnnSchedule,
+  type BnnTrained,
+  type BnnTrainSpec,
+  trainBnn,
+} from './experiments/bnn-train.js';
 export {
   DISTILL_MODELS,
   type DistillModelName,

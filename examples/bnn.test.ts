@@ -1,0 +1,202 @@
+/**
+ * The binary-network experiment end to end in smoke mode (1 in 2 fragments of each class of the 17-class set,
+ * 4 epochs, fixed seed), in-process: binary network and float twin → test once → export → @ecgnn/infer →
+ * results rows (written to a temporary file, never docs/). The binary network must beat the majority-class
+ * baseline by a clear margin and agree with @ecgnn/infer on every fragment. Needs `mitbih17`: runs when
+ * present, fails when CI=true and absent, skips with a message otherwise.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { databaseDir, dataDir, findRepoRoot } from '@ecgnn/data';
+import { loadModel } from '@ecgnn/infer';
+import {
+  type BnnReport,
+  type BnnVariantReport,
+  bnnSettings,
+  loadBnnData,
+  type ResultsRow,
+} from '@ecgnn/train';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { main, parseOptions, UsageError } from './bnn.js';
+
+const present = existsSync(join(databaseDir('mitbih17'), 'index.csv'));
+const ci = process.env.CI === 'true';
+const why = `the 17-class fragment set is not in ${dataDir()}/mitbih17 (set ECGNN_DATA or put the data in ../shared/data)`;
+if (!present && !ci) console.warn(`examples/bnn.test.ts: skipping the smoke run: ${why}`);
+
+const tmp = mkdtempSync(join(tmpdir(), 'ecgnn-bnn-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('bnn options', () => {
+  test('defaults and explicit flags', () => {
+    const d = parseOptions([]);
+    expect(d).toMatchObject({
+      smoke: false,
+      seed: 0,
+      classes: 17,
+      patient: false,
+      variants: ['binary', 'float'],
+      estimator: 'clipped',
+      scale: 'none',
+      download: true,
+    });
+    expect(d?.out.endsWith(join('ecgnn-out', 'bnn-17'))).toBe(true);
+    const s = parseOptions([
+      '--smoke',
+      '--seed',
+      '4',
+      '--classes',
+      '5',
+      '--patient',
+      '--binary',
+      '--epochs',
+      '9',
+      '--lr',
+      '0.003',
+      '--estimator',
+      'triangular',
+      '--scale',
+      'channel',
+      '--monotone',
+      '--record',
+      'r.json',
+      '--no-download',
+    ]);
+    expect(s).toMatchObject({ smoke: true, seed: 4, classes: 5, patient: true, variants: ['binary'] });
+    expect(s).toMatchObject({
+      epochs: 9,
+      lr: 0.003,
+      estimator: 'triangular',
+      scale: 'channel',
+      download: false,
+    });
+    expect(s?.monotone).toBe(true);
+    expect(d?.monotone).toBe(false);
+    expect(s?.out.endsWith('bnn-5-patient')).toBe(true);
+    expect(s?.record).toBe(resolve('r.json'));
+    expect(parseOptions(['--float'])?.variants).toEqual(['float']);
+    expect(parseOptions(['--binary', '--float'])?.variants).toEqual(['binary', 'float']);
+    expect(parseOptions(['--help'])).toBeNull();
+  });
+
+  test('bad flags are UsageErrors naming the flag', () => {
+    expect(() => parseOptions(['--classes', '4'])).toThrow(/--classes/);
+    expect(() => parseOptions(['--patient'])).toThrow(/--patient/);
+    expect(() => parseOptions(['--epochs', '0'])).toThrow(/--epochs/);
+    expect(() => parseOptions(['--lr', '-1'])).toThrow(/--lr/);
+    expect(() => parseOptions(['--estimator', 'sigmoid'])).toThrow(/--estimator/);
+    expect(() => parseOptions(['--bogus'])).toThrow(UsageError);
+  });
+
+  test('smoke rows are never recorded into docs/results.json', async () => {
+    const docs = resolve(findRepoRoot() ?? process.cwd(), 'docs', 'results.json');
+    await expect(main(['--smoke', '--record', docs], { log: () => {} })).rejects.toThrow(/smoke/);
+  });
+});
+
+describe.runIf(present || ci)('bnn, smoke mode (17 classes)', () => {
+  let report: BnnReport;
+  const get = (v: 'binary' | 'float'): BnnVariantReport => {
+    const m = report.variants[v];
+    if (m === undefined) throw new Error(`no ${v} in the report`);
+    return m;
+  };
+  const out = join(tmp, 'smoke');
+  const record = join(tmp, 'results.json');
+  beforeAll(async () => {
+    if (!present) throw new Error(`CI=true but ${why}`);
+    const r = await main(['--smoke', '--seed', '0', '--out', out, '--record', record], {
+      log: () => {},
+      progress: 'none',
+    });
+    if (r === null) throw new Error('main returned no report');
+    report = r;
+  }, 600_000);
+
+  test('the binary network beats the majority-class baseline by a clear margin', () => {
+    const base = report.baseline.metrics.accuracy;
+    expect(base).toBeGreaterThan(0.2);
+    const acc = get('binary').test.accuracy;
+    expect(acc, `binary ${acc} vs majority ${base}`).toBeGreaterThan(base + 0.1);
+    expect(get('float').test.accuracy).toBeGreaterThan(base + 0.1);
+  });
+
+  test('@ecgnn/infer predicts what core predicts on every fragment', () => {
+    for (const v of ['binary', 'float'] as const) {
+      const e = get(v).export;
+      expect(e.test.disagreements, v).toBe(0);
+      expect(e.all.disagreements, v).toBe(0);
+      expect(e.all.items).toBe(
+        Object.values(report.counts).reduce((n, c) => n + Object.values(c).reduce((a, b) => a + b, 0), 0),
+      );
+    }
+  });
+
+  test('the binary file is bit-packed; its storage adds up to the file', () => {
+    const b = get('binary');
+    const s = b.export.storage;
+    expect(s.binaryWeights.values).toBe(33_656);
+    expect(s.thresholds.tensors).toBeGreaterThan(0);
+    expect(
+      s.headerBytes +
+        s.alignmentBytes +
+        s.checksumBytes +
+        s.binaryWeights.bytes +
+        s.thresholds.bytes +
+        s.floats.bytes,
+    ).toBe(b.export.bytes);
+    const bytes = new Uint8Array(readFileSync(b.export.file));
+    expect(bytes.length).toBe(b.export.bytes);
+    const model = loadModel(bytes);
+    expect(model.metadata.classes).toHaveLength(17);
+    expect(model.metadata.windowing).toEqual({ mode: 'segment', hop: 3600 });
+    // The float twin stores 33,656 float32 weights: far larger.
+    expect(get('float').export.bytes).toBeGreaterThan(4 * 33_656);
+    expect(report.speedup).toBeGreaterThan(0);
+  });
+
+  test('each kept epoch is the best by validation accuracy', () => {
+    for (const v of ['binary', 'float'] as const) {
+      const { result } = get(v).training;
+      const best = Math.max(...result.history.map((h) => h.val?.accuracy ?? Number.NEGATIVE_INFINITY));
+      expect(result.history[result.bestEpoch - 1].val?.accuracy).toBe(best);
+      expect(get(v).validation.accuracy).toBeCloseTo(best, 6);
+    }
+  });
+
+  test('writes the rows bnn/binary-17 and bnn/float-17 with the required fields', () => {
+    const rows = JSON.parse(readFileSync(record, 'utf8')) as ResultsRow[];
+    expect(rows.map((r) => r.id)).toEqual(['bnn/binary-17', 'bnn/float-17']);
+    for (const row of rows) {
+      expect(row).toMatchObject({
+        method: 'bnn',
+        dataset: 'mitbih17',
+        split: 'test (smoke subset)',
+        seed: 0,
+      });
+      expect(row.protocol).toMatch(/^stratified fragments 0.7\/0.1\/0.2/);
+      for (const k of ['params', 'bytes', 'inferMsPerSample', 'command', 'commit', 'date', 'storage'])
+        expect(row).toHaveProperty(k);
+      expect(Object.keys(row.metrics.perClass)).toHaveLength(17);
+      expect(row.command).toContain('examples/bnn.ts');
+      expect(row.command).toContain('--smoke');
+    }
+    expect(rows[0]).toHaveProperty('speedupVsFloat');
+    const md = readFileSync(join(tmp, 'results.md'), 'utf8');
+    for (const r of rows) expect(md).toContain(`| ${r.id} |`);
+    for (const f of ['report.json', 'report.md']) expect(existsSync(join(out, f))).toBe(true);
+  });
+
+  test('the test split is read once; the smoke subset is 1 in 2 fragments of each class', () => {
+    const data = loadBnnData(17, 'stratified', bnnSettings({ smoke: true }), { smoke: true });
+    const test = data.loadTest();
+    expect(() => data.loadTest()).toThrow(/once/);
+    // Σ ⌈n_c / 2⌉ over the 17 class sizes of the set (../shared/data/mitbih17/README.md).
+    const sizes = [283, 66, 20, 135, 13, 21, 133, 55, 13, 10, 10, 10, 11, 103, 62, 10, 45];
+    expect(data.train.count + data.validation.count + test.count).toBe(
+      sizes.reduce((n, c) => n + Math.ceil(c / 2), 0),
+    );
+    expect(test.count).toBe(Object.values(report.counts.test).reduce((a, b) => a + b, 0));
+  });
+});

@@ -1,0 +1,297 @@
+/**
+ * The binary-network experiment (method 5 of ../shared/methods.md, Pu et al. 2023) as a reproducible script:
+ * the binary ECG network of @ecgnn/models and its full-precision twin trained on 10-s fragments (17-class
+ * `mitbih17`, or the 5-class AAMI set built from mitdb), the epoch chosen on validation, the test split read
+ * once, each network exported bit-packed to @ecgnn/infer, checked against core and timed. The pipeline is
+ * `runBnnExperiment` of @ecgnn/train; this script parses flags, writes the report and merges the
+ * docs/results.json rows. See `--help`.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { findBackend, setBackend } from '@ecgnn/core';
+import {
+  DataError,
+  DataNotFoundError,
+  databaseDir,
+  dataDir as defaultDataDir,
+  findRepoRoot,
+} from '@ecgnn/data';
+import {
+  BNN_RUN_DEFAULTS,
+  BNN_SMOKE,
+  type BnnReport,
+  type BnnSettings,
+  type BnnVariant,
+  type BnnVariantReport,
+  formatConfusion,
+  type ProgressMode,
+  recordResultsRow,
+  runBnnExperiment,
+} from '@ecgnn/train';
+import { ensureMitdb } from './lib/data.js';
+import { gitInfo, writeFileAtomic } from './lib/report.js';
+
+/** Parsed command-line options. */
+export interface BnnCliOptions {
+  smoke: boolean;
+  seed: number;
+  classes: 17 | 5;
+  patient: boolean;
+  variants: BnnVariant[];
+  epochs: number | undefined;
+  lr: number | undefined;
+  estimator: 'clipped' | 'triangular';
+  scale: 'none' | 'channel';
+  monotone: boolean;
+  data: string | undefined;
+  out: string;
+  record: string | undefined;
+  resume: boolean;
+  backend: 'wasm' | 'cpu';
+  download: boolean;
+}
+
+const SCRIPT = 'pnpm exec tsx --conditions=@ecgnn/source examples/bnn.ts';
+
+/** Help text. */
+export const HELP = `ecgnn binary-network experiment (method 5, Pu et al. 2023): a ~4 KB binary ECG network and its float twin.
+
+usage: ${SCRIPT} [options]
+
+  --smoke              tiny run for tests: 1 in ${BNN_SMOKE.every} fragments of each class, ${BNN_SMOKE.epochs} epochs
+  --seed <n>           seed of weights, dropout and batch order (default 0; the split has its own fixed seed)
+  --classes <17|5>     17-class mitbih17 fragments (default) or the 5-class AAMI fragments built from mitdb
+  --patient            5 classes only: patient-wise split (DS1 train/validation, DS2 test) instead of stratified
+  --binary             train the binary network only
+  --float              train the full-precision twin only (default: both, and the infer speed ratio)
+  --epochs <n>         epochs (default ${BNN_RUN_DEFAULTS.epochs}; the kept one is chosen on validation accuracy)
+  --lr <x>             Adam learning rate at epoch 0 (default ${BNN_RUN_DEFAULTS.lr}; cosine-annealed)
+  --estimator <name>   surrogate gradient of sign: clipped (default) or triangular (sharpness ${BNN_RUN_DEFAULTS.sharpness.from}→${BNN_RUN_DEFAULTS.sharpness.to})
+  --scale <name>       none (default, the method's) or channel (α = mean|w| per output channel)
+  --monotone           PReLU slopes kept ≥ 0, so every binary block folds into integer thresholds on export
+                       (row ids end in -monotone; the method's slopes are free)
+  --data <dir>         data directory holding mitbih17/ and mitdb/ (default: $ECGNN_DATA, else ../shared/data)
+  --out <dir>          checkpoints, logs, model files, report (default ./ecgnn-out/bnn-<classes>)
+  --record <file>      merge the rows (bnn/binary-17, bnn/float-17, …) into <file> (docs/results.json) and
+                       regenerate results.md beside it
+  --resume             continue from the checkpoints in --out (finished networks reloaded, a killed one resumed)
+  --backend <name>     core backend for training: wasm (default when available) or cpu
+  --no-download        fail instead of downloading MIT-BIH (5 classes) when it is absent
+  --help               this text
+`;
+
+/** Error for bad command-line input (printed without a stack trace). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function intOption(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`--${name} must be an integer, got '${v}'`);
+  const n = Number(v);
+  if (n < min) throw new UsageError(`--${name} must be ≥ ${min}, got ${n}`);
+  return n;
+}
+
+function choice<T extends string>(name: string, v: string | undefined, def: T, allowed: readonly T[]): T {
+  if (v === undefined) return def;
+  if (!(allowed as readonly string[]).includes(v))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
+  return v as T;
+}
+
+/** Parses `argv` (without the node and script paths); `null` means help was requested. */
+export function parseOptions(argv: readonly string[]): BnnCliOptions | null {
+  const spec = {
+    smoke: { type: 'boolean' },
+    seed: { type: 'string' },
+    classes: { type: 'string' },
+    patient: { type: 'boolean' },
+    binary: { type: 'boolean' },
+    float: { type: 'boolean' },
+    epochs: { type: 'string' },
+    lr: { type: 'string' },
+    estimator: { type: 'string' },
+    scale: { type: 'string' },
+    monotone: { type: 'boolean' },
+    data: { type: 'string' },
+    out: { type: 'string' },
+    record: { type: 'string' },
+    resume: { type: 'boolean' },
+    backend: { type: 'string' },
+    'no-download': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  let v: ReturnType<typeof parseArgs<{ options: typeof spec; strict: true }>>['values'];
+  try {
+    v = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
+  }
+  if (v.help) return null;
+  const classes = Number(choice('classes', v.classes, '17', ['17', '5'])) as 17 | 5;
+  const patient = v.patient ?? false;
+  if (patient && classes !== 5) throw new UsageError('--patient needs --classes 5 (mitbih17 has no DS1/DS2)');
+  const variants: BnnVariant[] =
+    v.binary && !v.float ? ['binary'] : v.float && !v.binary ? ['float'] : ['binary', 'float'];
+  let lr: number | undefined;
+  if (v.lr !== undefined) {
+    lr = Number(v.lr);
+    if (v.lr.trim() === '' || !(lr > 0) || !Number.isFinite(lr))
+      throw new UsageError(`--lr: bad value '${v.lr}'`);
+  }
+  return {
+    smoke: v.smoke ?? false,
+    seed: intOption('seed', v.seed, 0) ?? 0,
+    classes,
+    patient,
+    variants,
+    epochs: intOption('epochs', v.epochs, 1),
+    lr,
+    estimator: choice('estimator', v.estimator, 'clipped', ['clipped', 'triangular']),
+    scale: choice('scale', v.scale, 'none', ['none', 'channel']),
+    monotone: v.monotone ?? false,
+    data: v.data,
+    out: resolve(v.out ?? `ecgnn-out/bnn-${classes}${patient ? '-patient' : ''}`),
+    record: v.record === undefined ? undefined : resolve(v.record),
+    resume: v.resume ?? false,
+    backend: choice('backend', v.backend, 'wasm', ['wasm', 'cpu']),
+    download: !(v['no-download'] ?? false),
+  };
+}
+
+/** Optional hooks of {@link main}. */
+export interface BnnIo {
+  /** Where progress lines go (default console.log). */
+  log?: (line: string) => void;
+  /** The trainers' progress display (default 'auto'). */
+  progress?: ProgressMode;
+}
+
+function pct(x: number | null | undefined): string {
+  return typeof x === 'number' && Number.isFinite(x) ? (100 * x).toFixed(1) : '–';
+}
+
+/** The markdown report of a run. */
+export function bnnMarkdown(r: BnnReport): string {
+  const lines = [
+    `# Binary neural network (method 5)${r.smoke ? ' — smoke run, not a result' : ''}`,
+    '',
+    `- Data: ${r.dataset}, ${r.protocol} — ${r.split}`,
+    `- Command: \`${r.provenance.command}\``,
+    `- Seed ${r.seed}, commit \`${r.provenance.commit}\`, ${r.provenance.date}`,
+    `- Fragments: train ${JSON.stringify(r.counts.train)}, validation ${JSON.stringify(r.counts.validation)}, test ${JSON.stringify(r.counts.test)}`,
+    `- Majority-class baseline (always ${r.baseline.className}): accuracy ${pct(r.baseline.metrics.accuracy)} %`,
+    `- Infer time per fragment, float twin / binary: ${r.speedup === null ? '– (both variants needed)' : `${r.speedup.toFixed(2)}×`}`,
+    '',
+    '| network | params | weight bits | file bytes | parameter bytes | test acc % | macro-F1 % | infer ms/fragment | infer ≠ core (test / all) | kept epoch | s/epoch |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const present = Object.values(r.variants) as BnnVariantReport[];
+  for (const m of present) {
+    const e = m.export;
+    lines.push(
+      `| ${m.id} | ${m.params} | ${m.weightBits} | ${e.bytes} | ${e.storage.parameterBytes} | ${pct(m.test.accuracy)} | ${pct(m.test.macroF1)} | ${e.inferMsPerSample.toFixed(4)} | ${e.test.disagreements}/${e.test.items} · ${e.all.disagreements}/${e.all.items} | ${m.training.result.bestEpoch}/${m.training.epochsRun} | ${m.training.secondsPerEpoch?.toFixed(1) ?? '–'} |`,
+    );
+  }
+  for (const m of present) {
+    const s = m.export.storage;
+    lines.push(
+      '',
+      `## ${m.id}`,
+      '',
+      `Storage of \`${m.export.file}\` (${s.fileBytes} bytes): binary weights ${s.binaryWeights.values} bits in ${s.binaryWeights.bytes} bytes (u32 words along input channels), folded thresholds ${s.thresholds.bytes} bytes, float parameters ${s.floats.bytes} bytes (${s.floats.values} values), header ${s.headerBytes} bytes, alignment ${s.alignmentBytes} bytes, checksum ${s.checksumBytes}. Parameters at their information content: ${s.parameterBytes} bytes.`,
+      '',
+      `Kept weights: ${m.selectedBy}; validation accuracy ${pct(m.validation.accuracy)} %. Plan: ${m.export.plan.join(' → ')}.`,
+      '',
+      'Test confusion (rows true, columns predicted):',
+      '',
+      '```',
+      formatConfusion(m.test),
+      '```',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Runs the script with `argv`. Returns the report (also in `<out>/report.json` and `report.md`), or null
+ * after `--help`.
+ */
+export async function main(argv: readonly string[], io: BnnIo = {}): Promise<BnnReport | null> {
+  const log = io.log ?? ((line: string) => console.log(line));
+  const opts = parseOptions(argv);
+  if (opts === null) {
+    log(HELP);
+    return null;
+  }
+  const root = findRepoRoot() ?? process.cwd();
+  if (opts.record && opts.smoke && resolve(opts.record) === resolve(root, 'docs', 'results.json')) {
+    throw new UsageError('--record refuses to write smoke rows into docs/results.json: they are not results');
+  }
+  const wasm = opts.backend === 'wasm' && findBackend('wasm') !== null;
+  if (wasm) setBackend('wasm');
+  else if (opts.backend === 'wasm')
+    log('the wasm backend is not available here: training on the cpu backend');
+  const dir = defaultDataDir({ dataDir: opts.data });
+  if (opts.classes === 5) await ensureMitdb({ dataDir: dir, log, download: opts.download });
+  else if (!existsSync(join(databaseDir('mitbih17', { dataDir: dir }), 'index.csv'))) {
+    throw new DataNotFoundError(
+      `the 17-class fragment set is not in ${databaseDir('mitbih17', { dataDir: dir })} (index.csv and MLII/; Plawiak 2018, see ../shared/data/mitbih17/README.md); it is not downloaded automatically`,
+    );
+  }
+  const { commit, dirty } = gitInfo(root);
+  await mkdir(opts.out, { recursive: true });
+  const command = `${SCRIPT}${argv.length > 0 ? ` ${argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}` : ''}`;
+  log(
+    `ecgnn binary network${opts.smoke ? ' (smoke run)' : ''}: ${opts.classes} classes, ${opts.variants.join(' + ')}, seed ${opts.seed}, ${wasm ? 'wasm' : 'cpu'} backend, data ${dir}, output ${opts.out}`,
+  );
+  const settings: Partial<BnnSettings> = {
+    estimator: opts.estimator,
+    scale: opts.scale,
+    preluSlopes: opts.monotone ? 'nonNegative' : 'free',
+  };
+  if (opts.lr !== undefined) settings.lr = opts.lr;
+  const report = runBnnExperiment({
+    dataDir: dir,
+    outDir: opts.out,
+    seed: opts.seed,
+    classes: opts.classes,
+    protocol: opts.patient ? 'patient' : 'stratified',
+    variants: opts.variants,
+    smoke: opts.smoke,
+    epochs: opts.epochs,
+    resume: opts.resume,
+    settings,
+    progress: io.progress,
+    provenance: { command, commit, date: new Date().toISOString(), commitDirty: dirty },
+    log,
+  });
+  for (const row of report.rows) row.backend = wasm ? 'wasm' : 'cpu';
+  await writeFileAtomic(resolve(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(resolve(opts.out, 'report.md'), bnnMarkdown(report));
+  log(`report: ${relative(process.cwd(), resolve(opts.out, 'report.md'))} and report.json`);
+  if (opts.record) {
+    for (const row of report.rows) recordResultsRow(opts.record, row);
+    log(
+      `results: rows ${report.rows.map((r) => r.id).join(', ')} merged into ${opts.record} (and results.md beside it)`,
+    );
+  }
+  return report;
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    () => undefined,
+    (err: unknown) => {
+      if (err instanceof UsageError || err instanceof DataError) console.error(`error: ${err.message}`);
+      else console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}
