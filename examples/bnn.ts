@@ -9,16 +9,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findBackend, setBackend } from '@ecgnn/core';
-import {
-  DataError,
-  DataNotFoundError,
-  databaseDir,
-  dataDir as defaultDataDir,
-  findRepoRoot,
-} from '@ecgnn/data';
+import { DataNotFoundError, databaseDir, dataDir as defaultDataDir, findRepoRoot } from '@ecgnn/data';
 import {
   BNN_RUN_DEFAULTS,
   BNN_SMOKE,
@@ -28,11 +21,11 @@ import {
   type BnnVariantReport,
   formatConfusion,
   type ProgressMode,
-  recordResultsRow,
   runBnnExperiment,
 } from '@ecgnn/train';
 import { ensureMitdb } from './lib/data.js';
 import { gitInfo, writeFileAtomic } from './lib/report.js';
+import { recordRows, runIfInvoked } from './lib/script.js';
 
 /** Parsed command-line options. */
 export interface BnnCliOptions {
@@ -275,23 +268,9 @@ export async function main(argv: readonly string[], io: BnnIo = {}): Promise<Bnn
   await writeFileAtomic(resolve(opts.out, 'report.md'), bnnMarkdown(report));
   log(`report: ${relative(process.cwd(), resolve(opts.out, 'report.md'))} and report.json`);
   if (opts.record) {
-    for (const row of report.rows) recordResultsRow(opts.record, row);
-    log(
-      `results: rows ${report.rows.map((r) => r.id).join(', ')} merged into ${opts.record} (and results.md beside it)`,
-    );
+    recordRows(opts.record, report.rows, log);
   }
   return report;
 }
 
-const invokedDirectly =
-  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    () => undefined,
-    (err: unknown) => {
-      if (err instanceof UsageError || err instanceof DataError) console.error(`error: ${err.message}`);
-      else console.error(err);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfInvoked(import.meta.url, main, [UsageError]);

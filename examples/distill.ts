@@ -8,10 +8,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findBackend, setBackend } from '@ecgnn/core';
-import { DataError, dataDir as defaultDataDir, findRepoRoot } from '@ecgnn/data';
+import { dataDir as defaultDataDir, findRepoRoot } from '@ecgnn/data';
 import {
   DISTILL_DEFAULTS,
   DISTILL_SMOKE,
@@ -25,7 +24,7 @@ import {
 } from '@ecgnn/train';
 import { ensureMitdb } from './lib/data.js';
 import { gitInfo, writeFileAtomic } from './lib/report.js';
-import { recordResultsRow } from './lib/results.js';
+import { recordRows, runIfInvoked } from './lib/script.js';
 
 /** Parsed command-line options. */
 export interface DistillCliOptions {
@@ -250,23 +249,9 @@ export async function main(
   await writeFileAtomic(resolve(opts.out, 'report.md'), distillMarkdown(report));
   log(`report: ${relative(process.cwd(), resolve(opts.out, 'report.md'))} and report.json`);
   if (opts.record) {
-    for (const row of report.rows) await recordResultsRow(opts.record, row);
-    log(
-      `results: rows ${report.rows.map((r) => r.id).join(', ')} merged into ${opts.record} (and results.md beside it)`,
-    );
+    recordRows(opts.record, report.rows, log);
   }
   return report;
 }
 
-const invokedDirectly =
-  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    () => undefined,
-    (err: unknown) => {
-      if (err instanceof UsageError || err instanceof DataError) console.error(`error: ${err.message}`);
-      else console.error(err);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfInvoked(import.meta.url, main, [UsageError]);

@@ -9,10 +9,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Generator, manualSeed, optim } from '@ecgnn/core';
 import {
-  DataError,
   DS1,
   dataDir as defaultDataDir,
   findRepoRoot,
@@ -36,7 +34,6 @@ import {
   lineStream,
   loadBeatDataset,
   type Metrics,
-  recordResultsRow,
   type SamplerSpec,
   SELECTION_METRIC,
   Trainer,
@@ -44,6 +41,7 @@ import {
 import { ensureMitdb } from './lib/data.js';
 import { HELP, parseOptions, SMOKE, UsageError } from './lib/options.js';
 import { buildReport, gitInfo, type Report as MainReport, writeReport } from './lib/report.js';
+import { recordRows, runIfInvoked } from './lib/script.js';
 import { formatServe, serveRecord } from './lib/serve.js';
 
 export { DEFAULTS, HELP, type MainOptions, parseOptions, SMOKE, UsageError } from './lib/options.js';
@@ -213,22 +211,9 @@ export async function main(
   log(`report: ${resolve(opts.out, 'report.md')} and report.json; total ${timings.total.toFixed(1)} s`);
   if (opts.record) {
     if (opts.smoke) throw new UsageError('--record refuses smoke runs: their figures are not results');
-    recordResultsRow(opts.record, report.resultsRow);
-    log(`results: row '${report.resultsRow.id}' merged into ${opts.record} (and results.md beside it)`);
+    recordRows(opts.record, [report.resultsRow], log);
   }
   return report;
 }
 
-const invokedDirectly =
-  process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    () => undefined,
-    (err: unknown) => {
-      // Expected failures (bad flags, missing data, a failed download) print their message only.
-      if (err instanceof UsageError || err instanceof DataError) console.error(`error: ${err.message}`);
-      else console.error(err);
-      process.exitCode = 1;
-    },
-  );
-}
+runIfInvoked(import.meta.url, main, [UsageError]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { ResultsRow } from './report.js';
-import { recordResultsRow } from './results.js';
+import { recordRows } from './script.js';
 
 function row(id: string, accuracy: number): ResultsRow {
   return {
@@ -23,12 +23,17 @@ function row(id: string, accuracy: number): ResultsRow {
   };
 }
 
-test('results rows merge by id and results.md is regenerated', async () => {
+test('recordRows merges rows by id, regenerates results.md and says so', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ecgnn-results-'));
   const path = join(dir, 'results.json');
-  await recordResultsRow(path, row('b/x', 0.5));
-  await recordResultsRow(path, row('a/y', 0.6));
-  await recordResultsRow(path, row('b/x', 0.7));
+  const lines: string[] = [];
+  const log = (l: string) => lines.push(l);
+  recordRows(path, [row('b/x', 0.5), row('a/y', 0.6)], log);
+  recordRows(path, [row('b/x', 0.7)], log);
+  expect(lines).toEqual([
+    `results: b/x, a/y merged into ${path} (and results.md beside it)`,
+    `results: b/x merged into ${path} (and results.md beside it)`,
+  ]);
   const rows = JSON.parse(await readFile(path, 'utf8')) as ResultsRow[];
   expect(rows.map((r) => [r.id, r.metrics.accuracy])).toEqual([
     ['a/y', 0.6],
