@@ -24,8 +24,11 @@ import {
   runBnnExperiment,
 } from '@ecgnn/train';
 import { ensureMitdb } from './lib/data.js';
+import { choice, intOption, UsageError } from './lib/flags.js';
 import { gitInfo, writeFileAtomic } from './lib/report.js';
 import { recordRows, runIfInvoked } from './lib/script.js';
+
+export { UsageError } from './lib/flags.js';
 
 /** Parsed command-line options. */
 export interface BnnCliOptions {
@@ -76,26 +79,6 @@ usage: ${SCRIPT} [options]
   --help               this text
 `;
 
-/** Error for bad command-line input (printed without a stack trace). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-function intOption(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`--${name} must be an integer, got '${v}'`);
-  const n = Number(v);
-  if (n < min) throw new UsageError(`--${name} must be ≥ ${min}, got ${n}`);
-  return n;
-}
-
-function choice<T extends string>(name: string, v: string | undefined, def: T, allowed: readonly T[]): T {
-  if (v === undefined) return def;
-  if (!(allowed as readonly string[]).includes(v))
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
-  return v as T;
-}
-
 /** Parses `argv` (without the node and script paths); `null` means help was requested. */
 export function parseOptions(argv: readonly string[]): BnnCliOptions | null {
   const spec = {
@@ -125,7 +108,7 @@ export function parseOptions(argv: readonly string[]): BnnCliOptions | null {
     throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
   }
   if (v.help) return null;
-  const classes = Number(choice('classes', v.classes, '17', ['17', '5'])) as 17 | 5;
+  const classes = Number(choice('classes', v.classes, ['17', '5']) ?? '17') as 17 | 5;
   const patient = v.patient ?? false;
   if (patient && classes !== 5) throw new UsageError('--patient needs --classes 5 (mitbih17 has no DS1/DS2)');
   const variants: BnnVariant[] =
@@ -144,14 +127,14 @@ export function parseOptions(argv: readonly string[]): BnnCliOptions | null {
     variants,
     epochs: intOption('epochs', v.epochs, 1),
     lr,
-    estimator: choice('estimator', v.estimator, 'clipped', ['clipped', 'triangular']),
-    scale: choice('scale', v.scale, 'none', ['none', 'channel']),
+    estimator: choice('estimator', v.estimator, ['clipped', 'triangular']) ?? 'clipped',
+    scale: choice('scale', v.scale, ['none', 'channel']) ?? 'none',
     monotone: v.monotone ?? false,
     data: v.data,
     out: resolve(v.out ?? `ecgnn-out/bnn-${classes}${patient ? '-patient' : ''}`),
     record: v.record === undefined ? undefined : resolve(v.record),
     resume: v.resume ?? false,
-    backend: choice('backend', v.backend, 'wasm', ['wasm', 'cpu']),
+    backend: choice('backend', v.backend, ['wasm', 'cpu']) ?? 'wasm',
     download: !(v['no-download'] ?? false),
   };
 }

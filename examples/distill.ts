@@ -23,8 +23,11 @@ import {
   runDistillExperiment,
 } from '@ecgnn/train';
 import { ensureMitdb } from './lib/data.js';
+import { choice, intOption, numberOption, UsageError } from './lib/flags.js';
 import { gitInfo, writeFileAtomic } from './lib/report.js';
 import { recordRows, runIfInvoked } from './lib/script.js';
+
+export { UsageError } from './lib/flags.js';
 
 /** Parsed command-line options. */
 export interface DistillCliOptions {
@@ -84,33 +87,6 @@ usage: ${SCRIPT} [options]
   --help               this text
 `;
 
-/** Error for bad command-line input (printed without a stack trace). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-function intOption(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`--${name} must be an integer, got '${v}'`);
-  const n = Number(v);
-  if (n < min) throw new UsageError(`--${name} must be ≥ ${min}, got ${n}`);
-  return n;
-}
-
-function numberOption(name: string, v: string | undefined, def: number, ok: (x: number) => boolean): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${name}: bad value '${v}'`);
-  return n;
-}
-
-function choice<T extends string>(name: string, v: string | undefined, def: T, allowed: readonly T[]): T {
-  if (v === undefined) return def;
-  if (!(allowed as readonly string[]).includes(v))
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
-  return v as T;
-}
-
 /** Parses `argv` (without the node and script paths); `null` means help was requested. */
 export function parseOptions(argv: readonly string[]): DistillCliOptions | null {
   const spec = {
@@ -154,15 +130,15 @@ export function parseOptions(argv: readonly string[]): DistillCliOptions | null 
     intra,
     hardExamples: v['hard-examples'] ?? false,
     teacherOnly: v['teacher-only'] ?? false,
-    stopOn: choice('stop-on', v['stop-on'], 'loss', ['loss', 'selection']),
-    sampler: choice('sampler', v.sampler, 'weighted', ['weighted', 'class-balanced', 'shuffled']),
+    stopOn: choice('stop-on', v['stop-on'], ['loss', 'selection']) ?? 'loss',
+    sampler: choice('sampler', v.sampler, ['weighted', 'class-balanced', 'shuffled']) ?? 'weighted',
     hardRefresh: intOption('hard-refresh', v['hard-refresh'], 1),
-    temperature: numberOption('temperature', v.temperature, 1, (x) => x > 0),
-    alpha: numberOption('alpha', v.alpha, 0.5, (x) => x >= 0 && x <= 1),
-    form: choice('form', v.form, 'patent', ['patent', 'hinton']),
+    temperature: numberOption('temperature', v.temperature, (x) => x > 0) ?? 1,
+    alpha: numberOption('alpha', v.alpha, (x) => x >= 0 && x <= 1) ?? 0.5,
+    form: choice('form', v.form, ['patent', 'hinton']) ?? 'patent',
     search: v.search ?? false,
     resume: v.resume ?? false,
-    backend: choice('backend', v.backend, 'wasm', ['wasm', 'cpu']),
+    backend: choice('backend', v.backend, ['wasm', 'cpu']) ?? 'wasm',
     teacherEpochs: intOption('teacher-epochs', v['teacher-epochs'], 1),
     studentEpochs: intOption('student-epochs', v['student-epochs'], 1),
     estimate: v.estimate ?? false,

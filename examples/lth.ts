@@ -24,8 +24,11 @@ import {
   runLthExperiment,
 } from '@ecgnn/train';
 import { ensureMitdb } from './lib/data.js';
+import { choice, intOption, numberOption, UsageError } from './lib/flags.js';
 import { gitInfo, writeFileAtomic } from './lib/report.js';
 import { recordRows, runIfInvoked } from './lib/script.js';
+
+export { UsageError } from './lib/flags.js';
 
 /** Parsed command-line options. */
 export interface LthCliOptions {
@@ -75,33 +78,6 @@ usage: ${SCRIPT} [options]
   --no-download        fail instead of downloading MIT-BIH when it is absent
   --help               this text
 `;
-
-/** Error for bad command-line input (printed without a stack trace). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-function intOption(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`--${name} must be an integer, got '${v}'`);
-  const n = Number(v);
-  if (n < min) throw new UsageError(`--${name} must be ≥ ${min}, got ${n}`);
-  return n;
-}
-
-function numberOption(name: string, v: string | undefined, ok: (x: number) => boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${name}: bad value '${v}'`);
-  return n;
-}
-
-function choice<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v))
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${v}'`);
-  return v as T;
-}
 
 /** Parses `argv` (without the node and script paths); `null` means help was requested. */
 export function parseOptions(argv: readonly string[]): LthCliOptions | null {

@@ -1,6 +1,9 @@
 /** The command line of the main job (examples/main.ts): flags, defaults, the smoke-run sizes, help. */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { intOption, UsageError } from './flags.js';
+
+export { UsageError } from './flags.js';
 
 /** Parsed command-line options. */
 export interface MainOptions {
@@ -42,19 +45,6 @@ usage: pnpm start [options]
   --help             this text
 `;
 
-/** Error for bad command-line input (printed without a stack trace). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-function intOption(name: string, v: string | undefined, def: number, min: number): number {
-  if (v === undefined) return def;
-  if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`--${name} must be an integer, got '${v}'`);
-  const n = Number(v);
-  if (n < min) throw new UsageError(`--${name} must be ≥ ${min}, got ${n}`);
-  return n;
-}
-
 /** Parses `argv` (without the node and script paths); `null` means help was requested. */
 export function parseOptions(argv: readonly string[]): MainOptions | null {
   const spec = {
@@ -79,9 +69,9 @@ export function parseOptions(argv: readonly string[]): MainOptions | null {
   const smoke = v.smoke ?? false;
   const d = smoke ? SMOKE : DEFAULTS;
   return {
-    epochs: intOption('epochs', v.epochs, d.epochs, 1),
-    batchesPerEpoch: intOption('batches', v.batches, d.batchesPerEpoch, 1),
-    seed: intOption('seed', v.seed, DEFAULTS.seed, 0),
+    epochs: intOption('epochs', v.epochs, 1) ?? d.epochs,
+    batchesPerEpoch: intOption('batches', v.batches, 1) ?? d.batchesPerEpoch,
+    seed: intOption('seed', v.seed, 0) ?? DEFAULTS.seed,
     out: resolve(v.out ?? DEFAULTS.out),
     data: v.data,
     smoke,
