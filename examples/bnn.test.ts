@@ -2,8 +2,12 @@
  * The binary-network experiment end to end in smoke mode (1 in 2 fragments of each class of the 17-class set,
  * 4 epochs, fixed seed), in-process: binary network and float twin → test once → export → @ecgnn/infer →
  * results rows (written to a temporary file, never docs/). The binary network must beat the majority-class
- * baseline by a clear margin and agree with @ecgnn/infer on every fragment. Needs `mitbih17`: runs when
- * present, fails when CI=true and absent, skips with a message otherwise.
+ * baseline by a clear margin and agree with @ecgnn/infer on every fragment, in Node and in headless Chromium
+ * (the browser bundle of @ecgnn/infer, Debian's Chromium). Needs `mitbih17`: runs when present, fails when
+ * CI=true and absent, skips with a message otherwise.
+ *
+ * The Chromium check also runs on full runs' output directories:
+ * `ECGNN_BNN_RUNS=<out dir>[,<out dir>…] pnpm exec vitest run examples/bnn.test.ts -t Chromium`.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +21,15 @@ import {
   loadBnnData,
   type ResultsRow,
 } from '@ecgnn/train';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import {
+  browserSkipReason,
+  evaluateInChromium,
+  type StaticServer,
+  startStaticServer,
+} from '../test-utils/chromium.js';
 import { main, parseOptions, UsageError } from './bnn.js';
 
 const present = existsSync(join(databaseDir('mitbih17'), 'index.csv'));
@@ -95,6 +107,90 @@ describe('bnn options', () => {
   });
 });
 
+/** Argmax of each row of the test fragments through @ecgnn/infer's browser bundle in headless Chromium. */
+const PAGE_SCRIPT = `(async () => {
+  const infer = await import('/infer.js');
+  const bytes = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+  const model = infer.loadModel(await bytes('/model.ecgnn'));
+  const x = new Float32Array((await bytes('/inputs.f32')).buffer);
+  const name = await (await fetch('/input-name')).text();
+  const probs = model.predict({ [name]: x });
+  const k = model.metadata.classes.length;
+  const pred = [];
+  for (let i = 0; i < probs.length / k; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (probs[i * k + j] > probs[i * k + best]) best = j;
+    pred.push(best);
+  }
+  return { pred, userAgent: navigator.userAgent };
+})()`;
+
+/** Per network of a run's output directory: test fragments whose Chromium prediction differs from core's. */
+async function chromiumDisagreements(
+  srv: StaticServer,
+  outDir: string,
+): Promise<Record<string, { items: number; disagreements: number; userAgent: string }>> {
+  const report = JSON.parse(readFileSync(join(outDir, 'report.json'), 'utf8')) as BnnReport;
+  const inputs = report.testInputs;
+  srv.files.set('/inputs.f32', { type: 'application/octet-stream', body: readFileSync(inputs.file) });
+  srv.files.set('/input-name', { type: 'text/plain', body: inputs.inputName });
+  const out: Record<string, { items: number; disagreements: number; userAgent: string }> = {};
+  for (const [v, m] of Object.entries(report.variants)) {
+    if (m === undefined) continue;
+    srv.files.set('/model.ecgnn', { type: 'application/octet-stream', body: readFileSync(m.export.file) });
+    const core = JSON.parse(readFileSync(m.export.coreTestPredictions, 'utf8')) as { pred: number[] };
+    const { value, pageErrors } = await evaluateInChromium<{ pred: number[]; userAgent: string }>(
+      chromium,
+      srv,
+      PAGE_SCRIPT,
+    );
+    expect(pageErrors).toEqual([]);
+    expect(value.pred).toHaveLength(inputs.count);
+    expect(core.pred).toHaveLength(inputs.count);
+    const disagreements = value.pred.filter((p, i) => p !== core.pred[i]).length;
+    out[v] = { items: inputs.count, disagreements, userAgent: value.userAgent };
+  }
+  return out;
+}
+
+/** The browser bundle of @ecgnn/infer's main entry, from its sources. */
+async function inferBundle(): Promise<Uint8Array> {
+  const r = await build({
+    stdin: { contents: "export * from '@ecgnn/infer';", resolveDir: import.meta.dirname, loader: 'ts' },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['@ecgnn/source'],
+    minify: true,
+    write: false,
+  });
+  return r.outputFiles[0].contents;
+}
+
+const browserReason = present || ci ? browserSkipReason('examples/bnn.test.ts Chromium check') : 'no data';
+if (browserReason !== null && present)
+  console.warn(`examples/bnn.test.ts: no Chromium check: ${browserReason}`);
+const fullRuns = (process.env.ECGNN_BNN_RUNS ?? '').split(',').filter((d) => d !== '');
+
+describe.runIf(fullRuns.length > 0 && browserReason === null)('bnn full runs in headless Chromium', () => {
+  test.each(fullRuns)(
+    '%s: every test prediction equals core in Chromium',
+    async (dir) => {
+      const srv = await startStaticServer('ecgnn-bnn-chromium-');
+      try {
+        srv.files.set('/infer.js', { type: 'text/javascript', body: await inferBundle() });
+        const got = await chromiumDisagreements(srv, dir);
+        console.log(`${dir}: ${JSON.stringify(got)}`);
+        for (const [v, r] of Object.entries(got)) expect(r.disagreements, v).toBe(0);
+      } finally {
+        await srv.close();
+      }
+    },
+    600_000,
+  );
+});
+
 describe.runIf(present || ci)('bnn, smoke mode (17 classes)', () => {
   let report: BnnReport;
   const get = (v: 'binary' | 'float'): BnnVariantReport => {
@@ -132,6 +228,26 @@ describe.runIf(present || ci)('bnn, smoke mode (17 classes)', () => {
       );
     }
   });
+
+  test.runIf(browserReason === null)(
+    'the trained networks predict in headless Chromium what core predicts on every test fragment',
+    async () => {
+      const srv = await startStaticServer('ecgnn-bnn-chromium-');
+      try {
+        srv.files.set('/infer.js', { type: 'text/javascript', body: await inferBundle() });
+        const got = await chromiumDisagreements(srv, out);
+        expect(Object.keys(got)).toEqual(['binary', 'float']);
+        for (const [v, r] of Object.entries(got)) {
+          expect(r.userAgent).toMatch(/Chrome/);
+          expect(r.items).toBe(Object.values(report.counts.test).reduce((a, b) => a + b, 0));
+          expect(r.disagreements, v).toBe(0);
+        }
+      } finally {
+        await srv.close();
+      }
+    },
+    120_000,
+  );
 
   test('the binary file is bit-packed; its storage adds up to the file', () => {
     const b = get('binary');

@@ -72,3 +72,63 @@ export async function startStaticServer(profilePrefix: string): Promise<StaticSe
     },
   };
 }
+
+/** The part of playwright-core's `chromium` the harness uses (passed in: test-utils has no dependencies). */
+export interface ChromiumLauncher {
+  launchPersistentContext(
+    userDataDir: string,
+    options: { executablePath: string; headless: boolean; args: string[] },
+  ): Promise<BrowserContextLike>;
+}
+
+/** The part of a playwright browser context the harness uses. */
+export interface BrowserContextLike {
+  pages(): PageLike[];
+  newPage(): Promise<PageLike>;
+  close(): Promise<void>;
+}
+
+/** The part of a playwright page the harness uses. */
+export interface PageLike {
+  on(event: 'pageerror', listener: (error: Error) => void): unknown;
+  goto(url: string): Promise<unknown>;
+  evaluate(script: string): Promise<unknown>;
+}
+
+/** Result of {@link evaluateInChromium}. */
+export interface PageResult<T> {
+  /** What the page script's promise resolved to. */
+  value: T;
+  /** Uncaught errors the page reported while it ran (expected to be empty). */
+  pageErrors: string[];
+}
+
+/**
+ * Opens `srv`'s page `/` in a fresh headless Chromium (Debian's, {@link FLAGS}; `chromium` is playwright-core's
+ * launcher), evaluates `script` there and returns its value with the page's uncaught errors. The script is
+ * passed as source text (an async IIFE): a function would be rewritten by vitest's transform, which breaks
+ * dynamic `import()` of the served bundle.
+ */
+export async function evaluateInChromium<T>(
+  chromium: ChromiumLauncher,
+  srv: StaticServer,
+  script: string,
+): Promise<PageResult<T>> {
+  if (!srv.files.has('/'))
+    srv.files.set('/', { type: 'text/html', body: '<!doctype html><title>ecgnn</title>' });
+  const context = await chromium.launchPersistentContext(srv.userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+  });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${srv.base}/`);
+    const value = (await page.evaluate(script)) as T;
+    return { value, pageErrors };
+  } finally {
+    await context.close();
+  }
+}

@@ -7,8 +7,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   browserSkipReason,
-  CHROMIUM,
-  FLAGS,
+  evaluateInChromium,
   type StaticServer,
   startStaticServer,
 } from '../../../test-utils/chromium.js';
@@ -88,38 +87,25 @@ describe.skipIf(reason !== null)(
       const expectedBinary = Array.from(nodeBinary.logits(window));
       const expectedFloat = Array.from(nodeFloat.predict(window)); // 2 channels × 1800 = the same 3600 values
 
-      const context = await chromium.launchPersistentContext(srv.userDataDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: FLAGS,
-      });
-      try {
-        const page = context.pages()[0] ?? (await context.newPage());
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(String(e)));
-        await page.goto(`${srv.base}/`);
-        // Passed as source text: vitest would otherwise rewrite the dynamic import() inside a function.
-        const got = (await page.evaluate(PAGE_SCRIPT)) as {
-          binary: number[];
-          plan: string[];
-          float: number[];
-          two: number[];
-          typedError: string;
-          userAgent: string;
-        };
-        expect(errors).toEqual([]);
-        expect(got.userAgent).toMatch(/Chrome/);
-        expect(got.plan).toEqual(nodeBinary.metadata.plan);
-        // Binary network: integer maths + the same float32 epilogue → identical logits.
-        expect(got.binary).toEqual(expectedBinary);
-        // Float network: same code, same engine family; allow last-bit differences in Math.exp/tanh.
-        for (let i = 0; i < expectedFloat.length; i++) expect(got.float[i]).toBeCloseTo(expectedFloat[i], 6);
-        // Two inputs (beat window + RR features): same model code, same engine family.
-        for (let i = 0; i < expectedTwo.length; i++) expect(got.two[i]).toBeCloseTo(expectedTwo[i], 6);
-        expect(got.typedError).toBe('ModelFormatError: true');
-      } finally {
-        await context.close();
-      }
+      // Passed as source text: vitest would otherwise rewrite the dynamic import() inside a function.
+      const { value: got, pageErrors } = await evaluateInChromium<{
+        binary: number[];
+        plan: string[];
+        float: number[];
+        two: number[];
+        typedError: string;
+        userAgent: string;
+      }>(chromium, srv, PAGE_SCRIPT);
+      expect(pageErrors).toEqual([]);
+      expect(got.userAgent).toMatch(/Chrome/);
+      expect(got.plan).toEqual(nodeBinary.metadata.plan);
+      // Binary network: integer maths + the same float32 epilogue → identical logits.
+      expect(got.binary).toEqual(expectedBinary);
+      // Float network: same code, same engine family; allow last-bit differences in Math.exp/tanh.
+      for (let i = 0; i < expectedFloat.length; i++) expect(got.float[i]).toBeCloseTo(expectedFloat[i], 6);
+      // Two inputs (beat window + RR features): same model code, same engine family.
+      for (let i = 0; i < expectedTwo.length; i++) expect(got.two[i]).toBeCloseTo(expectedTwo[i], 6);
+      expect(got.typedError).toBe('ModelFormatError: true');
     });
   },
 );

@@ -21,7 +21,7 @@ import { classCounts, concatDatasets, type Dataset } from '../dataset.js';
 import { evaluate } from '../evaluate.js';
 import { formatMetrics } from '../format.js';
 import { compareWithInfer, inferLatency } from '../infer-check.js';
-import { classificationMetrics, type Metrics } from '../metrics.js';
+import { argmaxRows, classificationMetrics, type Metrics } from '../metrics.js';
 import type { DatasetPreprocessing } from '../preprocess.js';
 import { type ResultsRow, resultsMetrics } from '../results.js';
 import type { TrainResult } from '../trainer-options.js';
@@ -78,6 +78,11 @@ export interface BnnVariantReport {
     inferMsPerSample: number;
     inferTimingMethod: string;
     plan: string[];
+    /**
+     * Core's eval-mode predicted class of every test fragment (JSON `{ classes, pred }`), beside the model
+     * file, so a second runtime (headless Chromium in examples/bnn.test.ts) can be checked against it.
+     */
+    coreTestPredictions: string;
   };
 }
 
@@ -107,6 +112,8 @@ export interface BnnReport {
   speedup: number | null;
   /** The docs/results.json rows. */
   rows: ResultsRow[];
+  /** The test fragments as float32 `[count, 3600]`, row-major (file written beside the models). */
+  testInputs: { file: string; count: number; length: number; inputName: string };
   /** Wall times (s). */
   timings: Record<string, number>;
 }
@@ -219,6 +226,7 @@ export function runBnnExperiment(opts: BnnExperimentOptions): BnnReport {
 
   // 4. Evaluate, export, reload in infer, compare, time, account.
   mkdirSync(join(opts.outDir, 'models'), { recursive: true });
+  const testInputs = writeTestInputs(join(opts.outDir, 'models', 'test-inputs.f32'), test);
   const suffix = `${classes}${protocol === 'patient' ? '-patient' : ''}`;
   const reports: Partial<Record<BnnVariant, BnnVariantReport>> = {};
   for (const v of variants) {
@@ -237,6 +245,11 @@ export function runBnnExperiment(opts: BnnExperimentOptions): BnnReport {
     writeFileAtomicSync(file, bytes);
     const loaded = loadModel(bytes);
     const onTest = agreementOf(loaded, test, ev.predictions.probs);
+    const coreTestPredictions = join(opts.outDir, 'models', `${v}.core-test.json`);
+    writeJson(coreTestPredictions, {
+      classes: test.classes,
+      pred: Array.from(argmaxRows(ev.predictions.probs, ev.predictions.outputs)),
+    });
     const onAll = agreementOf(loaded, everything, evaluate(model, everything).predictions.probs);
     const lat = inferLatency(loaded, test, settings.latency);
     const storage = modelStorage(bytes);
@@ -264,6 +277,7 @@ export function runBnnExperiment(opts: BnnExperimentOptions): BnnReport {
         inferMsPerSample: lat.msPerItem,
         inferTimingMethod: lat.method,
         plan: loaded.metadata.plan,
+        coreTestPredictions,
       },
     };
     log(`\n${v} on the test split:\n${formatMetrics(m)}`);
@@ -308,8 +322,22 @@ export function runBnnExperiment(opts: BnnExperimentOptions): BnnReport {
     variants: reports,
     speedup,
     rows,
+    testInputs,
     timings,
   };
+}
+
+function writeJson(file: string, value: unknown): void {
+  writeFileAtomicSync(file, new TextEncoder().encode(`${JSON.stringify(value)}\n`));
+}
+
+/** Writes the (single-input) test fragments as raw little-endian float32 rows. */
+function writeTestInputs(file: string, test: Dataset): BnnReport['testInputs'] {
+  if (test.inputs.length !== 1) throw new ValueError(`bnn: expected one input, got ${test.inputs.length}`);
+  const x = test.inputs[0];
+  const length = x.shape.reduce((a, b) => a * b, 1);
+  writeFileAtomicSync(file, new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength));
+  return { file, count: test.count, length, inputName: x.name };
 }
 
 /** The docs/results.json row of one network (../shared/results-format.md). */
