@@ -57,4 +57,21 @@ export {
   type ResolvedResNetTeacherConfig,
   resNetTeacherKind,
 } from './resnet.js';
+export {
+  AttentionBlock,
+  checkSnailConfig,
+  DenseBlock,
+  SNAIL_METHOD_WIDTHS,
+  Snail,
+  type SnailConfig,
+  TCBlock,
+  tcDepth,
+} from './snail.js';
+export {
+  checkEmbeddingConfig,
+  EcgEmbeddingCnn,
+  EMBEDDING_METHOD_WIDTHS,
+  type EmbeddingConfig,
+  ResidualConvBlock,
+} from './snail-embedding.js';
 export { type ResolvedStudentConfig, Student, type StudentConfig, studentKind } from './student.js';

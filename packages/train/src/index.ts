@@ -147,6 +147,72 @@ export {
   trainLthRun,
 } from './experiments/lth-train.js';
 export {
+  META_PROTOCOL,
+  type MetaReport,
+  type MetaSettingScore,
+  metaResultsRows,
+  runMetaExperiment,
+} from './experiments/meta.js';
+export {
+  META_DEFAULTS,
+  META_METHODS,
+  META_SMOKE,
+  type MetaExperimentOptions,
+  type MetaMethod,
+  type MetaSettings,
+  snailConfigOf,
+} from './experiments/meta-config.js';
+export {
+  loadMetaSet,
+  loadMetaSplits,
+  META_BEAT_LENGTH,
+  META_TEST_CLASSES,
+  META_TEST_RECORDS,
+  META_TRAIN_CLASSES,
+  META_VALIDATION_CLASSES,
+  META_VALIDATION_RECORDS,
+  type MetaDataOptions,
+  type MetaSet,
+  type MetaSplits,
+  metaClassCounts,
+  syntheticMetaSplits,
+} from './experiments/meta-data.js';
+export {
+  type FewShotSetting,
+  type FewShotTask,
+  type GroupBatch,
+  type GroupMode,
+  MetaTaskError,
+  meanCi95,
+  parseSettings,
+  sampleTasks,
+  sampleTrainingGroups,
+  taskGroups,
+} from './experiments/meta-episodes.js';
+export {
+  accuracy as fewShotScore,
+  beatsTensor,
+  evaluateFinetune,
+  evaluateProto,
+  evaluateSnail,
+  type FinetuneOptions,
+  groupTargets,
+  protoLogits,
+  snailLogits,
+  type TaskScore,
+} from './experiments/meta-eval.js';
+export {
+  type MetaHistoryPoint,
+  type MetaLoopOptions,
+  type MetaLoopResult,
+  metaOptimizer,
+  protoStep,
+  runMetaLoop,
+  snailStep,
+  supervisedModel,
+  supervisedStep,
+} from './experiments/meta-train.js';
+export {
   SELECTION_METRIC,
   SELECTION_METRIC_NAME,
   type StageContext,
