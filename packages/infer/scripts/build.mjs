@@ -6,11 +6,15 @@
 //   dist/index.d.ts, dist/binary/index.d.ts   dts-bundle-generator over tsc's declarations (dist/tsc/, written by
 //                                         the root `tsc -b`), the types of @ecgnn/kernels and @ecgnn/dsp inlined
 //   dist/node.d.ts                        tsc's declaration of src/node.ts (it imports ./index.js only)
+//   dist/browser/infer.min.js             the main entry minified (the `browser` export condition): a page's
+//                                         <script type="module"> imports it as is, no build step
+//   dist/browser/sizes.json               its size in bytes, minified and minified + gzip (level 9), also printed
 //
 // Run after `tsc -b` (the root `pnpm build` does both). `bundleOptions` is also what test/bundle.test.ts builds.
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -45,6 +49,23 @@ async function main() {
   for (const entry of ['index', 'binary/index', 'node']) {
     await build({ ...bundleOptions(entry), outfile: join(root, 'dist', `${entry}.js`) });
   }
+  // The browser bundle: the same build as dist/index.js, minified (what test/bundle.test.ts measures).
+  const browser = join(root, 'dist', 'browser', 'infer.min.js');
+  const min = await build({ ...bundleOptions('index'), minify: true, outfile: browser, write: false });
+  const code = min.outputFiles[0].contents;
+  const sizes = {
+    file: 'dist/browser/infer.min.js',
+    minified: code.length,
+    gzip: gzipSync(code, { level: 9 }).length,
+  };
+  mkdirSync(dirname(browser), { recursive: true });
+  writeFileSync(browser, code);
+  writeFileSync(join(root, 'dist', 'browser', 'sizes.json'), `${JSON.stringify(sizes, null, 2)}\n`);
+  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  console.log(
+    `@ecgnn/infer: ${sizes.file} ${sizes.minified} bytes (${kib(sizes.minified)}) minified, ` +
+      `${sizes.gzip} bytes (${kib(sizes.gzip)}) minified + gzip`,
+  );
   const tsc = join(root, 'dist', 'tsc');
   if (!existsSync(join(tsc, 'index.d.ts'))) {
     throw new Error(`${tsc}/index.d.ts is missing: run \`tsc -b\` first (the root \`pnpm build\` does)`);

@@ -52,3 +52,21 @@ export class InputError extends InferError {
     super(message);
   }
 }
+
+/**
+ * A model could not be fetched (see `loadModelFromUrl`): the request failed (network error, blocked by CORS, bad
+ * URL: `status` is `undefined`; the message includes what `fetch` threw) or the server answered with a non-2xx HTTP status.
+ * The message names the URL and the status.
+ */
+export class ModelFetchError extends InferError {
+  override name = 'ModelFetchError';
+  constructor(
+    message: string,
+    /** The URL that was requested. */
+    readonly url: string,
+    /** The HTTP status of the answer, or `undefined` when there was no answer. */
+    readonly status: number | undefined,
+  ) {
+    super(message);
+  }
+}

@@ -36,7 +36,14 @@ export {
   unpackSigns,
   wordsForChannels,
 } from '@ecgnn/kernels';
-export { ArgumentError, InferError, InputError, ModelFormatError, ShapeError } from './errors.js';
+export {
+  ArgumentError,
+  InferError,
+  InputError,
+  ModelFetchError,
+  ModelFormatError,
+  ShapeError,
+} from './errors.js';
 export { crc32 } from './format/crc32.js';
 export { fromFloat16Bits, toFloat16Bits } from './format/float16.js';
 export {
@@ -64,6 +71,7 @@ export type {
   Windowing,
 } from './format/types.js';
 export { type ModelSpec, saveModel, type TensorSpec } from './format/writer.js';
+export { type FetchModelOptions, loadModelFromUrl, type TopLabel, topLabel } from './runtime/fetch.js';
 export {
   type BatchMode,
   type InputShapes,

@@ -21,9 +21,8 @@ export async function readModelFile(path: string, options: LoadOptions = {}): Pr
   try {
     return loadModel(bytes, options);
   } catch (err) {
-    if (err instanceof ModelFormatError) {
-      throw new ModelFormatError(`${path}: ${err.message}`);
-    }
+    // The same error (class, byteOffset, stack) with the file named in front of its message.
+    if (err instanceof ModelFormatError) err.message = `${path}: ${err.message}`;
     throw err;
   }
 }

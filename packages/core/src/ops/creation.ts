@@ -348,7 +348,43 @@ export function fromNdarray(arr: NdArrayLike, opts: TensorOptions = {}): Tensor 
   return new Tensor(out, shape, opts.requiresGrad ?? false);
 }
 
+/**
+ * The scijs `ndarray` that {@link toNdarray} returns, typed structurally (the members of `ndarray.NdArray` from
+ * `@types/ndarray`, over a tensor's storage) so that users of `@ecgnn/core`'s types need not install
+ * `@types/ndarray`. A scijs `NdArray<Float32Array | Float64Array | Int32Array>` is one, and the view methods
+ * (`lo`, `hi`, `step`, `transpose`, `pick`, `T`) return scijs ndarrays again.
+ */
+export interface NdArray extends NdArrayLike {
+  data: TypedArray;
+  /** scijs' name of the storage type. */
+  dtype: 'float32' | 'float64' | 'int32';
+  /** Number of elements (product of the shape). */
+  size: number;
+  /** Dimensions ordered by increasing stride magnitude. */
+  order: number[];
+  /** Number of dimensions. */
+  dimension: number;
+  /** The element at the given indices. */
+  get(...indices: number[]): number;
+  /** Writes the element at the given indices (the value is the last argument) and returns it. */
+  set(...indicesThenValue: number[]): number;
+  /** The storage offset of the given indices. */
+  index(...indices: number[]): number;
+  /** View starting at the given indices. */
+  lo(...indices: number[]): NdArray;
+  /** View ending before the given indices. */
+  hi(...indices: number[]): NdArray;
+  /** View taking every k-th element per dimension (negative k reverses). */
+  step(...steps: number[]): NdArray;
+  /** View with the dimensions permuted. */
+  transpose(...axes: number[]): NdArray;
+  /** View fixing the dimensions given a number (`null` keeps a dimension). */
+  pick(...indices: Array<number | null>): NdArray;
+  /** The transposed view (dimensions reversed). */
+  T: NdArray;
+}
+
 /** A scijs `ndarray` over a copy of the tensor's storage (same dtype, row-major strides, offset 0). */
-export function toNdarray(t: Tensor): ndarray.NdArray<TypedArray> {
+export function toNdarray(t: Tensor): NdArray {
   return ndarray(t.data.slice(), [...t.shape], stridesOf(t.shape), 0);
 }

@@ -121,7 +121,8 @@ export function expectedByteLength(
   return sparse.nnz * 4 + sparse.nnz * size;
 }
 
-function align(n: number, a: number): number {
+/** `n` rounded up to a multiple of `a`. */
+export function align(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
 

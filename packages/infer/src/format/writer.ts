@@ -9,6 +9,7 @@ import { crc32 } from './crc32.js';
 import { toFloat16Bits } from './float16.js';
 import {
   ALIGNMENT,
+  align,
   ELEMENT_BYTES,
   expectedByteLength,
   FORMAT_VERSION,
@@ -58,10 +59,6 @@ export interface ModelSpec
   windowing?: ModelHeader['windowing'];
   provenance?: Record<string, unknown>;
   tensors: TensorSpec[];
-}
-
-function alignUp(n: number, a: number): number {
-  return Math.ceil(n / a) * a;
 }
 
 interface Encoded {
@@ -166,7 +163,7 @@ function encodeTensor(t: TensorSpec): Encoded {
     if (format !== 'dense') {
       entry.sparse = { format, nnz: nzIdx.length };
       values = nzIdx.map((i) => data[i]);
-      valuesAt = format === 'bitmap' ? alignUp(Math.ceil(n / 8), 4) : 4 * nzIdx.length;
+      valuesAt = format === 'bitmap' ? align(Math.ceil(n / 8), 4) : 4 * nzIdx.length;
     } else nzIdx = [];
   }
   entry.byteLength = byteLength;
@@ -203,11 +200,11 @@ export function saveModel(spec: ModelSpec): Uint8Array {
   let blobLength = 0;
   const entries: TensorEntry[] = [];
   for (const e of encoded) {
-    const offset = alignUp(blobLength, ALIGNMENT);
+    const offset = align(blobLength, ALIGNMENT);
     entries.push({ ...e.entry, offset } as TensorEntry);
     blobLength = offset + e.bytes.length;
   }
-  blobLength = alignUp(blobLength, ALIGNMENT);
+  blobLength = align(blobLength, ALIGNMENT);
   const header: ModelHeader = {
     ...(spec.name === undefined ? {} : { name: spec.name }),
     input: spec.input,
@@ -227,7 +224,7 @@ export function saveModel(spec: ModelSpec): Uint8Array {
     throw new ModelFormatError(`model header is not serialisable as JSON: ${(err as Error).message}`);
   }
   const headerBytes = new TextEncoder().encode(json);
-  const blobStart = alignUp(PREFIX_BYTES + headerBytes.length, ALIGNMENT);
+  const blobStart = align(PREFIX_BYTES + headerBytes.length, ALIGNMENT);
   const out = new Uint8Array(blobStart + blobLength + 4);
   const dv = new DataView(out.buffer);
   out.set(MAGIC, 0);

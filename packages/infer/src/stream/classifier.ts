@@ -25,6 +25,7 @@ import {
   zscore,
 } from '@ecgnn/dsp';
 import { ArgumentError, ShapeError } from '../errors.js';
+import { topLabel } from '../runtime/fetch.js';
 import type { Model } from '../runtime/model.js';
 
 /** One classified beat or segment. */
@@ -288,14 +289,13 @@ class Classifier implements StreamingClassifier {
   #classify(kind: 'beat' | 'segment', sample: number, start: number, end: number): ClassifierResult {
     if (this.#hasWindow) this.#cutWindow(start, end);
     this.#model.predict(this.#inputs, undefined, this.#probs);
-    let best = 0;
-    for (let c = 1; c < this.#probs.length; c++) if (this.#probs[c] > this.#probs[best]) best = c;
+    const { index, label } = topLabel(this.#model, this.#probs);
     return {
       kind,
       sample,
       time: sample / this.#fsIn,
-      classIndex: best,
-      label: this.#model.metadata.classes[best],
+      classIndex: index,
+      label,
       probabilities: this.#probs.slice(),
     };
   }
