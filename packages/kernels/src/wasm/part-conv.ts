@@ -87,6 +87,67 @@ function writeInputView(
   }
 }
 
+/**
+ * Polyphase view of a strided convolution (stride s > 1, dilation 1, kernel K > 1): with the padded input
+ * x̃[i] = x[i − padLeft] (padValue outside) and phase rows P_{c,r}[u] = x̃[u·s + r] (r = 0…s−1),
+ *   y[o, t] = Σ_c Σ_j w[o, c, j]·x̃[t·s + j] = Σ_{c,r} Σ_{j'} w[o, c, j'·s + r]·P_{c,r}[t + j'],
+ * a stride-1 correlation over s·C "channels" of K' = ⌈K/s⌉ taps (weights of taps j'·s + r ≥ K are 0). Writing
+ * the s phase rows costs one pass over the input instead of the K·T gathers of an im2col view.
+ */
+function polyphaseTaps(p: Conv1dParams): number {
+  return Math.ceil(p.kernelSize / p.stride);
+}
+
+/** Writes the phase rows of every channel of batch entry `b` (row `c·s + r`; see {@link polyphaseTaps}). */
+function writePolyphaseView(
+  f32: Float32Array,
+  at: number,
+  x: Float32Array,
+  b: number,
+  p: Conv1dParams,
+  row: number,
+): void {
+  const { inLength: L, stride: s, padLeft, padValue, inChannels: C } = p;
+  for (let c = 0; c < C; c++) {
+    const src = (b * C + c) * L;
+    for (let r = 0; r < s; r++) {
+      const dst = at + (c * s + r) * row;
+      // u·s + r − padLeft ∈ [0, L) ⇔ u ∈ [lo, hi)
+      const lo = Math.min(row, Math.max(0, Math.ceil((padLeft - r) / s)));
+      const hi = Math.max(lo, Math.min(row, Math.ceil((L + padLeft - r) / s)));
+      f32.fill(padValue, dst, dst + lo);
+      for (let u = lo, i = src + lo * s + r - padLeft; u < hi; u++, i += s) f32[dst + u] = x[i];
+      f32.fill(padValue, dst + hi, dst + row);
+    }
+  }
+}
+
+/** Writes `og` weight rows of group `g` reordered for the polyphase view, then zero rows up to the tile height. */
+function writePolyphaseWeights(
+  f32: Float32Array,
+  at: number,
+  w: Float32Array,
+  g: number,
+  og: number,
+  cg: number,
+  p: Conv1dParams,
+): void {
+  const { kernelSize: K, stride: s } = p;
+  const taps = polyphaseTaps(p);
+  const kTotal = cg * s * taps;
+  for (let o = 0; o < og; o++) {
+    const src = (g * og + o) * cg * K;
+    const dst = at + o * kTotal;
+    for (let c = 0; c < cg; c++)
+      for (let r = 0; r < s; r++)
+        for (let j = 0; j < taps; j++) {
+          const tap = j * s + r;
+          f32[dst + (c * s + r) * taps + j] = tap < K ? w[src + c * K + tap] : 0;
+        }
+  }
+  f32.fill(0, at + og * kTotal, at + Math.ceil(og / TR) * TR * kTotal);
+}
+
 /** True when the WebAssembly conv kernels take geometry `p` (else the reference kernel runs). */
 function convTakes(p: Conv1dParams): boolean {
   return (
@@ -138,12 +199,19 @@ function bindForward(ctx: PartContext) {
     const chunk = stride === 1 ? Math.max(1, Math.min(batch, Math.floor(MAX_COLUMNS / seg))) : 1;
     const np = stride === 1 ? roundUp(chunk * seg, tile) : roundUp(T, tile);
     const rowLen = np + span;
+    // Strided, undilated, not depthwise: the polyphase view (a stride-1 correlation over s·C phase rows).
+    const poly = stride > 1 && d === 1 && K > 1 && !depthwise;
+    const taps = poly ? polyphaseTaps(p) : K;
+    const polyRow = np + taps - 1;
     const view =
       stride === 1
         ? { strideC: rowLen * 4, strideJ: d * 4, floats: inChannels * rowLen }
-        : inputViewSize(p, np, inChannels);
+        : poly
+          ? { strideC: polyRow * 4, strideJ: 4, floats: inChannels * stride * polyRow }
+          : inputViewSize(p, np, inChannels);
     const panels = Math.ceil(og / TR);
-    const kTotal = cg * K;
+    const loopC = poly ? cg * stride : cg;
+    const kTotal = loopC * taps;
     const rowsC = depthwise ? outChannels : panels * TR;
     const aAt = lay.take(depthwise ? outChannels * K : groups * panels * TR * kTotal);
     const bAt = lay.take(view.floats, 256);
@@ -152,8 +220,11 @@ function bindForward(ctx: PartContext) {
     const { f32 } = arena.views();
     if (depthwise) f32.set(w.subarray(0, outChannels * K), aAt / 4);
     else
-      for (let g = 0; g < groups; g++)
-        copyRows(f32, aAt / 4 + g * panels * TR * kTotal, w, g * og * kTotal, og, kTotal);
+      for (let g = 0; g < groups; g++) {
+        const at = aAt / 4 + g * panels * TR * kTotal;
+        if (poly) writePolyphaseWeights(f32, at, w, g, og, cg, p);
+        else copyRows(f32, at, w, g * og * kTotal, og, kTotal);
+      }
     const c0 = cAt / 4;
     for (let b0 = 0; b0 < batch; b0 += chunk) {
       const nb = Math.min(chunk, batch - b0);
@@ -167,7 +238,8 @@ function bindForward(ctx: PartContext) {
             copy(f32, row + bi * seg + padLeft, x, ((b0 + bi) * inChannels + c) * L, L);
           }
         }
-      } else writeInputView(f32, bAt / 4, x, b0, 0, inChannels, p, np, view);
+      } else if (poly) writePolyphaseView(f32, bAt / 4, x, b0, p, polyRow);
+      else writeInputView(f32, bAt / 4, x, b0, 0, inChannels, p, np, view);
       const colStep = stride === 1 ? seg : 0;
       if (depthwise) {
         if (bias) for (let o = 0; o < outChannels; o++) f32.fill(bias[o], c0 + o * np, c0 + o * np + n);
@@ -183,15 +255,15 @@ function bindForward(ctx: PartContext) {
         if (bias) for (let o = 0; o < og; o++) f32.fill(bias[g * og + o], c0 + o * np, c0 + o * np + n);
         gemm(
           aAt + g * panels * TR * 4 * kTotal,
-          bAt + g * cg * view.strideC,
+          bAt + g * loopC * view.strideC,
           cAt,
           panels,
           n,
           kTotal * 4,
           4,
           // kernel size 1: one flat loop over the channels
-          K === 1 ? 1 : cg,
-          K === 1 ? cg : K,
+          K === 1 ? 1 : loopC,
+          K === 1 ? cg : taps,
           view.strideC,
           K === 1 ? view.strideC : view.strideJ,
           np * 4,
