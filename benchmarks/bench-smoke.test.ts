@@ -18,6 +18,7 @@ interface Row {
   case: string;
   engine: string;
   batch: number;
+  threads: number;
   medianMs?: number;
   outputsMatch?: boolean;
   error?: string;
@@ -52,7 +53,7 @@ describe('pnpm bench --smoke', () => {
       execFile(
         tsx,
         ['--conditions=@ecgnn/source', join(root, 'benchmarks', 'run.ts'), '--smoke', '--out', out],
-        { cwd: root, encoding: 'utf8', timeout: 280_000, maxBuffer: 1 << 24 },
+        { cwd: root, encoding: 'utf8', timeout: 480_000, maxBuffer: 1 << 24 },
         (error, stdout, stderr) => done({ error, log: `${stdout}\n${stderr}` }),
       );
     });
@@ -65,8 +66,17 @@ describe('pnpm bench --smoke', () => {
     // The ecgnn engines have no optional dependency: they must never be skipped.
     expect(skipped.filter((r) => r.engine.startsWith('ecgnn'))).toEqual([]);
     const ran = report.rows.filter((r) => !r.skipped);
-    // All 9 jobs (8 cases, ecg-cnn-ref at batch 1 and 256) with at least their ecgnn engine.
-    expect(new Set(ran.map((r) => `${r.case}|${r.batch}`)).size).toBe(9);
+    // All 11 jobs (10 cases, ecg-cnn-ref at batch 1 and 256) with at least their ecgnn engine.
+    expect(new Set(ran.map((r) => `${r.case}|${r.batch}`)).size).toBe(11);
+    // The training cases run at batch 8 under --smoke, on both ecgnn backends, 1 and 2 threads.
+    for (const c of ['train-step', 'train-step-teacher']) {
+      const engines = ran.filter((r) => r.case === c && r.batch === 8).map((r) => `${r.engine}@${r.threads}`);
+      expect(engines, c).toEqual(expect.arrayContaining(['ecgnn-wasm@1', 'ecgnn-wasm@2', 'ecgnn-ts@1']));
+    }
+    // PyTorch runs where a Python with torch is found, else it is skipped saying how to install it.
+    for (const r of skipped.filter((x) => x.engine === 'pytorch-cpu')) {
+      expect(r.skipped).toContain('python3-torch');
+    }
     for (const r of ran) {
       const what = `${r.case} b=${r.batch} ${r.engine}`;
       expect(r.error, what).toBeUndefined();
@@ -84,10 +94,10 @@ describe('pnpm bench --smoke', () => {
     const md = readFileSync(join(tmp, 'smoke.md'), 'utf8');
     expect(md).toContain('**Smoke run**');
     const charts = readdirSync(join(tmp, 'smoke')).filter((f) => f.endsWith('.svg'));
-    expect(charts.length).toBe(9);
+    expect(charts.length).toBe(11);
     for (const f of charts) expect(md).toContain(`](smoke/${f})`);
 
     // Nothing under docs/ was created or modified.
     expect(snapshot(docs)).toEqual(before);
-  }, 300_000);
+  }, 500_000);
 });

@@ -14,6 +14,8 @@ export const CASES = [
   'ecg-cnn-ref',
   'binary-conv1d',
   'float-conv1d-same-shape',
+  'train-step',
+  'train-step-teacher',
 ] as const;
 export type CaseName = (typeof CASES)[number];
 
@@ -351,6 +353,9 @@ export function caseData(name: CaseName, batch: number) {
       };
     case 'ecg-cnn-ref':
       return { x: seeded(batch * ECG.length, 100 + batch) };
+    case 'train-step':
+    case 'train-step-teacher':
+      throw new Error(`${name}: the training cases' data and reference are in peers/train.ts`);
   }
 }
 
@@ -396,6 +401,9 @@ export function reference(name: CaseName, batch: number): Float32Array {
     }
     case 'ecg-cnn-ref':
       return ecgReference(d.x, batch);
+    case 'train-step':
+    case 'train-step-teacher':
+      throw new Error(`${name}: the training cases' data and reference are in peers/train.ts`);
   }
 }
 
@@ -423,6 +431,28 @@ export interface Prepared {
   dispose?(): void | Promise<void>;
   /** How the engine computes the case and what one timed run includes. */
   note?: string;
+  /**
+   * Training cases (peers/train.ts): runs the first steps from the initial weights and compares them with the
+   * float64 reference. Replaces the check of `run()` + `output()` against {@link reference}; after the timed runs
+   * `output()` (the last loss) must only be finite, the weights having moved by design.
+   */
+  check?(): Promise<{ error: number; tolerance: number }>;
+  /**
+   * Engines that time their runs in another process (pytorch-cpu: the Python script times each step with
+   * `time.perf_counter`): warm-up and timed runs as {@link runEngine} does them, returning the run times in ms.
+   * Replaces runEngine's own timing loop (not available with `--pair`).
+   */
+  timeRuns?(opts: TimingOptions): Promise<number[]>;
+}
+
+/** Timing loop settings of {@link runEngine} (its own, or handed to {@link Prepared.timeRuns}). */
+export interface TimingOptions {
+  /** Time budget of the timed runs, ms (0: only `minRuns`). */
+  budgetMs: number;
+  minRuns: number;
+  maxRuns: number;
+  /** Warm-up runs at least (then up to a fifth of the budget, at most 50). */
+  minWarm: number;
 }
 
 /** One engine of the suite. */
@@ -458,11 +488,37 @@ async function prepareChecked(
 ): Promise<Timed> {
   if (!CASES.includes(name)) throw new Error(`unknown case ${name}`);
   const prepared = await engine.prepare(name, batch, threads);
+  if (prepared.check) {
+    const { error, tolerance } = await prepared.check();
+    return { name, prepared, ref: new Float32Array(0), err: error, tolerance, times: [] };
+  }
   // Correctness first: one run, output compared with the TypeScript reference.
   await prepared.run();
   const ref = reference(name, batch);
   const err = relativeError(await prepared.output(), ref);
   return { name, prepared, ref, err, tolerance: name === 'binary-conv1d' ? 0 : 1e-3, times: [] };
+}
+
+/** Warm-up (tier-up, caches), then timed runs until the budget or `maxRuns`, the cases' runs alternating. */
+async function timeAlternating(cases: Timed[], o: TimingOptions): Promise<void> {
+  const k = cases.length;
+  const warm = performance.now();
+  let warmRuns = 0;
+  while (warmRuns < o.minWarm || (performance.now() - warm < (k * o.budgetMs) / 5 && warmRuns < 50)) {
+    for (const c of cases) await c.prepared.run();
+    warmRuns++;
+  }
+  const start = performance.now();
+  let i = 0;
+  while (i < o.minRuns || (i < o.maxRuns && performance.now() - start < k * o.budgetMs)) {
+    for (let j = 0; j < k; j++) {
+      const c = cases[(i + j) % k];
+      const t0 = performance.now();
+      await c.prepared.run();
+      c.times.push(performance.now() - t0);
+    }
+    i++;
+  }
 }
 
 /**
@@ -493,29 +549,21 @@ export async function runEngine(engine: Engine): Promise<void> {
     const cases: Timed[] = [];
     for (const n of names) cases.push(await prepareChecked(engine, n, batch, threads));
     const k = cases.length;
-    // Warm-up (tier-up, caches), then timed runs until the budget or maxRuns.
-    const warm = performance.now();
-    let warmRuns = 0;
     // A zero budget (--smoke) warms up once; otherwise at least 3 runs (tier-up of JIT and WASM code).
-    const minWarm = budget > 0 ? 3 : 1;
-    while (warmRuns < minWarm || (performance.now() - warm < (k * budget) / 5 && warmRuns < 50)) {
-      for (const c of cases) await c.prepared.run();
-      warmRuns++;
-    }
-    const start = performance.now();
-    let i = 0;
-    while (i < minRuns || (i < maxRuns && performance.now() - start < k * budget)) {
-      for (let j = 0; j < k; j++) {
-        const c = cases[(i + j) % k];
-        const t0 = performance.now();
-        await c.prepared.run();
-        c.times.push(performance.now() - t0);
-      }
-      i++;
-    }
+    const timing: TimingOptions = { budgetMs: budget, minRuns, maxRuns, minWarm: budget > 0 ? 3 : 1 };
+    const timeRuns = cases[0].prepared.timeRuns;
+    if (timeRuns !== undefined) {
+      if (k > 1) throw new Error(`${engine.name} times its runs itself: no --pair`);
+      cases[0].times = await timeRuns(timing);
+    } else await timeAlternating(cases, timing);
     for (const c of cases) {
       // The output after the timed runs must still match (no state corruption between runs).
-      const errAfter = relativeError(await c.prepared.output(), c.ref);
+      const after = await c.prepared.output();
+      const errAfter = c.prepared.check
+        ? Array.from(after).every(Number.isFinite)
+          ? 0
+          : Number.POSITIVE_INFINITY
+        : relativeError(after, c.ref);
       await c.prepared.dispose?.();
       const times = c.times.sort((a, b) => a - b);
       const row = {

@@ -48,6 +48,7 @@ import {
   FLOAT_SAME,
   type Prepared,
 } from './common.js';
+import { coreTrainCase } from './train.js';
 
 function version(pkg: 'core' | 'infer'): string {
   const json = JSON.parse(
@@ -66,6 +67,8 @@ const CORE_CASES: CaseName[] = [
   'conv1d-backward-input',
   'conv1d-backward-weight',
   'ecg-cnn-ref',
+  'train-step',
+  'train-step-teacher',
 ];
 
 /** The ECG CNN in @ecgnn/core functional ops, eval mode (running batchnorm statistics), no autograd graph. */
@@ -104,6 +107,7 @@ function coreEcgCnn(batch: number): () => Tensor {
 }
 
 function coreCase(name: CaseName, batch: number, backendNote: string): Prepared {
+  if (name === 'train-step' || name === 'train-step-teacher') return coreTrainCase(name, batch, backendNote);
   const d = caseData(name, batch) as unknown as CaseArrays;
   let out: Tensor | null = null;
   const output = () => (out as Tensor).data;

@@ -16,32 +16,9 @@ import {
   ecgLayers,
   type Prepared,
 } from './common.js';
+import { nclToNlc, nlcToNcl, oikToKio } from './tfjs-layout.js';
 
 const require = createRequire(import.meta.url);
-
-/** [N, C, L] → [N, L, C] */
-export function nclToNlc(x: Float32Array, n: number, c: number, l: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let b = 0; b < n; b++)
-    for (let i = 0; i < c; i++) for (let t = 0; t < l; t++) out[(b * l + t) * c + i] = x[(b * c + i) * l + t];
-  return out;
-}
-
-/** [N, L, C] → [N, C, L] */
-export function nlcToNcl(x: ArrayLike<number>, n: number, c: number, l: number): Float32Array {
-  const out = new Float32Array(n * c * l);
-  for (let b = 0; b < n; b++)
-    for (let i = 0; i < c; i++) for (let t = 0; t < l; t++) out[(b * c + i) * l + t] = x[(b * l + t) * c + i];
-  return out;
-}
-
-/** PyTorch conv weight [O, I, K] → tfjs [K, I, O]. */
-export function oikToKio(w: Float32Array, o: number, i: number, k: number): Float32Array {
-  const out = new Float32Array(w.length);
-  for (let a = 0; a < o; a++)
-    for (let b = 0; b < i; b++) for (let j = 0; j < k; j++) out[(j * i + b) * o + a] = w[(a * i + b) * k + j];
-  return out;
-}
 
 function timed(make: () => tf.Tensor, toNcl: (d: Float32Array) => ArrayLike<number>, note: string): Prepared {
   let last: Float32Array = new Float32Array(0);
@@ -151,7 +128,14 @@ function prepareCase(name: CaseName, batch: number, note: string): Prepared {
 
 /** `tfjs-cpu` or `tfjs-wasm`. */
 export function tfjsEngine(backend: 'cpu' | 'wasm'): Engine {
-  const cases: CaseName[] = ['matmul-256', 'conv1d', 'depthwise-conv1d', 'ecg-cnn-ref'];
+  // tfjs-backend-wasm has no gradient kernels for the convolutions: no training case there.
+  const cases: CaseName[] = [
+    'matmul-256',
+    'conv1d',
+    'depthwise-conv1d',
+    'ecg-cnn-ref',
+    ...(backend === 'cpu' ? (['train-step'] as const) : []),
+  ];
   return {
     name: `tfjs-${backend}`,
     version: () => {
@@ -175,6 +159,11 @@ export function tfjsEngine(backend: 'cpu' | 'wasm'): Engine {
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
         if (!simd) throw new Error('tfjs-wasm without SIMD');
         note = 'tfjs-backend-wasm, SIMD on, 1 thread';
+      }
+      if (name === 'train-step') {
+        // Loaded only here: the training case brings @ecgnn/core (its float64 reference) into the process.
+        const { tfjsTrainCase } = await import('./tfjs-train.js');
+        return tfjsTrainCase(batch, note);
       }
       return prepareCase(name, batch, note);
     },

@@ -82,6 +82,8 @@ export function resultsMetrics(m: Metrics, macro: 'subset' | 'all' = 'subset'): 
  */
 function macroF1Over(r: ResultsRow): string {
   if (r.metrics.macroF1Classes !== undefined) return r.metrics.macroF1Classes.join(' ');
+  // Few-shot rows (method `meta`): macro-F1 per task over that task's M classes, averaged over the tasks.
+  if (typeof r.ways === 'number') return `each task's ${r.ways} classes`;
   const f1 = (c: string): number | null => r.metrics.perClass[c]?.f1 ?? null;
   const candidates = [
     ['N', 'S', 'V', 'F'].filter((c) => f1(c) !== null),
