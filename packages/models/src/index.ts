@@ -31,6 +31,28 @@ export {
 } from './config.js';
 export type { ModelKind } from './kind.js';
 export {
+  appendStem,
+  MobileNet1d,
+  type MobileNetConfig,
+  mobileNetKind,
+  type ResolvedMobileNetConfig,
+  type ResolvedStem,
+  type StemConfig,
+  stemLength,
+  stemParams,
+  stridedLength,
+} from './mobilenet.js';
+export {
+  type MultiScaleChannels,
+  type MultiScaleConfig,
+  MultiScaleNet,
+  multiScaleChannels,
+  multiScaleKind,
+  multiScaleLayer,
+  multiScaleLayerParams,
+  type ResolvedMultiScaleConfig,
+} from './multiscale.js';
+export {
   appendConvBlock,
   type BuildOptions,
   blockParams,

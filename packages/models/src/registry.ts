@@ -7,18 +7,28 @@ import { type BeatNetConfig, beatNetKind } from './beatnet.js';
 import { type BnnConfig, bnnKind } from './bnn.js';
 import { type ModelConfig, ModelConfigError } from './config.js';
 import type { ModelKind } from './kind.js';
+import { type MobileNetConfig, mobileNetKind } from './mobilenet.js';
+import { type MultiScaleConfig, multiScaleKind } from './multiscale.js';
 import type { BuildOptions, EcgClassifier } from './pooled.js';
 import { type ResNetTeacherConfig, resNetTeacherKind } from './resnet.js';
 import { type StudentConfig, studentKind } from './student.js';
 
 /** Configs of the built-in architectures. */
-export type BuiltinModelConfig = BeatNetConfig | ResNetTeacherConfig | StudentConfig | BnnConfig;
+export type BuiltinModelConfig =
+  | BeatNetConfig
+  | ResNetTeacherConfig
+  | StudentConfig
+  | BnnConfig
+  | MultiScaleConfig
+  | MobileNetConfig;
 
 const registry = new Map<string, ModelKind>([
   [beatNetKind.kind, beatNetKind as unknown as ModelKind],
   [resNetTeacherKind.kind, resNetTeacherKind as unknown as ModelKind],
   [studentKind.kind, studentKind as unknown as ModelKind],
   [bnnKind.kind, bnnKind as unknown as ModelKind],
+  [multiScaleKind.kind, multiScaleKind as unknown as ModelKind],
+  [mobileNetKind.kind, mobileNetKind as unknown as ModelKind],
 ]);
 
 /**

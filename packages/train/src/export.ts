@@ -51,12 +51,14 @@ export interface ClassifierExportOptions {
   storage?: StoragePolicy;
   /** Free-form provenance (dataset, split, metrics, commit, …); the model config is added as `model`. */
   provenance?: Record<string, unknown>;
+  /** Output activation: softmax over the classes (default) or a sigmoid per label (multi-label models). */
+  outputActivation?: 'softmax' | 'sigmoid';
 }
 
 /**
  * The @ecgnn/infer model spec of a trained classifier of @ecgnn/models whose training data was made by
  * `preprocessing`: graph inputs `window` `[1, length]` and (beats with RR features) `rr` `[features]` with their
- * sources, sampling rate, windowing and filters from {@link modelIO}, softmax output. Throws an ExportError when
+ * sources, sampling rate, windowing and filters from {@link modelIO}, softmax output (or sigmoid per label). Throws an ExportError when
  * the model is not a {@link PooledClassifier} or its input sizes differ from the preprocessing's.
  */
 export function exportClassifier(
@@ -92,7 +94,7 @@ export function exportClassifier(
     input: io.input,
     windowing: io.windowing,
     preprocessing: io.preprocessing,
-    outputActivation: 'softmax',
+    outputActivation: opts.outputActivation ?? 'softmax',
     storage: opts.storage,
     provenance: { model: pooled.config, ...(opts.provenance ?? {}) },
     emitters: new Map([[model, emitPooledClassifier as Emitter]]),

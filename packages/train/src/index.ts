@@ -213,6 +213,48 @@ export {
   supervisedStep,
 } from './experiments/meta-train.js';
 export {
+  type MultiScaleNetworkReport,
+  type MultiScaleReport,
+  multiScaleNetworkConfig,
+  multiScaleRowId,
+  runMultiScaleExperiment,
+} from './experiments/multiscale.js';
+export {
+  MULTILABEL_LABELS,
+  MULTISCALE_DATASETS,
+  MULTISCALE_NETWORKS,
+  MULTISCALE_RUN_DEFAULTS,
+  MULTISCALE_SMOKE,
+  MULTISCALE_WIDTHS,
+  type MultiScaleDataset,
+  type MultiScaleExperimentOptions,
+  type MultiScaleNetwork,
+  type MultiScaleSettings,
+  multiScaleSettings,
+  type NetworkWidths,
+} from './experiments/multiscale-config.js';
+export {
+  labelCounts,
+  loadMultiLabelWindows,
+  loadMultiScaleData,
+  MULTILABEL_CLASS,
+  type MultiScaleData,
+} from './experiments/multiscale-data.js';
+export {
+  compareProbabilities,
+  type MultiScaleAgreement,
+  multiScaleRowMetrics,
+  type TrivialBaseline,
+  trivialBaseline,
+} from './experiments/multiscale-report.js';
+export {
+  balancedPosWeight,
+  MULTISCALE_SELECTION,
+  type MultiScaleTrained,
+  type MultiScaleTrainSpec,
+  trainMultiScaleNetwork,
+} from './experiments/multiscale-train.js';
+export {
   SELECTION_METRIC,
   SELECTION_METRIC_NAME,
   type StageContext,

@@ -55,7 +55,8 @@ export function everyNthOfClass(labels: ArrayLike<number>, every: number): Int32
   return Int32Array.from(out);
 }
 
-function onceOnly(load: () => Dataset): () => Dataset {
+/** Wraps a test-split loader so that it can be called once only (a second call throws). */
+export function onceOnly(load: () => Dataset): () => Dataset {
   let used = false;
   return () => {
     if (used)
