@@ -6,12 +6,8 @@
  * `runBnnExperiment` of @ecgnn/train; this script parses flags, writes the report and merges the
  * docs/results.json rows. See `--help`.
  */
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findBackend, setBackend } from '@ecgnn/core';
-import { DataNotFoundError, databaseDir, dataDir as defaultDataDir, findRepoRoot } from '@ecgnn/data';
 import {
   BNN_RUN_DEFAULTS,
   BNN_SMOKE,
@@ -23,10 +19,9 @@ import {
   type ProgressMode,
   runBnnExperiment,
 } from '@ecgnn/train';
-import { ensureMitdb } from './lib/data.js';
 import { choice, intOption, UsageError } from './lib/flags.js';
-import { gitInfo, writeFileAtomic } from './lib/report.js';
-import { recordRows, runIfInvoked } from './lib/script.js';
+import { writeFileAtomic } from './lib/report.js';
+import { recordRows, runIfInvoked, startScript } from './lib/script.js';
 
 export { UsageError } from './lib/flags.js';
 
@@ -204,24 +199,13 @@ export async function main(argv: readonly string[], io: BnnIo = {}): Promise<Bnn
     log(HELP);
     return null;
   }
-  const root = findRepoRoot() ?? process.cwd();
-  if (opts.record && opts.smoke && resolve(opts.record) === resolve(root, 'docs', 'results.json')) {
-    throw new UsageError('--record refuses to write smoke rows into docs/results.json: they are not results');
-  }
-  const wasm = opts.backend === 'wasm' && findBackend('wasm') !== null;
-  if (wasm) setBackend('wasm');
-  else if (opts.backend === 'wasm')
-    log('the wasm backend is not available here: training on the cpu backend');
-  const dir = defaultDataDir({ dataDir: opts.data });
-  if (opts.classes === 5) await ensureMitdb({ dataDir: dir, log, download: opts.download });
-  else if (!existsSync(join(databaseDir('mitbih17', { dataDir: dir }), 'index.csv'))) {
-    throw new DataNotFoundError(
-      `the 17-class fragment set is not in ${databaseDir('mitbih17', { dataDir: dir })} (index.csv and MLII/; Plawiak 2018, see ../shared/data/mitbih17/README.md); it is not downloaded automatically`,
-    );
-  }
-  const { commit, dirty } = gitInfo(root);
-  await mkdir(opts.out, { recursive: true });
-  const command = `${SCRIPT}${argv.length > 0 ? ` ${argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}` : ''}`;
+  const start = await startScript(
+    { ...opts, script: SCRIPT, argv, needs: opts.classes === 5 ? 'mitdb' : 'mitbih17', log },
+    UsageError,
+  );
+  const { commit, dirty, command } = start;
+  const dir = start.dataDir;
+  const wasm = start.backend === 'wasm';
   log(
     `ecgnn binary network${opts.smoke ? ' (smoke run)' : ''}: ${opts.classes} classes, ${opts.variants.join(' + ')}, seed ${opts.seed}, ${wasm ? 'wasm' : 'cpu'} backend, data ${dir}, output ${opts.out}`,
   );

@@ -6,11 +6,8 @@
  * pipeline is `runDistillExperiment` of @ecgnn/train; this script parses flags, writes the report and merges the
  * docs/results.json rows. See `--help`.
  */
-import { mkdir } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findBackend, setBackend } from '@ecgnn/core';
-import { dataDir as defaultDataDir, findRepoRoot } from '@ecgnn/data';
 import {
   DISTILL_DEFAULTS,
   DISTILL_SMOKE,
@@ -22,10 +19,9 @@ import {
   type ProgressMode,
   runDistillExperiment,
 } from '@ecgnn/train';
-import { ensureMitdb } from './lib/data.js';
 import { choice, intOption, numberOption, UsageError } from './lib/flags.js';
-import { gitInfo, writeFileAtomic } from './lib/report.js';
-import { recordRows, runIfInvoked } from './lib/script.js';
+import { writeFileAtomic } from './lib/report.js';
+import { recordRows, runIfInvoked, startScript } from './lib/script.js';
 
 export { UsageError } from './lib/flags.js';
 
@@ -47,7 +43,7 @@ export interface DistillCliOptions {
   form: 'patent' | 'hinton';
   search: boolean;
   resume: boolean;
-  backend: string;
+  backend: 'wasm' | 'cpu';
   teacherEpochs: number | undefined;
   studentEpochs: number | undefined;
   estimate: boolean;
@@ -172,17 +168,9 @@ export async function main(
     log(HELP);
     return null;
   }
-  const root = findRepoRoot() ?? process.cwd();
-  if (opts.record && opts.smoke && resolve(opts.record) === resolve(root, 'docs', 'results.json')) {
-    throw new UsageError('--record refuses to write smoke rows into docs/results.json: they are not results');
-  }
-  if (opts.backend === 'wasm' && findBackend('wasm') !== null) setBackend('wasm');
-  else if (opts.backend === 'wasm')
-    log('the wasm backend is not available here: training on the cpu backend');
-  const backend = opts.backend === 'wasm' && findBackend('wasm') !== null ? 'wasm' : 'cpu';
-  const dir = defaultDataDir({ dataDir: opts.data });
-  await ensureMitdb({ dataDir: dir, log, download: opts.download });
-  const { commit, dirty } = gitInfo(root);
+  const start = await startScript({ ...opts, script: SCRIPT, argv, needs: 'mitdb', log }, UsageError);
+  const { backend, commit, dirty, command } = start;
+  const dir = start.dataDir;
   const common: Omit<DistillExperimentOptions, 'outDir' | 'provenance'> = {
     dataDir: dir,
     seed: opts.seed,
@@ -210,8 +198,6 @@ export async function main(
     );
     return e;
   }
-  await mkdir(opts.out, { recursive: true });
-  const command = `${SCRIPT}${argv.length > 0 ? ` ${argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}` : ''}`;
   log(
     `ecgnn distillation${opts.smoke ? ' (smoke run)' : ''}: seed ${opts.seed}, ${backend} backend, data ${dir}, output ${opts.out}`,
   );

@@ -7,11 +7,8 @@
  * flags, writes the report (report.json, report.md, f1-vs-compression.svg) and merges the row `lth/<model>`.
  * See `--help`.
  */
-import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findBackend, setBackend } from '@ecgnn/core';
-import { dataDir as defaultDataDir, findRepoRoot } from '@ecgnn/data';
 import {
   LTH_DEFAULTS,
   LTH_MODELS,
@@ -23,10 +20,9 @@ import {
   type ProgressMode,
   runLthExperiment,
 } from '@ecgnn/train';
-import { ensureMitdb } from './lib/data.js';
 import { choice, intOption, numberOption, UsageError } from './lib/flags.js';
-import { gitInfo, writeFileAtomic } from './lib/report.js';
-import { recordRows, runIfInvoked } from './lib/script.js';
+import { writeFileAtomic } from './lib/report.js';
+import { recordRows, runIfInvoked, startScript } from './lib/script.js';
 
 export { UsageError } from './lib/flags.js';
 
@@ -47,7 +43,7 @@ export interface LthCliOptions {
   control: boolean;
   epochs: number | undefined;
   resume: boolean;
-  backend: string;
+  backend: 'wasm' | 'cpu';
   download: boolean;
 }
 
@@ -145,19 +141,9 @@ export async function main(argv: readonly string[], io: LthIo = {}): Promise<Lth
     log(HELP);
     return null;
   }
-  const root = findRepoRoot() ?? process.cwd();
-  if (opts.record && opts.smoke && resolve(opts.record) === resolve(root, 'docs', 'results.json')) {
-    throw new UsageError('--record refuses to write smoke rows into docs/results.json: they are not results');
-  }
-  const backend = opts.backend === 'wasm' && findBackend('wasm') !== null ? 'wasm' : 'cpu';
-  if (backend === 'wasm') setBackend('wasm');
-  else if (opts.backend === 'wasm')
-    log('the wasm backend is not available here: training on the cpu backend');
-  const dir = defaultDataDir({ dataDir: opts.data });
-  await ensureMitdb({ dataDir: dir, log, download: opts.download });
-  const { commit, dirty } = gitInfo(root);
-  await mkdir(opts.out, { recursive: true });
-  const command = `${SCRIPT}${argv.length > 0 ? ` ${argv.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}` : ''}`;
+  const start = await startScript({ ...opts, script: SCRIPT, argv, needs: 'mitdb', log }, UsageError);
+  const { backend, commit, dirty, command } = start;
+  const dir = start.dataDir;
   log(
     `ecgnn lottery-ticket pruning of the ${opts.model}${opts.smoke ? ' (smoke run)' : ''}: seed ${opts.seed}, ${backend} backend, data ${dir}, output ${opts.out}`,
   );

@@ -7,11 +7,9 @@
  * `meta/<method>-<M>way-<k>shot`. It also shows the deployment path: {@link loadSnail} and {@link fewShotClassify}
  * classify new beats from a trained SNAIL and k labelled examples per class. See `--help`.
  */
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findBackend, Generator, noGrad, setBackend, tensor } from '@ecgnn/core';
-import { dataDir as defaultDataDir, findRepoRoot } from '@ecgnn/data';
+import { Generator, noGrad, tensor } from '@ecgnn/core';
 import { Snail, type SnailConfig } from '@ecgnn/models';
 import {
   loadCheckpoint,
@@ -27,10 +25,9 @@ import {
   runMetaExperiment,
   syntheticMetaSplits,
 } from '@ecgnn/train';
-import { ensureMitdb } from './lib/data.js';
 import { choice, intOption, numberOption, UsageError } from './lib/flags.js';
-import { gitInfo, writeFileAtomic } from './lib/report.js';
-import { recordRows, runIfInvoked } from './lib/script.js';
+import { writeFileAtomic } from './lib/report.js';
+import { recordRows, runIfInvoked, startScript } from './lib/script.js';
 
 export { UsageError } from './lib/flags.js';
 
@@ -150,10 +147,11 @@ export async function main(argv: readonly string[], io: MetaIo = {}): Promise<Me
     log(HELP);
     return null;
   }
-  const root = findRepoRoot() ?? process.cwd();
-  if (o.record && o.smoke && resolve(o.record) === resolve(root, 'docs', 'results.json'))
-    throw new UsageError('--record refuses to write smoke rows into docs/results.json: they are not results');
-  if (o.backend === 'wasm' && findBackend('wasm') !== null) setBackend('wasm');
+  const start = await startScript(
+    { ...o, script: SCRIPT, argv, needs: o.smoke ? null : 'mitdb', download: true, log },
+    UsageError,
+  );
+  const { commit, command } = start;
   const base = o.smoke ? META_SMOKE : META_DEFAULTS;
   const settings = {
     ...base,
@@ -167,14 +165,7 @@ export async function main(argv: readonly string[], io: MetaIo = {}): Promise<Me
   };
   let splits: ReturnType<typeof loadMetaSplits>;
   if (o.smoke) splits = syntheticMetaSplits(new Generator(o.seed + 12345));
-  else {
-    const dir = defaultDataDir({ dataDir: o.data });
-    await ensureMitdb({ dataDir: dir, log, download: false });
-    splits = loadMetaSplits({ dataDir: dir, perRecordClass: settings.perRecordClass });
-  }
-  await mkdir(o.out, { recursive: true });
-  const { commit } = gitInfo(root);
-  const command = `${SCRIPT}${argv.length > 0 ? ` ${argv.join(' ')}` : ''}`;
+  else splits = loadMetaSplits({ dataDir: start.dataDir, perRecordClass: settings.perRecordClass });
   log(`ecgnn meta-learning${o.smoke ? ' (smoke run, synthetic)' : ''}: seed ${o.seed}, output ${o.out}`);
   const report = runMetaExperiment(
     splits,
