@@ -50,6 +50,7 @@ usage: ${SCRIPT} [options]
   --steps <n>          SNAIL and ProtoNet episodes (default ${D.metaSteps})
   --supervised-steps <n> batches of the supervised model (default ${D.supervisedSteps})
   --groups <g>         SNAIL sample groups: balanced (support + query, default) or sliding (the method's windows)
+  --update <u>         SNAIL updates: episode (one step per episode, default) or group (one step per group, the patent's)
   --optimizer <o>      adam (default) or sgd (momentum 0.9)
   --lr <x>             learning rate (default ${D.lr})
   --test-tasks <n>     meta-test tasks per setting (default ${D.testTasks})
@@ -71,6 +72,7 @@ export interface MetaCliOptions {
   steps: number | undefined;
   supervisedSteps: number | undefined;
   groups: 'balanced' | 'sliding' | undefined;
+  update: 'episode' | 'group' | undefined;
   optimizer: 'adam' | 'sgd' | undefined;
   lr: number | undefined;
   testTasks: number | undefined;
@@ -92,6 +94,7 @@ export function parseOptions(argv: readonly string[]): MetaCliOptions | null {
     steps: { type: 'string' },
     'supervised-steps': { type: 'string' },
     groups: { type: 'string' },
+    update: { type: 'string' },
     optimizer: { type: 'string' },
     lr: { type: 'string' },
     'test-tasks': { type: 'string' },
@@ -123,6 +126,7 @@ export function parseOptions(argv: readonly string[]): MetaCliOptions | null {
     steps: intOption('steps', v.steps, 1),
     supervisedSteps: intOption('supervised-steps', v['supervised-steps'], 1),
     groups: choice('groups', v.groups, ['balanced', 'sliding']),
+    update: choice('update', v.update, ['episode', 'group']),
     optimizer: choice('optimizer', v.optimizer, ['adam', 'sgd']),
     lr: numberOption('lr', v.lr, (x) => x > 0),
     testTasks: intOption('test-tasks', v['test-tasks'], 2),
@@ -159,6 +163,7 @@ export async function main(argv: readonly string[], io: MetaIo = {}): Promise<Me
     metaSteps: o.steps ?? base.metaSteps,
     supervisedSteps: o.supervisedSteps ?? base.supervisedSteps,
     groups: o.groups ?? base.groups,
+    update: o.update ?? base.update,
     optimizer: o.optimizer ?? base.optimizer,
     lr: o.lr ?? base.lr,
     testTasks: o.testTasks ?? base.testTasks,

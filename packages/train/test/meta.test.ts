@@ -107,6 +107,25 @@ describe('SNAIL meta-training loop', () => {
     for (const k of Object.keys(sa)) expect(Array.from(sb[k].data)).toEqual(Array.from(sa[k].data));
   });
 
+  it("update 'group' takes one optimizer step per sample group, in order; 'episode' one per episode", () => {
+    for (const update of ['episode', 'group'] as const) {
+      const ss = { ...s, groups: 'sliding' as const, update, settings: [{ ways: 2, shots: 2 }] };
+      const model = new Snail(snailConfigOf(ss, 32), { generator: new Generator(3) });
+      const optimizer = metaOptimizer(ss, model);
+      const seen: number[] = [];
+      const step = optimizer.step.bind(optimizer);
+      optimizer.step = (closure) => {
+        seen.push(model.out.weight.data[0]);
+        return step(closure);
+      };
+      snailStep(model, optimizer, splits.train, ss, new Generator(4));
+      // 2-way 2-shot sliding windows over an episode of M·(k + q) = 6 beats: M·q = 2 groups.
+      expect(seen).toHaveLength(update === 'group' ? 2 : 1);
+      // Group 2 starts from the parameters group 1 left.
+      if (update === 'group') expect(seen[1]).not.toBe(seen[0]);
+    }
+  });
+
   it('training lowers the loss on the synthetic problem', () => {
     const c = mkdtempSync(join(tmpdir(), 'meta-c-'));
     dirs.push(c);

@@ -20,9 +20,15 @@ export interface MetaSettings {
   settings: FewShotSetting[];
   /** SNAIL group formation. */
   groups: GroupMode;
+  /**
+   * How SNAIL's sample groups update the model: `episode` (default) — one optimizer step on the mean loss of an
+   * episode's groups; `group` — the patent's sequence, one optimizer step per group in order, the parameters
+   * after group i starting group i + 1 (methods.md §2).
+   */
+  update: 'episode' | 'group';
   /** Queries per class in a training episode (SNAIL groups, ProtoNet queries). */
   trainQueries: number;
-  /** Optimizer steps of SNAIL and of the prototypical network (one episode each). */
+  /** Training episodes of SNAIL and of the prototypical network (one optimizer step each, or one per group with `update: 'group'`). */
   metaSteps: number;
   /** Optimizer steps of the supervised model (fine-tuning baseline). */
   supervisedSteps: number;
@@ -62,6 +68,7 @@ export const META_DEFAULTS: MetaSettings = {
     { ways: 5, shots: 5 },
   ],
   groups: 'balanced',
+  update: 'episode',
   trainQueries: 1,
   metaSteps: 3000,
   supervisedSteps: 1500,

@@ -21,7 +21,7 @@ import { lineStream, type ProgressMode, ProgressReporter } from '../progress.js'
 import { TrainingDivergedError } from '../trainer-options.js';
 import type { MetaSettings } from './meta-config.js';
 import type { MetaSet } from './meta-data.js';
-import { type FewShotTask, sampleTasks, sampleTrainingGroups } from './meta-episodes.js';
+import { type FewShotTask, type GroupBatch, sampleTasks, sampleTrainingGroups } from './meta-episodes.js';
 import { beatsTensor, groupTargets, protoLogits, snailLogits } from './meta-eval.js';
 
 /** One validation point of a loop. */
@@ -165,7 +165,21 @@ export function snailStep(
 ): number {
   const setting = s.settings[randomInt(g, s.settings.length)];
   const batch = sampleTrainingGroups(set, setting, s.groups, s.trainQueries, g);
-  return optimizerStep(opt, () => crossEntropy(snailLogits(model, set, batch), groupTargets(batch)));
+  if (s.update === 'episode')
+    return optimizerStep(opt, () => crossEntropy(snailLogits(model, set, batch), groupTargets(batch)));
+  // One step per group, in order: the parameters after group i start group i + 1.
+  const { steps } = batch;
+  const groups = batch.items.length / steps;
+  let sum = 0;
+  for (let i = 0; i < groups; i++) {
+    const one: GroupBatch = {
+      ...batch,
+      items: batch.items.subarray(i * steps, (i + 1) * steps),
+      labels: batch.labels.subarray(i * steps, (i + 1) * steps),
+    };
+    sum += optimizerStep(opt, () => crossEntropy(snailLogits(model, set, one), groupTargets(one)));
+  }
+  return sum / groups;
 }
 
 /** A prototypical-network training step: one task, setting drawn uniformly from `s.settings`. */
