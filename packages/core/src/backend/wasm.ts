@@ -1,6 +1,7 @@
 /**
  * The WebAssembly SIMD backend: the kernel set of `@ecgnn/kernels/wasm` (matmul, conv1d forward and both
- * gradients, max pooling without indices, the binary kernels), emitted at run time (no toolchain, no checked-in
+ * gradients, max pooling and its gradient, the binary kernels, and the float32 elementwise kernels of training:
+ * unary, the ReLU gradient, binary with broadcasting), emitted at run time (no toolchain, no checked-in
  * binary). Each of its kernels runs the reference kernel itself for float64 calls (gradient checks) and the
  * geometries it does not take; every other kernel is the CPU backend's.
  *

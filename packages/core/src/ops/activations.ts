@@ -52,7 +52,7 @@ function unaryForward(x: Tensor, op: UnaryKernelOp, p0 = 0, p1 = 0): Tensor {
 }
 
 /** `g · op'(x)` by the backend's unaryBackward kernel (`y` = op(x), the forward output). */
-function unaryGrad(op: UnaryGradKernelOp, x: Tensor, y: Tensor, g: Tensor, p0 = 0, p1 = 0): Tensor {
+export function unaryGrad(op: UnaryGradKernelOp, x: Tensor, y: Tensor, g: Tensor, p0 = 0, p1 = 0): Tensor {
   const gx = allocate(x.dtype, x.size) as FloatArray;
   kernels().unaryBackward(op, x.data as FloatArray, y.data as FloatArray, g.data as FloatArray, gx, p0, p1);
   return new Tensor(gx, x.shape);

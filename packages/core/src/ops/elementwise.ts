@@ -8,6 +8,7 @@ import { ValueError } from '../errors.js';
 import { type PrimitiveRule, run } from '../runtime.js';
 import { broadcastShapes, broadcastStrides } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { unaryGrad } from './activations.js';
 import { where } from './indexing.js';
 import {
   binaryOperands,
@@ -174,14 +175,16 @@ const expRule = unaryRule('exp', (g, { output }) => [mul(g, output)]);
 const logRule = unaryRule('log', (g, { inputs: [x] }) => [div(g, x)]);
 // d sqrt(x) = 1 / (2 sqrt(x))
 const sqrtRule = unaryRule('sqrt', (g, { output }) => [div(g, mul(output, 2))]);
-// d|x| = sign(x), with 0 at x = 0 (the subgradient PyTorch uses)
-const absRule = unaryRule('abs', (g, { inputs: [x] }) => [mul(g, sub(gt(x, 0), lt(x, 0)))]);
+// d|x| = sign(x), with 0 at x = 0 (the subgradient PyTorch uses): g·([x > 0] − [x < 0]) in one unaryBackward
+// call (the same products by ±1 or 0 as the composition; test/elementwise-grad.test.ts checks against it)
+const absRule = unaryRule('abs', (g, { inputs: [x], output }) => [unaryGrad('abs', x, output, g)]);
 // d tanh = 1 − tanh²
 const tanhRule = unaryRule('tanh', (g, { output }) => [mul(g, sub(1, mul(output, output)))]);
 // d σ = σ (1 − σ)
 const sigmoidRule = unaryRule('sigmoid', (g, { output }) => [mul(g, mul(output, sub(1, output)))]);
-// d relu = 1 where x > 0
-const reluRule = unaryRule('relu', (g, { inputs: [x] }) => [mul(g, gt(x, 0))]);
+// d relu = 1 where x > 0 (0 at the kink, as PyTorch): g·[x > 0] in one unaryBackward call instead of the
+// comparison, its mask tensor and a product (test/elementwise-grad.test.ts checks it against that composition)
+const reluRule = unaryRule('relu', (g, { inputs: [x], output }) => [unaryGrad('relu', x, output, g)]);
 
 function unaryOp(name: string, rule: PrimitiveRule<undefined>, x: Tensor, intOk = false): Tensor {
   requireTensor(name, x);

@@ -104,6 +104,7 @@ export function reduceAxes(
 ): TypedArray {
   const nd = x.ndim;
   const contiguous = axes.length === 0 || axes[axes.length - 1] - axes[0] === axes.length - 1;
+  if (!contiguous && op === 'sum') return sumOverRuns(x, axes);
   let src = x.data;
   let shape = x.shape;
   let ax = axes;
@@ -139,6 +140,38 @@ export function reduceAxes(
   // The permuted copy is ours alone: hand it back to the storage pool.
   if (temp !== null) releaseStorage(temp);
   return out;
+}
+
+/**
+ * Σ of `x` over the sorted, not contiguous `axes` without a permuted copy: one `reduce` call per run of adjacent
+ * axes, innermost run first (e.g. a conv bias gradient, Σ over axes 0 and 2 of [B, C, L]: rows of L summed, then
+ * the B rows of C). Partial sums stay in float64 between calls, as the reference kernel's single sum would.
+ */
+function sumOverRuns(x: Tensor, axes: readonly number[]): TypedArray {
+  const runs: number[][] = [];
+  for (const a of axes) {
+    const last = runs[runs.length - 1];
+    if (last && a === last[last.length - 1] + 1) last.push(a);
+    else runs.push([a]);
+  }
+  let src = x.data;
+  let shape = x.shape.slice();
+  for (let k = runs.length - 1; k >= 0; k--) {
+    const run = runs[k];
+    const outer = sizeOf(shape.slice(0, run[0]));
+    const r = sizeOf(shape.slice(run[0], run[run.length - 1] + 1));
+    const inner = sizeOf(shape.slice(run[run.length - 1] + 1));
+    const keptShape = [...shape.slice(0, run[0]), ...shape.slice(run[run.length - 1] + 1)];
+    const out =
+      k === 0
+        ? allocateUninitialized(x.dtype, outer * inner, 'sum', keptShape)
+        : allocateUninitialized('float64', outer * inner, 'sum', keptShape);
+    kernels().reduce('sum', src, out, outer, r, inner);
+    if (src !== x.data) releaseStorage(src);
+    src = out;
+    shape = keptShape;
+  }
+  return src;
 }
 
 /**

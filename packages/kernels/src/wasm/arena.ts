@@ -160,6 +160,31 @@ export interface KernelExports {
   ): void;
   maxpool(x: number, out: number, rows: number, rowIn: number, outL: number, k: number, s: number): void;
   nonfinite(ptr: number, end: number): number;
+  maxpoolarg(
+    x: number,
+    out: number,
+    arg: number,
+    rows: number,
+    L: number,
+    T: number,
+    k: number,
+    s: number,
+  ): void;
+  poolscatter(g: number, arg: number, out: number, rows: number, L: number, T: number): void;
+  ewunary(op: number, x: number, out: number, bytes: number): void;
+  ewrelugrad(x: number, g: number, gx: number, bytes: number): void;
+  ewbinary(
+    op: number,
+    a: number,
+    aRow: number,
+    aMask: number,
+    b: number,
+    bRow: number,
+    bMask: number,
+    out: number,
+    rows: number,
+    lenBytes: number,
+  ): void;
 }
 
 /** `dst[d..d+len) = src[s..s+len)`: a plain loop for short runs (no subarray object), `set` otherwise. */
@@ -196,11 +221,15 @@ export type WasmKernelName =
   | 'conv1dBackwardInput'
   | 'conv1dBackwardWeight'
   | 'maxPool1d'
+  | 'maxPool1dBackward'
   | 'signPack'
   | 'binaryConv1d'
   | 'binaryDense'
   | 'prepareBinaryConv1d'
-  | 'firstNonFinite';
+  | 'firstNonFinite'
+  | 'unary'
+  | 'unaryBackward'
+  | 'binary';
 
 /** What a part's kernels are bound to: one instance of the kernel module on one arena. */
 export interface PartContext {

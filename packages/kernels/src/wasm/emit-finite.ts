@@ -11,7 +11,8 @@ const V128_AND = 0x4e;
 const I32X4_MAX_U = 0xb9;
 const I32X4_BITMASK = 0xa4;
 
-function simd(c: FunctionCode, sub: number): void {
+/** Emits the SIMD instruction with sub-opcode `sub` (the 0xFD prefix, then `sub` as an unsigned LEB128). */
+export function emitSimdOp(c: FunctionCode, sub: number): void {
   for (const b of [0xfd, ...uleb128(sub)]) c.bytes.push(b);
 }
 
@@ -35,15 +36,15 @@ export function emitNonFinite(mb: ModuleBuilder): void {
         .localGet(ptr)
         .v128Load(16 * u, 2)
         .localGet(abs);
-      simd(c, V128_AND);
-      simd(c, I32X4_MAX_U);
+      emitSimdOp(c, V128_AND);
+      emitSimdOp(c, I32X4_MAX_U);
       c.localSet(m[u & 1]);
     }
     c.addTo(ptr, 64).br(0);
     c.end().end();
     c.localGet(m[0]).localGet(m[1]);
-    simd(c, I32X4_MAX_U);
+    emitSimdOp(c, I32X4_MAX_U);
     c.i32Const(0x00800000).i32x4Splat().i32x4Add();
-    simd(c, I32X4_BITMASK);
+    emitSimdOp(c, I32X4_BITMASK);
   });
 }

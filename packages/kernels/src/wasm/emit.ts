@@ -10,6 +10,10 @@
  * - `maxpool` (`emit-pool.ts`): max pooling over contiguous rows, 4 positions per f32x4, branch-free.
  * - `nonfinite` (`emit-finite.ts`): whether a range of float32 values holds a NaN or ±∞.
  *
+ * The kernels of training (elementwise, max pooling with indices) are a second module of their own
+ * (`WASM_TRAINING_PARTS` in wasm-kernels.ts), so that each module stays under the 4 KiB that browsers compile
+ * synchronously on their main thread.
+ *
  * All pointers are byte addresses into the imported memory. Sizes are pre-padded by the caller
  * (M and N to the tile, binary words to pairs) so the kernels have no edge cases.
  */

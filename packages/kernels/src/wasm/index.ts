@@ -22,6 +22,7 @@ import {
   type PartKernelNames,
   partEmitters,
   WASM_KERNEL_PARTS,
+  WASM_TRAINING_PARTS,
   type WasmKernelSet,
   type WasmKernels,
   warmUpParts,
@@ -39,12 +40,15 @@ export {
   buildBinaryDotsModule,
   buildBinaryHelperModule,
 } from './emit-binary.js';
-export { emitNonFinite } from './emit-finite.js';
+export { EW_BINARY_OPS, EW_UNARY_OPS } from './emit-elementwise.js';
+export { emitNonFinite, emitSimdOp } from './emit-finite.js';
 export { binaryDensePart, binaryPart, binaryPlanPart } from './part-binary.js';
 export { convBackwardPart, convForwardPart } from './part-conv.js';
+export { type BinaryPlan, EW_BLOCK, EW_MIN_WASM, elementwisePart, planBinary } from './part-elementwise.js';
 export { finitePart } from './part-finite.js';
 export { matmulPart } from './part-matmul.js';
 export { maxPoolPart } from './part-pool.js';
+export { maxPoolTrainPart } from './part-pool-train.js';
 export type { ParallelRunner } from './types.js';
 export {
   type AnyWasmKernelPart,
@@ -54,6 +58,7 @@ export {
   type PartKernelNames,
   splitKernelCall,
   WASM_KERNEL_PARTS,
+  WASM_TRAINING_PARTS,
   type WasmKernelSet,
   type WasmKernelSetInfo,
   type WasmKernels,
@@ -101,6 +106,7 @@ export function getWasmKernels(options: KernelOptions = {}): WasmKernels | null 
   if (!detect()) return null;
   const k = instantiateWasmKernels(kernelModule(), new WasmArena(options.initialMemoryBytes ?? 256 * 1024));
   warmUpParts(WASM_KERNEL_PARTS, k);
+  warmUpParts(WASM_TRAINING_PARTS, k);
   return k;
 }
 

@@ -6,7 +6,7 @@ import { emitMaxPool, MAXPOOL_STRIDES } from './emit-pool.js';
 import { checkPool1d } from './types.js';
 
 /** Binds the max pooling kernel to a module instance. */
-function bindMaxPool(ctx: PartContext) {
+export function bindMaxPool(ctx: PartContext) {
   const { arena, exports: k } = ctx;
   /**
    * Max pooling without indices (inference): rows copied into linear memory in blocks (padding written as −∞),

@@ -1,13 +1,16 @@
 /**
  * The WebAssembly SIMD kernel set: a `Partial<Kernels>` of the contract (matmul, conv1d forward and both
- * gradients, max pooling without indices, the binary kernels, and `firstNonFinite` on float32), with the
+ * gradients, max pooling without indices, the binary kernels, `firstNonFinite`, and the elementwise `unary`,
+ * `unaryBackward`, `binary`, max pooling with indices and its gradient of training on float32), with the
  * contract's exact signatures. Each kernel runs the geometries its WebAssembly code takes and calls the
  * reference kernel (`../ref/`) itself for the rest — float64 operands, empty sizes, convolutions whose padding
- * exceeds the receptive field (`convPaddingWithinField`), max pooling with indices, dilation or strides other
- * than 1 and 2 — so callers use it as is, over the reference set: `{ ...referenceKernels, ...wasm }`.
+ * exceeds the receptive field (`convPaddingWithinField`), max pooling with indices over padded windows, dilation
+ * or strides other than 1 and 2, elementwise ops and broadcasts it does not take — so callers use it as is, over
+ * the reference set: `{ ...referenceKernels, ...wasm }`.
  *
  * The kernels come in parts ({@link WasmKernelPart}: part-matmul.ts, part-conv.ts, part-pool.ts,
- * part-binary.ts, part-finite.ts). {@link instantiateWasmKernelParts} binds some parts to a module emitted with
+ * part-binary.ts, part-finite.ts, part-elementwise.ts, part-pool-train.ts). {@link instantiateWasmKernelParts}
+ * binds some parts to a module emitted with
  * only their WebAssembly functions ({@link buildPartsModule}), so that a bundle keeps only the parts it names;
  * {@link instantiateWasmKernels} binds them all.
  */
@@ -23,9 +26,11 @@ import {
 import { ModuleBuilder } from './builder.js';
 import { binaryDensePart, binaryPart } from './part-binary.js';
 import { convBackwardPart, convForwardPart } from './part-conv.js';
+import { elementwisePart } from './part-elementwise.js';
 import { finitePart } from './part-finite.js';
 import { matmulPart } from './part-matmul.js';
 import { maxPoolPart } from './part-pool.js';
+import { maxPoolTrainPart } from './part-pool-train.js';
 import type { ParallelRunner } from './types.js';
 
 /** What every WebAssembly kernel set has besides its kernels. */
@@ -61,6 +66,27 @@ export const WASM_KERNEL_PARTS = [
   binaryPart,
   finitePart,
 ] as const;
+
+/**
+ * The parts of training (elementwise kernels, max pooling with indices and its gradient): a second module of their
+ * own, instantiated on the same memory by {@link instantiateWasmKernels}, so that each module stays under the
+ * 4 KiB that browsers compile synchronously on their main thread.
+ */
+export const WASM_TRAINING_PARTS = [elementwisePart, maxPoolTrainPart] as const;
+
+/** Compiled modules of {@link WASM_TRAINING_PARTS}, by the shared arena's page limit (0: a plain memory). */
+const trainingModules = new Map<number, WebAssembly.Module>();
+
+/** The module of {@link WASM_TRAINING_PARTS} for an arena (a shared memory needs a module importing one). */
+function trainingModule(arena: WasmArena): WebAssembly.Module {
+  const key = arena.sharedMaxPages ?? 0;
+  let m = trainingModules.get(key);
+  if (!m) {
+    m = new WebAssembly.Module(buildPartsModule(WASM_TRAINING_PARTS, arena.sharedMaxPages ?? undefined));
+    trainingModules.set(key, m);
+  }
+  return m;
+}
 
 /** Ids of emitters, for the cache key of a module of some parts. */
 const emitterIds = new WeakMap<object, number>();
@@ -199,13 +225,20 @@ export function instantiateWasmKernelParts<P extends AnyWasmKernelPart>(
   );
 }
 
-/** Builds the whole WebAssembly kernel set on a compiled kernel module (built for every part). */
+/**
+ * Builds the whole WebAssembly kernel set: the parts of {@link WASM_KERNEL_PARTS} on a compiled kernel module
+ * (`buildKernelModule`, for the arena's kind of memory), and those of {@link WASM_TRAINING_PARTS} on their own
+ * module (compiled here once per kind of memory), on the same arena. A {@link ParallelRunner} splits big gemm
+ * calls; the training kernels run on the calling thread.
+ */
 export function instantiateWasmKernels(
   module: WebAssembly.Module,
   arena = new WasmArena(),
   options: { parallel?: ParallelRunner } = {},
 ): WasmKernels {
-  return instantiateWasmKernelParts(WASM_KERNEL_PARTS, module, arena, options);
+  const main = instantiateWasmKernelParts(WASM_KERNEL_PARTS, module, arena, options);
+  const training = instantiateSingleThreaded(WASM_TRAINING_PARTS, trainingModule(arena), arena);
+  return { ...main, ...training };
 }
 
 /** Runs each kernel of `parts` once on tiny inputs so the first real call does not pay for tier-up. */
