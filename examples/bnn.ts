@@ -7,7 +7,6 @@
  * docs/results.json rows. See `--help`.
  */
 import { relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   BNN_RUN_DEFAULTS,
   BNN_SMOKE,
@@ -19,16 +18,21 @@ import {
   type ProgressMode,
   runBnnExperiment,
 } from '@ecgnn/train';
-import { choice, intOption, UsageError } from './lib/flags.js';
+import {
+  choice,
+  type ExperimentOptions,
+  experimentOptions,
+  intOption,
+  parseFlags,
+  UsageError,
+} from './lib/flags.js';
 import { writeFileAtomic } from './lib/report.js';
 import { recordRows, runIfInvoked, startScript } from './lib/script.js';
 
 export { UsageError } from './lib/flags.js';
 
 /** Parsed command-line options. */
-export interface BnnCliOptions {
-  smoke: boolean;
-  seed: number;
+export interface BnnCliOptions extends ExperimentOptions {
   classes: 17 | 5;
   patient: boolean;
   variants: BnnVariant[];
@@ -37,12 +41,6 @@ export interface BnnCliOptions {
   estimator: 'clipped' | 'triangular';
   scale: 'none' | 'channel';
   monotone: boolean;
-  data: string | undefined;
-  out: string;
-  record: string | undefined;
-  resume: boolean;
-  backend: 'wasm' | 'cpu';
-  download: boolean;
 }
 
 const SCRIPT = 'pnpm exec tsx --conditions=@ecgnn/source examples/bnn.ts';
@@ -77,8 +75,6 @@ usage: ${SCRIPT} [options]
 /** Parses `argv` (without the node and script paths); `null` means help was requested. */
 export function parseOptions(argv: readonly string[]): BnnCliOptions | null {
   const spec = {
-    smoke: { type: 'boolean' },
-    seed: { type: 'string' },
     classes: { type: 'string' },
     patient: { type: 'boolean' },
     binary: { type: 'boolean' },
@@ -88,20 +84,8 @@ export function parseOptions(argv: readonly string[]): BnnCliOptions | null {
     estimator: { type: 'string' },
     scale: { type: 'string' },
     monotone: { type: 'boolean' },
-    data: { type: 'string' },
-    out: { type: 'string' },
-    record: { type: 'string' },
-    resume: { type: 'boolean' },
-    backend: { type: 'string' },
-    'no-download': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
   } as const;
-  let v: ReturnType<typeof parseArgs<{ options: typeof spec; strict: true }>>['values'];
-  try {
-    v = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
-  }
+  const v = parseFlags(argv, spec, HELP);
   if (v.help) return null;
   const classes = Number(choice('classes', v.classes, ['17', '5']) ?? '17') as 17 | 5;
   const patient = v.patient ?? false;
@@ -115,8 +99,7 @@ export function parseOptions(argv: readonly string[]): BnnCliOptions | null {
       throw new UsageError(`--lr: bad value '${v.lr}'`);
   }
   return {
-    smoke: v.smoke ?? false,
-    seed: intOption('seed', v.seed, 0) ?? 0,
+    ...experimentOptions(v, `ecgnn-out/bnn-${classes}${patient ? '-patient' : ''}`),
     classes,
     patient,
     variants,
@@ -125,12 +108,6 @@ export function parseOptions(argv: readonly string[]): BnnCliOptions | null {
     estimator: choice('estimator', v.estimator, ['clipped', 'triangular']) ?? 'clipped',
     scale: choice('scale', v.scale, ['none', 'channel']) ?? 'none',
     monotone: v.monotone ?? false,
-    data: v.data,
-    out: resolve(v.out ?? `ecgnn-out/bnn-${classes}${patient ? '-patient' : ''}`),
-    record: v.record === undefined ? undefined : resolve(v.record),
-    resume: v.resume ?? false,
-    backend: choice('backend', v.backend, ['wasm', 'cpu']) ?? 'wasm',
-    download: !(v['no-download'] ?? false),
   };
 }
 

@@ -7,7 +7,6 @@
  * docs/results.json rows. See `--help`.
  */
 import { relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   DISTILL_DEFAULTS,
   DISTILL_SMOKE,
@@ -19,19 +18,22 @@ import {
   type ProgressMode,
   runDistillExperiment,
 } from '@ecgnn/train';
-import { choice, intOption, numberOption, UsageError } from './lib/flags.js';
+import {
+  choice,
+  type ExperimentOptions,
+  experimentOptions,
+  intOption,
+  numberOption,
+  parseFlags,
+  UsageError,
+} from './lib/flags.js';
 import { writeFileAtomic } from './lib/report.js';
 import { recordRows, runIfInvoked, startScript } from './lib/script.js';
 
 export { UsageError } from './lib/flags.js';
 
 /** Parsed command-line options. */
-export interface DistillCliOptions {
-  smoke: boolean;
-  seed: number;
-  data: string | undefined;
-  out: string;
-  record: string | undefined;
+export interface DistillCliOptions extends ExperimentOptions {
   intra: boolean;
   hardExamples: boolean;
   teacherOnly: boolean;
@@ -42,12 +44,9 @@ export interface DistillCliOptions {
   alpha: number;
   form: 'patent' | 'hinton';
   search: boolean;
-  resume: boolean;
-  backend: 'wasm' | 'cpu';
   teacherEpochs: number | undefined;
   studentEpochs: number | undefined;
   estimate: boolean;
-  download: boolean;
 }
 
 const SCRIPT = 'pnpm exec tsx --conditions=@ecgnn/source examples/distill.ts';
@@ -86,11 +85,6 @@ usage: ${SCRIPT} [options]
 /** Parses `argv` (without the node and script paths); `null` means help was requested. */
 export function parseOptions(argv: readonly string[]): DistillCliOptions | null {
   const spec = {
-    smoke: { type: 'boolean' },
-    seed: { type: 'string' },
-    data: { type: 'string' },
-    out: { type: 'string' },
-    record: { type: 'string' },
     intra: { type: 'boolean' },
     'hard-examples': { type: 'boolean' },
     'teacher-only': { type: 'boolean' },
@@ -101,28 +95,15 @@ export function parseOptions(argv: readonly string[]): DistillCliOptions | null 
     alpha: { type: 'string' },
     form: { type: 'string' },
     search: { type: 'boolean' },
-    resume: { type: 'boolean' },
-    backend: { type: 'string' },
     'teacher-epochs': { type: 'string' },
     'student-epochs': { type: 'string' },
     estimate: { type: 'boolean' },
-    'no-download': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
   } as const;
-  let v: ReturnType<typeof parseArgs<{ options: typeof spec; strict: true }>>['values'];
-  try {
-    v = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
-  }
+  const v = parseFlags(argv, spec, HELP);
   if (v.help) return null;
   const intra = v.intra ?? false;
   return {
-    smoke: v.smoke ?? false,
-    seed: intOption('seed', v.seed, 0) ?? 0,
-    data: v.data,
-    out: resolve(v.out ?? `ecgnn-out/distill${intra ? '-intra' : ''}`),
-    record: v.record === undefined ? undefined : resolve(v.record),
+    ...experimentOptions(v, `ecgnn-out/distill${intra ? '-intra' : ''}`),
     intra,
     hardExamples: v['hard-examples'] ?? false,
     teacherOnly: v['teacher-only'] ?? false,
@@ -133,12 +114,9 @@ export function parseOptions(argv: readonly string[]): DistillCliOptions | null 
     alpha: numberOption('alpha', v.alpha, (x) => x >= 0 && x <= 1) ?? 0.5,
     form: choice('form', v.form, ['patent', 'hinton']) ?? 'patent',
     search: v.search ?? false,
-    resume: v.resume ?? false,
-    backend: choice('backend', v.backend, ['wasm', 'cpu']) ?? 'wasm',
     teacherEpochs: intOption('teacher-epochs', v['teacher-epochs'], 1),
     studentEpochs: intOption('student-epochs', v['student-epochs'], 1),
     estimate: v.estimate ?? false,
-    download: !(v['no-download'] ?? false),
   };
 }
 

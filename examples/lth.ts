@@ -7,8 +7,7 @@
  * flags, writes the report (report.json, report.md, f1-vs-compression.svg) and merges the row `lth/<model>`.
  * See `--help`.
  */
-import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join, relative } from 'node:path';
 import {
   LTH_DEFAULTS,
   LTH_MODELS,
@@ -20,19 +19,22 @@ import {
   type ProgressMode,
   runLthExperiment,
 } from '@ecgnn/train';
-import { choice, intOption, numberOption, UsageError } from './lib/flags.js';
+import {
+  choice,
+  type ExperimentOptions,
+  experimentOptions,
+  intOption,
+  numberOption,
+  parseFlags,
+  UsageError,
+} from './lib/flags.js';
 import { writeFileAtomic } from './lib/report.js';
 import { recordRows, runIfInvoked, startScript } from './lib/script.js';
 
 export { UsageError } from './lib/flags.js';
 
 /** Parsed command-line options. */
-export interface LthCliOptions {
-  smoke: boolean;
-  seed: number;
-  data: string | undefined;
-  out: string;
-  record: string | undefined;
+export interface LthCliOptions extends ExperimentOptions {
   model: LthModelName;
   goal: number | undefined;
   fraction: number | undefined;
@@ -42,9 +44,6 @@ export interface LthCliOptions {
   retries: number | undefined;
   control: boolean;
   epochs: number | undefined;
-  resume: boolean;
-  backend: 'wasm' | 'cpu';
-  download: boolean;
 }
 
 const SCRIPT = 'pnpm exec tsx --conditions=@ecgnn/source examples/lth.ts';
@@ -78,11 +77,6 @@ usage: ${SCRIPT} [options]
 /** Parses `argv` (without the node and script paths); `null` means help was requested. */
 export function parseOptions(argv: readonly string[]): LthCliOptions | null {
   const spec = {
-    smoke: { type: 'boolean' },
-    seed: { type: 'string' },
-    data: { type: 'string' },
-    out: { type: 'string' },
-    record: { type: 'string' },
     model: { type: 'string' },
     goal: { type: 'string' },
     fraction: { type: 'string' },
@@ -92,24 +86,11 @@ export function parseOptions(argv: readonly string[]): LthCliOptions | null {
     retries: { type: 'string' },
     'no-control': { type: 'boolean' },
     epochs: { type: 'string' },
-    resume: { type: 'boolean' },
-    backend: { type: 'string' },
-    'no-download': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
   } as const;
-  let v: ReturnType<typeof parseArgs<{ options: typeof spec; strict: true }>>['values'];
-  try {
-    v = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
-  }
+  const v = parseFlags(argv, spec, HELP);
   if (v.help) return null;
   return {
-    smoke: v.smoke ?? false,
-    seed: intOption('seed', v.seed, 0) ?? 0,
-    data: v.data,
-    out: resolve(v.out ?? 'ecgnn-out/lth'),
-    record: v.record === undefined ? undefined : resolve(v.record),
+    ...experimentOptions(v, 'ecgnn-out/lth'),
     model: choice('model', v.model, LTH_MODELS) ?? 'teacher',
     goal: numberOption('goal', v.goal, (x) => x > 0 && x <= 1),
     fraction: numberOption('fraction', v.fraction, (x) => x > 0 && x < 1),
@@ -119,9 +100,6 @@ export function parseOptions(argv: readonly string[]): LthCliOptions | null {
     retries: intOption('retries', v.retries, 0),
     control: !(v['no-control'] ?? false),
     epochs: intOption('epochs', v.epochs, 1),
-    resume: v.resume ?? false,
-    backend: choice('backend', v.backend, ['wasm', 'cpu']) ?? 'wasm',
-    download: !(v['no-download'] ?? false),
   };
 }
 

@@ -7,8 +7,7 @@
  * `meta/<method>-<M>way-<k>shot`. It also shows the deployment path: {@link loadSnail} and {@link fewShotClassify}
  * classify new beats from a trained SNAIL and k labelled examples per class. See `--help`.
  */
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { Generator, noGrad, tensor } from '@ecgnn/core';
 import { Snail, type SnailConfig } from '@ecgnn/models';
 import {
@@ -25,7 +24,15 @@ import {
   runMetaExperiment,
   syntheticMetaSplits,
 } from '@ecgnn/train';
-import { choice, intOption, numberOption, UsageError } from './lib/flags.js';
+import {
+  choice,
+  type ExperimentOptions,
+  experimentOptions,
+  intOption,
+  numberOption,
+  parseFlags,
+  UsageError,
+} from './lib/flags.js';
 import { writeFileAtomic } from './lib/report.js';
 import { recordRows, runIfInvoked, startScript } from './lib/script.js';
 
@@ -60,12 +67,7 @@ usage: ${SCRIPT} [options]
 `;
 
 /** Parsed command-line options. */
-export interface MetaCliOptions {
-  smoke: boolean;
-  seed: number;
-  data: string | undefined;
-  out: string;
-  record: string | undefined;
+export interface MetaCliOptions extends ExperimentOptions {
   test: boolean;
   methods: MetaMethod[];
   settings: string | undefined;
@@ -76,18 +78,11 @@ export interface MetaCliOptions {
   optimizer: 'adam' | 'sgd' | undefined;
   lr: number | undefined;
   testTasks: number | undefined;
-  resume: boolean;
-  backend: 'wasm' | 'cpu';
 }
 
 /** Parses `argv`; `null` means help was requested. */
 export function parseOptions(argv: readonly string[]): MetaCliOptions | null {
   const spec = {
-    smoke: { type: 'boolean' },
-    seed: { type: 'string' },
-    data: { type: 'string' },
-    out: { type: 'string' },
-    record: { type: 'string' },
     'validation-only': { type: 'boolean' },
     methods: { type: 'string' },
     settings: { type: 'string' },
@@ -98,16 +93,8 @@ export function parseOptions(argv: readonly string[]): MetaCliOptions | null {
     optimizer: { type: 'string' },
     lr: { type: 'string' },
     'test-tasks': { type: 'string' },
-    resume: { type: 'boolean' },
-    backend: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   } as const;
-  let v: ReturnType<typeof parseArgs<{ options: typeof spec; strict: true }>>['values'];
-  try {
-    v = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
-  }
+  const v = parseFlags(argv, spec, HELP);
   if (v.help) return null;
   const methods = (v.methods ?? META_METHODS.join(','))
     .split(',')
@@ -115,11 +102,7 @@ export function parseOptions(argv: readonly string[]): MetaCliOptions | null {
   const test = !(v['validation-only'] ?? false);
   if (v.record && !test) throw new UsageError('--record needs the meta-test (drop --validation-only)');
   return {
-    smoke: v.smoke ?? false,
-    seed: intOption('seed', v.seed, 0) ?? 0,
-    data: v.data,
-    out: resolve(v.out ?? 'ecgnn-out/meta'),
-    record: v.record === undefined ? undefined : resolve(v.record),
+    ...experimentOptions(v, 'ecgnn-out/meta'),
     test,
     methods,
     settings: v.settings,
@@ -130,8 +113,6 @@ export function parseOptions(argv: readonly string[]): MetaCliOptions | null {
     optimizer: choice('optimizer', v.optimizer, ['adam', 'sgd']),
     lr: numberOption('lr', v.lr, (x) => x > 0),
     testTasks: intOption('test-tasks', v['test-tasks'], 2),
-    resume: v.resume ?? false,
-    backend: choice('backend', v.backend, ['wasm', 'cpu']) ?? 'wasm',
   };
 }
 
@@ -152,7 +133,7 @@ export async function main(argv: readonly string[], io: MetaIo = {}): Promise<Me
     return null;
   }
   const start = await startScript(
-    { ...o, script: SCRIPT, argv, needs: o.smoke ? null : 'mitdb', download: true, log },
+    { ...o, script: SCRIPT, argv, needs: o.smoke ? null : 'mitdb', log },
     UsageError,
   );
   const { commit, command } = start;

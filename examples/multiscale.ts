@@ -8,7 +8,6 @@
  * docs/results.json rows. See `--help`.
  */
 import { relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   MULTISCALE_DATASETS,
   MULTISCALE_RUN_DEFAULTS,
@@ -21,28 +20,28 @@ import {
   type ProgressMode,
   runMultiScaleExperiment,
 } from '@ecgnn/train';
-import { choice, intOption, numberOption, UsageError } from './lib/flags.js';
+import {
+  choice,
+  type ExperimentOptions,
+  experimentOptions,
+  intOption,
+  numberOption,
+  parseFlags,
+  UsageError,
+} from './lib/flags.js';
 import { writeFileAtomic } from './lib/report.js';
 import { recordRows, runIfInvoked, startScript } from './lib/script.js';
 
 export { UsageError } from './lib/flags.js';
 
 /** Parsed command-line options. */
-export interface MultiScaleCliOptions {
-  smoke: boolean;
-  seed: number;
+export interface MultiScaleCliOptions extends ExperimentOptions {
   dataset: MultiScaleDataset;
   networks: MultiScaleNetwork[];
   epochs: number | undefined;
   lr: number | undefined;
   posWeight: boolean;
   validationOnly: boolean;
-  data: string | undefined;
-  out: string;
-  record: string | undefined;
-  resume: boolean;
-  backend: 'wasm' | 'cpu';
-  download: boolean;
 }
 
 const SCRIPT = 'pnpm exec tsx --conditions=@ecgnn/source examples/multiscale.ts';
@@ -77,28 +76,14 @@ usage: ${SCRIPT} [options]
 export function parseOptions(argv: readonly string[]): MultiScaleCliOptions | null {
   const spec = {
     dataset: { type: 'string' },
-    smoke: { type: 'boolean' },
-    seed: { type: 'string' },
     lamscn: { type: 'boolean' },
     mobilenet: { type: 'boolean' },
     epochs: { type: 'string' },
     lr: { type: 'string' },
     'pos-weight': { type: 'boolean' },
     'validation-only': { type: 'boolean' },
-    data: { type: 'string' },
-    out: { type: 'string' },
-    record: { type: 'string' },
-    resume: { type: 'boolean' },
-    backend: { type: 'string' },
-    'no-download': { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
   } as const;
-  let v: ReturnType<typeof parseArgs<{ options: typeof spec; strict: true }>>['values'];
-  try {
-    v = parseArgs({ args: [...argv], options: spec, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
-  }
+  const v = parseFlags(argv, spec, HELP);
   if (v.help) return null;
   const dataset = choice('dataset', v.dataset, MULTISCALE_DATASETS) ?? 'mitdb';
   const posWeight = v['pos-weight'] ?? false;
@@ -115,20 +100,13 @@ export function parseOptions(argv: readonly string[]): MultiScaleCliOptions | nu
     throw new UsageError('--record needs the test figures: it cannot be combined with --validation-only');
   }
   return {
-    smoke: v.smoke ?? false,
-    seed: intOption('seed', v.seed, 0) ?? 0,
+    ...experimentOptions(v, `ecgnn-out/multiscale-${dataset}`),
     dataset,
     networks,
     epochs: intOption('epochs', v.epochs, 1),
     lr: numberOption('lr', v.lr, (x) => x > 0),
     posWeight,
     validationOnly,
-    data: v.data,
-    out: resolve(v.out ?? `ecgnn-out/multiscale-${dataset}`),
-    record: v.record === undefined ? undefined : resolve(v.record),
-    resume: v.resume ?? false,
-    backend: choice('backend', v.backend, ['wasm', 'cpu']) ?? 'wasm',
-    download: !(v['no-download'] ?? false),
   };
 }
 
