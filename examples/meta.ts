@@ -63,6 +63,7 @@ usage: ${SCRIPT} [options]
   --test-tasks <n>     meta-test tasks per setting (default ${D.testTasks})
   --resume             continue from the checkpoints in --out
   --backend <name>     wasm (default when available) or cpu
+  --no-download        fail instead of downloading MIT-BIH when it is absent
   --help               this text
 `;
 
