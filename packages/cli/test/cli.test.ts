@@ -137,12 +137,13 @@ describe('errors of the work exit 1', () => {
     expect(r.err).toContain('ECGNN_DATA');
   });
 
-  it.each(PENDING_COMMANDS.map((c) => [c.name, c.issue]))(
-    'ecgnn %s says it is not built yet (issue #%i) and exits 1',
-    async (name, issue) => {
+  it.each(PENDING_COMMANDS.map((c) => [c.name, c.issue, c.script ?? '']))(
+    'ecgnn %s says it is not built yet (issue #%i) and where the method runs today, and exits 1',
+    async (name, issue, script) => {
       const r = await cli(String(name), '--quick');
       expect(r.code).toBe(EXIT_FAILURE);
       expect(r.err).toContain(`not built yet: issue #${issue}`);
+      if (script !== '') expect(r.err).toContain(String(script));
       expect(r.out).toBe('');
     },
   );
