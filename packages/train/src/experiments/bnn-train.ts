@@ -4,11 +4,9 @@
  * shuffled batches and cross-entropy, the epoch with the best validation accuracy kept, checkpoints and a
  * JSON-lines log in the variant's directory, and resuming a killed run from them.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Generator, manualSeed, nn, optim } from '@ecgnn/core';
 import { type BinaryEcgNet, type BnnConfig, createModel } from '@ecgnn/models';
-import { loadCheckpoint, writeFileAtomicSync } from '../checkpoint.js';
 import type { Dataset } from '../dataset.js';
 import { type Evaluation, evaluate } from '../evaluate.js';
 import { DataLoader } from '../loader.js';
@@ -16,6 +14,7 @@ import type { ProgressMode } from '../progress.js';
 import { Trainer } from '../trainer.js';
 import type { TrainResult } from '../trainer-options.js';
 import { type BnnSettings, sharpnessAt } from './bnn-config.js';
+import { reloadFinishedRun, saveRunResult, startRunDir } from './run-dir.js';
 
 /** The validation quantity that picks the kept epoch. */
 export const BNN_SELECTION = 'accuracy';
@@ -105,17 +104,13 @@ export function trainBnn(
 ): BnnTrained {
   manualSeed(spec.seed);
   const model = createModel(spec.config, { generator: new Generator(spec.seed) }) as BinaryEcgNet;
-  const resultFile = join(spec.dir, 'result.json');
-  const bestFile = join(spec.dir, 'best.ckpt');
-  if (ctx.resume && existsSync(resultFile) && existsSync(bestFile)) {
-    const result = (JSON.parse(readFileSync(resultFile, 'utf8')) as { result: TrainResult }).result;
-    model.loadStateDict(loadCheckpoint(bestFile).model.state);
-    model.eval();
+  const finished = reloadFinishedRun<{ result: TrainResult }>(spec.dir, model, ctx.resume);
+  if (finished !== null) {
+    const { result } = finished;
     ctx.log(`${spec.name}: reloaded the finished run in ${spec.dir} (best epoch ${result.bestEpoch})`);
     return { model, result, validation: evaluate(model, data.validation), reused: true };
   }
-  const resuming = ctx.resume && existsSync(join(spec.dir, 'last.ckpt'));
-  if (!resuming) rmSync(spec.dir, { recursive: true, force: true });
+  const resuming = startRunDir(spec.dir, ctx.resume);
   const optimizer = new optim.Adam(model.parameters(), {
     lr: settings.lr,
     weightDecay: settings.weightDecay,
@@ -142,6 +137,6 @@ export function trainBnn(
   });
   if (resuming) ctx.log(`${spec.name}: resuming from ${join(spec.dir, 'last.ckpt')}`);
   const result = resuming ? trainer.resume() : trainer.fit();
-  writeFileAtomicSync(resultFile, new TextEncoder().encode(`${JSON.stringify({ result }, null, 2)}\n`));
+  saveRunResult(spec.dir, { result });
   return { model, result, validation: evaluate(model, data.validation), reused: false };
 }

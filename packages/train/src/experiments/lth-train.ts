@@ -7,11 +7,9 @@
  * masks and a resumed search repeats an uninterrupted one. Checkpoints, `train.jsonl` and `result.json` go to
  * the run's directory; a finished run is reloaded from it, a killed one resumed.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Generator, manualSeed, type nn, optim } from '@ecgnn/core';
 import type { EcgClassifier } from '@ecgnn/models';
-import { loadCheckpoint, writeFileAtomicSync } from '../checkpoint.js';
 import type { Dataset } from '../dataset.js';
 import { lossHardness } from '../evaluate.js';
 import { DataLoader } from '../loader.js';
@@ -22,6 +20,7 @@ import { Trainer } from '../trainer.js';
 import type { TrainResult } from '../trainer-options.js';
 import type { StageSettings } from './distill-config.js';
 import type { LthSettings } from './lth-config.js';
+import { reloadFinishedRun, saveRunResult, startRunDir } from './run-dir.js';
 import { SELECTION_METRIC } from './stage.js';
 
 /** What every run of an experiment shares. */
@@ -72,17 +71,12 @@ export function reseedGenerators(model: nn.AnyModule, seed: number): void {
 export function trainLthRun(model: EcgClassifier, run: RoundTraining, ctx: LthTrainContext): LthRunInfo {
   const { settings, stage } = ctx;
   const dir = run.dir;
-  const resultFile = dir ? join(dir, 'result.json') : null;
-  const bestFile = dir ? join(dir, 'best.ckpt') : null;
-  if (run.resume && resultFile && bestFile && existsSync(resultFile) && existsSync(bestFile)) {
-    const result = JSON.parse(readFileSync(resultFile, 'utf8')) as TrainResult;
-    model.loadStateDict(loadCheckpoint(bestFile).model.state, { strict: true });
-    model.eval();
+  const result = reloadFinishedRun<TrainResult>(dir, model, run.resume);
+  if (result !== null) {
     ctx.log(`${run.label}: reloaded the finished run in ${dir}`);
     return { result, reused: true, epochs: result.history.length, steps: result.steps };
   }
-  const resuming = run.resume && dir !== null && existsSync(join(dir, 'last.ckpt'));
-  if (!resuming && dir) rmSync(dir, { recursive: true, force: true });
+  const resuming = startRunDir(dir, run.resume);
   reseedGenerators(model, ctx.seed);
   const optimizer = new optim.SGD(model.parameters(), {
     lr: stage.lr,
@@ -121,8 +115,7 @@ export function trainLthRun(model: EcgClassifier, run: RoundTraining, ctx: LthTr
     describe: { run: run.label, round: run.round, attempt: run.attempt, seed: ctx.seed },
   });
   if (resuming && dir) ctx.log(`${run.label}: resuming from ${join(dir, 'last.ckpt')}`);
-  const result = resuming ? trainer.resume() : trainer.fit();
-  if (resultFile)
-    writeFileAtomicSync(resultFile, new TextEncoder().encode(`${JSON.stringify(result, null, 2)}\n`));
-  return { result, reused: false, epochs: result.history.length, steps: result.steps };
+  const trained = resuming ? trainer.resume() : trainer.fit();
+  saveRunResult(dir, trained);
+  return { result: trained, reused: false, epochs: trained.history.length, steps: trained.steps };
 }

@@ -5,11 +5,9 @@
  * then — multi-label — each label's threshold chosen on the validation split (`selectThresholds`). Checkpoints
  * and a JSON-lines log go to the network's directory; a killed run resumes from them.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { binaryCrossEntropyWithLogits, Generator, manualSeed, optim, Tensor } from '@ecgnn/core';
 import { createModel, type EcgClassifier, type ModelConfig } from '@ecgnn/models';
-import { loadCheckpoint, writeFileAtomicSync } from '../checkpoint.js';
 import type { Dataset } from '../dataset.js';
 import { type Evaluation, evaluate, isMultiLabel, predict } from '../evaluate.js';
 import { type Batch, DataLoader } from '../loader.js';
@@ -18,6 +16,7 @@ import type { ProgressMode } from '../progress.js';
 import { Trainer } from '../trainer.js';
 import type { TrainResult } from '../trainer-options.js';
 import type { MultiScaleSettings } from './multiscale-config.js';
+import { reloadFinishedRun, saveRunResult, startRunDir } from './run-dir.js';
 
 /** The validation quantity that picks the kept epoch (multi-label: macro-F1 at threshold 0.5). */
 export const MULTISCALE_SELECTION = 'macroF1';
@@ -94,18 +93,14 @@ export function trainMultiScaleNetwork(
   const multi = isMultiLabel(data.train);
   const posWeight =
     multi && settings.posWeight === 'balanced' ? balancedPosWeight(data.train, settings.posWeightCap) : null;
-  const resultFile = join(spec.dir, 'result.json');
-  const bestFile = join(spec.dir, 'best.ckpt');
-  if (ctx.resume && existsSync(resultFile) && existsSync(bestFile)) {
-    const result = (JSON.parse(readFileSync(resultFile, 'utf8')) as { result: TrainResult }).result;
-    model.loadStateDict(loadCheckpoint(bestFile).model.state);
-    model.eval();
+  const finished = reloadFinishedRun<{ result: TrainResult }>(spec.dir, model, ctx.resume);
+  if (finished !== null) {
+    const { result } = finished;
     ctx.log(`${spec.name}: reloaded the finished run in ${spec.dir} (best epoch ${result.bestEpoch})`);
     const v = validate(model, data.validation);
     return { model, result, thresholds: v.thresholds, validation: v.evaluation, posWeight, reused: true };
   }
-  const resuming = ctx.resume && existsSync(join(spec.dir, 'last.ckpt'));
-  if (!resuming) rmSync(spec.dir, { recursive: true, force: true });
+  const resuming = startRunDir(spec.dir, ctx.resume);
   const optimizer = new optim.Adam(model.parameters(), {
     lr: settings.lr,
     weightDecay: settings.weightDecay,
@@ -137,7 +132,7 @@ export function trainMultiScaleNetwork(
   });
   if (resuming) ctx.log(`${spec.name}: resuming from ${join(spec.dir, 'last.ckpt')}`);
   const result = resuming ? trainer.resume() : trainer.fit();
-  writeFileAtomicSync(resultFile, new TextEncoder().encode(`${JSON.stringify({ result }, null, 2)}\n`));
+  saveRunResult(spec.dir, { result });
   model.eval();
   const v = validate(model, data.validation);
   return { model, result, thresholds: v.thresholds, validation: v.evaluation, posWeight, reused: false };

@@ -4,11 +4,9 @@
  * plateau, checkpoints and a JSON-lines log in the model's directory, and resuming a killed run from them.
  * {@link searchStage} repeats it over a small grid and keeps the trial with the best validation macro-F1.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { EcgnnError, Generator, manualSeed, optim, type Tensor } from '@ecgnn/core';
 import { createModel, type EcgClassifier, type ModelConfig } from '@ecgnn/models';
-import { loadCheckpoint, writeFileAtomicSync } from '../checkpoint.js';
 import type { Dataset } from '../dataset.js';
 import { type Evaluation, evaluate, lossHardness } from '../evaluate.js';
 import { type Batch, DataLoader } from '../loader.js';
@@ -18,6 +16,7 @@ import { hyperparameterSearch, type SearchSpace, type Trial } from '../search.js
 import { Trainer } from '../trainer.js';
 import type { TrainResult } from '../trainer-options.js';
 import type { DistillSettings, StageSettings } from './distill-config.js';
+import { reloadFinishedRun, saveRunResult, startRunDir } from './run-dir.js';
 
 /** The validation quantity that picks each model's epoch (and search trial). */
 export const SELECTION_METRIC = 'subsetMacroF1';
@@ -84,17 +83,12 @@ export function trainStage(spec: StageSpec, ctx: StageContext): StageOutcome {
   const { train, validation, settings } = ctx;
   manualSeed(spec.seed);
   const model = createModel(spec.config, { generator: new Generator(spec.seed) });
-  const resultFile = join(spec.dir, 'result.json');
-  const bestFile = join(spec.dir, 'best.ckpt');
-  if (ctx.resume && existsSync(resultFile) && existsSync(bestFile)) {
-    const saved = JSON.parse(readFileSync(resultFile, 'utf8')) as SavedResult;
-    model.loadStateDict(loadCheckpoint(bestFile).model.state);
-    model.eval();
+  const saved = reloadFinishedRun<SavedResult>(spec.dir, model, ctx.resume);
+  if (saved !== null) {
     ctx.log(`${spec.name}: reloaded the finished run in ${spec.dir} (best epoch ${saved.result.bestEpoch})`);
     return { model, ...saved, validation: evaluate(model, validation), reused: true };
   }
-  const resuming = ctx.resume && existsSync(join(spec.dir, 'last.ckpt'));
-  if (!resuming) rmSync(spec.dir, { recursive: true, force: true });
+  const resuming = startRunDir(spec.dir, ctx.resume);
   const optimizer = new optim.SGD(model.parameters(), {
     lr: spec.stage.lr,
     momentum: spec.stage.momentum,
@@ -143,8 +137,7 @@ export function trainStage(spec: StageSpec, ctx: StageContext): StageOutcome {
   });
   if (resuming) ctx.log(`${spec.name}: resuming from ${join(spec.dir, 'last.ckpt')}`);
   const result = resuming ? trainer.resume() : trainer.fit();
-  const saved: SavedResult = { result, rssMB };
-  writeFileAtomicSync(resultFile, new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`));
+  saveRunResult(spec.dir, { result, rssMB } satisfies SavedResult);
   return { model, result, rssMB, validation: evaluate(model, validation), reused: false };
 }
 
