@@ -212,6 +212,20 @@ describe('model reader fuzzing', () => {
     );
   });
 
+  it('an object whose toString is null, at every header path, gives a typed error (fuzzer counterexample)', () => {
+    // JSON.parse('{"toString":null}') makes an object that throws a TypeError when converted to a string or a
+    // property key: the reader must check types before any such conversion.
+    for (const seed of seeds) {
+      const { json, blob } = headerOf(seed);
+      for (const path of paths(json).filter((q) => q.length > 0)) {
+        const h = headerOf(seed);
+        setPath(h.json, path, JSON.parse('{"toString":null}'));
+        expect(() => tryLoad(rebuild(h.json, h.blob)), path.join('.')).not.toThrow();
+      }
+      expect(tryLoad(rebuild(json, blob))).toBe('ok');
+    }
+  });
+
   it('hostile sizes are rejected before allocation', () => {
     const { json, blob } = headerOf(seeds[1]);
     const t = (json.tensors as Record<string, unknown>[])[0];

@@ -132,7 +132,8 @@ function parseTensorEntry(v: unknown, i: number): TensorEntry {
   // Every message names the entry: `header: tensors[i] (name) …`.
   const bad: (msg: string) => never = (msg) => fail(`header: tensors[${i}] (${name})${msg}`);
   const dtype = v.dtype as DType;
-  if (dtype !== 'bits' && !Object.hasOwn(ELEMENT_BYTES, dtype))
+  // A non-string dtype (e.g. an object whose toString is null) must not reach the property-key conversion.
+  if (typeof dtype !== 'string' || (dtype !== 'bits' && !Object.hasOwn(ELEMENT_BYTES, dtype)))
     bad(` has unknown dtype ${JSON.stringify(v.dtype)}`);
   if (!Array.isArray(v.shape) || v.shape.length < 1 || v.shape.length > 4) {
     bad(` shape must be an array of 1–4 dimensions`);
