@@ -42,6 +42,7 @@ export interface LthCliOptions extends ExperimentOptions {
   scope: 'global' | 'layer' | undefined;
   rounds: number | undefined;
   retries: number | undefined;
+  trace: number | undefined;
   control: boolean;
   epochs: number | undefined;
 }
@@ -66,6 +67,7 @@ usage: ${SCRIPT} [options]
   --scope <s>          global (default: one magnitude threshold over all layers) or layer
   --rounds <n>         most pruning rounds (default ${D.maxRounds})
   --retries <n>        retries with half the fraction when a round breaks the goal (default ${D.retries})
+  --trace <n>          after the goal breaks, keep pruning to round n to trace F1 against compression (never the ticket)
   --no-control         skip the random-reinitialisation control
   --epochs <n>         most epochs of every training run (default: the distillation experiment's, ${LTH_DEFAULTS.teacherStage.epochs} teacher, ${LTH_DEFAULTS.studentStage.epochs} student)
   --resume             continue from the checkpoints in --out (finished runs reloaded, a killed one resumed)
@@ -84,6 +86,7 @@ export function parseOptions(argv: readonly string[]): LthCliOptions | null {
     scope: { type: 'string' },
     rounds: { type: 'string' },
     retries: { type: 'string' },
+    trace: { type: 'string' },
     'no-control': { type: 'boolean' },
     epochs: { type: 'string' },
   } as const;
@@ -98,6 +101,7 @@ export function parseOptions(argv: readonly string[]): LthCliOptions | null {
     scope: choice('scope', v.scope, ['global', 'layer']),
     rounds: intOption('rounds', v.rounds, 0),
     retries: intOption('retries', v.retries, 0),
+    trace: intOption('trace', v.trace, 0),
     control: !(v['no-control'] ?? false),
     epochs: intOption('epochs', v.epochs, 1),
   };
@@ -133,6 +137,7 @@ export async function main(argv: readonly string[], io: LthIo = {}): Promise<Lth
       scope: opts.scope,
       maxRounds: opts.rounds,
       retries: opts.retries,
+      traceRounds: opts.trace,
       control: opts.control,
     }).filter(([, x]) => x !== undefined),
   );

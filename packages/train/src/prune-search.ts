@@ -8,6 +8,10 @@
  *          retrain, score. Met → it is the new ticket, next round. Broken → (optionally, `retries` times)
  *          retry the round from the last ticket with p/2 (and keep the smaller p), else stop and return the
  *          last ticket that met the goal ("over-pruning avoidance").
+ * trace:   optionally (`traceRounds`), after the stop, keep pruning the last run's trained weights by p per round
+ *          up to round `traceRounds` (same rewind, same training), to trace the metric against compression past
+ *          the goal. Traced runs are labelled `trace-<r>` and flagged `traced`; they never become the ticket, so
+ *          the returned ticket is the one the goal-driven search chose.
  *
  * Training is the caller's (`train`: any Trainer set-up; it receives the callbacks to pass on), and so is the
  * metric (`score`, validation macro-F1 in the experiments). With `dir`, the search writes after every round a
@@ -87,6 +91,8 @@ export interface RoundRecord {
   passed: boolean;
   /** Epochs trained (when `train` reports them). */
   epochs: number | null;
+  /** A run after the search stopped (`traceRounds`): on the curve, never the ticket. */
+  traced: boolean;
   /** Seconds of training and scoring. */
   seconds: number;
 }
@@ -113,6 +119,11 @@ export interface LotteryTicketOptions<M extends nn.AnyModule> {
   maxRounds?: number;
   /** Retries of a round that breaks the goal, each with half the fraction (default 1; 0 = stop at once). */
   retries?: number;
+  /**
+   * After a stop for `goal-broken`, keep pruning (the last run's weights, the full fraction per round) up to this
+   * round number, recording each run as `traced`, to trace the metric past the goal (default 0: no trace).
+   */
+  traceRounds?: number;
   /** Which layers are pruned (default: every Conv1d/Linear but the output layer). */
   targets?: PruneTargetOptions;
   /** Directory of the search checkpoints and of each run's directory (default none: nothing written). */
@@ -171,6 +182,8 @@ interface SearchState {
   /** Index in `rounds` of the current ticket. */
   ticket: number;
   stopReason: LotteryStopReason | null;
+  /** Index in `rounds` of the run the next traced round prunes (absent before the trace starts). */
+  traceFrom?: number;
 }
 
 function checkOptions(o: LotteryTicketOptions<nn.AnyModule>): void {
@@ -186,6 +199,7 @@ function checkOptions(o: LotteryTicketOptions<nn.AnyModule>): void {
   for (const [name, v] of [
     ['maxRounds', o.maxRounds ?? 30],
     ['retries', o.retries ?? 1],
+    ['traceRounds', o.traceRounds ?? 0],
   ] as const) {
     if (!Number.isInteger(v) || v < 0)
       throw new ValueError(`lotteryTicketSearch: ${name} must be an integer ≥ 0, got ${v}`);
@@ -240,6 +254,13 @@ export function lotteryTicketSearch<M extends nn.AnyModule>(
     if (dir) saveCheckpoint(join(dir, 'rounds', `${label}.ckpt`), captureCheckpoint({ model }, progress0));
   };
   const progress0 = { epoch: 0, batch: 0, step: 0 };
+  /** The trained weights (and masks) of a finished run, from its `rounds/<label>.ckpt`. */
+  const loadRoundState = (label: string): nn.StateDict => {
+    if (!dir) throw new ValueError(`lotteryTicketSearch: no state of run ${label} without a dir`);
+    return loadCheckpoint(join(dir, 'rounds', `${label}.ckpt`)).model.state;
+  };
+  /** The state of the last run trained by this call (null until one is). */
+  let lastRunState: nn.StateDict | null = null;
 
   let state: SearchState;
   let rewindState: nn.StateDict;
@@ -308,6 +329,7 @@ export function lotteryTicketSearch<M extends nn.AnyModule>(
       threshold: goal * metric,
       passed: true,
       epochs: info?.epochs ?? null,
+      traced: false,
       seconds: (performance.now() - t0) / 1000,
     };
     state = {
@@ -382,11 +404,13 @@ export function lotteryTicketSearch<M extends nn.AnyModule>(
       threshold: state.threshold,
       passed: metric >= state.threshold,
       epochs: info?.epochs ?? null,
+      traced: false,
       seconds: (performance.now() - t0) / 1000,
     };
     state.rounds.push(rec);
     saveRound(label);
     log(roundLine(rec, metricName, goal));
+    lastRunState = model.stateDict();
     if (rec.passed) {
       ticketState = model.stateDict();
       state.ticket = state.rounds.length - 1;
@@ -402,6 +426,61 @@ export function lotteryTicketSearch<M extends nn.AnyModule>(
     } else state.stopReason = 'goal-broken';
     model.loadStateDict(ticketState);
     save();
+  }
+  const traceRounds = opts.traceRounds ?? 0;
+  if (state.stopReason === 'goal-broken' && traceRounds > 0) {
+    let from = state.traceFrom ?? state.rounds.length - 1;
+    // The weights the trace continues from: this process's last run, else its saved round checkpoint.
+    let fromState =
+      lastRunState !== null && from === state.rounds.length - 1
+        ? lastRunState
+        : loadRoundState(state.rounds[from].label);
+    while (state.rounds[from].round < traceRounds) {
+      const round = state.rounds[from].round + 1;
+      model.loadStateDict(fromState);
+      const before = maskCounts(targets).kept;
+      const after = pruneModel(targets, fingerprint.fraction, scope).kept;
+      if (after === before) break;
+      nn.prune.rewind(model, rewindState);
+      const label = `trace-${round}`;
+      const t0 = performance.now();
+      const info = opts.train(model, {
+        round,
+        attempt: 0,
+        label,
+        dir: runDir(label),
+        resume: opts.resume ?? false,
+        callbacks: [],
+      });
+      const metric = opts.score(model);
+      const counts = parameterCounts(model, targets);
+      const rec: RoundRecord = {
+        round,
+        attempt: 0,
+        label,
+        fraction: fingerprint.fraction,
+        remaining: after,
+        prunable: maskCounts(targets).total,
+        params: counts.nonZero,
+        paramsDense: counts.dense,
+        compression: counts.compression,
+        metric,
+        threshold: state.threshold,
+        passed: metric >= state.threshold,
+        epochs: info?.epochs ?? null,
+        traced: true,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      state.rounds.push(rec);
+      saveRound(label);
+      log(`${roundLine(rec, metricName, goal)} [traced past the stop; not a ticket]`);
+      fromState = model.stateDict();
+      from = state.rounds.length - 1;
+      state.traceFrom = from;
+      reused = false;
+      model.loadStateDict(ticketState);
+      save();
+    }
   }
   model.loadStateDict(ticketState);
   save();

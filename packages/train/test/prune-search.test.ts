@@ -140,12 +140,54 @@ describe('goal-driven stop', () => {
     expect(all.ticket.remaining).toBe(0);
   });
 
+  test('tracing past the stop prunes the last run further, records traced runs and keeps the ticket', () => {
+    // cut 0.3, no retry: round 6 (0.262) breaks the goal; the trace prunes round 6's weights by 20 % per round
+    // to round 9: 0.21, 0.168, 0.134 of the weights, all failing, none the ticket.
+    const model = student();
+    const r = lotteryTicketSearch({
+      model,
+      train: () => undefined,
+      score: (m) => (share(m) > 0.3 ? 1 : 0.5),
+      retries: 0,
+      traceRounds: 9,
+    });
+    expect(labels(r.rounds).slice(-4)).toEqual(['round-6', 'trace-7', 'trace-8', 'trace-9']);
+    expect(r.rounds.map((x) => x.traced)).toEqual([...Array(7).fill(false), true, true, true]);
+    const shares = r.rounds.slice(-4).map((x) => x.remaining / x.prunable);
+    shares.forEach((v, i) => expect(v).toBeCloseTo(0.8 ** (6 + i), 2));
+    expect(r.stopReason).toBe('goal-broken');
+    expect(r.ticket.label).toBe('round-5');
+    // The model holds the ticket again, not the last traced run.
+    expect(maskCounts(r.targets).kept).toBe(r.ticket.remaining);
+  });
+
+  test('a traced search resumed after a kill continues the trace from the saved round', () => {
+    const dir = join(tmp, 'trace-resume');
+    const opts = {
+      train: () => undefined,
+      score: (m: nn.AnyModule) => (share(m) > 0.3 ? 1 : 0.5),
+      retries: 0,
+      dir,
+    };
+    // The first process stops after trace-7 (traceRounds 7); the second raises the limit to 9 and resumes.
+    const first = lotteryTicketSearch({ ...opts, model: student(), traceRounds: 7 });
+    expect(labels(first.rounds).at(-1)).toBe('trace-7');
+    const resumed = lotteryTicketSearch({ ...opts, model: student(), traceRounds: 9, resume: true });
+    const whole = lotteryTicketSearch({ ...opts, model: student(), traceRounds: 9, dir: null });
+    expect(labels(resumed.rounds)).toEqual(labels(whole.rounds));
+    expect(resumed.rounds.map((x) => x.remaining)).toEqual(whole.rounds.map((x) => x.remaining));
+    expect(resumed.reused).toBe(false);
+    expect(resumed.ticket.label).toBe('round-5');
+    expect(maskCounts(resumed.targets).kept).toBe(resumed.ticket.remaining);
+  });
+
   test('bad options are ValueErrors', () => {
     const base = { train: () => undefined, score: () => 1 };
     expect(() => lotteryTicketSearch({ ...base, model: student(), fraction: 1 })).toThrow(/fraction/);
     expect(() => lotteryTicketSearch({ ...base, model: student(), goal: 1.5 })).toThrow(/goal/);
     expect(() => lotteryTicketSearch({ ...base, model: student(), rewindStep: -1 })).toThrow(/rewindStep/);
     expect(() => lotteryTicketSearch({ ...base, model: student(), retries: 0.5 })).toThrow(/retries/);
+    expect(() => lotteryTicketSearch({ ...base, model: student(), traceRounds: -1 })).toThrow(/traceRounds/);
     expect(() => lotteryTicketSearch({ ...base, model: student(), resume: true })).toThrow(/dir/);
     // Late rewinding needs a dense run that reaches step k.
     expect(() => lotteryTicketSearch({ ...base, model: student(), rewindStep: 5 })).toThrow(/never reached/);

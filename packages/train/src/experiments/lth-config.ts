@@ -29,6 +29,11 @@ export interface LthSearchSettings {
   retries: number;
   /** Train the random-reinitialisation control at the ticket's sparsity. */
   control: boolean;
+  /**
+   * After the goal breaks, keep pruning up to this round to trace macro-F1 against compression past the goal
+   * (runs flagged `traced`, never the ticket; 0: no trace).
+   */
+  traceRounds: number;
 }
 
 /** Settings of a run: the distillation experiment's data and training settings plus the search's. */
@@ -52,13 +57,14 @@ export const LTH_DEFAULTS: LthSettings = {
     maxRounds: 30,
     retries: 1,
     control: true,
+    traceRounds: 0,
   },
 };
 
 /** Smoke run (tests): the distillation smoke models and data, 3 rounds of 40 %, a loose goal. */
 export const LTH_SMOKE: LthSettings = {
   ...DISTILL_SMOKE,
-  lth: { fraction: 0.4, goal: 0.5, rewindStep: 0, scope: 'global', maxRounds: 3, retries: 1, control: true },
+  lth: { fraction: 0.4, goal: 0.5, rewindStep: 0, scope: 'global', maxRounds: 3, retries: 1, control: true, traceRounds: 0 },
 };
 
 /** Options of {@link runLthExperiment} (experiments/lth.ts). */

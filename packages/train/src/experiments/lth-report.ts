@@ -21,7 +21,7 @@ export function lthMarkdown(r: LthReport): string {
     `- Command: \`${r.provenance.command}\``,
     `- Seed ${r.seed}, commit \`${r.provenance.commit}\`, ${r.provenance.date}`,
     `- Model: ${r.model.config.kind}, ${r.dense.params} parameters, ${r.model.layers} weight layers; pruned layers: ${r.model.prunedLayers.join(', ')} (the output layer stays dense); ${r.model.sampler}`,
-    `- Search: ${s.scope} magnitude pruning of ${100 * s.fraction} % of the remaining weights per round, rewinding to ${s.rewindStep === 0 ? 'the initial weights' : `the weights after step ${s.rewindStep}`}; goal ${r.search.metric} ≥ ${s.goal} × dense = ${r.search.threshold.toFixed(4)}; ${s.retries} retr${s.retries === 1 ? 'y' : 'ies'} with half the fraction; at most ${s.maxRounds} rounds. Stopped: ${r.search.stopReason}.`,
+    `- Search: ${s.scope} magnitude pruning of ${100 * s.fraction} % of the remaining weights per round, rewinding to ${s.rewindStep === 0 ? 'the initial weights' : `the weights after step ${s.rewindStep}`}; goal ${r.search.metric} ≥ ${s.goal} × dense = ${r.search.threshold.toFixed(4)}; ${s.retries} retr${s.retries === 1 ? 'y' : 'ies'} with half the fraction; at most ${s.maxRounds} rounds. Stopped: ${r.search.stopReason}.${s.traceRounds > 0 ? ` Traced past the stop up to round ${s.traceRounds} (runs \`trace-<r>\`: the last run pruned further, for the curve; never the ticket).` : ''}`,
     `- Beats: train ${JSON.stringify(r.data.counts.train)}, validation ${JSON.stringify(r.data.counts.validation)}, test ${JSON.stringify(r.data.counts.test)}`,
     '',
     '## Rounds',
@@ -33,7 +33,7 @@ export function lthMarkdown(r: LthReport): string {
   ];
   for (const k of r.rounds) {
     lines.push(
-      `| ${k.label}${k.label === t.round.label ? ' (ticket)' : ''} | ${(100 * k.fraction).toFixed(1)} | ${((100 * k.remaining) / k.prunable).toFixed(2)} | ${k.params} | ${x(k.compression)} | ${k.bytes} | ${x(k.compressionBytes)} | ${pct(k.metric)} | ${pct(k.testMacroF1)} | ${k.passed ? 'yes' : 'no'} | ${k.epochs ?? '–'} |`,
+      `| ${k.label}${k.label === t.round.label ? ' (ticket)' : ''}${k.traced ? ' (traced)' : ''} | ${(100 * k.fraction).toFixed(1)} | ${((100 * k.remaining) / k.prunable).toFixed(2)} | ${k.params} | ${x(k.compression)} | ${k.bytes} | ${x(k.compressionBytes)} | ${pct(k.metric)} | ${pct(k.testMacroF1)} | ${k.passed ? 'yes' : 'no'} | ${k.epochs ?? '–'} |`,
     );
   }
   const e = t.export;
@@ -66,7 +66,7 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 /**
  * An SVG plot of validation and test macro-F1 (y, %) against the compression factor by parameters (x, log₂
- * scale), one point per training run (hollow: broke the goal), the goal as a dashed line and the control as a
+ * scale), one point per training run (hollow: broke the goal or traced past the stop, the trace dashed), the goal as a dashed line and the control as a
  * cross at the ticket's compression.
  */
 export function lthSvg(r: LthReport): string {
@@ -112,15 +112,24 @@ export function lthSvg(r: LthReport): string {
     ['#d62728', (k) => k.testMacroF1],
   ];
   for (const [color, get] of series) {
-    const line = pts
-      .filter((k) => k.passed && get(k) !== null)
-      .map((k) => `${px(k.compression).toFixed(1)},${py(get(k) as number).toFixed(1)}`);
+    const xy = (k: (typeof pts)[number]): string =>
+      `${px(k.compression).toFixed(1)},${py(get(k) as number).toFixed(1)}`;
+    const line = pts.filter((k) => k.passed && !k.traced && get(k) !== null).map(xy);
     out.push(`<polyline points="${line.join(' ')}" fill="none" stroke="${color}"/>`);
+    // The trace past the stop: dashed, from the last run of the search through the traced runs.
+    const traced = pts.filter((k) => k.traced && get(k) !== null);
+    if (traced.length > 0) {
+      const start = pts.filter((k) => !k.traced && get(k) !== null).at(-1);
+      const chain = (start ? [start, ...traced] : traced).map(xy);
+      out.push(
+        `<polyline points="${chain.join(' ')}" fill="none" stroke="${color}" stroke-dasharray="5 3"/>`,
+      );
+    }
     for (const k of pts) {
       const v = get(k);
       if (v === null) continue;
       out.push(
-        `<circle cx="${px(k.compression).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3.5" stroke="${color}" fill="${k.passed ? color : 'white'}"><title>${esc(`${k.label}: ${(100 * v).toFixed(2)} %, ${k.compression.toFixed(2)}×`)}</title></circle>`,
+        `<circle cx="${px(k.compression).toFixed(1)}" cy="${py(v).toFixed(1)}" r="3.5" stroke="${color}" fill="${k.passed && !k.traced ? color : 'white'}"><title>${esc(`${k.label}: ${(100 * v).toFixed(2)} %, ${k.compression.toFixed(2)}×`)}</title></circle>`,
       );
     }
   }

@@ -182,6 +182,7 @@ export function runLthExperiment(opts: LthExperimentOptions): LthReport {
     rewindStep: s.rewindStep,
     maxRounds: s.maxRounds,
     retries: s.retries,
+    traceRounds: s.traceRounds,
     dir,
     resume: opts.resume ?? false,
     log,
