@@ -154,7 +154,7 @@ describe('goal-driven stop', () => {
     expect(labels(r.rounds).slice(-4)).toEqual(['round-6', 'trace-7', 'trace-8', 'trace-9']);
     expect(r.rounds.map((x) => x.traced)).toEqual([...Array(7).fill(false), true, true, true]);
     const shares = r.rounds.slice(-4).map((x) => x.remaining / x.prunable);
-    shares.forEach((v, i) => expect(v).toBeCloseTo(0.8 ** (6 + i), 2));
+    for (const [i, v] of shares.entries()) expect(v).toBeCloseTo(0.8 ** (6 + i), 2);
     expect(r.stopReason).toBe('goal-broken');
     expect(r.ticket.label).toBe('round-5');
     // The model holds the ticket again, not the last traced run.

@@ -64,7 +64,16 @@ export const LTH_DEFAULTS: LthSettings = {
 /** Smoke run (tests): the distillation smoke models and data, 3 rounds of 40 %, a loose goal. */
 export const LTH_SMOKE: LthSettings = {
   ...DISTILL_SMOKE,
-  lth: { fraction: 0.4, goal: 0.5, rewindStep: 0, scope: 'global', maxRounds: 3, retries: 1, control: true, traceRounds: 0 },
+  lth: {
+    fraction: 0.4,
+    goal: 0.5,
+    rewindStep: 0,
+    scope: 'global',
+    maxRounds: 3,
+    retries: 1,
+    control: true,
+    traceRounds: 0,
+  },
 };
 
 /** Options of {@link runLthExperiment} (experiments/lth.ts). */
