@@ -7,7 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { dataDir, findRepoRoot, hasDatabase } from '@ecgnn/data';
+import { databaseDir, dataDir, findRepoRoot, hasDatabase } from '@ecgnn/data';
 import { loadModel, readModel } from '@ecgnn/infer';
 import { LTH_SMOKE, type LthReport, type ResultsRow } from '@ecgnn/train';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -159,3 +159,54 @@ describe.runIf(present || ci)('lottery-ticket pruning, smoke mode', () => {
     expect(again.rounds.map((r) => r.testMacroF1)).toEqual(report.rounds.map((r) => r.testMacroF1));
   });
 });
+
+const fragmentsPresent = existsSync(join(databaseDir('mitbih17'), 'index.csv'));
+if (!fragmentsPresent && !ci)
+  console.warn(`examples/lth.test.ts: skipping the fragment smoke run: no mitbih17 in ${dataDir()}`);
+
+describe.runIf(fragmentsPresent || ci)(
+  'lottery-ticket pruning of the fragment model, traced past the stop',
+  () => {
+    let report: LthReport;
+    const out = join(tmp, 'fragment');
+    beforeAll(async () => {
+      if (!fragmentsPresent) throw new Error(`CI=true but no mitbih17 in ${dataDir()}`);
+      // Goal 1 × dense with no retry: a round that does not match the dense model stops the search, and the trace
+      // goes on to round 5.
+      const args = ['--smoke', '--model', 'fragment', '--seed', '1', '--goal', '1', '--retries', '0'];
+      const r = await main([...args, '--rounds', '3', '--trace', '5', '--out', out, '--no-download'], {
+        log: () => {},
+        progress: 'none',
+      });
+      if (r === null) throw new Error('main returned no report');
+      report = r;
+    });
+
+    test('scores 17-class macro-F1 on mitbih17 and keeps the ticket out of the traced runs', () => {
+      expect(report.dataset).toBe('mitbih17');
+      expect(report.search.metricKey).toBe('macroF1');
+      expect(report.model.config.kind).toBe('bnn');
+      expect(report.search.stopReason).toBe('goal-broken');
+      const labels = report.rounds.map((r) => r.label);
+      expect(labels.slice(-2)).toEqual(['trace-4', 'trace-5']);
+      const broken = report.rounds.findIndex((r) => !r.passed && !r.traced);
+      expect(broken).toBeGreaterThan(0);
+      // Every traced run prunes the run before it by the full fraction.
+      for (let i = broken + 1; i < report.rounds.length; i++) {
+        const [prev, r] = [report.rounds[i - 1], report.rounds[i]];
+        expect(r.traced).toBe(true);
+        expect(r.remaining).toBe(prev.remaining - Math.round(LTH_SMOKE.lth.fraction * prev.remaining));
+      }
+      expect(report.ticket.round.traced).toBe(false);
+      expect(report.ticket.round.passed).toBe(true);
+      expect(report.ticket.validation.macroF1).toBeCloseTo(report.ticket.round.metric, 6);
+      expect(report.rounds.map((r) => r.testMacroF1).every((v) => v !== null)).toBe(true);
+      const md = readFileSync(join(out, 'fragment', 'report.md'), 'utf8');
+      expect(md).toContain('| trace-5 (traced) |');
+      expect(readFileSync(join(out, 'fragment', 'f1-vs-compression.svg'), 'utf8')).toContain(
+        'stroke-dasharray="5 3"',
+      );
+      expect(report.ticket.export.agreement).toBe(1);
+    });
+  },
+);

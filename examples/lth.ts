@@ -43,6 +43,7 @@ export interface LthCliOptions extends ExperimentOptions {
   rounds: number | undefined;
   retries: number | undefined;
   trace: number | undefined;
+  pruneOutput: boolean;
   control: boolean;
   epochs: number | undefined;
 }
@@ -55,7 +56,8 @@ export const HELP = `ecgnn lottery-ticket experiment (method 3): goal-driven mag
 
 usage: ${SCRIPT} [options]
 
-  --model <m>          teacher (default: the distillation teacher) or student
+  --model <m>          teacher (default: the distillation teacher), student, or fragment (the 17-class
+                       fragment model: the binary network's float twin on mitbih17, stratified split)
   --smoke              tiny run for tests: a few records, every ${LTH_SMOKE.every}th beat, ${LTH_SMOKE.teacherStage.epochs} epochs per run, ${LTH_SMOKE.lth.maxRounds} rounds
   --seed <n>           seed of weights, dropout and batches (the control's weights use n + 1) (default 0)
   --data <dir>         data directory holding mitdb/ (default: $ECGNN_DATA, else ../shared/data beside the repo)
@@ -68,8 +70,10 @@ usage: ${SCRIPT} [options]
   --rounds <n>         most pruning rounds (default ${D.maxRounds})
   --retries <n>        retries with half the fraction when a round breaks the goal (default ${D.retries})
   --trace <n>          after the goal breaks, keep pruning to round n to trace F1 against compression (never the ticket)
+  --prune-output       prune the output layer too (default: it stays dense)
   --no-control         skip the random-reinitialisation control
-  --epochs <n>         most epochs of every training run (default: the distillation experiment's, ${LTH_DEFAULTS.teacherStage.epochs} teacher, ${LTH_DEFAULTS.studentStage.epochs} student)
+  --epochs <n>         most epochs of every training run (defaults: ${LTH_DEFAULTS.teacherStage.epochs} teacher, ${LTH_DEFAULTS.studentStage.epochs} student
+                       as in the distillation experiment, ${LTH_DEFAULTS.fragment.epochs} fragment)
   --resume             continue from the checkpoints in --out (finished runs reloaded, a killed one resumed)
   --backend <name>     core backend for training: wasm (default when available) or cpu
   --no-download        fail instead of downloading MIT-BIH when it is absent
@@ -87,6 +91,7 @@ export function parseOptions(argv: readonly string[]): LthCliOptions | null {
     rounds: { type: 'string' },
     retries: { type: 'string' },
     trace: { type: 'string' },
+    'prune-output': { type: 'boolean' },
     'no-control': { type: 'boolean' },
     epochs: { type: 'string' },
   } as const;
@@ -102,6 +107,7 @@ export function parseOptions(argv: readonly string[]): LthCliOptions | null {
     rounds: intOption('rounds', v.rounds, 0),
     retries: intOption('retries', v.retries, 0),
     trace: intOption('trace', v.trace, 0),
+    pruneOutput: v['prune-output'] ?? false,
     control: !(v['no-control'] ?? false),
     epochs: intOption('epochs', v.epochs, 1),
   };
@@ -123,7 +129,8 @@ export async function main(argv: readonly string[], io: LthIo = {}): Promise<Lth
     log(HELP);
     return null;
   }
-  const start = await startScript({ ...opts, script: SCRIPT, argv, needs: 'mitdb', log }, UsageError);
+  const needs = opts.model === 'fragment' ? 'mitbih17' : 'mitdb';
+  const start = await startScript({ ...opts, script: SCRIPT, argv, needs, log }, UsageError);
   const { backend, commit, dirty, command } = start;
   const dir = start.dataDir;
   log(
@@ -138,6 +145,7 @@ export async function main(argv: readonly string[], io: LthIo = {}): Promise<Lth
       maxRounds: opts.rounds,
       retries: opts.retries,
       traceRounds: opts.trace,
+      pruneOutput: opts.pruneOutput,
       control: opts.control,
     }).filter(([, x]) => x !== undefined),
   );

@@ -9,6 +9,7 @@ import {
   ExportError,
   type ExportedModel,
   exportModel,
+  type StoragePolicy,
   sumOverTimeEmitter,
 } from '@ecgnn/export';
 import { BinaryEcgNet } from '@ecgnn/models';
@@ -28,6 +29,8 @@ export interface BnnExportOptions {
   name?: string;
   /** Free-form provenance; the model config is added as `model`. Keep it short: it is part of the file. */
   provenance?: Record<string, unknown>;
+  /** Storage of float tensors (default @ecgnn/export's: sparse where smaller). */
+  storage?: StoragePolicy;
 }
 
 /**
@@ -61,6 +64,7 @@ export function exportBnn(
     windowing: io.windowing,
     preprocessing: io.preprocessing,
     outputActivation: 'softmax',
+    storage: opts.storage,
     provenance: { model: model.config, ...(opts.provenance ?? {}) },
     emitters: new Map([[model, emitBinaryEcgNet as Emitter]]),
   });

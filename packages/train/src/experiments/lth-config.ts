@@ -6,10 +6,14 @@
  */
 import type { ProgressMode } from '../progress.js';
 import type { PruneScope } from '../prune.js';
+import { BNN_RUN_DEFAULTS, BNN_SMOKE, type BnnSettings } from './bnn-config.js';
 import { DISTILL_DEFAULTS, DISTILL_SMOKE, type DistillSettings } from './distill-config.js';
 
-/** The models the experiment prunes: the distillation teacher (the method's target) or the student. */
-export const LTH_MODELS = ['teacher', 'student'] as const;
+/**
+ * The models the experiment prunes: the distillation teacher (the method's target) or student on MIT-BIH
+ * beats, or the 17-class fragment model (the binary network's full-precision twin on `mitbih17`).
+ */
+export const LTH_MODELS = ['teacher', 'student', 'fragment'] as const;
 /** One of {@link LTH_MODELS}. */
 export type LthModelName = (typeof LTH_MODELS)[number];
 
@@ -34,12 +38,20 @@ export interface LthSearchSettings {
    * (runs flagged `traced`, never the ticket; 0: no trace).
    */
   traceRounds: number;
+  /**
+   * Prune the output layer too (default false: it stays dense, as in Frankle & Carbin). The fragment model has
+   * no dense layer: its last convolution (64 → classes, kernel 7) is the output layer and holds a fifth of the
+   * weights, which caps the compression near 4× while it stays dense.
+   */
+  pruneOutput: boolean;
 }
 
 /** Settings of a run: the distillation experiment's data and training settings plus the search's. */
 export interface LthSettings extends DistillSettings {
   /** The pruning search. */
   lth: LthSearchSettings;
+  /** Data and training of the fragment model (the bnn experiment's, float twin). */
+  fragment: BnnSettings;
 }
 
 /**
@@ -49,6 +61,8 @@ export interface LthSettings extends DistillSettings {
  */
 export const LTH_DEFAULTS: LthSettings = {
   ...DISTILL_DEFAULTS,
+  // 60 epochs per run instead of the bnn experiment's 300: a search trains ten or more runs.
+  fragment: { ...BNN_RUN_DEFAULTS, epochs: 60 },
   lth: {
     fraction: 0.2,
     goal: 0.99,
@@ -58,12 +72,14 @@ export const LTH_DEFAULTS: LthSettings = {
     retries: 1,
     control: true,
     traceRounds: 0,
+    pruneOutput: false,
   },
 };
 
 /** Smoke run (tests): the distillation smoke models and data, 3 rounds of 40 %, a loose goal. */
 export const LTH_SMOKE: LthSettings = {
   ...DISTILL_SMOKE,
+  fragment: { ...BNN_SMOKE, epochs: 2, every: 4 },
   lth: {
     fraction: 0.4,
     goal: 0.5,
@@ -73,6 +89,7 @@ export const LTH_SMOKE: LthSettings = {
     retries: 1,
     control: true,
     traceRounds: 0,
+    pruneOutput: false,
   },
 };
 
@@ -113,6 +130,7 @@ export function lthSettings(
   if (opts.epochs !== undefined) {
     s.teacherStage = { ...s.teacherStage, epochs: opts.epochs };
     s.studentStage = { ...s.studentStage, epochs: opts.epochs };
+    s.fragment = { ...s.fragment, epochs: opts.epochs };
   }
   return s;
 }

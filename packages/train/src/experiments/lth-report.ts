@@ -10,8 +10,14 @@ function x(v: number, digits = 2): string {
   return Number.isFinite(v) ? `${v.toFixed(digits)}×` : '–';
 }
 
+/** The search's metric without the split: "macro-F1 over N, S, V, F" or "macro-F1 over 17 classes". */
+function metricWords(r: LthReport): string {
+  return r.search.metric.replace(/^validation /, '');
+}
+
 /** The markdown report of a run. */
 export function lthMarkdown(r: LthReport): string {
+  const k = r.search.metricKey;
   const t = r.ticket;
   const s = r.settings.lth;
   const lines = [
@@ -20,7 +26,7 @@ export function lthMarkdown(r: LthReport): string {
     `- Protocol: ${r.protocol} — ${r.split}`,
     `- Command: \`${r.provenance.command}\``,
     `- Seed ${r.seed}, commit \`${r.provenance.commit}\`, ${r.provenance.date}`,
-    `- Model: ${r.model.config.kind}, ${r.dense.params} parameters, ${r.model.layers} weight layers; pruned layers: ${r.model.prunedLayers.join(', ')} (the output layer stays dense); ${r.model.sampler}`,
+    `- Model: ${r.model.config.kind}, ${r.dense.params} parameters, ${r.model.layers} weight layers; pruned layers: ${r.model.prunedLayers.join(', ')} ${s.pruneOutput ? '(the output layer included)' : '(the output layer stays dense)'}; ${r.model.recipe}`,
     `- Search: ${s.scope} magnitude pruning of ${100 * s.fraction} % of the remaining weights per round, rewinding to ${s.rewindStep === 0 ? 'the initial weights' : `the weights after step ${s.rewindStep}`}; goal ${r.search.metric} ≥ ${s.goal} × dense = ${r.search.threshold.toFixed(4)}; ${s.retries} retr${s.retries === 1 ? 'y' : 'ies'} with half the fraction; at most ${s.maxRounds} rounds. Stopped: ${r.search.stopReason}.${s.traceRounds > 0 ? ` Traced past the stop up to round ${s.traceRounds} (runs \`trace-<r>\`: the last run pruned further, for the curve; never the ticket).` : ''}`,
     `- Beats: train ${JSON.stringify(r.data.counts.train)}, validation ${JSON.stringify(r.data.counts.validation)}, test ${JSON.stringify(r.data.counts.test)}`,
     '',
@@ -42,8 +48,8 @@ export function lthMarkdown(r: LthReport): string {
     '## Ticket',
     '',
     `${t.round.label}: ${t.round.params} of ${t.round.paramsDense} parameters non-zero (compression ${x(t.round.compression)}); file ${e.bytes} bytes with ${e.sparseTensors} sparse tensors, ${e.bytesDense} bytes dense (${x(e.bytesDense / e.bytes)}), ${e.bytesDenseStorage} bytes for the ticket stored dense.`,
-    `Test macro-F1 (N, S, V, F) ${pct(t.test.subsetMacroF1)} % vs dense ${pct(r.dense.test.subsetMacroF1)} % (loss ${r.testF1Loss === null ? '–' : `${(100 * r.testF1Loss).toFixed(2)} points`}); accuracy ${pct(t.test.accuracy)} % vs ${pct(r.dense.test.accuracy)} %.`,
-    `@ecgnn/infer (sparse file) agrees with the pruned core model on ${(100 * e.agreement).toFixed(3)} % of test beats (max |Δp| ${e.maxAbsProbDiff.toExponential(2)}); the densely stored file gives ${e.densifiedEqual ? 'identical' : 'different'} outputs; ${e.inferMsPerSample.toFixed(4)} ms per beat (${e.inferTimingMethod}).`,
+    `Test ${metricWords(r)} ${pct(t.test[k])} % vs dense ${pct(r.dense.test[k])} % (loss ${r.testF1Loss === null ? '–' : `${(100 * r.testF1Loss).toFixed(2)} points`}); accuracy ${pct(t.test.accuracy)} % vs ${pct(r.dense.test.accuracy)} %.`,
+    `@ecgnn/infer (sparse file) agrees with the pruned core model on ${(100 * e.agreement).toFixed(3)} % of test items (max |Δp| ${e.maxAbsProbDiff.toExponential(2)}); the densely stored file gives ${e.densifiedEqual ? 'identical' : 'different'} outputs; ${e.inferMsPerSample.toFixed(4)} ms per item (${e.inferTimingMethod}).`,
     '',
     '| layer | weights left | of | % |',
     '|---|---:|---:|---:|',
@@ -55,7 +61,7 @@ export function lthMarkdown(r: LthReport): string {
     '',
     r.control === null
       ? 'Not run.'
-      : `The ticket's mask on other initial weights, trained the same way: validation macro-F1 ${pct(r.control.validation.subsetMacroF1)} % (ticket ${pct(t.round.metric)} %), test ${pct(r.control.test.subsetMacroF1)} % (ticket ${pct(t.test.subsetMacroF1)} %).`,
+      : `The ticket's mask on other initial weights, trained the same way: validation ${metricWords(r)} ${pct(r.control.validation[k])} % (ticket ${pct(t.round.metric)} %), test ${pct(r.control.test[k])} % (ticket ${pct(t.test[k])} %).`,
     '',
     `![macro-F1 against compression](f1-vs-compression.svg)`,
   );
@@ -70,6 +76,7 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
  * cross at the ticket's compression.
  */
 export function lthSvg(r: LthReport): string {
+  const k = r.search.metricKey;
   const W = 780;
   const H = 400;
   // The legend goes in the right margin, clear of the data.
@@ -77,7 +84,7 @@ export function lthSvg(r: LthReport): string {
   const lx = W - m.r + 16;
   const pts = r.rounds.filter((k) => Number.isFinite(k.compression));
   const ys = pts.flatMap((k) => [k.metric, k.testMacroF1 ?? k.metric]);
-  if (r.control) ys.push(r.control.test.subsetMacroF1 ?? 0, r.control.validation.subsetMacroF1 ?? 0);
+  if (r.control) ys.push(r.control.test[k] ?? 0, r.control.validation[k] ?? 0);
   ys.push(r.search.threshold);
   const yLo = Math.max(0, Math.floor(Math.min(...ys) * 20) / 20);
   const yHi = Math.min(1, Math.ceil(Math.max(...ys) * 20) / 20 + 1e-9);
@@ -86,7 +93,7 @@ export function lthSvg(r: LthReport): string {
   const py = (f: number): number => H - m.b - ((H - m.t - m.b) * (f - yLo)) / Math.max(yHi - yLo, 1e-9);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
-    `<text x="${W / 2}" y="16" text-anchor="middle" font-size="13">${esc(`Lottery-ticket pruning of the ${r.model.name}: macro-F1 (N, S, V, F) vs compression`)}</text>`,
+    `<text x="${W / 2}" y="16" text-anchor="middle" font-size="13">${esc(`Lottery-ticket pruning of the ${r.model.name}: ${metricWords(r)} vs compression`)}</text>`,
     `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
     `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
   ];
@@ -135,7 +142,7 @@ export function lthSvg(r: LthReport): string {
   }
   if (r.control) {
     const cx = px(r.ticket.round.compression);
-    const cy = py(r.control.test.subsetMacroF1 ?? 0);
+    const cy = py(r.control.test[k] ?? 0);
     out.push(
       `<path d="M${cx - 5},${cy - 5}L${cx + 5},${cy + 5}M${cx - 5},${cy + 5}L${cx + 5},${cy - 5}" stroke="black" stroke-width="2"/>`,
     );

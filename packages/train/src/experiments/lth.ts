@@ -14,24 +14,18 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Generator, manualSeed } from '@ecgnn/core';
 import { loadModel, readModel, saveModel } from '@ecgnn/infer';
 import { createModel, type EcgClassifier, layerCount, type ModelConfig } from '@ecgnn/models';
 import { loadCheckpoint, writeFileAtomicSync } from '../checkpoint.js';
 import type { Dataset } from '../dataset.js';
 import { evaluate } from '../evaluate.js';
-import { exportClassifier } from '../export.js';
 import { compareWithInfer, inferLatency } from '../infer-check.js';
 import type { Metrics } from '../metrics.js';
-import type { DatasetPreprocessing } from '../preprocess.js';
 import { type MaskCounts, maskCounts, preparePruning, pruneTargets } from '../prune.js';
 import { lotteryTicketSearch, type RoundRecord, randomReinitControl } from '../prune-search.js';
 import { type ResultsRow, resultsMetrics } from '../results.js';
-import { describeSampler, samplerSpec } from './distill-config.js';
-import { countsByName, loadDistillData } from './distill-data.js';
 import { type LthExperimentOptions, type LthModelName, type LthSettings, lthSettings } from './lth-config.js';
-import { type LthTrainContext, trainLthRun } from './lth-train.js';
-import { SELECTION_METRIC_NAME } from './stage.js';
+import { createLthModel, type LthTask, lthTask, scoreLth } from './lth-task.js';
 
 /** One row of the round table: the search's record and the model's test figures and file size. */
 export interface LthRoundReport extends RoundRecord {
@@ -49,6 +43,8 @@ export interface LthRoundReport extends RoundRecord {
 export interface LthReport {
   /** Smoke run (not a result). */
   smoke: boolean;
+  /** `mitdb` (beat models) or `mitbih17` (the fragment model). */
+  dataset: string;
   /** Protocol label of the row. */
   protocol: string;
   /** The split in words. */
@@ -60,7 +56,7 @@ export interface LthReport {
   /** Settings used. */
   settings: LthSettings;
   /** The pruned model. */
-  model: { name: LthModelName; config: ModelConfig; layers: number; sampler: string; prunedLayers: string[] };
+  model: { name: LthModelName; config: ModelConfig; layers: number; recipe: string; prunedLayers: string[] };
   /** Records and class counts per split. */
   data: {
     records: { train: string[]; validation: string[]; test: string[] };
@@ -73,7 +69,10 @@ export interface LthReport {
     threshold: number;
     rewindStep: number;
     reused: boolean;
+    /** The metric in words. */
     metric: string;
+    /** The metric's key in the evaluations' metrics. */
+    metricKey: LthTask['metricKey'];
   };
   /** Every training run of the search, with test figures. */
   rounds: LthRoundReport[];
@@ -114,9 +113,9 @@ function seconds(t0: number): number {
 }
 
 /** A model of `config` in its pruned form, holding the state of the search checkpoint `file`. */
-function modelFrom(config: ModelConfig, file: string): EcgClassifier {
+function modelFrom(config: ModelConfig, file: string, pruneOutput: boolean): EcgClassifier {
   const m = createModel(config);
-  preparePruning(pruneTargets(m, { excludeOutput: true }));
+  preparePruning(pruneTargets(m, { excludeOutput: !pruneOutput }));
   m.loadStateDict(loadCheckpoint(file).model.state, { strict: true });
   m.eval();
   return m;
@@ -134,48 +133,25 @@ export function runLthExperiment(opts: LthExperimentOptions): LthReport {
   mkdirSync(join(dir, 'models'), { recursive: true });
 
   let t = performance.now();
-  const data = loadDistillData('inter-patient', settings, { dataDir: opts.dataDir, smoke });
-  const { train, validation } = data;
+  const task = lthTask(name, settings, { ...opts, log });
+  const { train, validation, config } = task;
   timings.loadTrainValidation = seconds(t);
-  log(`${data.protocol}${smoke ? ' (smoke run: not a result)' : ''}: ${data.splitDescription}`);
-  log(`training ${train.count} beats ${JSON.stringify(countsByName(train))}; validation ${validation.count}`);
-  const preprocessing = train.preprocessing as DatasetPreprocessing;
-  const io = {
-    length: train.inputs[0].shape[1],
-    rrFeatures: train.inputs.length > 1 ? train.inputs[1].shape[0] : 0,
-    classes: train.classes.length,
-  };
-  const config: ModelConfig =
-    name === 'teacher'
-      ? { kind: 'resnet-teacher', ...io, ...settings.teacher }
-      : { kind: 'student', ...io, ...settings.student };
-  const stage = name === 'teacher' ? settings.teacherStage : settings.studentStage;
-  const sampler = samplerSpec('weighted', train.count, settings);
-  const ctx: LthTrainContext = {
-    train,
-    validation,
-    settings,
-    stage,
-    sampler,
-    seed: opts.seed,
-    progress: opts.progress ?? 'auto',
-    log,
-  };
-  const valF1 = (m: EcgClassifier): number => evaluate(m, validation).metrics?.subsetMacroF1 ?? 0;
+  log(`${task.protocol}${smoke ? ' (smoke run: not a result)' : ''}: ${task.splitDescription}`);
+  log(`training ${train.count} items ${JSON.stringify(task.counts(train))}; validation ${validation.count}`);
+  const score = (m: EcgClassifier): number => scoreLth(task, m);
   const s = settings.lth;
 
   // 2. The search.
   t = performance.now();
-  manualSeed(opts.seed);
-  const model = createModel(config, { generator: new Generator(opts.seed) });
+  const model = createLthModel(task, opts.seed);
   log(
-    `\n${name}: ${config.kind}, ${model.numParameters()} parameters; ${describeSampler(sampler, settings.batchSize)}; SGD lr ${stage.lr} momentum ${stage.momentum} weight decay ${stage.weightDecay}; at most ${stage.epochs} epochs per run; pruning ${s.scope} ${100 * s.fraction} % per round, goal ${s.goal} × dense ${SELECTION_METRIC_NAME}, rewind to ${s.rewindStep === 0 ? 'the initial weights' : `step ${s.rewindStep}`}`,
+    `\n${name}: ${config.kind}, ${model.numParameters()} parameters; ${task.recipe}; pruning ${s.scope} ${100 * s.fraction} % per round, goal ${s.goal} × dense ${task.metricName}, rewind to ${s.rewindStep === 0 ? 'the initial weights' : `step ${s.rewindStep}`}`,
   );
   const search = lotteryTicketSearch({
     model,
-    train: (m, run) => trainLthRun(m, run, ctx),
-    score: valF1,
-    metricName: SELECTION_METRIC_NAME,
+    train: (m, run) => task.trainRun(m, run),
+    score,
+    metricName: task.metricName,
     fraction: s.fraction,
     scope: s.scope,
     goal: s.goal,
@@ -183,6 +159,7 @@ export function runLthExperiment(opts: LthExperimentOptions): LthReport {
     maxRounds: s.maxRounds,
     retries: s.retries,
     traceRounds: s.traceRounds,
+    targets: { excludeOutput: !s.pruneOutput },
     dir,
     resume: opts.resume ?? false,
     log,
@@ -194,47 +171,33 @@ export function runLthExperiment(opts: LthExperimentOptions): LthReport {
   let controlEpochs: number | null = null;
   if (s.control) {
     t = performance.now();
-    controlModel = createModel(config, { generator: new Generator(opts.seed + 1) });
+    controlModel = createLthModel(task, opts.seed + 1);
     const c = randomReinitControl({
       model: controlModel,
       masks: search.masks,
-      train: (m, run) => trainLthRun(m, run, ctx),
-      score: valF1,
+      targets: { excludeOutput: !s.pruneOutput },
+      train: (m, run) => task.trainRun(m, run),
+      score,
       // One directory per ticket: a search resumed with more rounds gets a new ticket and a new control.
       dir: join(dir, `control-${search.ticket.label}`),
       resume: opts.resume ?? false,
     });
     controlEpochs = c.epochs;
     log(
-      `control (random reinitialisation, ${c.params} non-zero parameters): ${SELECTION_METRIC_NAME} ${c.metric.toFixed(4)} vs the ticket's ${search.ticket.metric.toFixed(4)}`,
+      `control (random reinitialisation, ${c.params} non-zero parameters): ${task.metricName} ${c.metric.toFixed(4)} vs the ticket's ${search.ticket.metric.toFixed(4)}`,
     );
     timings.control = seconds(t);
   }
 
   // 4. The test split, once: every round's model, the ticket's file in infer, the control.
   t = performance.now();
-  const test = data.loadTest();
+  const test = task.loadTest();
   timings.loadTest = seconds(t);
   t = performance.now();
   const exportBytes = (m: EcgClassifier, label: string, sparse = true): Uint8Array =>
-    saveModel(
-      exportClassifier(m, preprocessing, {
-        classes: test.classes,
-        name: `ecgnn-lth-${name}-${label}`,
-        storage: sparse ? undefined : { sparse: false },
-        provenance: {
-          method: 'lth',
-          dataset: 'mitdb',
-          protocol: data.protocol,
-          split: data.splitDescription,
-          seed: opts.seed,
-          round: label,
-          ...opts.provenance,
-        },
-      }),
-    );
+    saveModel(task.exportSpec(m, label, sparse));
   const roundModel = (label: string): EcgClassifier =>
-    modelFrom(config, join(dir, 'rounds', `${label}.ckpt`));
+    modelFrom(config, join(dir, 'rounds', `${label}.ckpt`), s.pruneOutput);
   const denseModel = roundModel('dense');
   const denseTest = evaluate(denseModel, test).metrics as Metrics;
   const bytesDense = exportBytes(denseModel, 'dense').length;
@@ -244,7 +207,7 @@ export function runLthExperiment(opts: LthExperimentOptions): LthReport {
     const bytes = exportBytes(m, r.label).length;
     return {
       ...r,
-      testMacroF1: ev.subsetMacroF1,
+      testMacroF1: ev[task.metricKey],
       testAccuracy: ev.accuracy,
       bytes,
       compressionBytes: bytesDense / bytes,
@@ -264,7 +227,7 @@ export function runLthExperiment(opts: LthExperimentOptions): LthReport {
   const densified = compareWithInfer(loadModel(denseStored), test, ev.predictions.probs);
   const densifiedEqual = densified.probs.every((p, i) => p === cmp.probs[i]);
   const sparseTensors = [...readModel(bytes).tensors.values()].filter((x) => x.entry.sparse).length;
-  const lat = inferLatency(loaded, test, settings.latency);
+  const lat = inferLatency(loaded, test, task.latency);
   const control =
     controlModel === null
       ? null
@@ -275,18 +238,19 @@ export function runLthExperiment(opts: LthExperimentOptions): LthReport {
           epochs: controlEpochs,
         };
   timings.evaluateExport = seconds(t);
-  const f1 = (m: Metrics): number | null => m.subsetMacroF1;
+  const f1 = (m: Metrics): number | null => m[task.metricKey];
   const testF1Loss =
     f1(denseTest) !== null && f1(ticketTest) !== null
       ? (f1(denseTest) as number) - (f1(ticketTest) as number)
       : null;
   log(
-    `\nticket ${search.ticket.label}: ${search.ticket.params}/${search.ticket.paramsDense} parameters (compression ${search.ticket.compression.toFixed(2)}×), ${bytes.length} bytes vs ${bytesDense} dense (${(bytesDense / bytes.length).toFixed(2)}×); test macro-F1 (N,S,V,F) ${f1(ticketTest)?.toFixed(4)} vs dense ${f1(denseTest)?.toFixed(4)}${control ? `, control ${f1(control.test)?.toFixed(4)}` : ''}; infer agrees on ${(100 * cmp.agreement).toFixed(3)} % (max |Δp| ${cmp.maxAbsProbDiff.toExponential(2)}), ${lat.msPerItem.toFixed(4)} ms per beat`,
+    `\nticket ${search.ticket.label}: ${search.ticket.params}/${search.ticket.paramsDense} parameters (compression ${search.ticket.compression.toFixed(2)}×), ${bytes.length} bytes vs ${bytesDense} dense (${(bytesDense / bytes.length).toFixed(2)}×); test ${task.metricName.replace(/^validation /, '')} ${f1(ticketTest)?.toFixed(4)} vs dense ${f1(denseTest)?.toFixed(4)}${control ? `, control ${f1(control.test)?.toFixed(4)}` : ''}; infer agrees on ${(100 * cmp.agreement).toFixed(3)} % (max |Δp| ${cmp.maxAbsProbDiff.toExponential(2)}), ${lat.msPerItem.toFixed(4)} ms per item`,
   );
   const report: LthReport = {
     smoke,
-    protocol: data.protocol,
-    split: data.splitDescription,
+    dataset: task.dataset,
+    protocol: task.protocol,
+    split: task.splitDescription,
     seed: opts.seed,
     provenance: opts.provenance,
     settings,
@@ -294,12 +258,12 @@ export function runLthExperiment(opts: LthExperimentOptions): LthReport {
       name,
       config: model.config,
       layers: layerCount(config),
-      sampler: describeSampler(sampler, settings.batchSize),
+      recipe: task.recipe,
       prunedLayers: search.targets.map((x) => x.path),
     },
     data: {
-      records: data.records,
-      counts: { train: countsByName(train), validation: countsByName(validation), test: countsByName(test) },
+      records: task.records,
+      counts: { train: task.counts(train), validation: task.counts(validation), test: task.counts(test) },
     },
     search: {
       stopReason: search.stopReason,
@@ -307,7 +271,8 @@ export function runLthExperiment(opts: LthExperimentOptions): LthReport {
       threshold: search.threshold,
       rewindStep: search.rewindStep,
       reused: search.reused,
-      metric: SELECTION_METRIC_NAME,
+      metric: task.metricName,
+      metricKey: task.metricKey,
     },
     rounds,
     ticket: {
@@ -353,7 +318,7 @@ function resultsRow(r: LthReport, opts: LthExperimentOptions, test: Dataset): Re
   return {
     id: `lth/${r.model.name}`,
     method: 'lth',
-    dataset: 'mitdb',
+    dataset: r.dataset,
     protocol: r.protocol,
     split: r.smoke ? 'test (smoke subset)' : 'test',
     metrics: resultsMetrics(t.test),
@@ -380,12 +345,12 @@ function resultsRow(r: LthReport, opts: LthExperimentOptions, test: Dataset): Re
     fraction: s.fraction,
     scope: s.scope,
     rewindStep: s.rewindStep,
-    denseTestMacroF1: r.dense.test.subsetMacroF1,
+    denseTestMacroF1: r.dense.test[r.search.metricKey],
     denseValidationMacroF1: r.search.denseMetric,
     validationMacroF1: t.round.metric,
     testF1Loss: r.testF1Loss,
-    controlTestMacroF1: r.control?.test.subsetMacroF1 ?? null,
+    controlTestMacroF1: r.control ? r.control.test[r.search.metricKey] : null,
     inferAgreement: t.export.agreement,
-    selectedBy: `the last round whose ${SELECTION_METRIC_NAME} met ${s.goal} × the dense model's`,
+    selectedBy: `the last round whose ${r.search.metric} met ${s.goal} × the dense model's`,
   };
 }
