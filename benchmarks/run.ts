@@ -6,6 +6,8 @@
  *   pnpm bench --smoke    1 warm-up + 2 timed runs per case, checks every engine end to end; writes
  *                         nothing unless --out is given (benchmarks/bench-smoke.test.ts runs this)
  *   pnpm bench --render docs/benchmarks.json   re-render the .md and charts of a recorded run
+ *   pnpm bench --micro    per-op micro-benchmarks of @ecgnn/core on the wasm and cpu backends (benchmark.js
+ *                         statistics; options in benchmarks/micro.ts)
  *   options: --cases a,b  --engines a,b  --rounds N (default 5, --quick 1, --smoke 1)
  *            --cpu N|none (pin single-thread engine processes to CPU N with taskset; default 0 on Linux)
  *            --out FILE.json (default docs/benchmarks.json; its .md twin is written beside it and one
@@ -33,6 +35,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMicro } from './micro.js';
 import { missingTorch } from './peers/python.js';
 import { atomicWrite, chartDir, fmt, type Row, TARGETS, writeReport } from './report.js';
 import { measureWasmPeak } from './wasm-peak.js';
@@ -238,6 +241,10 @@ function pool(rounds: Row[]): Row {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--micro')) {
+    runMicro(process.argv.slice(2));
+    return;
+  }
   const { flags, values } = parseArgs(process.argv.slice(2));
   const render = values.get('render');
   if (render) {
