@@ -53,7 +53,8 @@ export interface StaticServer {
 export async function startStaticServer(profilePrefix: string): Promise<StaticServer> {
   const files = new Map<string, ServedFile>();
   const server = createServer((req, res) => {
-    const f = files.get(req.url ?? '');
+    // Files are keyed by path: a query string (a page's parameters) does not change the file served.
+    const f = files.get(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
     if (!f) {
       res.writeHead(404).end();
       return;

@@ -48,6 +48,7 @@ export {
   leadIndex,
 } from './beats.js';
 export { runCli } from './cli.js';
+export { CsvError, type CsvSamples, parseCsvSamples } from './csv.js';
 export {
   type DataDirOptions,
   databaseDir,
