@@ -137,7 +137,9 @@ describe.skipIf(browserReason !== null)('the demo page in headless Chromium', ()
       type: 'text/html',
       body: readFileSync(join(import.meta.dirname, 'index.html'), 'utf8'),
     });
-    srv.files.set('/dist/demo.js', { type: 'text/javascript', body: bundle.outputFiles[0].contents });
+    const code = bundle.outputFiles?.[0]?.contents;
+    if (!code) throw new Error('esbuild wrote no bundle');
+    srv.files.set('/dist/demo.js', { type: 'text/javascript', body: code });
     srv.files.set('/demo.ecgnn', { type: 'application/octet-stream', body: modelBytes });
     for (const [name, body] of record100())
       srv.files.set(`/rec/${name}`, { type: 'application/octet-stream', body });

@@ -172,6 +172,11 @@ export interface KernelExports {
   ): void;
   poolscatter(g: number, arg: number, out: number, rows: number, L: number, T: number): void;
   ewunary(op: number, x: number, out: number, bytes: number): void;
+  bnsum(x: number, rows: number, len: number, out: number): void;
+  bnsqdev(x: number, rows: number, len: number, mu: number, out: number): void;
+  bnaffine(x: number, rows: number, len: number, scale: number, shift: number, y: number): void;
+  bngsums(x: number, g: number, rows: number, len: number, mu: number, out: number): void;
+  bngrad(x: number, g: number, rows: number, len: number, par: number, gx: number): void;
   ewrelugrad(x: number, g: number, gx: number, bytes: number): void;
   ewbinary(
     op: number,
@@ -229,7 +234,10 @@ export type WasmKernelName =
   | 'firstNonFinite'
   | 'unary'
   | 'unaryBackward'
-  | 'binary';
+  | 'binary'
+  | 'channelMoments'
+  | 'batchNormForward'
+  | 'batchNormBackward';
 
 /** What a part's kernels are bound to: one instance of the kernel module on one arena. */
 export interface PartContext {

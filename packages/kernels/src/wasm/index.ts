@@ -22,6 +22,7 @@ import {
   type PartKernelNames,
   partEmitters,
   WASM_KERNEL_PARTS,
+  WASM_NORM_PARTS,
   WASM_TRAINING_PARTS,
   type WasmKernelSet,
   type WasmKernels,
@@ -47,6 +48,7 @@ export { convBackwardPart, convForwardPart } from './part-conv.js';
 export { type BinaryPlan, EW_BLOCK, EW_MIN_WASM, elementwisePart, planBinary } from './part-elementwise.js';
 export { finitePart } from './part-finite.js';
 export { matmulPart } from './part-matmul.js';
+export { NORM_BLOCK, NORM_MIN_WASM, normPart } from './part-norm.js';
 export { maxPoolPart } from './part-pool.js';
 export { maxPoolTrainPart } from './part-pool-train.js';
 export type { ParallelRunner } from './types.js';
@@ -58,6 +60,7 @@ export {
   type PartKernelNames,
   splitKernelCall,
   WASM_KERNEL_PARTS,
+  WASM_NORM_PARTS,
   WASM_TRAINING_PARTS,
   type WasmKernelSet,
   type WasmKernelSetInfo,
@@ -107,6 +110,7 @@ export function getWasmKernels(options: KernelOptions = {}): WasmKernels | null 
   const k = instantiateWasmKernels(kernelModule(), new WasmArena(options.initialMemoryBytes ?? 256 * 1024));
   warmUpParts(WASM_KERNEL_PARTS, k);
   warmUpParts(WASM_TRAINING_PARTS, k);
+  warmUpParts(WASM_NORM_PARTS, k);
   return k;
 }
 

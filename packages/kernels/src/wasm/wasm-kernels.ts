@@ -9,7 +9,7 @@
  * the reference set: `{ ...referenceKernels, ...wasm }`.
  *
  * The kernels come in parts ({@link WasmKernelPart}: part-matmul.ts, part-conv.ts, part-pool.ts,
- * part-binary.ts, part-finite.ts, part-elementwise.ts, part-pool-train.ts). {@link instantiateWasmKernelParts}
+ * part-binary.ts, part-finite.ts, part-elementwise.ts, part-pool-train.ts, part-norm.ts). {@link instantiateWasmKernelParts}
  * binds some parts to a module emitted with
  * only their WebAssembly functions ({@link buildPartsModule}), so that a bundle keeps only the parts it names;
  * {@link instantiateWasmKernels} binds them all.
@@ -29,6 +29,7 @@ import { convBackwardPart, convForwardPart } from './part-conv.js';
 import { elementwisePart } from './part-elementwise.js';
 import { finitePart } from './part-finite.js';
 import { matmulPart } from './part-matmul.js';
+import { normPart } from './part-norm.js';
 import { maxPoolPart } from './part-pool.js';
 import { maxPoolTrainPart } from './part-pool-train.js';
 import type { ParallelRunner } from './types.js';
@@ -74,15 +75,21 @@ export const WASM_KERNEL_PARTS = [
  */
 export const WASM_TRAINING_PARTS = [elementwisePart, maxPoolTrainPart] as const;
 
-/** Compiled modules of {@link WASM_TRAINING_PARTS}, by the shared arena's page limit (0: a plain memory). */
-const trainingModules = new Map<number, WebAssembly.Module>();
+/** The batch-normalisation part of training: a third module (with it the second would pass 4 KiB). */
+export const WASM_NORM_PARTS = [normPart] as const;
 
-/** The module of {@link WASM_TRAINING_PARTS} for an arena (a shared memory needs a module importing one). */
-function trainingModule(arena: WasmArena): WebAssembly.Module {
-  const key = arena.sharedMaxPages ?? 0;
+/** Compiled modules of the training parts, by parts and the shared arena's page limit (0: a plain memory). */
+const trainingModules = new Map<string, WebAssembly.Module>();
+
+/**
+ * The module of some training parts ({@link WASM_TRAINING_PARTS}, {@link WASM_NORM_PARTS}) for an arena (a shared
+ * memory needs a module importing one), compiled once.
+ */
+function trainingModule(parts: readonly AnyWasmKernelPart[], arena: WasmArena): WebAssembly.Module {
+  const key = `${partEmitters(parts).key}/${arena.sharedMaxPages ?? 0}`;
   let m = trainingModules.get(key);
   if (!m) {
-    m = new WebAssembly.Module(buildPartsModule(WASM_TRAINING_PARTS, arena.sharedMaxPages ?? undefined));
+    m = new WebAssembly.Module(buildPartsModule(parts, arena.sharedMaxPages ?? undefined));
     trainingModules.set(key, m);
   }
   return m;
@@ -227,8 +234,8 @@ export function instantiateWasmKernelParts<P extends AnyWasmKernelPart>(
 
 /**
  * Builds the whole WebAssembly kernel set: the parts of {@link WASM_KERNEL_PARTS} on a compiled kernel module
- * (`buildKernelModule`, for the arena's kind of memory), and those of {@link WASM_TRAINING_PARTS} on their own
- * module (compiled here once per kind of memory), on the same arena. A {@link ParallelRunner} splits big gemm
+ * (`buildKernelModule`, for the arena's kind of memory), and those of {@link WASM_TRAINING_PARTS} and
+ * {@link WASM_NORM_PARTS} on modules of their own (compiled here once per kind of memory), on the same arena. A {@link ParallelRunner} splits big gemm
  * calls; the training kernels run on the calling thread.
  */
 export function instantiateWasmKernels(
@@ -237,8 +244,13 @@ export function instantiateWasmKernels(
   options: { parallel?: ParallelRunner } = {},
 ): WasmKernels {
   const main = instantiateWasmKernelParts(WASM_KERNEL_PARTS, module, arena, options);
-  const training = instantiateSingleThreaded(WASM_TRAINING_PARTS, trainingModule(arena), arena);
-  return { ...main, ...training };
+  const training = instantiateSingleThreaded(
+    WASM_TRAINING_PARTS,
+    trainingModule(WASM_TRAINING_PARTS, arena),
+    arena,
+  );
+  const norm = instantiateSingleThreaded(WASM_NORM_PARTS, trainingModule(WASM_NORM_PARTS, arena), arena);
+  return { ...main, ...training, ...norm };
 }
 
 /** Runs each kernel of `parts` once on tiny inputs so the first real call does not pay for tier-up. */
