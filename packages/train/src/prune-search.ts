@@ -217,7 +217,7 @@ function roundLine(r: RoundRecord, metricName: string, goal: number): string {
     return `lth dense: ${r.params} parameters (${r.prunable} prunable), ${metricName} ${fmt(r.metric)}; goal ≥ ${fmt(r.threshold)} (${goal} × dense)`;
   }
   const pct = (100 * r.remaining) / r.prunable;
-  return `lth ${r.label}: pruned ${(100 * r.fraction).toFixed(1)} % of the remaining → ${r.remaining}/${r.prunable} prunable weights (${pct.toFixed(2)} %), ${r.params} non-zero parameters, compression ${r.compression.toFixed(2)}×; ${metricName} ${fmt(r.metric)} ${r.passed ? '≥' : '<'} ${fmt(r.threshold)}: ${r.passed ? 'ticket kept' : 'goal broken'} (${r.seconds.toFixed(0)} s)`;
+  return `lth ${r.label}: pruned ${(100 * r.fraction).toFixed(1)} % of the remaining → ${r.remaining}/${r.prunable} prunable weights (${pct.toFixed(2)} %), ${r.params} non-zero parameters, compression ${r.compression.toFixed(2)}×; ${metricName} ${fmt(r.metric)} ${r.passed ? '≥' : '<'} ${fmt(r.threshold)}: ${r.traced ? `${r.passed ? 'meets' : 'misses'} the goal (traced past the stop: never the ticket)` : r.passed ? 'ticket kept' : 'goal broken'} (${r.seconds.toFixed(0)} s)`;
 }
 
 function stateToValue(sd: nn.StateDict): CheckpointValue {
@@ -473,7 +473,7 @@ export function lotteryTicketSearch<M extends nn.AnyModule>(
       };
       state.rounds.push(rec);
       saveRound(label);
-      log(`${roundLine(rec, metricName, goal)} [traced past the stop; not a ticket]`);
+      log(roundLine(rec, metricName, goal));
       fromState = model.stateDict();
       from = state.rounds.length - 1;
       state.traceFrom = from;
