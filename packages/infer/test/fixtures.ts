@@ -1,17 +1,10 @@
 // Test fixtures: seeded random numbers and model specs (method 5 binary net, a float CNN with every layer type).
+
+import { mulberry32 } from '@ecgnn/kernels/testing';
 import type { ModelSpec, NodeSpec, TensorSpec } from '../src/index.js';
 
-/** mulberry32: small deterministic PRNG, uniform in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (@ecgnn/kernels/testing): small deterministic PRNG, uniform in [0, 1). */
+export const rng = mulberry32;
 
 /** Standard normal samples (Box–Muller). */
 export function randn(n: number, r: () => number, scale = 1): Float32Array {

@@ -356,3 +356,18 @@ export function naiveBinaryDense(
     }
   return out;
 }
+
+/**
+ * Mulberry32 (Tommy Ettinger's 32-bit generator): a tiny seeded source of floats in [0, 1) for test data —
+ * not the library's PRNG (`Generator`, xoshiro128**), so test inputs do not move when that one changes.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

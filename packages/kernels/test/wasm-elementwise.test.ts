@@ -12,6 +12,7 @@ import {
   type UnaryKernelOp,
 } from '../src/contract.js';
 import { referenceKernels as ref } from '../src/ref/index.js';
+import { mulberry32 as rng } from '../src/testing.js';
 import {
   buildPartsModule,
   createWasmKernelSet,
@@ -28,18 +29,6 @@ import {
 const wasmOrNull = getWasmKernels();
 if (wasmOrNull === null) throw new Error('these tests need WebAssembly SIMD (Node 20 has it)');
 const wasm = wasmOrNull;
-
-/** Mulberry32: deterministic floats in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIAL = [Number.NaN, 0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
 

@@ -9,23 +9,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KernelArgumentError } from '../src/contract.js';
 import * as ref from '../src/ref/norm.js';
+import { mulberry32 as rng } from '../src/testing.js';
 import { buildPartsModule, getWasmKernels, NORM_BLOCK, WASM_NORM_PARTS } from '../src/wasm/index.js';
 
 const wasmOrNull = getWasmKernels();
 if (wasmOrNull === null) throw new Error('these tests need WebAssembly SIMD (Node 20 has it)');
 const wasm = wasmOrNull;
-
-/** Mulberry32: deterministic floats in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values around `offset` (a large offset makes the two-pass variance matter). */
 function values(n: number, seed: number, offset = 0): Float32Array {

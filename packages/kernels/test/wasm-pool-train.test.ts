@@ -6,23 +6,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KernelArgumentError, type Pool1dParams } from '../src/contract.js';
 import { maxPool1d as refMaxPool1d, maxPool1dBackward as refMaxPool1dBackward } from '../src/ref/pool.js';
+import { mulberry32 as rng } from '../src/testing.js';
 import { getWasmKernels } from '../src/wasm/index.js';
 
 const wasmOrNull = getWasmKernels();
 if (wasmOrNull === null) throw new Error('these tests need WebAssembly SIMD (Node 20 has it)');
 const wasm = wasmOrNull;
-
-/** Mulberry32: deterministic floats in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random values with ties, signed zeros, infinities and NaNs mixed in (a share `special` of each kind). */
 function values(n: number, seed: number, special: number): Float32Array {

@@ -362,6 +362,43 @@ export function lotteryTicketSearch<M extends nn.AnyModule>(
   if (state.stopReason === 'max-rounds' && state.next.round <= maxRounds) state.stopReason = null;
   reused = reused && state.stopReason !== null;
 
+  /**
+   * One pruning run on the model as just pruned (`remaining` weights kept): rewind the survivors, retrain, score;
+   * the run's record is appended to the table, its model saved and its progress line logged.
+   */
+  const runRound = (
+    r: Pick<RoundRecord, 'round' | 'attempt' | 'label' | 'fraction' | 'remaining' | 'traced'>,
+  ): RoundRecord => {
+    nn.prune.rewind(model, rewindState);
+    const t0 = performance.now();
+    const info = opts.train(model, {
+      round: r.round,
+      attempt: r.attempt,
+      label: r.label,
+      dir: runDir(r.label),
+      resume: opts.resume ?? false,
+      callbacks: [],
+    });
+    const metric = opts.score(model);
+    const counts = parameterCounts(model, targets);
+    const rec: RoundRecord = {
+      ...r,
+      prunable: maskCounts(targets).total,
+      params: counts.nonZero,
+      paramsDense: counts.dense,
+      compression: counts.compression,
+      metric,
+      threshold: state.threshold,
+      passed: metric >= state.threshold,
+      epochs: info?.epochs ?? null,
+      seconds: (performance.now() - t0) / 1000,
+    };
+    state.rounds.push(rec);
+    saveRound(r.label);
+    log(roundLine(rec, metricName, goal));
+    return rec;
+  };
+
   while (state.stopReason === null) {
     const { round, attempt, fraction } = state.next;
     if (round > maxRounds) {
@@ -377,39 +414,8 @@ export function lotteryTicketSearch<M extends nn.AnyModule>(
       state.stopReason = 'nothing-to-prune';
       break;
     }
-    nn.prune.rewind(model, rewindState);
     const label = attempt === 0 ? `round-${round}` : `round-${round}-retry-${attempt}`;
-    const t0 = performance.now();
-    const info = opts.train(model, {
-      round,
-      attempt,
-      label,
-      dir: runDir(label),
-      resume: opts.resume ?? false,
-      callbacks: [],
-    });
-    const metric = opts.score(model);
-    const counts = parameterCounts(model, targets);
-    const rec: RoundRecord = {
-      round,
-      attempt,
-      label,
-      fraction,
-      remaining: after,
-      prunable: maskCounts(targets).total,
-      params: counts.nonZero,
-      paramsDense: counts.dense,
-      compression: counts.compression,
-      metric,
-      threshold: state.threshold,
-      passed: metric >= state.threshold,
-      epochs: info?.epochs ?? null,
-      traced: false,
-      seconds: (performance.now() - t0) / 1000,
-    };
-    state.rounds.push(rec);
-    saveRound(label);
-    log(roundLine(rec, metricName, goal));
+    const rec = runRound({ round, attempt, label, fraction, remaining: after, traced: false });
     lastRunState = model.stateDict();
     if (rec.passed) {
       ticketState = model.stateDict();
@@ -441,39 +447,14 @@ export function lotteryTicketSearch<M extends nn.AnyModule>(
       const before = maskCounts(targets).kept;
       const after = pruneModel(targets, fingerprint.fraction, scope).kept;
       if (after === before) break;
-      nn.prune.rewind(model, rewindState);
-      const label = `trace-${round}`;
-      const t0 = performance.now();
-      const info = opts.train(model, {
+      runRound({
         round,
         attempt: 0,
-        label,
-        dir: runDir(label),
-        resume: opts.resume ?? false,
-        callbacks: [],
-      });
-      const metric = opts.score(model);
-      const counts = parameterCounts(model, targets);
-      const rec: RoundRecord = {
-        round,
-        attempt: 0,
-        label,
+        label: `trace-${round}`,
         fraction: fingerprint.fraction,
         remaining: after,
-        prunable: maskCounts(targets).total,
-        params: counts.nonZero,
-        paramsDense: counts.dense,
-        compression: counts.compression,
-        metric,
-        threshold: state.threshold,
-        passed: metric >= state.threshold,
-        epochs: info?.epochs ?? null,
         traced: true,
-        seconds: (performance.now() - t0) / 1000,
-      };
-      state.rounds.push(rec);
-      saveRound(label);
-      log(roundLine(rec, metricName, goal));
+      });
       fromState = model.stateDict();
       from = state.rounds.length - 1;
       state.traceFrom = from;

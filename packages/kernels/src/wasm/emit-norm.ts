@@ -120,6 +120,18 @@ function rowLoop(
   });
 }
 
+/**
+ * Stores four float32 results at the address in local `dst`: `pair(0)` and `pair(8)` each push two results as
+ * f32x4 [a, b, 0, 0] (from the floats at offsets 0 and 8), joined into one vector.
+ */
+function storeFour(c: FunctionCode, dst: number, pair: (offset: number) => void): void {
+  c.localGet(dst);
+  pair(0);
+  pair(8);
+  c.i8x16Shuffle(LOW_PAIRS);
+  c.v128Store(0, 2);
+}
+
 /** `acc += value on the stack` for a v128 (f64x2) local. */
 function accumulate(c: FunctionCode, acc: number): void {
   c.localGet(acc);
@@ -214,7 +226,7 @@ export function emitBnAffine(mb: ModuleBuilder): void {
   mb.addFunction('bnaffine', [i32, i32, i32, i32, i32, i32], [], (c) => {
     const [x, rows, len, scale, shift, y] = [0, 1, 2, 3, 4, 5];
     const [r, p, q, end4, end] = [c.local(i32), c.local(i32), c.local(i32), c.local(i32), c.local(i32)];
-    const [sc, sh, lo] = [c.local(v128), c.local(v128), c.local(v128)];
+    const [sc, sh] = [c.local(v128), c.local(v128)];
     const [ss, hs] = [c.local(f64), c.local(f64)];
     // f32(pair·sc + sh) for the pair at p + offset, as f32x4 [a, b, 0, 0]
     const pair = (offset: number): void => {
@@ -243,15 +255,7 @@ export function emitBnAffine(mb: ModuleBuilder): void {
           loadRow(c, shift, r, 8, 0);
           c.localSet(hs);
         },
-        vec: () => {
-          c.localGet(q);
-          pair(0);
-          c.localSet(lo);
-          c.localGet(lo);
-          pair(8);
-          c.i8x16Shuffle(LOW_PAIRS);
-          c.v128Store(0, 2);
-        },
+        vec: () => storeFour(c, q, pair),
         tail: () => {
           c.localGet(q);
           loadScalar(c, p);
@@ -337,14 +341,7 @@ export function emitBnBackward(mb: ModuleBuilder): void {
       c.local(i32),
       c.local(i32),
     ];
-    const [mu, is, mgx, mg, k, lo] = [
-      c.local(v128),
-      c.local(v128),
-      c.local(v128),
-      c.local(v128),
-      c.local(v128),
-      c.local(v128),
-    ];
+    const [mu, is, mgx, mg, k] = [c.local(v128), c.local(v128), c.local(v128), c.local(v128), c.local(v128)];
     const s = [c.local(f64), c.local(f64), c.local(f64), c.local(f64), c.local(f64)];
     /** Row parameters: 5 float64 (40 bytes) per row. */
     const STRIDE = 40;
@@ -382,15 +379,7 @@ export function emitBnBackward(mb: ModuleBuilder): void {
             c.localSet(s[i]);
           });
         },
-        vec: () => {
-          c.localGet(o);
-          pair(0);
-          c.localSet(lo);
-          c.localGet(lo);
-          pair(8);
-          c.i8x16Shuffle(LOW_PAIRS);
-          c.v128Store(0, 2);
-        },
+        vec: () => storeFour(c, o, pair),
         tail: () => {
           const [smu, sis, smgx, smg, sk] = s;
           c.localGet(o);
