@@ -33,6 +33,36 @@ export default defineConfig({
           env: { ECGNN_TEST_BACKEND: 'wasm' },
         },
       },
+      // The op conformance files of the @ecgnn/core suite on the gpu.js backend (@ecgnn/gpu) in its two modes that
+      // run everywhere: gpu.js `cpu` (JavaScript) and `webasm` (WebAssembly); float64 calls fall back to CPU. The
+      // rest of the core suite (storage, modules, schedules, …) does not reach the kernels differently; it passes
+      // too (include 'packages/core/test/**/*.test.ts' to run it), at about 100 s more per mode.
+      // With ECGNN_GPU_HEADLESSGL=1 (the native `gl` package built, under xvfb-run) also `core@gpu.js:headlessgl`.
+      ...(process.env.ECGNN_GPU_HEADLESSGL === '1' ? ['cpu', 'webasm', 'headlessgl'] : ['cpu', 'webasm']).map(
+        (mode) => ({
+          extends: true as const,
+          test: {
+            name: `core@gpu.js:${mode}`,
+            include: [
+              'backend-parity',
+              'basic-forward',
+              'basic-grad',
+              'elementwise-grad',
+              'conv',
+              'pool',
+              'nn-ops',
+              'nn-layers',
+              'losses',
+              'sum-axes',
+              'sign',
+              'learning',
+            ].map((f) => `packages/core/test/${f}.test.ts`),
+            exclude: ['**/node_modules/**', '**/dist/**'],
+            setupFiles: ['packages/gpu/test/setup-core-suite.ts', 'packages/core/test/setup-backend.ts'],
+            env: { ECGNN_TEST_BACKEND: `gpu.js:${mode}` },
+          },
+        }),
+      ),
     ],
   },
 });

@@ -1,0 +1,134 @@
+/**
+ * The gpu.js backend of `@ecgnn/core`: a core `Backend` whose kernels run on gpu.js in one explicitly selected
+ * mode, every other kernel (and every float64 or untaken call of its own kernels) falling back to the CPU
+ * reference, with counters the tests read.
+ */
+import { type Backend, getCpuBackend, type Kernels, registerBackendFactory } from '@ecgnn/core';
+import { KERNEL_NAMES } from '@ecgnn/kernels';
+import type { GpuContext } from './context.js';
+import { elementwiseKernels } from './kernels-elementwise.js';
+import { linearKernels } from './kernels-linear.js';
+import { normKernels } from './kernels-norm.js';
+import { poolKernels } from './kernels-pool.js';
+import {
+  createGpuRunner,
+  GPU_MODES,
+  type GpuBackendStats,
+  type GpuMode,
+  gpuModeAvailable,
+} from './runner.js';
+
+/** Options of {@link createGpuBackend}. */
+export interface GpuBackendOptions {
+  /**
+   * The gpu.js mode, selected explicitly (gpu.js's own automatic choice falls back silently): `'cpu'`,
+   * `'webasm'`, `'headlessgl'` (Node with the `gl` package), `'webgl2'` (browsers). `'webgpu'` is rejected for
+   * now (asynchronous kernels). Default `'cpu'`.
+   */
+  mode?: GpuMode;
+  /** Backend name (default `gpu.js:<mode>`). */
+  name?: string;
+  /**
+   * Most loop iterations one device thread may run; kernels past it (long reductions, large matmul inner
+   * dimensions) run on CPU, counted. Default 65,535 in the GL modes (Mesa's software rasteriser stops a shader
+   * there silently; raise it on a real GPU), unlimited otherwise.
+   */
+  maxLoopIterations?: number;
+}
+
+/** A gpu.js backend made by {@link createGpuBackend}. */
+export interface GpuBackend extends Backend {
+  /** The gpu.js mode its kernels run in. */
+  readonly mode: GpuMode;
+  /** Counters: device calls and CPU fallbacks per kernel, compiled kernels, kernel classes that ran. */
+  stats(): GpuBackendStats;
+  /** Zeroes the counters (compiled kernels stay cached). */
+  resetStats(): void;
+  /** Frees the compiled kernels and gpu.js's context; the backend must not be used afterwards. */
+  dispose(): void;
+}
+
+/** Names of the contract kernels the gpu.js backend implements (the rest are the CPU backend's). */
+export const GPU_KERNEL_NAMES = [
+  'matmul',
+  'conv1dForward',
+  'conv1dBackwardInput',
+  'conv1dBackwardWeight',
+  'unary',
+  'unaryBackward',
+  'binary',
+  'reduce',
+  'channelMoments',
+  'batchNormForward',
+  'batchNormBackward',
+  'maxPool1d',
+  'avgPool1d',
+  'avgPool1dBackward',
+] as const satisfies readonly (keyof Kernels)[];
+
+/**
+ * Creates a gpu.js backend in `options.mode` (default `'cpu'`), or throws a `GpuBackendError` when that mode
+ * cannot run here. Its kernels ({@link GPU_KERNEL_NAMES}) run on gpu.js for float32 operands; the others are the
+ * CPU reference's, counted as fallbacks in {@link GpuBackend.stats}. Float64 operands
+ * (e.g. core's float64 gradient checks), empty arrays, arrays past 2²⁴ elements and the cases a kernel does not
+ * take (e.g. `reduce` with indices, NaN-sensitive elementwise ops) run the CPU reference kernel and are counted in
+ * {@link GpuBackend.stats}. Every gpu.js call checks that the mode's kernel class really ran
+ * (`GpuKernelClassError` otherwise).
+ *
+ * Kernels are compiled once per geometry and cached. Operands are host typed arrays: each call copies its inputs
+ * to gpu.js and the result back (device-resident storage is a later step, see docs/gpu.md).
+ *
+ * @example
+ * ```ts
+ * import { setBackend } from '@ecgnn/core';
+ * import { createGpuBackend } from '@ecgnn/gpu';
+ * const gpu = createGpuBackend({ mode: 'webasm' });
+ * setBackend(gpu); // training and inference now run matmul, conv, pooling, … on gpu.js
+ * console.log(gpu.stats().fallbacks);
+ * ```
+ */
+export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
+  const mode = options.mode ?? 'cpu';
+  const runner = createGpuRunner(mode, options.maxLoopIterations);
+  const ctx: GpuContext = { runner, cpu: getCpuBackend().kernels };
+  const kernels: Partial<Kernels> = {
+    ...linearKernels(ctx),
+    ...elementwiseKernels(ctx),
+    ...normKernels(ctx),
+    ...poolKernels(ctx),
+  };
+  // Every other contract kernel is the CPU reference's, wrapped to count its calls as fallbacks.
+  const table = kernels as Record<string, unknown>;
+  for (const name of KERNEL_NAMES) {
+    if (name in table) continue;
+    const reference = ctx.cpu[name] as (...args: unknown[]) => unknown;
+    table[name] = (...args: unknown[]) => {
+      runner.countFallback(name, 'not implemented on gpu.js');
+      return reference(...args);
+    };
+  }
+  return {
+    name: options.name ?? `gpu.js:${mode}`,
+    mode,
+    kernels,
+    stats: () => runner.stats(),
+    resetStats: () => runner.resetStats(),
+    dispose: () => runner.destroy(),
+  };
+}
+
+/**
+ * Registers a backend factory `gpu.js:<mode>` in `@ecgnn/core` for every gpu.js mode available here, so that
+ * `setBackend('gpu.js:webasm')` works; returns the names registered. Nothing is compiled until a backend is
+ * selected.
+ */
+export function registerGpuBackends(): string[] {
+  const names: string[] = [];
+  for (const mode of GPU_MODES) {
+    if (!gpuModeAvailable(mode)) continue;
+    const name = `gpu.js:${mode}`;
+    registerBackendFactory(name, () => createGpuBackend({ mode, name }));
+    names.push(name);
+  }
+  return names;
+}

@@ -1,0 +1,240 @@
+/**
+ * The gpu.js side of the backend: one `GPU` instance in an explicitly selected mode, a cache of compiled
+ * kernels keyed by their geometry, the check of which kernel class really ran, and the per-kernel counters.
+ *
+ * gpu.js facts this file guards against (see docs/gpu.md):
+ * - gpu.js falls back between modes silently (a kernel that does not compile for `webasm` or a GL context
+ *   quietly becomes a `CPUKernel`): after every call the class of the kernel that ran is compared with the
+ *   mode's class and a {@link GpuKernelClassError} is thrown on a mismatch.
+ * - Loops are silently cut at `loopMaxIterations` (default 1000) when their bound is not a constant: every
+ *   kernel source here has its geometry written in as literal constants (one compiled kernel per geometry),
+ *   and `loopMaxIterations` is raised as well.
+ * - Scalar arguments change the compiled kernel's argument types (an integer-valued number is an `Integer`,
+ *   another a `Float`): kernels here take arrays only; scalars are literals of the source.
+ */
+import gpujs, { type IGPUKernelSettings } from 'gpu.js';
+import { GpuBackendError, GpuKernelClassError } from './errors.js';
+
+const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel } = gpujs;
+
+/**
+ * gpu.js modes the backend can be built on, with gpu.js's own names: `cpu` (JavaScript, float64 arithmetic
+ * stored to float32), `webasm` (WebAssembly, float32), `headlessgl` (Node with the `gl` package), `webgl2`
+ * (browsers), `webgpu` (recognised, but rejected: its kernels are asynchronous, see {@link createGpuRunner}).
+ */
+export type GpuMode = 'cpu' | 'webasm' | 'headlessgl' | 'webgl2' | 'webgpu';
+
+/** Every {@link GpuMode}, in the order the documentation lists them. */
+export const GPU_MODES: readonly GpuMode[] = ['cpu', 'webasm', 'headlessgl', 'webgl2', 'webgpu'];
+
+/** The gpu.js kernel class each synchronous mode must build (compared by constructor identity). */
+const KERNEL_CLASS: Record<Exclude<GpuMode, 'webgpu'>, { readonly name: string }> = {
+  cpu: CPUKernel,
+  webasm: WebAssemblyKernel,
+  headlessgl: HeadlessGLKernel,
+  webgl2: WebGL2Kernel,
+};
+
+/** Name of the gpu.js kernel class that `mode` must build (e.g. `'WebAssemblyKernel'` for `webasm`). */
+export function expectedKernelClass(mode: GpuMode): string {
+  return mode === 'webgpu' ? 'WebGPUKernel' : KERNEL_CLASS[mode].name;
+}
+
+/**
+ * Whether gpu.js can build kernels of `mode` here (`cpu` always; `webasm` with WebAssembly; `headlessgl` when
+ * the `gl` package loads and gives a context; `webgl2` in a browser with WebGL2). `webgpu` is reported as
+ * unavailable: the synchronous kernel contract cannot run its asynchronous kernels.
+ */
+export function gpuModeAvailable(mode: GpuMode): boolean {
+  switch (mode) {
+    case 'cpu':
+      return true;
+    case 'webasm':
+      return GPU.isWebAssemblySupported;
+    case 'headlessgl':
+      return GPU.isHeadlessGLSupported;
+    case 'webgl2':
+      return GPU.isWebGL2Supported;
+    case 'webgpu':
+      return false;
+  }
+}
+
+/**
+ * Checks that `kernel` (the gpu.js kernel object a run shortcut ran: `shortcut.kernel`) is of the class `mode`
+ * builds — by constructor identity, so a `HeadlessGLKernel` is not taken for its parent `WebGLKernel` — and
+ * returns the class name; throws a {@link GpuKernelClassError} naming `what` otherwise (gpu.js replaced the
+ * kernel by one of another mode, silently).
+ */
+export function assertKernelClass(mode: GpuMode, kernel: object, what: string): string {
+  const ran = kernel.constructor as { readonly name: string };
+  const want = mode === 'webgpu' ? null : KERNEL_CLASS[mode];
+  if (ran !== want) {
+    throw new GpuKernelClassError(
+      `gpu.js (mode '${mode}') ran kernel '${what}' as ${ran.name}, not ${expectedKernelClass(mode)}: ` +
+        'gpu.js fell back between modes',
+    );
+  }
+  return ran.name;
+}
+
+/** What one compiled kernel computes: its gpu.js source (arrays in, one float per thread out) and output size. */
+export interface KernelSpec {
+  /** gpu.js kernel source, `function (a, b, …) { … return v; }`, geometry written in as literals. */
+  readonly source: string;
+  /** Number of threads = output elements (`this.thread.x` runs over `0 … size − 1`). */
+  readonly size: number;
+}
+
+/** Counters of one backend (see {@link GpuRunner.stats}). */
+export interface GpuBackendStats {
+  /** The gpu.js mode. */
+  readonly mode: GpuMode;
+  /** Calls per contract kernel that ran on gpu.js. */
+  readonly deviceCalls: Readonly<Record<string, number>>;
+  /** Calls per contract kernel that ran the CPU reference instead (float64 operands, geometries not taken). */
+  readonly fallbacks: Readonly<Record<string, number>>;
+  /** The last reason of a fallback, per contract kernel. */
+  readonly fallbackReasons: Readonly<Record<string, string>>;
+  /** gpu.js kernels compiled so far (one per kernel source, i.e. per geometry). */
+  readonly compiledKernels: number;
+  /** Names of the gpu.js kernel classes that ran (always the mode's class: anything else throws). */
+  readonly kernelClasses: readonly string[];
+}
+
+/** A gpu.js kernel as its run shortcut exposes it: callable, with the kernel object that actually ran. */
+interface RunShortcut {
+  (...args: unknown[]): unknown;
+  readonly kernel: { readonly constructor: { readonly name: string } };
+}
+
+/**
+ * Default loop budget of one thread in the GL modes: Mesa's llvmpipe (the software rasteriser headless-gl and
+ * browsers without a GPU run on) stops a shader invocation after 65,535 loop iterations in total, silently (a sum of
+ * 70,000 ones gives 65,535). Real GPUs have no such cap: raise it with `maxLoopIterations`.
+ */
+export const GL_MAX_LOOP_ITERATIONS = 65535;
+
+/** Raised gpu.js loop bound; every bound here is a literal constant, this only backs that up. */
+const LOOP_MAX_ITERATIONS = 1 << 30;
+
+/**
+ * One gpu.js `GPU` in one mode, with its kernel cache and counters. {@link GpuRunner.run} compiles a kernel on
+ * the first call with a given key and reuses it afterwards.
+ */
+export class GpuRunner {
+  /** The gpu.js mode. */
+  readonly mode: GpuMode;
+  private readonly gpu: InstanceType<typeof GPU>;
+  private readonly cache = new Map<string, RunShortcut>();
+  private readonly device = new Map<string, number>();
+  private readonly fallback = new Map<string, number>();
+  private readonly reasons = new Map<string, string>();
+  private readonly classes = new Set<string>();
+
+  /**
+   * Most loop iterations one thread may run (all loops of the kernel together); kernels past it run on CPU. GL
+   * modes default to {@link GL_MAX_LOOP_ITERATIONS}, the others are unlimited.
+   */
+  readonly maxLoopIterations: number;
+
+  /** A gpu.js `GPU` in `mode` (use {@link createGpuRunner}, which checks that the mode can run here). */
+  constructor(mode: Exclude<GpuMode, 'webgpu'>, maxLoopIterations?: number) {
+    this.mode = mode;
+    this.gpu = new GPU({ mode });
+    const gl = mode === 'headlessgl' || mode === 'webgl2';
+    this.maxLoopIterations = maxLoopIterations ?? (gl ? GL_MAX_LOOP_ITERATIONS : Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Runs the kernel `name`/`key` (compiled from `make()` on first use) on `args` and returns its output
+   * (`Float32Array` of `spec.size` values, owned by gpu.js: copy it before the next call).
+   */
+  run(name: string, key: string, make: () => KernelSpec, args: readonly unknown[]): Float32Array {
+    // Argument sizes are part of a compiled kernel (gpu.js sizes its inputs at build), hence of the key.
+    const sizes = args.map((a) => (ArrayBuffer.isView(a) ? (a as Float32Array).length : typeof a));
+    const cacheKey = `${name}|${key}|${sizes.join(',')}`;
+    let k = this.cache.get(cacheKey);
+    if (k === undefined) {
+      const spec = make();
+      // `loopMaxIterations` and `fixIntegerDivisionAccuracy` are kernel settings gpu.js reads but its typings omit.
+      const settings = {
+        output: [spec.size],
+        precision: 'single',
+        tactic: 'precision',
+        loopMaxIterations: LOOP_MAX_ITERATIONS,
+        fixIntegerDivisionAccuracy: true,
+        pipeline: false,
+        immutable: false,
+        dynamicOutput: false,
+        dynamicArguments: false,
+      };
+      k = this.gpu.createKernel(spec.source, settings as IGPUKernelSettings) as unknown as RunShortcut;
+      this.cache.set(cacheKey, k);
+    }
+    const result = k(...args);
+    this.classes.add(assertKernelClass(this.mode, k.kernel, name));
+    this.device.set(name, (this.device.get(name) ?? 0) + 1);
+    if (!(result instanceof Float32Array)) {
+      throw new GpuBackendError(
+        `gpu.js kernel '${name}' returned ${Object.prototype.toString.call(result)}, expected a Float32Array`,
+      );
+    }
+    return result;
+  }
+
+  /** Counts one call of contract kernel `name` that ran the CPU reference, and why. */
+  countFallback(name: string, reason: string): void {
+    this.fallback.set(name, (this.fallback.get(name) ?? 0) + 1);
+    this.reasons.set(name, reason);
+  }
+
+  /** A snapshot of the counters. */
+  stats(): GpuBackendStats {
+    return {
+      mode: this.mode,
+      deviceCalls: Object.fromEntries(this.device),
+      fallbacks: Object.fromEntries(this.fallback),
+      fallbackReasons: Object.fromEntries(this.reasons),
+      compiledKernels: this.cache.size,
+      kernelClasses: [...this.classes],
+    };
+  }
+
+  /** Zeroes the counters (compiled kernels stay cached). */
+  resetStats(): void {
+    this.device.clear();
+    this.fallback.clear();
+    this.reasons.clear();
+    this.classes.clear();
+  }
+
+  /** Frees every compiled kernel (GL textures and programs) and the gpu.js instance. */
+  destroy(): void {
+    this.cache.clear();
+    this.gpu.destroy();
+  }
+}
+
+/**
+ * A {@link GpuRunner} for `mode` (loop budget `maxLoopIterations`, see {@link GpuRunner.maxLoopIterations}), or a {@link GpuBackendError} saying why that mode cannot run here. gpu.js would
+ * silently pick another mode; this refuses instead.
+ */
+export function createGpuRunner(mode: GpuMode, maxLoopIterations?: number): GpuRunner {
+  if (!GPU_MODES.includes(mode)) {
+    throw new GpuBackendError(`gpu.js mode '${String(mode)}' is unknown; modes: ${GPU_MODES.join(', ')}`);
+  }
+  if (mode === 'webgpu') {
+    throw new GpuBackendError(
+      "gpu.js mode 'webgpu' runs asynchronous kernels; the synchronous kernel contract cannot call them " +
+        '(it needs device-resident tensors with an async read, not done yet: see docs/gpu.md)',
+    );
+  }
+  if (!gpuModeAvailable(mode)) {
+    throw new GpuBackendError(
+      `gpu.js mode '${mode}' is not available here` +
+        (mode === 'headlessgl' ? " (the 'gl' package did not load or gave no context)" : ''),
+    );
+  }
+  return new GpuRunner(mode, maxLoopIterations);
+}
