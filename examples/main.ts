@@ -30,19 +30,20 @@ import {
   exportClassifier,
   formatConfusion,
   formatMetrics,
+  formatServe,
   inferLatency,
   lineStream,
   loadBeatDataset,
   type Metrics,
   type SamplerSpec,
   SELECTION_METRIC,
+  serveRecord,
   Trainer,
 } from '@ecgnn/train';
 import { ensureMitdb } from './lib/data.js';
 import { HELP, parseOptions, SMOKE, UsageError } from './lib/options.js';
 import { buildReport, gitInfo, type Report as MainReport, writeReport } from './lib/report.js';
 import { recordRows, runIfInvoked } from './lib/script.js';
-import { formatServe, serveRecord } from './lib/serve.js';
 
 export { DEFAULTS, HELP, type MainOptions, parseOptions, SMOKE, UsageError } from './lib/options.js';
 /** The report of a run (see examples/lib/report.ts). */

@@ -8,21 +8,20 @@
  * classify new beats from a trained SNAIL and k labelled examples per class. See `--help`.
  */
 import { join } from 'node:path';
-import { Generator, noGrad, tensor } from '@ecgnn/core';
+import { noGrad, tensor } from '@ecgnn/core';
 import { Snail, type SnailConfig } from '@ecgnn/models';
 import {
   loadCheckpoint,
-  loadMetaSplits,
   META_DEFAULTS,
   META_METHODS,
-  META_SMOKE,
   type MetaMethod,
   type MetaReport,
   metaResultsRows,
+  metaRunSettings,
+  metaRunSplits,
   type ProgressMode,
   parseSettings,
   runMetaExperiment,
-  syntheticMetaSplits,
 } from '@ecgnn/train';
 import {
   choice,
@@ -138,21 +137,22 @@ export async function main(argv: readonly string[], io: MetaIo = {}): Promise<Me
     UsageError,
   );
   const { commit, command } = start;
-  const base = o.smoke ? META_SMOKE : META_DEFAULTS;
-  const settings = {
-    ...base,
-    settings: o.settings ? parseSettings(o.settings) : base.settings,
-    metaSteps: o.steps ?? base.metaSteps,
-    supervisedSteps: o.supervisedSteps ?? base.supervisedSteps,
-    groups: o.groups ?? base.groups,
-    update: o.update ?? base.update,
-    optimizer: o.optimizer ?? base.optimizer,
-    lr: o.lr ?? base.lr,
-    testTasks: o.testTasks ?? base.testTasks,
-  };
-  let splits: ReturnType<typeof loadMetaSplits>;
-  if (o.smoke) splits = syntheticMetaSplits(new Generator(o.seed + 12345));
-  else splits = loadMetaSplits({ dataDir: start.dataDir, perRecordClass: settings.perRecordClass });
+  const settings = metaRunSettings(o.smoke, {
+    settings: o.settings ? parseSettings(o.settings) : undefined,
+    metaSteps: o.steps,
+    supervisedSteps: o.supervisedSteps,
+    groups: o.groups,
+    update: o.update,
+    optimizer: o.optimizer,
+    lr: o.lr,
+    testTasks: o.testTasks,
+  });
+  const splits = metaRunSplits({
+    smoke: o.smoke,
+    seed: o.seed,
+    dataDir: start.dataDir,
+    perRecordClass: settings.perRecordClass,
+  });
   log(`ecgnn meta-learning${o.smoke ? ' (smoke run, synthetic)' : ''}: seed ${o.seed}, output ${o.out}`);
   const report = runMetaExperiment(
     splits,

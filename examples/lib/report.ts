@@ -1,5 +1,4 @@
 /** The main job's report: JSON + markdown, and the docs/results.json row (../shared/results-format.md). */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,9 +17,10 @@ import {
   metricsMarkdown,
   type ResultsRow,
   resultsMetrics,
+  type ServeSummary,
+  serveMarkdown,
   type TrainResult,
 } from '@ecgnn/train';
-import { type ServeSummary, serveMarkdown } from './serve.js';
 
 /** A row of docs/results.json (see ../shared/results-format.md), as `@ecgnn/train` defines it. */
 export type { ResultsRow };
@@ -222,26 +222,8 @@ function baselineResultsRow(r: Omit<Report, 'resultsRow'>): ResultsRow {
   };
 }
 
-/** `git rev-parse HEAD` of the repository holding `cwd`, and whether its tree is dirty (null when unknown). */
-export function gitInfo(cwd: string): { commit: string; dirty: boolean | null } {
-  try {
-    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
-    let dirty: boolean | null = null;
-    try {
-      dirty =
-        execFileSync('git', ['status', '--porcelain'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
-          .toString()
-          .trim() !== '';
-    } catch {
-      dirty = null;
-    }
-    return { commit, dirty };
-  } catch {
-    return { commit: 'unknown', dirty: null };
-  }
-}
+/** The commit of a checkout and whether its tree is dirty: @ecgnn/train's (the CLI records the same). */
+export { gitInfo } from '@ecgnn/train';
 
 /** Writes `data` to `path` atomically (temporary file in the same directory, then rename). */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {

@@ -4,7 +4,9 @@
  * runs in-process (tests) exactly as it runs from the `ecgnn` binary.
  */
 import { DataError } from '@ecgnn/data';
+import { ExportError } from '@ecgnn/export';
 import { InferError } from '@ecgnn/infer';
+import { CheckpointError } from '@ecgnn/train';
 
 /** Exit code of a run that did what was asked. */
 export const EXIT_OK = 0;
@@ -19,6 +21,24 @@ export interface CliIo {
   out(text: string): void;
   /** Standard error: progress, warnings, error messages, help shown after a usage error. */
   err(text: string): void;
+  /**
+   * The terminal standard error is, when it is one: progress bars are drawn on it (cli-progress); without it
+   * progress is plain lines through {@link CliIo.err}.
+   */
+  tty?: TerminalStream;
+}
+
+/**
+ * A terminal output stream as the progress bars use it: Node's `process.stderr` (a `tty.WriteStream`) fits.
+ * Declared here so that the published types of @ecgnn/cli do not need `@types/node` in the user's project.
+ */
+export interface TerminalStream {
+  /** Writes text. */
+  write(text: string): unknown;
+  /** True on a terminal. */
+  isTTY?: boolean;
+  /** Terminal width in characters. */
+  columns?: number;
 }
 
 /** The process's own stdout and stderr. */
@@ -29,6 +49,7 @@ export const processIo: CliIo = {
   err: (text) => {
     process.stderr.write(text);
   },
+  tty: process.stderr.isTTY ? process.stderr : undefined,
 };
 
 /** A command line that cannot be run as given (a bad option value, a missing argument). Exit code 2. */
@@ -41,7 +62,7 @@ export class UsageError extends Error {
 
 /**
  * A failure of the work itself that is neither a {@link DataError} nor an {@link InferError} (e.g. a model file
- * that cannot be read, a command whose method is not built yet). Exit code 1; printed without a stack trace.
+ * that cannot be read). Exit code 1; printed without a stack trace.
  */
 export class CliError extends Error {
   constructor(message: string) {
@@ -52,10 +73,17 @@ export class CliError extends Error {
 
 /**
  * Whether `e` is an error a user meets and can act on (its message says what is wrong), printed without a stack
- * trace: data, model, CLI and file-system errors. Anything else is a bug and is printed with its stack.
+ * trace: data, model, checkpoint, export, CLI and file-system errors. Anything else is a bug and is printed with its stack.
  */
 export function isExpectedError(e: unknown): e is Error {
-  if (e instanceof DataError || e instanceof InferError || e instanceof CliError) return true;
+  if (
+    e instanceof DataError ||
+    e instanceof InferError ||
+    e instanceof CliError ||
+    e instanceof CheckpointError ||
+    e instanceof ExportError
+  )
+    return true;
   const code = (e as NodeJS.ErrnoException | null)?.code;
   return e instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }

@@ -5,11 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerBench } from './commands/bench.js';
+import { registerBinarize } from './commands/binarize.js';
 import { registerClassify } from './commands/classify.js';
 import { registerData } from './commands/data.js';
 import { registerDistill } from './commands/distill.js';
+import { registerEval } from './commands/eval.js';
+import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
-import { registerPending } from './commands/pending.js';
+import { registerMeta } from './commands/meta.js';
+import { registerPipeline } from './commands/pipeline.js';
+import { registerPrune } from './commands/prune.js';
+import { registerTrain } from './commands/train.js';
 import {
   type CliIo,
   EXIT_FAILURE,
@@ -43,7 +50,14 @@ export function createProgram(ctx: RunContext, argv: readonly string[] = []): Co
   registerInspect(program, ctx);
   registerClassify(program, ctx);
   registerDistill(program, ctx, argv);
-  registerPending(program, ctx);
+  registerPrune(program, ctx, argv);
+  registerBinarize(program, ctx, argv);
+  registerMeta(program, ctx, argv);
+  registerEval(program, ctx);
+  registerExport(program, ctx);
+  registerPipeline(program, ctx, argv);
+  registerTrain(program, ctx, argv);
+  registerBench(program, ctx);
   program.addHelpText(
     'after',
     '\nExit codes: 0 success, 1 data or model error, 2 usage error. `ecgnn <command> --help` for a command.',

@@ -1,4 +1,4 @@
-// The command tree, --help everywhere, exit codes of usage errors, and the commands not built yet.
+// The command tree, --help everywhere, and exit codes of usage errors and of errors of the work.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { findRepoRoot } from '@ecgnn/data';
 import type { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createProgram, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, PENDING_COMMANDS } from '../src/index.js';
+import { createProgram, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../src/index.js';
 import { cli, runDataTests } from './helpers.js';
 
 /** Every command path of the tree (`['data', 'info']`, …), commander's implicit `help` left out. */
@@ -20,13 +20,20 @@ const EXPECTED = [
   'data info',
   'data verify',
   'data fetch',
+  'data split',
+  'data qrs',
+  'data record',
   'inspect',
   'classify',
   'distill',
   'prune',
   'binarize',
   'meta',
+  'eval',
+  'export',
   'pipeline',
+  'train',
+  'bench',
 ];
 
 const tmp = mkdtempSync(join(tmpdir(), 'ecgnn-cli-'));
@@ -76,7 +83,25 @@ describe('ecgnn command tree and help', () => {
   });
 
   it('every command that prints results offers --json', async () => {
-    for (const p of ['data info', 'data verify', 'data fetch', 'inspect', 'classify', 'distill']) {
+    for (const p of [
+      'data info',
+      'data verify',
+      'data fetch',
+      'data split',
+      'data qrs',
+      'data record',
+      'inspect',
+      'classify',
+      'distill',
+      'prune',
+      'binarize',
+      'meta',
+      'eval',
+      'export',
+      'pipeline',
+      'train',
+      'bench',
+    ]) {
       const r = await cli(...p.split(' '), '--help');
       expect(r.out, p).toContain('--json');
     }
@@ -136,17 +161,6 @@ describe('errors of the work exit 1', () => {
     expect(r.err).toContain('--no-download');
     expect(r.err).toContain('ECGNN_DATA');
   });
-
-  it.each(PENDING_COMMANDS.map((c) => [c.name, c.issue, c.script ?? '']))(
-    'ecgnn %s says it is not built yet (issue #%i) and where the method runs today, and exits 1',
-    async (name, issue, script) => {
-      const r = await cli(String(name), '--quick');
-      expect(r.code).toBe(EXIT_FAILURE);
-      expect(r.err).toContain(`not built yet: issue #${issue}`);
-      if (script !== '') expect(r.err).toContain(String(script));
-      expect(r.out).toBe('');
-    },
-  );
 });
 
 describe.runIf(runDataTests)('ecgnn distill on MIT-BIH (smoke)', () => {

@@ -1,6 +1,7 @@
 /**
  * @ecgnn/core — tensors, reverse-mode autograd, ops, nn modules and optimizers in pure TypeScript.
  * The CPU backend is the reference and the default.
+ * @module @ecgnn/core
  */
 import './backend/cpu.js';
 import './backend/wasm.js';

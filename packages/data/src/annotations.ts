@@ -119,7 +119,7 @@ const latin1 = (bytes: Uint8Array, start: number, len: number): string => {
  * expect beats check with `loadAnnotations` / `extractBeats`, which throw {@link EmptyAnnotationsError}.
  *
  * @param bytes - file contents
- * @param file - path used in errors and kept as the result's `file`
+ * @param path - path used in errors and kept as the result's `file`
  * @throws FormatError (with the byte offset) on truncated or malformed data
  */
 export function readAnnotations(bytes: Uint8Array, path?: string): Annotations {

@@ -17,6 +17,8 @@ export interface DownloadOptions {
   records?: readonly string[];
   /** Where progress lines go (one when a file starts, every 2 s while it downloads, one when it is complete). */
   log: (line: string) => void;
+  /** Progress as bytes arrive, instead of the lines through `log` (e.g. a terminal progress bar). */
+  onProgress?: (p: FetchProgress) => void;
 }
 
 /** The folders on the way from `dir` up that do not exist yet, deepest first. */
@@ -55,16 +57,18 @@ export async function downloadDatabase(
     return await fetchDatabase(db, dir, {
       baseUrl: opts.baseUrl,
       records: opts.records,
-      onProgress: (p: FetchProgress) => {
-        const now = Date.now();
-        const done = p.total !== undefined && p.received >= p.total;
-        if (p.file !== lastFile || now - lastReport > 2000 || done) {
-          const total = p.total === undefined ? '?' : (p.total / 1e6).toFixed(2);
-          opts.log(`  ${p.file}: ${(p.received / 1e6).toFixed(2)} / ${total} MB`);
-          lastFile = p.file;
-          lastReport = now;
-        }
-      },
+      onProgress:
+        opts.onProgress ??
+        ((p: FetchProgress) => {
+          const now = Date.now();
+          const done = p.total !== undefined && p.received >= p.total;
+          if (p.file !== lastFile || now - lastReport > 2000 || done) {
+            const total = p.total === undefined ? '?' : (p.total / 1e6).toFixed(2);
+            opts.log(`  ${p.file}: ${(p.received / 1e6).toFixed(2)} / ${total} MB`);
+            lastFile = p.file;
+            lastReport = now;
+          }
+        }),
     });
   } catch (e) {
     removeEmpty(created);
@@ -89,7 +93,12 @@ export async function downloadDatabase(
 export async function ensureDatabase(
   db: string,
   root: string,
-  opts: { download: boolean; log: (line: string) => void; baseUrl?: string },
+  opts: {
+    download: boolean;
+    log: (line: string) => void;
+    baseUrl?: string;
+    onProgress?: (p: FetchProgress) => void;
+  },
 ): Promise<boolean> {
   if (hasDatabase(db, { dataDir: root })) return false;
   const dir = join(root, db);
@@ -99,7 +108,11 @@ export async function ensureDatabase(
         'point --data or ECGNN_DATA at the folder holding it',
     );
   opts.log(`${db} not found in ${dir}: downloading it from PhysioNet…`);
-  const res = await downloadDatabase(db, root, { log: opts.log, baseUrl: opts.baseUrl });
+  const res = await downloadDatabase(db, root, {
+    log: opts.log,
+    baseUrl: opts.baseUrl,
+    onProgress: opts.onProgress,
+  });
   opts.log(
     `${dir}: ${res.downloaded.length} files downloaded, SHA-256 ${res.verified ? 'verified' : 'not available'}`,
   );

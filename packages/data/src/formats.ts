@@ -3,7 +3,7 @@
  * WFDB annotation files, CSV files of samples, the AAMI beat classes and reference-beat matching. They take bytes and text, so a web
  * page (or a worker, or any bundler targeting browsers) reads ECG files with them exactly as Node does; the main
  * entry adds the readers that open files, download and cache databases (`node:fs`, `node:https`).
- * @packageDocumentation
+ * @module @ecgnn/data/formats
  */
 export {
   ANNOTATION_SYMBOLS,

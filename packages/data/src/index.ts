@@ -4,7 +4,7 @@
  *
  * The dependency-free DSP (filters, QRS detection, RR features) lives in @ecgnn/dsp and is
  * re-exported here for convenience.
- * @packageDocumentation
+ * @module @ecgnn/data
  */
 
 export {
@@ -35,6 +35,7 @@ export {
   CHN,
   NUM,
   readAnnotations,
+  requireBeatAnnotations,
   SKIP,
   SUB,
   writeAnnotations,
@@ -47,7 +48,6 @@ export {
   extractBeats,
   leadIndex,
 } from './beats.js';
-export { runCli } from './cli.js';
 export { CsvError, type CsvSamples, parseCsvSamples } from './csv.js';
 export {
   type DataDirOptions,

@@ -1,6 +1,7 @@
 // Bad database folders (issue #20): empty annotation files where beats are expected, SHA256SUMS
-// verification on read (`verify: true`) and by the `ecgnn-data verify` command. No data files needed:
-// each test builds a small WFDB database in a temporary folder.
+// verification on read (`verify: true`) and by `verifyDatabaseDir` (what `ecgnn data verify` of @ecgnn/cli runs;
+// the command itself is tested in packages/cli/test/data.test.ts). No data files needed: each test builds a small
+// WFDB database in a temporary folder.
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,6 @@ import {
   loadRecord,
   readAnnotations,
   recordAamiCounts,
-  runCli,
   splitSummary,
   verifyDatabaseDir,
   wfdbChecksum,
@@ -198,52 +198,5 @@ describe('verify: true checks every file read against SHA256SUMS', () => {
     expect(status).toEqual({ RECORDS: 'missing', 'r.hea': 'ok', 'r.dat': 'mismatch', 'r.atr': 'ok' });
     expect(res.ok).toBe(false);
     expect(res.entries.find((e) => e.file === 'r.dat')?.actual).toBe(sha(new Uint8Array(4000)));
-  });
-});
-
-describe('ecgnn-data CLI', () => {
-  it('--help and -h print the usage and exit 0', async () => {
-    for (const flag of ['--help', '-h']) {
-      const out: string[] = [];
-      expect(await runCli([flag], (s) => out.push(s))).toBe(0);
-      expect(out.join('\n')).toMatch(/usage: ecgnn-data/);
-      expect(out.join('\n')).toMatch(/verify \[db\]/);
-      expect(await runCli(['summary', flag], () => {})).toBe(0);
-    }
-  });
-
-  it('verify [--data DIR] [db]: per-file status, exit 0 when intact, 1 on a mismatch', async () => {
-    const { root, dir } = makeDatabase();
-    const out: string[] = [];
-    expect(await runCli(['verify', '--data', root, 'mitdb'], (s) => out.push(s))).toBe(0);
-    const text = out.join('\n');
-    for (const f of ['RECORDS', 'r.hea', 'r.dat', 'r.atr']) expect(text).toMatch(new RegExp(`ok\\s+${f}`));
-    expect(text).toMatch(/4 files listed in .*SHA256SUMS: 4 ok, 0 mismatched, 0 missing/);
-    // Every database of the data directory when no db is named; --data-dir is accepted too.
-    const other = join(root, 'nstdb');
-    mkdirSync(other);
-    writeFileSync(join(other, 'x.hea'), 'x');
-    writeFileSync(join(other, 'SHA256SUMS'), `${sha('y')}  x.hea\n`);
-    out.length = 0;
-    expect(await runCli(['verify', '--data-dir', root], (s) => out.push(s))).toBe(1);
-    expect(out.join('\n')).toContain(`MISMATCH  x.hea: listed ${sha('y')}, file has ${sha('x')}`);
-    expect(out.join('\n')).toMatch(/mitdb: 4 files .* 4 ok/);
-    // A missing listed file is reported but is not a failure.
-    rmSync(join(dir, 'r.atr'));
-    out.length = 0;
-    expect(await runCli(['verify', '--data', root, 'mitdb'], (s) => out.push(s))).toBe(0);
-    expect(out.join('\n')).toMatch(/missing\s+r\.atr/);
-    // No list: an error, exit 1.
-    const bare = makeDatabase({ sums: false });
-    out.length = 0;
-    expect(await runCli(['verify', '--data', bare.root, 'mitdb'], (s) => out.push(s))).toBe(1);
-    expect(out.at(-1)).toMatch(/error: cannot verify .*no SHA256SUMS/);
-  });
-
-  it('info fails on an empty .atr instead of reporting zero beats', async () => {
-    const { root, dir } = makeDatabase({ atr: new Uint8Array(0) });
-    const out: string[] = [];
-    expect(await runCli(['info', 'mitdb', 'r', '--data', root], (s) => out.push(s))).toBe(1);
-    expect(out.at(-1)).toContain(join(dir, 'r.atr'));
   });
 });

@@ -1,5 +1,8 @@
-// @ecgnn/dsp: dependency-free signal processing shared by @ecgnn/infer (streaming classifier) and @ecgnn/data.
-// No Node APIs and no dependencies: this code runs in browsers.
+/**
+ * @ecgnn/dsp: dependency-free signal processing shared by @ecgnn/infer (streaming classifier) and @ecgnn/data.
+ * No Node APIs and no dependencies: this code runs in browsers.
+ * @module @ecgnn/dsp
+ */
 export {
   type Biquad,
   butterworthBandpass,

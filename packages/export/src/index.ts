@@ -46,6 +46,7 @@
  * {@link exportOnnx} (or {@link toOnnx}/{@link modelToOnnx} on an existing model) writes the same graph as ONNX
  * (opset 13) with a small built-in protobuf writer ({@link writeOnnx}); binary layers become ±1 float weights with
  * an exact sign (`Where(x < 0, −1, +1)`).
+ * @module @ecgnn/export
  */
 
 export { type ModelSpec, saveModel } from '@ecgnn/infer';

@@ -2,6 +2,7 @@
  * @ecgnn/infer — zero-dependency ECG inference for Node and browsers: the ecgnn model file format (one reader,
  * one writer), float and bit-packed binary kernels, a graph runtime with `predict`, and a streaming classifier.
  * Node-only helpers (reading/writing files) live in the separate entry point `@ecgnn/infer/node`.
+ * @module @ecgnn/infer
  */
 
 export {

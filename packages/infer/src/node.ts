@@ -1,6 +1,7 @@
 /**
  * Node-only helpers of @ecgnn/infer (entry point `@ecgnn/infer/node`): read and write model files on disk.
  * The core entry point stays free of Node APIs so it runs unchanged in browsers.
+ * @module @ecgnn/infer/node
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';

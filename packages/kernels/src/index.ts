@@ -9,6 +9,7 @@
  * - `@ecgnn/kernels/wasm`: the WebAssembly module builder, emitters and the WebAssembly kernel set (a
  *   `Partial<Kernels>` whose kernels fall back to the reference ones for geometries they do not take).
  * - `@ecgnn/kernels/testing`: the naive-loop oracles every fast kernel is tested against (tests only).
+ * @module @ecgnn/kernels
  */
 export * from './binary/conventions.js';
 export * from './contract.js';

@@ -3,7 +3,7 @@
  * JSON-serialisable config with a parameter count computed from the config alone: the main job's BeatNet, a
  * deep residual 1-D CNN teacher and compact students (distillation, method 1), and a registry that later
  * architectures join. `createModel(config)` rebuilds any of them.
- * @packageDocumentation
+ * @module @ecgnn/models
  */
 export { BeatNet, type BeatNetConfig, beatNetKind, type ResolvedBeatNetConfig } from './beatnet.js';
 export {

@@ -2,7 +2,7 @@
  * @ecgnn/train — the training layer of ecgnn: classification and multi-label metrics, datasets and loaders,
  * checkpoints, a Trainer, teacher → student distillation (method 1), lottery-ticket pruning (method 3) and the
  * binary-network experiment (method 5).
- * @packageDocumentation
+ * @module @ecgnn/train
  */
 
 export {
@@ -71,6 +71,14 @@ export {
   predict,
 } from './evaluate.js';
 export {
+  type BeatExportOptions,
+  type BeatModelExport,
+  beatIO,
+  beatProvenance,
+  exportBeatModel,
+  majorityBaseline,
+} from './experiments/beat-export.js';
+export {
   type BnnAgreement,
   type BnnReport,
   type BnnVariantReport,
@@ -91,6 +99,7 @@ export {
 } from './experiments/bnn-config.js';
 export { type BnnData, everyNthOfClass, fragmentCounts, loadBnnData } from './experiments/bnn-data.js';
 export { type BnnExportOptions, emitBinaryEcgNet, exportBnn } from './experiments/bnn-export.js';
+export { bnnMarkdown } from './experiments/bnn-report.js';
 export {
   BNN_SELECTION,
   BnnSchedule,
@@ -160,6 +169,8 @@ export {
   type MetaExperimentOptions,
   type MetaMethod,
   type MetaSettings,
+  type MetaSettingsOverrides,
+  metaRunSettings,
   snailConfigOf,
 } from './experiments/meta-config.js';
 export {
@@ -175,6 +186,7 @@ export {
   type MetaSet,
   type MetaSplits,
   metaClassCounts,
+  metaRunSplits,
   syntheticMetaSplits,
 } from './experiments/meta-data.js';
 export {
@@ -255,6 +267,29 @@ export {
   trainMultiScaleNetwork,
 } from './experiments/multiscale-train.js';
 export {
+  type PipelineModel,
+  type PipelineReport,
+  type PipelineStageRecord,
+  pipelineModels,
+  runPipeline,
+} from './experiments/pipeline.js';
+export {
+  PIPELINE_SETTINGS,
+  PIPELINE_STAGES,
+  type PipelineMode,
+  type PipelineOptions,
+  type PipelineSettings,
+  type PipelineStage,
+} from './experiments/pipeline-config.js';
+export {
+  type ConfusionView,
+  type CurveView,
+  type PipelineView,
+  pipelineView,
+  type RecordRowView,
+  renderPipelineReport,
+} from './experiments/pipeline-report.js';
+export {
   SELECTION_METRIC,
   SELECTION_METRIC_NAME,
   type StageContext,
@@ -265,6 +300,22 @@ export {
   searchStage,
   trainStage,
 } from './experiments/stage.js';
+export {
+  type ExperimentStart,
+  type ExperimentStartOptions,
+  gitInfo,
+  startExperiment,
+} from './experiments/start.js';
+export {
+  runTrainExperiment,
+  TRAIN_ARCHITECTURES,
+  TRAIN_MODEL_KINDS,
+  TRAIN_MODELS,
+  type TrainExperimentOptions,
+  type TrainModelName,
+  type TrainReport,
+  trainModelConfig,
+} from './experiments/train-model.js';
 export { type ClassifierExportOptions, emitPooledClassifier, exportClassifier } from './export.js';
 export { formatConfusion, formatMetrics, metricsMarkdown, pct } from './format.js';
 export { type GroupMetrics, metricsByGroup } from './group-metrics.js';
@@ -275,6 +326,9 @@ export {
   inferInputs,
   inferLatency,
   type LatencyOptions,
+  type PredictTiming,
+  type PredictTimingOptions,
+  timePredict,
 } from './infer-check.js';
 export { type Batch, DataLoader, type DataLoaderOptions } from './loader.js';
 export {
@@ -300,6 +354,7 @@ export {
   type BeatSource,
   beatItems,
   beatPreprocessing,
+  beatPreprocessingOf,
   cutWindow,
   type DatasetPreprocessing,
   DEFAULT_RR_FEATURES,
@@ -307,6 +362,7 @@ export {
   filterSignal,
   fragmentPreprocessing,
   INPUT_NAMES,
+  type ModelInputDescription,
   type ModelIO,
   modelIO,
   type RrSpec,
@@ -315,9 +371,12 @@ export {
 export {
   JsonlLog,
   lineStream,
+  type ProgressDisplay,
   type ProgressMode,
   ProgressReporter,
   type ProgressStream,
+  type ProgressStyle,
+  progressDisplay,
 } from './progress.js';
 export {
   applyMasks,
@@ -347,6 +406,18 @@ export {
   randomReinitControl,
 } from './prune-search.js';
 export {
+  type ChartFrame,
+  ecgStrip,
+  escapeHtml,
+  type LineSeries,
+  lineChart,
+  niceTicks,
+  PALETTE,
+  type ScatterPoint,
+  type StripData,
+  scatterChart,
+} from './report-svg.js';
+export {
   type ResultsClassMetrics,
   type ResultsRow,
   recordResultsRow,
@@ -371,6 +442,17 @@ export {
   type Trial,
   type TrialOutcome,
 } from './search.js';
+export {
+  busiestWindow,
+  formatServe,
+  matchLabelledBeats,
+  type ServedClass,
+  type ServeOptions,
+  type ServeStrip,
+  type ServeSummary,
+  serveMarkdown,
+  serveRecord,
+} from './serve.js';
 export { Trainer } from './trainer.js';
 export {
   type EpochRecord,

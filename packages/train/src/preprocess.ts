@@ -308,3 +308,49 @@ export function modelIO(spec: DatasetPreprocessing): ModelIO {
       spec.kind === 'beat' ? { mode: 'beat', before: spec.before } : { mode: 'segment', hop: spec.hop },
   };
 }
+
+/** What {@link beatPreprocessingOf} reads of a model: its inputs and header fields (an infer `Model` has them). */
+export interface ModelInputDescription {
+  /** Graph inputs with their sources. */
+  inputs: readonly GraphInputSpec[];
+  /** Header fields. */
+  metadata: { input: InputSpec; preprocessing: Preprocessing; windowing: Windowing };
+}
+
+/**
+ * The inverse of {@link modelIO} for beat models: the {@link BeatPreprocessing} that makes a model's inputs from
+ * MIT-BIH beats (lead `lead`), so a model file can be evaluated on beat datasets. Defaults absent from the header
+ * are infer's (no baseline removal, no band-pass, z-score with ε 1e-8). Throws a ValueError saying what does not
+ * fit when the model is not a beat model: segment windowing, an input fed by the caller (`external`), more than
+ * one window or RR input, or a window of more than one channel.
+ */
+export function beatPreprocessingOf(
+  model: ModelInputDescription,
+  lead: string | number = 'MLII',
+): BeatPreprocessing {
+  const { input, preprocessing: p, windowing } = model.metadata;
+  const fail = (what: string): never => {
+    throw new ValueError(`not a beat model: ${what}`);
+  };
+  if (windowing.mode !== 'beat') fail(`its windows are ${windowing.mode}s (hop ${windowing.hop}), not beats`);
+  const kinds = model.inputs.map((i) => i.source.kind);
+  const external = model.inputs.find((i) => i.source.kind === 'external');
+  if (external) fail(`input '${external.name}' is supplied by the caller (source external)`);
+  if (kinds.filter((k) => k === 'window').length !== 1)
+    fail(`it has ${kinds.filter((k) => k === 'window').length} window inputs (one is needed)`);
+  if (kinds.filter((k) => k === 'rr').length > 1) fail('it has more than one RR input');
+  if (input.channels !== 1) fail(`its window has ${input.channels} channels (beat datasets have one lead)`);
+  const rr = model.inputs.find((i) => i.source.kind === 'rr')?.source;
+  return beatPreprocessing({
+    lead,
+    sampleRate: input.sampleRate,
+    length: input.length,
+    before: windowing.mode === 'beat' ? windowing.before : 0,
+    removeBaseline: p.removeBaseline ?? false,
+    bandpass: p.bandpass ? [p.bandpass[0], p.bandpass[1]] : null,
+    bandpassOrder: p.bandpassOrder ?? 2,
+    normalize: p.normalize ?? 'zscore',
+    zscoreEps: p.zscoreEps ?? 1e-8,
+    rr: rr?.kind === 'rr' ? { features: [...rr.features], localHalfWidth: rr.localHalfWidth } : null,
+  });
+}

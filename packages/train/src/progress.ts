@@ -15,8 +15,30 @@ export interface ProgressStream {
   columns?: number;
 }
 
-/** How progress is shown: a bar on a terminal and lines elsewhere (`auto`), always one of them, or nothing. */
-export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
+/** How {@link ProgressReporter} shows progress: a bar on a terminal and lines elsewhere (`auto`), always one of them, or nothing. */
+export type ProgressStyle = 'auto' | 'bar' | 'lines' | 'none';
+
+/**
+ * What shows the progress of training epochs: a {@link ProgressReporter}, or one of the caller's own (e.g. the
+ * `ecgnn` CLI's terminal progress bar). The Trainer calls `startEpoch` at each epoch start, `update` after each
+ * batch and `line` for its epoch summaries.
+ */
+export interface ProgressDisplay {
+  /** An epoch (1-based display) of `batches` batches begins, resuming at batch `startBatch`. */
+  startEpoch(epoch: number, epochs: number, batches: number, startBatch?: number): void;
+  /** Batch `batch` (1-based count of batches done this epoch) of `items` items finished, mean loss `loss` so far. */
+  update(batch: number, items: number, loss: number): void;
+  /** Prints a line of text (ending any bar first). */
+  line(text: string): void;
+}
+
+/** How progress is shown: a {@link ProgressStyle} of the built-in {@link ProgressReporter}, or a display of one's own. */
+export type ProgressMode = ProgressStyle | ProgressDisplay;
+
+/** The display of `mode`: `mode` itself when it is a display, else a {@link ProgressReporter} writing to `stream`. */
+export function progressDisplay(stream: ProgressStream, mode: ProgressMode = 'auto'): ProgressDisplay {
+  return typeof mode === 'object' ? mode : new ProgressReporter(stream, mode);
+}
 
 function clock(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
@@ -28,7 +50,7 @@ function clock(seconds: number): string {
 }
 
 /** Shows the progress of epochs (see the module comment). */
-export class ProgressReporter {
+export class ProgressReporter implements ProgressDisplay {
   private readonly bar: boolean;
   private readonly quiet: boolean;
   private epoch = 0;
@@ -44,7 +66,7 @@ export class ProgressReporter {
   /** `now` returns milliseconds (injectable for tests). */
   constructor(
     private readonly stream: ProgressStream,
-    mode: ProgressMode = 'auto',
+    mode: ProgressStyle = 'auto',
     private readonly now: () => number = () => performance.now(),
   ) {
     this.quiet = mode === 'none';

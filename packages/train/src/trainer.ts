@@ -34,7 +34,7 @@ import {
   monitoredValue,
 } from './evaluate.js';
 import type { Batch } from './loader.js';
-import { JsonlLog, ProgressReporter } from './progress.js';
+import { JsonlLog, type ProgressDisplay, progressDisplay } from './progress.js';
 import {
   type EpochRecord,
   type StopReason,
@@ -106,7 +106,7 @@ export class Trainer {
   /** Per-item losses handed to the sampler (reused across steps). */
   private itemLoss = new Float64Array(0);
   private readonly log: JsonlLog | null;
-  private readonly progress: ProgressReporter;
+  private readonly progress: ProgressDisplay;
   private state: RunState = freshState();
   private bestState: nn.StateDict | null = null;
 
@@ -129,7 +129,7 @@ export class Trainer {
     this.generators = collectGenerators(opts.model, opts.generators ?? {});
     this.params = [...opts.model.namedParameters()];
     this.log = opts.logFile ? new JsonlLog(opts.logFile) : null;
-    this.progress = new ProgressReporter(opts.progressStream ?? process.stderr, opts.progress ?? 'auto');
+    this.progress = progressDisplay(opts.progressStream ?? process.stderr, opts.progress ?? 'auto');
     if (opts.checkpointDir) mkdirSync(opts.checkpointDir, { recursive: true });
   }
 

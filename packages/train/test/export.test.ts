@@ -13,6 +13,7 @@ import {
   forwardBatch,
   inferLatency,
   syntheticBeatDataset,
+  timePredict,
 } from '../src/index.js';
 
 const spec = beatPreprocessing({ sampleRate: 90, length: 64, before: 23 });
@@ -122,6 +123,20 @@ describe('compareWithInfer and inferLatency', () => {
     expect(lat.msPerItem).toBeGreaterThan(0);
     expect(lat.method).toMatch(/median of 3 runs of 5/);
     expect(() => inferLatency(loaded, data, { perRun: 0 })).toThrow(/perRun/);
+  });
+
+  it('timePredict: batches of synthetic inputs for every graph input, the median run per call and per item', () => {
+    const t = timePredict(loaded, { batch: 4, runs: 5, minRunMs: 2, warmupMs: 5 });
+    expect(loaded.inputs).toHaveLength(2);
+    expect(t).toMatchObject({ batch: 4, runs: 5 });
+    expect(t.msPerCall).toBeGreaterThan(0);
+    expect(t.msPerItem).toBeCloseTo(t.msPerCall / 4, 12);
+    expect(t.itemsPerSecond).toBeCloseTo(4000 / t.msPerCall, 6);
+    expect(t.p10).toBeLessThanOrEqual(t.msPerCall);
+    expect(t.p90).toBeGreaterThanOrEqual(t.msPerCall);
+    expect(t.warmupCalls).toBeGreaterThanOrEqual(5);
+    expect(t.callsPerRun).toBeGreaterThanOrEqual(1);
+    expect(() => timePredict(loaded, { batch: 0 })).toThrow(/batch and runs/);
   });
 
   it('exported probabilities match a direct core forward of one item', () => {

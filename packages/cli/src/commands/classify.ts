@@ -1,9 +1,11 @@
 /**
- * `ecgnn classify <record> --model <file>`: runs @ecgnn/infer's `classifyRecord` (the streaming classifier, offline)
- * over one lead of a WFDB record and prints each beat's (or segment's) time and label, or with `--summary` the
+ * `ecgnn classify <record|file.csv> --model <file>`: runs @ecgnn/infer's `classifyRecord` (the streaming classifier,
+ * offline) over one lead of a WFDB record, or one column of a CSV file of samples (`--sample-rate` required), and
+ * prints each beat's (or segment's) time and label, or with `--summary` the
  * per-class counts. When the record has reference annotations (`.atr`), each beat also shows the AAMI class of
  * the reference beat within 150 ms of it, and the summary the reference counts over the same span.
  */
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   AAMI_CLASSES,
@@ -14,6 +16,7 @@ import {
   DataNotFoundError,
   loadAnnotations,
   loadRecord,
+  parseCsvSamples,
 } from '@ecgnn/data';
 import { type ClassifierResult, classifyRecord } from '@ecgnn/infer';
 import { readModelFile } from '@ecgnn/infer/node';
@@ -30,6 +33,8 @@ interface ClassifyOptions {
   from: number;
   seconds?: number;
   summary?: boolean;
+  column?: string;
+  sampleRate?: number;
   json?: boolean;
 }
 
@@ -89,7 +94,17 @@ interface BeatRow {
   reference?: string | null;
 }
 
-async function classify(ctx: RunContext, recordArg: string, o: ClassifyOptions): Promise<number> {
+/** The signal to classify: where it comes from, one lead, its rate, and the record's reference beats if any. */
+interface Source {
+  path: string;
+  lead: string;
+  fs: number;
+  signal: Float32Array;
+  ann?: Annotations;
+}
+
+/** A WFDB record's lead `o.lead` and its reference annotations (`.atr`) when present. */
+function recordSource(recordArg: string, o: ClassifyOptions): Source {
   const loc = locateRecord(recordArg, dataDirOf(o), o.db);
   const path = join(loc.dataDir, loc.db, loc.record);
   const rec = loadRecord(loc.db, loc.record, loc);
@@ -97,25 +112,44 @@ async function classify(ctx: RunContext, recordArg: string, o: ClassifyOptions):
     throw new UsageError(
       `--lead ${o.lead}: record ${path} has ${rec.signals.length} signals (${rec.descriptions.join(', ')})`,
     );
-  const start = Math.round(o.from * rec.fs);
-  if (start >= rec.nSamples)
-    throw new UsageError(`--from ${o.from}: record ${path} is ${rec.nSamples / rec.fs} s long`);
-  const end =
-    o.seconds === undefined ? rec.nSamples : Math.min(rec.nSamples, start + Math.round(o.seconds * rec.fs));
-  const model = await readModelFile(resolve(o.model));
-  const results: ClassifierResult[] = classifyRecord(model, rec.signals[o.lead].subarray(start, end), rec.fs);
   let ann: Annotations | undefined;
   try {
     ann = loadAnnotations(loc.db, loc.record, 'atr', loc);
   } catch (e) {
     if (!(e instanceof DataNotFoundError)) throw e;
   }
+  return { path, lead: rec.descriptions[o.lead], fs: rec.fs, signal: rec.signals[o.lead], ann };
+}
+
+/** A CSV file's samples (@ecgnn/data's `parseCsvSamples`) at `--sample-rate`. */
+function csvSource(file: string, o: ClassifyOptions): Source {
+  if (o.sampleRate === undefined)
+    throw new UsageError(`${file}: a CSV file has no sampling rate: give it with --sample-rate <hz>`);
+  const path = resolve(file);
+  const csv = parseCsvSamples(readFileSync(path, 'utf8'), path, o.column);
+  return { path, lead: csv.column, fs: o.sampleRate, signal: csv.samples };
+}
+
+async function classify(ctx: RunContext, recordArg: string, o: ClassifyOptions): Promise<number> {
+  const isCsv = /\.csv$/i.test(recordArg);
+  if (!isCsv && (o.column !== undefined || o.sampleRate !== undefined))
+    throw new UsageError(
+      '--column and --sample-rate are for CSV files (<file>.csv); a WFDB record has its own',
+    );
+  const src = isCsv ? csvSource(recordArg, o) : recordSource(recordArg, o);
+  const { path, fs, ann } = src;
+  const nSamples = src.signal.length;
+  const start = Math.round(o.from * fs);
+  if (start >= nSamples) throw new UsageError(`--from ${o.from}: ${path} is ${nSamples / fs} s long`);
+  const end = o.seconds === undefined ? nSamples : Math.min(nSamples, start + Math.round(o.seconds * fs));
+  const model = await readModelFile(resolve(o.model));
+  const results: ClassifierResult[] = classifyRecord(model, src.signal.subarray(start, end), fs);
   const labels = ann ? aamiLabels(ann) : undefined;
-  const tol = Math.round(MATCH_SECONDS * rec.fs);
+  const tol = Math.round(MATCH_SECONDS * fs);
   const beats: BeatRow[] = results.map((r) => {
     const sample = start + r.sample;
     const row: BeatRow = {
-      time: sample / rec.fs,
+      time: sample / fs,
       sample,
       label: r.label,
       probability: r.probabilities[r.classIndex],
@@ -131,10 +165,10 @@ async function classify(ctx: RunContext, recordArg: string, o: ClassifyOptions):
   const agreeing = matched.filter((b) => b.reference === b.label).length;
   const summary = {
     record: path,
-    lead: rec.descriptions[o.lead],
-    sampleRate: rec.fs,
-    from: start / rec.fs,
-    seconds: (end - start) / rec.fs,
+    lead: src.lead,
+    sampleRate: fs,
+    from: start / fs,
+    seconds: (end - start) / fs,
     kind: results[0]?.kind ?? (model.metadata.windowing.mode === 'beat' ? 'beat' : 'segment'),
     count: beats.length,
     predicted,
@@ -160,7 +194,7 @@ async function classify(ctx: RunContext, recordArg: string, o: ClassifyOptions):
   }
   println(
     ctx.io.out,
-    `${path}, ${summary.lead}, ${summary.from}–${summary.from + summary.seconds} s at ${rec.fs} Hz: ${beats.length} ${summary.kind}s`,
+    `${path}, ${summary.lead}, ${summary.from}–${summary.from + summary.seconds} s at ${fs} Hz: ${beats.length} ${summary.kind}s`,
   );
   println(ctx.io.out, `predicted: ${classes.map((c) => `${c} ${predicted[c]}`).join('  ')}`);
   if (reference) {
@@ -182,11 +216,11 @@ export function registerClassify(program: Command, ctx: RunContext): void {
       program
         .command('classify')
         .description(
-          'classify the beats of a WFDB record with a model file (@ecgnn/infer), print times and labels',
+          'classify the beats of a WFDB record or a CSV of samples with a model file (@ecgnn/infer), print times and labels',
         )
         .argument(
           '<record>',
-          'record name in the data directory (e.g. 100), or a path to a record (dir/100 or dir/100.hea)',
+          'record name in the data directory (e.g. 100), a path to a record (dir/100 or dir/100.hea), or a CSV file of samples (file.csv, with --sample-rate)',
         )
         .requiredOption('--model <file>', 'model file (.ecgnn)')
         .option('--db <name>', 'database folder of a record name', 'mitdb')
@@ -197,7 +231,16 @@ export function registerClassify(program: Command, ctx: RunContext): void {
           'length of the span (default: to the end of the record)',
           numberArg('> 0', (x) => x > 0),
         )
-        .option('--summary', 'print only the per-class counts'),
+        .option('--summary', 'print only the per-class counts')
+        .option(
+          '--column <name>',
+          'CSV: the column of samples, by header name or 0-based index (default: the only column)',
+        )
+        .option(
+          '--sample-rate <hz>',
+          'CSV: sampling rate of the samples, Hz (required for a CSV file)',
+          numberArg('> 0', (x) => x > 0),
+        ),
     ),
   ).action(async (record: string, o: ClassifyOptions) => {
     if (o.model.trim() === '') throw new UsageError('--model is empty');

@@ -1,7 +1,7 @@
 /**
  * `ecgnn data info|verify|fetch`: MIT-BIH class counts, SHA-256 verification and download, on the functions of
- * @ecgnn/data (the ones its `ecgnn-data` binary calls: `recordAamiCounts`, `splitSummary`/`formatSplitSummary`,
- * `verifyDatabaseDir`, `fetchDatabase`).
+ * @ecgnn/data (`recordAamiCounts`, `splitSummary`/`formatSplitSummary`, `verifyDatabaseDir`, `downloadDatabase`);
+ * `split`, `qrs` and `record` are in data-tools.ts. The one command line of @ecgnn/data (it has no binary of its own).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ import {
 import type { Command } from 'commander';
 import { EXIT_FAILURE, EXIT_OK, formatTable, printJson, println, type RunContext } from '../io.js';
 import { dataDirOf, listArg, withDataOption, withJsonOption } from '../options.js';
+import { downloadProgress } from '../progress.js';
+import { registerDataTools } from './data-tools.js';
 
 /** Which inter-patient set a MIT-BIH record belongs to (de Chazal et al. 2004): DS1, DS2, paced or none. */
 export function splitOf(record: string): 'DS1' | 'DS2' | 'paced' | '' {
@@ -107,18 +109,20 @@ async function verify(ctx: RunContext, db: string | undefined, o: { data?: strin
   return results.every((r) => r.ok) ? EXIT_OK : EXIT_FAILURE;
 }
 
-/** `data fetch [db]`: download (resuming, skipping verified files) with progress on stderr. */
+/** `data fetch [db]`: download (resuming, skipping verified files) with progress on stderr (bars on a terminal). */
 async function fetch(
   ctx: RunContext,
   db: string,
   o: { data?: string; records?: string[]; baseUrl?: string; json?: boolean },
 ): Promise<number> {
   const dd = dataDirOf(o);
+  const download = downloadProgress(ctx.io);
   const res = await downloadDatabase(db, dd.dataDir, {
     baseUrl: o.baseUrl,
     records: o.records,
     log: (line) => println(ctx.io.err, line),
-  });
+    onProgress: download?.onProgress,
+  }).finally(() => download?.close());
   if (o.json) printJson(ctx.io, { database: db, ...res });
   else
     println(
@@ -132,7 +136,9 @@ async function fetch(
 export function registerData(program: Command, ctx: RunContext): void {
   const data = program
     .command('data')
-    .description('MIT-BIH data: info (AAMI class counts), verify (SHA-256), fetch (download)');
+    .description(
+      'MIT-BIH data: info (AAMI class counts), verify (SHA-256), fetch (download), split, qrs, record',
+    );
   withJsonOption(
     withDataOption(
       data
@@ -170,4 +176,5 @@ export function registerData(program: Command, ctx: RunContext): void {
   ).action(async (db: string, o) => {
     ctx.code = await fetch(ctx, db, o);
   });
+  registerDataTools(data, ctx);
 }

@@ -4,11 +4,10 @@
  * `examples/distill.ts`. Writes `<out>/report.json` and `report.md` (@ecgnn/train's `distillMarkdown`), merges the
  * results rows into `--record`'s file with @ecgnn/train's `recordResultsRow`.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findBackend, setBackend } from '@ecgnn/core';
-import { ensureDatabase, findRepoRoot } from '@ecgnn/data';
+import { findRepoRoot } from '@ecgnn/data';
 import {
   DISTILL_DEFAULTS,
   DISTILL_MODELS,
@@ -16,6 +15,7 @@ import {
   distillMarkdown,
   type EpochEstimate,
   estimateDistillEpochs,
+  gitInfo,
   pct,
   recordResultsRow,
   runDistillExperiment,
@@ -24,6 +24,7 @@ import {
 import { type Command, Option } from 'commander';
 import { EXIT_OK, printJson, println, type RunContext, UsageError } from '../io.js';
 import { dataDirOf, intArg, numberArg, withDataOption, withJsonOption } from '../options.js';
+import { ensureDatabaseWithProgress, type TrainingProgress, trainingProgress } from '../progress.js';
 
 /** Parsed options of `distill` (commander's camel-cased names). */
 interface DistillOptions {
@@ -51,30 +52,26 @@ interface DistillOptions {
   json?: boolean;
 }
 
-/** The current commit and whether the work tree differs from it (`unknown`/null outside a git checkout). */
-function gitInfo(cwd: string): { commit: string; dirty: boolean | null } {
-  const git = (...args: string[]): string =>
-    execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
-  try {
-    const commit = git('rev-parse', 'HEAD');
-    try {
-      return { commit, dirty: git('status', '--porcelain') !== '' };
-    } catch {
-      return { commit, dirty: null };
-    }
-  } catch {
-    return { commit: 'unknown', dirty: null };
-  }
-}
-
 function formatEstimate(e: EpochEstimate): string {
   return `${e.epochSeconds.toFixed(0)} s per epoch (${(1000 * e.stepSeconds).toFixed(1)} ms/step × ${e.stepsPerEpoch} + validation ${e.validationSeconds.toFixed(1)} s + scoring ${e.scoringSeconds.toFixed(1)} s)`;
 }
 
 async function distill(ctx: RunContext, o: DistillOptions, argv: readonly string[]): Promise<number> {
-  const log = (line: string): void => println(ctx.io.err, line);
+  const progress = trainingProgress(ctx.io);
+  try {
+    return await distillRun(ctx, o, argv, progress);
+  } finally {
+    progress.close();
+  }
+}
+
+async function distillRun(
+  ctx: RunContext,
+  o: DistillOptions,
+  argv: readonly string[],
+  progress: TrainingProgress,
+): Promise<number> {
+  const log = progress.log;
   const root = findRepoRoot() ?? process.cwd();
   const out = resolve(o.out ?? `ecgnn-out/distill${o.intra ? '-intra' : ''}`);
   const record = o.record === undefined ? undefined : resolve(o.record);
@@ -84,7 +81,7 @@ async function distill(ctx: RunContext, o: DistillOptions, argv: readonly string
   if (o.backend === 'wasm' && !wasm)
     log('the wasm backend is not available here: training on the cpu backend');
   const { dataDir } = dataDirOf(o);
-  await ensureDatabase('mitdb', dataDir, { download: o.download, log });
+  await ensureDatabaseWithProgress(ctx.io, 'mitdb', dataDir, o.download);
   if (wasm) setBackend('wasm');
   const backend = wasm ? 'wasm' : 'cpu';
   const common: Omit<DistillExperimentOptions, 'outDir' | 'provenance'> = {
@@ -125,6 +122,7 @@ async function distill(ctx: RunContext, o: DistillOptions, argv: readonly string
   const report = runDistillExperiment({
     ...common,
     outDir: out,
+    progress: progress.display,
     provenance: { command, commit, date: new Date().toISOString(), commitDirty: dirty },
   });
   for (const row of report.rows) row.backend = backend;

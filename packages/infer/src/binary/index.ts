@@ -1,4 +1,7 @@
-// Subpath entry `@ecgnn/infer/binary`: the binary conventions and their helpers only.
+/**
+ * Subpath entry `@ecgnn/infer/binary`: the binary conventions and their helpers only.
+ * @module @ecgnn/infer/binary
+ */
 export {
   BITS_PER_WORD,
   foldBatchNormSign,

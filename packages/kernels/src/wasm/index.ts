@@ -9,6 +9,7 @@
  * const k = createKernels();                 // every kernel: WASM where it has one, else the reference
  * const ts = createKernels({ simd: false }); // the reference kernels only
  * ```
+ * @module @ecgnn/kernels/wasm
  */
 import type { Kernels } from '../contract.js';
 import { referenceKernels } from '../ref/index.js';

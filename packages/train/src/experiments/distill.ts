@@ -9,22 +9,25 @@
  * Every choice (epochs, and with `search` learning rates and the temperature) is made on validation
  * macro-F1 (N, S, V, F); the test split is read after all three models are trained.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ValueError } from '@ecgnn/core';
-import { loadModel, saveModel } from '@ecgnn/infer';
 import { layerCount, type ModelConfig, parameterCount } from '@ecgnn/models';
-import { writeFileAtomicSync } from '../checkpoint.js';
-import { classCounts } from '../dataset.js';
 import { distillationObjective, teacherSoftLabels } from '../distill.js';
 import { evaluate } from '../evaluate.js';
-import { exportClassifier } from '../export.js';
 import { formatMetrics } from '../format.js';
-import { compareWithInfer, inferLatency } from '../infer-check.js';
-import { classificationMetrics, type Metrics } from '../metrics.js';
+import { type GroupMetrics, metricsByGroup } from '../group-metrics.js';
+import { argmaxRows, type Metrics } from '../metrics.js';
 import type { DatasetPreprocessing } from '../preprocess.js';
 import { type ResultsRow, resultsMetrics } from '../results.js';
 import type { TrainResult } from '../trainer-options.js';
+import {
+  type BeatModelExport,
+  beatIO,
+  beatProvenance,
+  exportBeatModel,
+  majorityBaseline,
+} from './beat-export.js';
 import {
   type DistillExperimentOptions,
   type DistillSettings,
@@ -82,17 +85,10 @@ export interface DistillModelReport {
   validation: Metrics;
   /** Test metrics (core model). */
   test: Metrics;
+  /** Test metrics of each test record (patient), in the order of the records. */
+  perRecord: GroupMetrics[];
   /** The exported model in @ecgnn/infer. */
-  export: {
-    file: string;
-    bytes: number;
-    agreement: number;
-    disagreements: number;
-    maxAbsProbDiff: number;
-    inferMsPerSample: number;
-    inferTimingMethod: string;
-    plan: string[];
-  };
+  export: BeatModelExport;
 }
 
 /** The report of a run. */
@@ -193,11 +189,7 @@ export function runDistillExperiment(opts: DistillExperimentOptions): DistillRep
     `validation ${validation.count} beats ${JSON.stringify(countsByName(validation))} from ${data.records.validation.join(' ')}`,
   );
   const preprocessing = train.preprocessing as DatasetPreprocessing;
-  const io = {
-    length: train.inputs[0].shape[1],
-    rrFeatures: train.inputs.length > 1 ? train.inputs[1].shape[0] : 0,
-    classes: train.classes.length,
-  };
+  const io = beatIO(train);
   const teacherConfig: ModelConfig = { kind: 'resnet-teacher', ...io, ...settings.teacher };
   const studentConfig: ModelConfig = { kind: 'student', ...io, ...settings.student };
   checkCompact(teacherConfig, studentConfig);
@@ -312,12 +304,7 @@ export function runDistillExperiment(opts: DistillExperimentOptions): DistillRep
   log(
     `\ntest ${test.count} beats ${JSON.stringify(countsByName(test))} from ${data.records.test.join(' ')} (${protocol === 'inter-patient' ? 'read once, now' : 'held out by the split, evaluated once, now'})`,
   );
-  const counts = classCounts(train);
-  const majority = counts.indexOf(Math.max(...counts));
-  const baseline = {
-    className: train.classes[majority],
-    metrics: classificationMetrics(test.label, new Int32Array(test.count).fill(majority), test.classes),
-  };
+  const baseline = majorityBaseline(train, test);
   log(
     `majority-class baseline (always ${baseline.className}): accuracy ${fmt(baseline.metrics.accuracy)}, macro-F1 (N,S,V,F) ${fmt(baseline.metrics.subsetMacroF1)}`,
   );
@@ -330,28 +317,13 @@ export function runDistillExperiment(opts: DistillExperimentOptions): DistillRep
     const { outcome, spec, trials } = stages[name] as ReturnType<typeof runStage>;
     const ev = evaluate(outcome.model, test);
     const m = ev.metrics as Metrics;
-    const file = join(opts.outDir, 'models', `${name}.ecgnn`);
-    const bytes = saveModel(
-      exportClassifier(outcome.model, preprocessing, {
-        classes: test.classes,
-        name: `ecgnn-distill-${name}${suffix}`,
-        provenance: {
-          method: 'distill',
-          dataset: 'mitdb',
-          protocol: data.protocol,
-          split: data.splitDescription,
-          trainRecords: data.records.train,
-          validationRecords: data.records.validation,
-          seed: spec.seed,
-          ...opts.provenance,
-          testMetrics: { accuracy: m.accuracy, macroF1: m.subsetMacroF1, jk: m.jk },
-        },
-      }),
-    );
-    writeFileAtomicSync(file, bytes);
-    const loaded = loadModel(new Uint8Array(readFileSync(file)));
-    const cmp = compareWithInfer(loaded, test, ev.predictions.probs);
-    const lat = inferLatency(loaded, test, settings.latency);
+    const exported = exportBeatModel(outcome.model, test, ev, {
+      file: join(opts.outDir, 'models', `${name}.ecgnn`),
+      preprocessing,
+      name: `ecgnn-distill-${name}${suffix}`,
+      provenance: beatProvenance('distill', data, spec.seed, opts.provenance, m),
+      latency: settings.latency,
+    });
     const r = outcome.result;
     const chosen = trials === null ? '' : ` (search over ${trials.length} trials)`;
     models[name] = {
@@ -373,20 +345,17 @@ export function runDistillExperiment(opts: DistillExperimentOptions): DistillRep
       },
       validation: outcome.validation.metrics as Metrics,
       test: m,
-      export: {
-        file,
-        bytes: bytes.length,
-        agreement: cmp.agreement,
-        disagreements: cmp.disagreements,
-        maxAbsProbDiff: cmp.maxAbsProbDiff,
-        inferMsPerSample: lat.msPerItem,
-        inferTimingMethod: lat.method,
-        plan: loaded.metadata.plan,
-      },
+      perRecord: metricsByGroup(
+        test.group,
+        test.label,
+        argmaxRows(ev.predictions.probs, ev.predictions.outputs),
+        test.classes,
+      ),
+      export: exported,
     };
     log(`\n${name} on the test split:\n${formatMetrics(m)}`);
     log(
-      `${name}: exported ${file} (${bytes.length} bytes); @ecgnn/infer agrees with core on ${(100 * cmp.agreement).toFixed(3)} % (max |Δp| ${cmp.maxAbsProbDiff.toExponential(2)}); ${lat.msPerItem.toFixed(4)} ms per beat at batch 1`,
+      `${name}: exported ${exported.file} (${exported.bytes} bytes); @ecgnn/infer agrees with core on ${(100 * exported.agreement).toFixed(3)} % (max |Δp| ${exported.maxAbsProbDiff.toExponential(2)}); ${exported.inferMsPerSample.toFixed(4)} ms per beat at batch 1`,
     );
   }
   timings.evaluateExport = seconds(t);

@@ -143,3 +143,23 @@ export type MetaMethod = 'snail' | 'protonet' | 'finetune';
 
 /** All methods, in report order. */
 export const META_METHODS: readonly MetaMethod[] = ['snail', 'protonet', 'finetune'];
+
+/** The settings a run may override (a command line's flags); an undefined value keeps the default. */
+export type MetaSettingsOverrides = {
+  [K in
+    | 'settings'
+    | 'metaSteps'
+    | 'supervisedSteps'
+    | 'groups'
+    | 'update'
+    | 'optimizer'
+    | 'lr'
+    | 'testTasks']?: MetaSettings[K] | undefined;
+};
+
+/** The settings of a run: {@link META_SMOKE} (smoke) or {@link META_DEFAULTS}, with the defined `overrides`. */
+export function metaRunSettings(smoke: boolean, overrides: MetaSettingsOverrides = {}): MetaSettings {
+  const base = smoke ? META_SMOKE : META_DEFAULTS;
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return { ...base, ...defined };
+}

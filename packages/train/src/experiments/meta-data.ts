@@ -12,7 +12,7 @@
  * samples at 180 Hz, each standardised to zero mean and unit variance. At most `perRecordClass` beats of each
  * (record, class), evenly spaced in time, are kept, so the common classes of one patient do not swamp the rest.
  */
-import { type Generator, listRecords, loadBeats } from '@ecgnn/data';
+import { Generator, listRecords, loadBeats } from '@ecgnn/data';
 
 /** The beat types held out for meta-testing (rare MIT-BIH symbols). */
 export const META_TEST_CLASSES: readonly string[] = ['a', 'J', 'e', 'j', 'E', 'f'];
@@ -189,4 +189,21 @@ export function syntheticMetaSplits(g: Generator, perClass = 30, length = 64, no
     return { x, length, label, record, classes };
   };
   return { train: split(0, 8, 'tr'), validation: split(8, 5, 'va'), test: split(13, 6, 'te') };
+}
+
+/** Seed offset of the smoke run's synthetic problem (its own stream, apart from the run's weights and tasks). */
+const SYNTHETIC_SEED_OFFSET = 12345;
+
+/**
+ * The splits of a run: a smoke run's seeded synthetic problem ({@link syntheticMetaSplits}, seed
+ * `seed + 12345`), else MIT-BIH ({@link loadMetaSplits}) with at most `perRecordClass` beats per record and class.
+ */
+export function metaRunSplits(o: {
+  smoke: boolean;
+  seed: number;
+  dataDir?: string;
+  perRecordClass: number;
+}): MetaSplits {
+  if (o.smoke) return syntheticMetaSplits(new Generator(o.seed + SYNTHETIC_SEED_OFFSET));
+  return loadMetaSplits({ dataDir: o.dataDir, perRecordClass: o.perRecordClass });
 }

@@ -17,7 +17,7 @@ import { classBalancedBatches, randomInt } from '@ecgnn/data';
 import type { EcgEmbeddingCnn, Snail } from '@ecgnn/models';
 import { captureCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import type { CheckpointValue } from '../checkpoint-format.js';
-import { lineStream, type ProgressMode, ProgressReporter } from '../progress.js';
+import { lineStream, type ProgressMode, progressDisplay } from '../progress.js';
 import { TrainingDivergedError } from '../trainer-options.js';
 import type { MetaSettings } from './meta-config.js';
 import type { MetaSet } from './meta-data.js';
@@ -97,7 +97,7 @@ export function runMetaLoop(o: MetaLoopOptions): MetaLoopResult {
     if (bestFile && existsSync(bestFile)) bestState = loadCheckpoint(bestFile).model.state;
     log(`${o.name}: resumed at step ${step} (best validation ${best.toFixed(4)} at step ${bestStep})`);
   }
-  const progress = new ProgressReporter(lineStream(log), o.progress ?? 'none');
+  const progress = progressDisplay(lineStream(log), o.progress ?? 'none');
   progress.startEpoch(1, 1, o.steps, step);
   o.model.train();
   let lossSum = 0;

@@ -1,7 +1,7 @@
 /** Matching served beats to labelled reference beats (no data needed). */
 import { matchBeats } from '@ecgnn/data';
 import { describe, expect, test } from 'vitest';
-import { matchLabelledBeats } from './serve.js';
+import { busiestWindow, matchLabelledBeats } from '../src/serve.js';
 
 describe('matchLabelledBeats', () => {
   const classes = ['N', 'S', 'V'];
@@ -42,5 +42,17 @@ describe('matchLabelledBeats', () => {
     const labels = (n: number) => Array.from({ length: n }, (_, i) => i % 3);
     const mine = matchLabelledBeats(ref, labels(ref.length), det, labels(det.length), 54, classes);
     expect(mine.matched).toBe(matchBeats(ref, det, 54).tp);
+  });
+});
+
+describe('busiestWindow', () => {
+  test('picks the earliest window holding the most rare beats', () => {
+    // Rare beats (label ≠ 0) at 150, 420, 450; windows of 100 samples starting on multiples of 50.
+    const samples = [10, 150, 300, 420, 450, 600];
+    const labels = [0, 1, 0, 2, 1, 0];
+    expect(busiestWindow(samples, (i) => labels[i] !== 0, 700, 100, 50)).toBe(400);
+    expect(busiestWindow(samples, () => false, 700, 100, 50)).toBe(0);
+    // A record shorter than the window: the window starts at 0.
+    expect(busiestWindow(samples, () => true, 50, 100, 50)).toBe(0);
   });
 });

@@ -1,11 +1,14 @@
 /**
- * Serving the exported model on a raw record, as a deployed classifier would: the record's raw MLII samples are
+ * Serving an exported beat model on a raw MIT-BIH record, as a deployed classifier would (the main job's and
+ * `ecgnn pipeline`'s end-to-end check): the record's raw MLII samples are
  * pushed in one-second chunks into @ecgnn/infer's streaming classifier (QRS detection, resampling, z-scored beat
  * windows, RR features, the model), and its beats are compared with the reference annotations: each reference
  * beat is matched to a detected beat within 150 ms (one-to-one, greedy in time order, as @ecgnn/data's
  * `matchBeats`), and per AAMI class we count the reference beats, the matched ones, and the matched ones the
  * model labelled with the reference class.
  */
+
+import { ValueError } from '@ecgnn/core';
 import { extractBeats, leadIndex, loadAnnotations, loadRecord } from '@ecgnn/data';
 import { createClassifier, type Model } from '@ecgnn/infer';
 
@@ -19,6 +22,20 @@ export interface ServedClass {
   correct: number;
   /** Detections the model labelled with this class (matched or not). */
   predicted: number;
+}
+
+/** A stretch of the served record for drawing: raw samples with the reference and the predicted beat labels. */
+export interface ServeStrip {
+  /** Sampling rate of `samples`, Hz. */
+  fs: number;
+  /** Index in the record of `samples[0]`. */
+  start: number;
+  /** Raw MLII samples (mV), `seconds · fs` of them (fewer at the end of the record). */
+  samples: number[];
+  /** Reference beats inside the strip: sample index in the record and AAMI class name. */
+  reference: { sample: number; label: string }[];
+  /** Detected beats inside the strip: sample index, predicted class name and its probability. */
+  predicted: { sample: number; label: string; probability: number }[];
 }
 
 /** Result of {@link serveRecord}. */
@@ -41,6 +58,8 @@ export interface ServeSummary {
   accuracy: number;
   /** Counts per class, by class name. */
   perClass: Record<string, ServedClass>;
+  /** The stretch asked for by {@link ServeOptions.strip} (absent otherwise). */
+  strip?: ServeStrip;
 }
 
 /**
@@ -86,6 +105,33 @@ export interface ServeOptions {
   classes: readonly string[];
   /** Match tolerance, ms (default 150, the EC57 standard). */
   toleranceMs?: number;
+  /**
+   * Keep a stretch of `seconds` for drawing ({@link ServeSummary.strip}), from `start` seconds, or (no `start`)
+   * the whole-second window holding the most reference beats that are not N — chosen for display only.
+   */
+  strip?: { seconds: number; start?: number };
+}
+
+/**
+ * First sample of the `length`-sample window with the most `rare` reference beats (window starts on multiples
+ * of `step`; ties: the earliest), for a strip that shows more than normal beats.
+ */
+export function busiestWindow(
+  refSample: ArrayLike<number>,
+  rare: (i: number) => boolean,
+  total: number,
+  length: number,
+  step: number,
+): number {
+  let best = 0;
+  let bestCount = -1;
+  for (let start = 0; start + length <= Math.max(total, length); start += step) {
+    let count = 0;
+    for (let i = 0; i < refSample.length; i++)
+      if (refSample[i] >= start && refSample[i] < start + length && rare(i)) count++;
+    if (count > bestCount) [best, bestCount] = [start, count];
+  }
+  return best;
 }
 
 /** Streams MIT-BIH record `record`'s raw MLII lead through `createClassifier(model)` and scores its beats. */
@@ -98,10 +144,12 @@ export function serveRecord(model: Model, record: string, opts: ServeOptions): S
   const classifier = createClassifier(model, { sampleRate: rec.fs });
   const detSample: number[] = [];
   const detLabel: number[] = [];
+  const detProb: number[] = [];
   const take = (results: ReturnType<typeof classifier.flush>): void => {
     for (const r of results) {
       detSample.push(r.sample);
       detLabel.push(r.classIndex);
+      detProb.push(r.probabilities[r.classIndex]);
     }
   };
   const chunk = Math.round(rec.fs);
@@ -119,6 +167,31 @@ export function serveRecord(model: Model, record: string, opts: ServeOptions): S
   );
   let correct = 0;
   for (const c of Object.values(perClass)) correct += c.correct;
+  let strip: ServeStrip | undefined;
+  if (opts.strip) {
+    const { seconds, start } = opts.strip;
+    if (!(seconds > 0) || (start !== undefined && !(start >= 0)))
+      throw new ValueError(
+        `serveRecord: strip needs seconds > 0 and start ≥ 0, got ${JSON.stringify(opts.strip)}`,
+      );
+    const length = Math.round(seconds * rec.fs);
+    const first =
+      start !== undefined
+        ? Math.round(start * rec.fs)
+        : busiestWindow(ref.sample, (i) => ref.label[i] !== 0, signal.length, length, Math.round(rec.fs));
+    const inside = (s: number): boolean => s >= first && s < first + length;
+    strip = {
+      fs: rec.fs,
+      start: first,
+      samples: Array.from(signal.subarray(first, first + length)),
+      reference: Array.from(ref.sample, (s, i) => ({ sample: s, label: opts.classes[ref.label[i]] })).filter(
+        (b) => inside(b.sample),
+      ),
+      predicted: detSample
+        .map((s, j) => ({ sample: s, label: opts.classes[detLabel[j]], probability: detProb[j] }))
+        .filter((b) => inside(b.sample)),
+    };
+  }
   return {
     record,
     seconds: signal.length / rec.fs,
@@ -129,6 +202,7 @@ export function serveRecord(model: Model, record: string, opts: ServeOptions): S
     toleranceMs,
     accuracy: matched > 0 ? correct / matched : 0,
     perClass,
+    ...(strip ? { strip } : {}),
   };
 }
 
