@@ -39,6 +39,7 @@ interface PruneOptions extends ExperimentCliOptions {
   rounds?: number;
   retries?: number;
   trace?: number;
+  pruneOutput?: boolean;
   control: boolean;
   epochs?: number;
 }
@@ -63,14 +64,15 @@ function searchOverrides(o: PruneOptions): Partial<LthSearchSettings> {
     maxRounds: o.rounds,
     retries: o.retries,
     traceRounds: o.trace,
+    pruneOutput: o.pruneOutput,
     control: o.control,
   };
   return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
 
 async function prune(ctx: RunContext, o: PruneOptions, argv: readonly string[]): Promise<number> {
-  // The fragment model (when @ecgnn/train offers it) trains on the 17-class fragments, the others on MIT-BIH beats.
-  const needs = (o.model as string) === 'fragment' ? 'mitbih17' : 'mitdb';
+  // The fragment model trains on the 17-class fragments, the others on MIT-BIH beats.
+  const needs = o.model === 'fragment' ? 'mitbih17' : 'mitdb';
   const run = await startRun(ctx, o, argv, 'ecgnn-out/lth', needs);
   run.log(
     `ecgnn lottery-ticket pruning of the ${o.model}${o.smoke ? ' (smoke run)' : ''}: seed ${o.seed}, ${run.backend} backend, data ${run.dataDir}, output ${run.out}`,
@@ -99,7 +101,8 @@ async function prune(ctx: RunContext, o: PruneOptions, argv: readonly string[]):
   writeText(join(dir, 'report.md'), lthMarkdown(report));
   writeText(join(dir, 'f1-vs-compression.svg'), lthSvg(report));
   const t = report.ticket;
-  const f1 = (m: Metrics): string => `macro-F1 over ${m.subsetClasses.join(', ')} ${pct(m.subsetMacroF1)} %`;
+  const f1 = (m: Metrics): string =>
+    `${report.search.metric.replace(/^validation /, '')} ${pct(m[report.search.metricKey])} %`;
   finishRun(ctx, run, o, report, report.rows, [
     `${o.model}: dense test ${f1(report.dense.test)}, ${report.dense.bytes} bytes; ticket test ${f1(t.test)}, ${t.export.bytes} bytes (${t.export.file})`,
     `search: ${report.search.stopReason}; report: ${join(dir, 'report.md')}, report.json, f1-vs-compression.svg${run.record ? `; rows merged into ${run.record}` : ''}`,
@@ -116,7 +119,10 @@ export function registerPrune(program: Command, ctx: RunContext, argv: readonly 
       'lottery-ticket experiment (method 3): goal-driven magnitude pruning with rewinding, exported sparse (@ecgnn/train)',
     )
     .addOption(
-      new Option('--model <m>', 'model to prune (teacher: the distillation teacher)')
+      new Option(
+        '--model <m>',
+        'model to prune (teacher/student: the distillation models on beats; fragment: the binary network’s float twin on the 17-class fragments)',
+      )
         .choices([...LTH_MODELS])
         .default('teacher'),
     );
@@ -159,10 +165,11 @@ export function registerPrune(program: Command, ctx: RunContext, argv: readonly 
       'after the goal breaks, keep pruning to round n to trace F1 against compression (never the ticket)',
       intArg(0),
     )
+    .option('--prune-output', 'prune the output layer too (default: it stays dense)')
     .option('--no-control', 'skip the random-reinitialisation control')
     .option(
       '--epochs <n>',
-      `most epochs of every training run (default: the distillation experiment's, ${LTH_DEFAULTS.teacherStage.epochs} teacher, ${LTH_DEFAULTS.studentStage.epochs} student)`,
+      `most epochs of every training run (defaults: ${LTH_DEFAULTS.teacherStage.epochs} teacher, ${LTH_DEFAULTS.studentStage.epochs} student as in the distillation experiment, ${LTH_DEFAULTS.fragment.epochs} fragment)`,
       intArg(1),
     )
     .action(async (o: PruneOptions) => {

@@ -162,7 +162,14 @@ export function lthSvg(r: LthReport): string {
     `<text x="${lx + 10}" y="${m.t + 46}">broke the goal</text>`,
     `<text x="${lx - 4}" y="${m.t + 66}" font-weight="bold">✕</text>`,
     `<text x="${lx + 10}" y="${m.t + 66}">random-reinit control (test)</text>`,
-    '</svg>',
   );
+  if (r.rounds.some((k) => k.traced)) {
+    out.push(
+      `<line x1="${lx - 6}" y1="${m.t + 82}" x2="${lx + 6}" y2="${m.t + 82}" stroke="black" stroke-dasharray="5 3"/>`,
+      `<text x="${lx + 10}" y="${m.t + 86}">traced past the stop (hollow,</text>`,
+      `<text x="${lx + 10}" y="${m.t + 100}">never the ticket)</text>`,
+    );
+  }
+  out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
