@@ -67,12 +67,15 @@ export function createProgram(ctx: RunContext, argv: readonly string[] = []): Co
 
 /**
  * Runs `ecgnn` with `argv` (the arguments after the program name), writing to `io`.
- * A leading `--` is dropped, so `pnpm ecgnn -- --help` works as npm users expect.
+ * A leading `--` is dropped, so `pnpm ecgnn -- --help` works as npm users expect, and so is one right after the
+ * command name, so that a package script naming the command (`"start": "… ecgnn pipeline"`) takes
+ * `pnpm start -- --help` too. (No command takes operands that need a `--` before them.)
  *
  * @returns the exit code: 0 success, 1 data or model error, 2 usage error
  */
 export async function run(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const args = argv[0] === '--' ? argv.slice(1) : [...argv];
+  if (args[1] === '--' && args[0] !== undefined && !args[0].startsWith('-')) args.splice(1, 1);
   const ctx: RunContext = { io, code: EXIT_OK };
   const program = createProgram(ctx, args);
   try {

@@ -80,6 +80,10 @@ describe('ecgnn command tree and help', () => {
     const c = await cli('inspect', '-h');
     expect(c.code).toBe(EXIT_OK);
     expect(c.out).toContain('--json');
+    // A script naming the command (`"start": "… pipeline"`) then `pnpm start -- --help`.
+    const d = await cli('pipeline', '--', '--help');
+    expect(d.code).toBe(EXIT_OK);
+    expect(d.out).toContain('Usage: ecgnn pipeline');
   });
 
   it('every command that prints results offers --json', async () => {
