@@ -72,7 +72,7 @@ describe.runIf(present || ci)('main job, smoke mode', () => {
       seed: 3,
       params: a.report.model.params,
       bytes: a.report.model.bytes,
-      command: 'pnpm start --smoke --no-download --seed 3 --out ' + a.out,
+      command: 'pnpm baseline --smoke --no-download --seed 3 --out ' + a.out,
     });
     expect(row.metrics.accuracy).toBe(a.report.test.accuracy);
     // macro-F1 over N, S, V, F like every mitdb row; the five-class value beside it.

@@ -1,5 +1,5 @@
 /**
- * The ecgnn main job (`pnpm start`): trains the BeatNet beat classifier of @ecgnn/models on MIT-BIH with the
+ * The ecgnn baseline job (`pnpm baseline`; the README's main job `pnpm start` is `ecgnn pipeline`): trains the BeatNet beat classifier of @ecgnn/models on MIT-BIH with the
  * inter-patient protocol (de Chazal DS1 → DS2), evaluates it on DS2, exports it to the @ecgnn/infer model format
  * (inputs: the beat window and its RR features, with the preprocessing in the metadata), reloads the file,
  * checks it agrees with the trained model, times it, serves it on one raw DS2 record with infer's streaming
@@ -188,7 +188,7 @@ export async function main(
   // 6. Report and the docs/results.json row.
   timings.total = (performance.now() - tStart) / 1000;
   const report = buildReport({
-    command: `pnpm start${argv.length ? ` ${argv.join(' ')}` : ''}`,
+    command: `pnpm baseline${argv.length ? ` ${argv.join(' ')}` : ''}`,
     options: opts,
     protocol: split.protocol,
     data: { dir, downloaded, records },

@@ -29,10 +29,10 @@ export const SMOKE = {
   testRecords: 3,
   testEvery: 8,
 };
-/** Help text of `pnpm start --help`. */
+/** Help text of `pnpm baseline --help`. */
 export const HELP = `ecgnn main job: train, evaluate, export and check a beat classifier (inter-patient DS1→DS2).
 
-usage: pnpm start [options]
+usage: pnpm baseline [options]
 
   --epochs <n>       training epochs (default ${DEFAULTS.epochs})
   --batches <n>      training batches per epoch (default ${DEFAULTS.batchesPerEpoch})

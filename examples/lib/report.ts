@@ -91,7 +91,7 @@ export interface Report {
 
 /** The facts of a finished run that {@link buildReport} turns into a {@link Report}. */
 export interface RunFacts {
-  /** The command line (`pnpm start …`). */
+  /** The command line (`pnpm baseline …`). */
   command: string;
   /** Run seed, smoke mode, epochs and batches per epoch. */
   options: { seed: number; smoke: boolean; epochs: number; batchesPerEpoch: number };
