@@ -3,7 +3,7 @@
  * lottery ticket → binary network, each exported and checked in @ecgnn/infer, then one DS2 record served end to
  * end. Three sizes:
  * - `full`: the settings of the results rows in docs/results.md (distillation with hard-example teacher batches,
- *   14 teacher and 40 student epochs; the lottery-ticket search with its defaults; the 5-class patient-wise
+ *   14 teacher and 40 student epochs; the lottery-ticket search of the row lth/teacher; the 5-class patient-wise
  *   binary network and its float twin, 30 epochs, PReLU slopes ≥ 0);
  * - `quick` (default): the same models on a subset (every 8th beat, every 4th fragment) for a few epochs, so the
  *   whole pipeline runs in minutes — its figures are labelled quick, never results;
@@ -64,7 +64,14 @@ export const PIPELINE_SETTINGS: Record<PipelineMode, PipelineSettings> = {
       teacherEpochs: 14,
       studentEpochs: 40,
     },
-    prune: { smoke: false, model: 'student', settings: {}, search: {} },
+    // The row lth/teacher: the distillation teacher, 50 % per round, 3 epochs per run, traced to round 9.
+    prune: {
+      smoke: false,
+      model: 'teacher',
+      settings: {},
+      search: { fraction: 0.5, maxRounds: 12, traceRounds: 9 },
+      epochs: 3,
+    },
     binarize: {
       smoke: false,
       variants: ['binary', 'float'],

@@ -3,7 +3,7 @@
  * experiments with the settings of pipeline-config.ts:
  * 1. data: MIT-BIH from the data directory, the inter-patient split (DS1 training and validation, DS2 test);
  * 2. distill: ResNet teacher → compact student trained alone and distilled (runDistillExperiment);
- * 3. prune: the lottery-ticket search over the student architecture (runLthExperiment);
+ * 3. prune: the lottery-ticket search (runLthExperiment) over the student architecture (quick, smoke) or the teacher (full);
  * 4. binarize: the binary network and its float twin on patient-wise 10-s fragments (runBnnExperiment);
  *    every model of stages 2–4 is exported, reloaded in @ecgnn/infer and compared with core by its experiment;
  * 5. serve: one DS2 record classified end to end from raw samples by the distilled student's model file through
