@@ -48,7 +48,6 @@ export {
   extractBeats,
   leadIndex,
 } from './beats.js';
-export { CsvError, type CsvSamples, parseCsvSamples } from './csv.js';
 export {
   type DataDirOptions,
   databaseDir,
@@ -78,6 +77,8 @@ export {
   fetchDatabase,
   parseSha256Sums,
 } from './fetch.js';
+// The parsers that need no file system (WFDB, annotations, CSV, AAMI classes): also `@ecgnn/data/formats`.
+export * from './formats.js';
 export {
   assertVerified,
   SUMS_FILES,
@@ -136,19 +137,6 @@ export {
   type RecordSplit,
 } from './splits.js';
 export { SYNTHETIC_CLASSES, type SyntheticEcg, type SyntheticOptions, syntheticEcg } from './synthetic.js';
-export {
-  bytesForSamples,
-  decodeFormat,
-  decodeRecord,
-  encodeFormat,
-  parseHeader,
-  type SignalSpec,
-  SUPPORTED_FORMATS,
-  samplesInBytes,
-  type WfdbHeader,
-  type WfdbRecord,
-  wfdbChecksum,
-} from './wfdb.js';
 export {
   aamiCountsInRange,
   fragmentLabel,
