@@ -91,9 +91,11 @@ export function lthSvg(r: LthReport): string {
   const xHi = Math.max(1, Math.ceil(Math.log2(Math.max(...pts.map((k) => k.compression)))));
   const px = (c: number): number => m.l + ((W - m.l - m.r) * Math.log2(c)) / xHi;
   const py = (f: number): number => H - m.b - ((H - m.t - m.b) * (f - yLo)) / Math.max(yHi - yLo, 1e-9);
+  const title = `Lottery-ticket pruning of the ${r.model.name}: ${metricWords(r)} vs compression`;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
-    `<text x="${W / 2}" y="16" text-anchor="middle" font-size="13">${esc(`Lottery-ticket pruning of the ${r.model.name}: ${metricWords(r)} vs compression`)}</text>`,
+    `<title>${esc(title)}</title>`,
+    `<text x="${W / 2}" y="16" text-anchor="middle" font-size="13">${esc(title)}</text>`,
     `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`,
     `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`,
   ];
