@@ -68,11 +68,14 @@ describe.each(['cpu', 'webasm', 'headlessgl'] as GpuMode[])('training on gpu.js 
     const stats = backend.stats();
     backend.dispose();
     const worst = Math.max(...got.map((v, i) => Math.abs(v - want[i]) / want[i]));
-    console.log(`gpu.js ${mode}: ${STEPS} losses, largest relative difference from CPU ${worst.toExponential(2)}`);
+    console.log(
+      `gpu.js ${mode}: ${STEPS} losses, largest relative difference from CPU ${worst.toExponential(2)}`,
+    );
     // The model learns (so the comparison is not between two flat curves) …
     expect(want[STEPS - 1]).toBeLessThan(0.8 * want[0]);
     // … and gpu.js follows the CPU backend step by step.
-    for (let i = 0; i < STEPS; i++) expect(Math.abs(got[i] - want[i]) / want[i], `step ${i}`).toBeLessThan(1e-3);
+    for (let i = 0; i < STEPS; i++)
+      expect(Math.abs(got[i] - want[i]) / want[i], `step ${i}`).toBeLessThan(1e-3);
     for (const k of ['matmul', 'conv1dForward', 'conv1dBackwardInput', 'conv1dBackwardWeight', 'maxPool1d']) {
       expect(stats.deviceCalls[k] ?? 0, k).toBeGreaterThanOrEqual(STEPS);
     }
