@@ -418,7 +418,8 @@ export function lotteryTicketSearch<M extends nn.AnyModule>(
     const rec = runRound({ round, attempt, label, fraction, remaining: after, traced: false });
     lastRunState = model.stateDict();
     if (rec.passed) {
-      ticketState = model.stateDict();
+      // The snapshot just taken: the run that passed is the new ticket.
+      ticketState = lastRunState;
       state.ticket = state.rounds.length - 1;
       state.next = { round: round + 1, attempt: 0, fraction, retriesLeft: fingerprint.retries };
     } else if (state.next.retriesLeft > 0) {
