@@ -108,19 +108,21 @@ export interface PageResult<T> {
  * Opens `srv`'s page `/` in a fresh headless Chromium (Debian's, {@link FLAGS}; `chromium` is playwright-core's
  * launcher), evaluates `script` there and returns its value with the page's uncaught errors. The script is
  * passed as source text (an async IIFE): a function would be rewritten by vitest's transform, which breaks
- * dynamic `import()` of the served bundle.
+ * dynamic `import()` of the served bundle. `extraArgs` are launch flags added to {@link FLAGS} (e.g. the
+ * WebGL/WebGPU ones of packages/gpu/test/webgl2-browser.test.ts).
  */
 export async function evaluateInChromium<T>(
   chromium: ChromiumLauncher,
   srv: StaticServer,
   script: string,
+  extraArgs: readonly string[] = [],
 ): Promise<PageResult<T>> {
   if (!srv.files.has('/'))
     srv.files.set('/', { type: 'text/html', body: '<!doctype html><title>ecgnn</title>' });
   const context = await chromium.launchPersistentContext(srv.userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: FLAGS,
+    args: [...FLAGS, ...extraArgs],
   });
   try {
     const page = context.pages()[0] ?? (await context.newPage());

@@ -35,9 +35,21 @@ const KERNEL_CLASS: Record<Exclude<GpuMode, 'webgpu'>, { readonly name: string }
   webgl2: WebGL2Kernel,
 };
 
+/**
+ * gpu.js's names of those classes, written out: a bundler may rename a class (esbuild's browser bundle of the
+ * webgl2 test calls it `WebGL2Kernel2`), so `constructor.name` is not what the counters report.
+ */
+const KERNEL_CLASS_NAME: Record<GpuMode, string> = {
+  cpu: 'CPUKernel',
+  webasm: 'WebAssemblyKernel',
+  headlessgl: 'HeadlessGLKernel',
+  webgl2: 'WebGL2Kernel',
+  webgpu: 'WebGPUKernel',
+};
+
 /** Name of the gpu.js kernel class that `mode` must build (e.g. `'WebAssemblyKernel'` for `webasm`). */
 export function expectedKernelClass(mode: GpuMode): string {
-  return mode === 'webgpu' ? 'WebGPUKernel' : KERNEL_CLASS[mode].name;
+  return KERNEL_CLASS_NAME[mode];
 }
 
 /**
@@ -63,8 +75,8 @@ export function gpuModeAvailable(mode: GpuMode): boolean {
 /**
  * Checks that `kernel` (the gpu.js kernel object a run shortcut ran: `shortcut.kernel`) is of the class `mode`
  * builds — by constructor identity, so a `HeadlessGLKernel` is not taken for its parent `WebGLKernel` — and
- * returns the class name; throws a {@link GpuKernelClassError} naming `what` otherwise (gpu.js replaced the
- * kernel by one of another mode, silently).
+ * returns the class's gpu.js name ({@link expectedKernelClass}); throws a {@link GpuKernelClassError} naming
+ * `what` otherwise (gpu.js replaced the kernel by one of another mode, silently).
  */
 export function assertKernelClass(mode: GpuMode, kernel: object, what: string): string {
   const ran = kernel.constructor as { readonly name: string };
@@ -75,7 +87,7 @@ export function assertKernelClass(mode: GpuMode, kernel: object, what: string): 
         'gpu.js fell back between modes',
     );
   }
-  return ran.name;
+  return expectedKernelClass(mode);
 }
 
 /** What one compiled kernel computes: its gpu.js source (arrays in, one float per thread out) and output size. */

@@ -1,0 +1,124 @@
+/**
+ * The gpu.js backend in mode `webgl2`, in real headless Chromium (Debian's `chromium`, driven by playwright-core,
+ * harness test-utils/chromium.ts). esbuild bundles webgl2-page.ts with @ecgnn/gpu, core and kernels from their
+ * sources (condition `@ecgnn/source`) and gpu.js's browser build (its package.json `browser` field:
+ * dist/gpu-browser.js, which does not load the native `gl` package); a static 127.0.0.1 server serves it. Without
+ * a GPU, Chromium's WebGL2 is ANGLE on SwiftShader (a CPU Vulkan implementation): {@link GL_FLAGS}.
+ *
+ * In the page: the kernel conformance cases of kernel-cases.ts (the ones kernels.test.ts runs in Node, with the GL
+ * tolerances), the backend's counters (the `WebGL2Kernel` class ran, device calls of every gpu.js kernel), a few
+ * SGD steps of the small CNN of small-cnn.ts under `webgl2` vs the CPU backend, and a WebGPU probe (reported, not
+ * used: the backend refuses mode `webgpu`). Skipped with a message when Chromium is missing, unless CI=true
+ * (then it fails).
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GPU_KERNEL_NAMES } from '@ecgnn/gpu';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  browserSkipReason,
+  evaluateInChromium,
+  type StaticServer,
+  startStaticServer,
+} from '../../../test-utils/chromium.js';
+import type { PageOptions, PageResult } from './webgl2-page.js';
+
+/**
+ * Chromium flags for WebGL2 and WebGPU without a GPU: ANGLE on SwiftShader (Chromium 156 headless picks it
+ * without flags too, but Chrome is removing that automatic software fallback, hence explicit), and WebGPU enabled
+ * for the probe (Dawn then offers SwiftShader as a fallback adapter).
+ */
+const GL_FLAGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu'];
+
+/**
+ * What the page runs: 6 fast-check runs per property (every new geometry compiles shaders in SwiftShader), a
+ * fixed seed so a failure reproduces, 20 SGD steps.
+ */
+const OPTIONS: PageOptions = { numRuns: 6, seed: 27, steps: 20 };
+
+/** Largest relative difference of a step's loss from the CPU backend's (as train.test.ts). */
+const LOSS_TOLERANCE = 1e-3;
+
+const reason = browserSkipReason('gpu.js webgl2 browser test');
+if (reason) console.warn(`[gpu.js webgl2 browser test] skipped: ${reason}`);
+
+describe.skipIf(reason !== null)(
+  `gpu.js webgl2 mode in headless Chromium${reason ? ` (skipped: ${reason})` : ''}`,
+  () => {
+    let srv: StaticServer;
+    let result: PageResult;
+
+    beforeAll(async () => {
+      srv = await startStaticServer('ecgnn-chromium-gpu-');
+      const out = await build({
+        entryPoints: [join(dirname(fileURLToPath(import.meta.url)), 'webgl2-page.ts')],
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        target: 'es2022',
+        conditions: ['@ecgnn/source'],
+        write: false,
+      });
+      srv.files.set('/page.js', { type: 'text/javascript', body: out.outputFiles[0].contents });
+      // Passed as source text: vitest would otherwise rewrite the dynamic import() inside a function.
+      const script = `import('/page.js').then((m) => m.run(${JSON.stringify(OPTIONS)}))`;
+      const { value, pageErrors } = await evaluateInChromium<PageResult>(chromium, srv, script, GL_FLAGS);
+      expect(pageErrors).toEqual([]);
+      result = value;
+      const t = result.training;
+      console.log(
+        [
+          `[gpu.js webgl2] ${result.userAgent}`,
+          `  WebGL2: ${result.webgl2}, renderer ${result.renderer}`,
+          ...result.cases.map(
+            (c) =>
+              `  ${c.name}: ${c.failure ?? 'ok'}; max |diff| ${c.worst.absolute.toExponential(2)} (${(100 * c.worst.ofTolerance).toFixed(1)} % of tolerance), ${c.ms} ms`,
+          ),
+          `  cases: kernel classes ${result.caseStats.kernelClasses}, ${result.caseStats.compiledKernels} kernels compiled, device calls ${JSON.stringify(result.caseStats.deviceCalls)}`,
+          t
+            ? `  training, ${t.webgl2.length} steps: largest relative loss difference from CPU ${t.largestRelativeDifference.toExponential(2)} (${t.ms} ms); device calls ${JSON.stringify(t.stats.deviceCalls)}; CPU fallbacks ${JSON.stringify(t.stats.fallbacks)} (last reasons ${JSON.stringify(t.stats.fallbackReasons)})`
+            : `  training: ${result.trainingError}`,
+          `  WebGPU: navigator.gpu ${result.webgpu.navigatorGpu}, adapter ${result.webgpu.adapter}; backend: ${result.webgpu.refusal}`,
+        ].join('\n'),
+      );
+    }, 600_000);
+
+    afterAll(async () => {
+      await srv?.close();
+    });
+
+    it('Chromium gives WebGL2 and gpu.js accepts it', () => {
+      expect(result.webgl2, `renderer ${result.renderer}`).toBe(true);
+    });
+
+    it('every gpu.js kernel matches the CPU reference kernels, on the device, as WebGL2Kernel', () => {
+      expect(result.cases.map((c) => c.name)).toHaveLength(5);
+      for (const c of result.cases) {
+        expect(c.failure, c.name).toBeNull();
+        expect(c.problems, c.name).toEqual([]);
+        expect(c.worst.ofTolerance, c.name).toBeLessThanOrEqual(1);
+      }
+      expect(result.caseStats.kernelClasses).toEqual(['WebGL2Kernel']);
+      for (const k of GPU_KERNEL_NAMES) expect(result.caseStats.deviceCalls[k] ?? 0, k).toBeGreaterThan(0);
+    });
+
+    it(`${OPTIONS.steps} SGD steps of a small CNN under webgl2 give the CPU backend’s losses`, () => {
+      expect(result.trainingError).toBeNull();
+      const t = result.training;
+      if (t === null) throw new Error('no training result');
+      expect(t.webgl2).toHaveLength(OPTIONS.steps);
+      expect(t.cpu[OPTIONS.steps - 1]).toBeLessThan(t.cpu[0]); // it learns: not two flat curves
+      expect(t.largestRelativeDifference).toBeLessThan(LOSS_TOLERANCE);
+      expect(t.stats.kernelClasses).toEqual(['WebGL2Kernel']);
+      expect(t.problems).toEqual([]);
+      // The kernels gpu.js does not implement (softmax, adaptive pooling, optimizer steps, …) are counted.
+      expect(Object.keys(t.stats.fallbacks).length).toBeGreaterThan(0);
+    });
+
+    it('mode webgpu stays refused (gpu.js 2.x WebGPU kernels are asynchronous)', () => {
+      expect(result.webgpu.refusal).toMatch(/^GpuBackendError: .*asynchronous/);
+    });
+  },
+);
