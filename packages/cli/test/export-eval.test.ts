@@ -1,4 +1,5 @@
-// `ecgnn export` (checkpoint → model file / ONNX) and `ecgnn eval` (a model file on a split of MIT-BIH beats).
+// `ecgnn export` (checkpoint → model file / ONNX) and `ecgnn eval` (a beat model file on a split of MIT-BIH
+// beats; segment models in eval-segments.test.ts).
 // The exported file must be @ecgnn/train's exportClassifier/exportBnn of the same weights; eval's figures must
 // be those computed here from the same beats by a separate path (run when MIT-BIH is present, fail when CI=true
 // and absent).
@@ -137,10 +138,10 @@ describe('ecgnn eval: arguments', () => {
     expect(r.err).toContain('train, validation, test, ds1, ds2, all');
   });
 
-  it('a model that is not a beat model is refused (exit 1) saying why', async () => {
+  it('a segment model takes its experiment’s splits only: --split ds2 is refused (exit 1) saying why', async () => {
     const r = await cli('eval', join(tmp, 'bnn.ecgnn'), '--split', 'ds2');
     expect(r.code).toBe(EXIT_FAILURE);
-    expect(r.err).toContain('not a beat model: its windows are segments');
+    expect(r.err).toContain('a segment model is evaluated on the splits of the experiment that trained it');
   });
 });
 

@@ -14,11 +14,11 @@ function table(rows: string[][], alignLeft = 1): string {
 }
 
 function summary(m: Metrics): string {
-  const subset = m.subsetClasses.join(',');
-  return (
-    `accuracy ${pct(m.accuracy)} %   macro-F1 ${pct(m.macroF1)} %   macro-F1 (${subset}) ${pct(m.subsetMacroF1)} %   ` +
-    `κ ${m.kappa.toFixed(3)}   jκ ${m.jk === null ? '–' : m.jk.toFixed(3)}   (${m.count} items)`
-  );
+  // The subset macro-F1 and jκ (over N, S, V, F) exist only for label sets that hold those classes.
+  const subset =
+    m.subsetClasses.length > 0 ? `macro-F1 (${m.subsetClasses.join(',')}) ${pct(m.subsetMacroF1)} %   ` : '';
+  const jk = m.jk === null ? '' : `jκ ${m.jk.toFixed(3)}   `;
+  return `accuracy ${pct(m.accuracy)} %   macro-F1 ${pct(m.macroF1)} %   ${subset}κ ${m.kappa.toFixed(3)}   ${jk}(${m.count} items)`;
 }
 
 /** Plain-text per-class table (Se, PPV, Sp, F1 in %, support) plus a summary line. */
