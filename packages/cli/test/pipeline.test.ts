@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PipelineReport } from '@ecgnn/train';
+import { type PipelineReport, pipelineResultsRows } from '@ecgnn/train';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXIT_OK, EXIT_USAGE } from '../src/index.js';
 import { cli, runDataTests } from './helpers.js';
@@ -38,6 +38,14 @@ describe('ecgnn pipeline: usage', () => {
     expect(ds1.code).toBe(EXIT_USAGE);
     expect(ds1.err).toContain('--serve-record must be a DS2 record');
     expect(existsSync(join(tmp, 'y'))).toBe(false);
+  });
+
+  it('records results rows only from a full run (exit 2 otherwise, before any work)', async () => {
+    const r = await cli('pipeline', '--smoke', '--record', join(tmp, 'rows.json'), '--out', join(tmp, 'z'));
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.err).toContain('--record needs --full: smoke figures are not results');
+    expect(existsSync(join(tmp, 'z'))).toBe(false);
+    expect(existsSync(join(tmp, 'rows.json'))).toBe(false);
   });
 });
 
@@ -85,5 +93,12 @@ describe.runIf(runDataTests)('ecgnn pipeline --smoke on MIT-BIH', () => {
     expect(html).not.toMatch(/https?:|<script/i);
     expect((html.match(/<svg /g) ?? []).length).toBe(7);
     expect(readFileSync(join(out, 'pipeline.log'), 'utf8')).toMatch(/teacher/);
+
+    // Rows: none from a smoke run; a full run's are its three experiments' rows, in stage order.
+    expect(() => pipelineResultsRows(report)).toThrow(/smoke pipeline run has no results rows/);
+    const ids = pipelineResultsRows({ ...report, mode: 'full' }).map((row) => row.id);
+    expect(ids.slice(0, 3)).toEqual(['distill/teacher', 'distill/student-alone', 'distill/student-kd']);
+    expect(ids[3]).toMatch(/^lth\/student/);
+    expect(ids.slice(4).every((id) => id.startsWith('bnn/binary'))).toBe(true);
   }, 300_000);
 });

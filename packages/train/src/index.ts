@@ -267,10 +267,12 @@ export {
   trainMultiScaleNetwork,
 } from './experiments/multiscale-train.js';
 export {
+  PipelineError,
   type PipelineModel,
   type PipelineReport,
   type PipelineStageRecord,
   pipelineModels,
+  pipelineResultsRows,
   runPipeline,
 } from './experiments/pipeline.js';
 export {

@@ -14,7 +14,9 @@ import {
   type PipelineMode,
   type PipelineReport,
   pct,
+  pipelineResultsRows,
   pipelineView,
+  recordResultsRow,
   renderPipelineReport,
   runPipeline,
 } from '@ecgnn/train';
@@ -32,6 +34,7 @@ interface PipelineCliOptions {
   seed: number;
   data?: string;
   out?: string;
+  record?: string;
   serveRecord?: string;
   resume?: boolean;
   backend: 'wasm' | 'cpu';
@@ -65,7 +68,9 @@ async function pipeline(ctx: RunContext, o: PipelineCliOptions, argv: readonly s
   const mode: PipelineMode = o.full ? 'full' : o.smoke ? 'smoke' : 'quick';
   if (o.serveRecord !== undefined && !DS2.includes(o.serveRecord))
     throw new UsageError(`--serve-record must be a DS2 record (${DS2.join(' ')}), got '${o.serveRecord}'`);
-  const started: ExperimentCliOptions = { ...o, smoke: mode === 'smoke', record: undefined };
+  if (o.record !== undefined && mode !== 'full')
+    throw new UsageError(`--record needs --full: ${mode} figures are not results`);
+  const started: ExperimentCliOptions = { ...o, smoke: mode === 'smoke' };
   const run = await startRun(ctx, started, argv, 'ecgnn-out/pipeline', 'mitdb');
   const logFile = join(run.out, 'pipeline.log');
   writeFileSync(logFile, '');
@@ -107,6 +112,13 @@ async function pipeline(ctx: RunContext, o: PipelineCliOptions, argv: readonly s
     `${JSON.stringify(report, (_k, v) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float32Array) : v), 2)}\n`,
   );
   writeText(htmlPath, renderPipelineReport(pipelineView(report)));
+  if (run.record) {
+    const rows = pipelineResultsRows(report);
+    for (const row of rows) recordResultsRow(run.record, row);
+    run.log(
+      `results: ${rows.map((r) => r.id).join(', ')} merged into ${run.record} (and results.md beside it)`,
+    );
+  }
   run.log(`[${PIPELINE_STAGES.length}/${PIPELINE_STAGES.length}] report: ${htmlPath}`);
   if (o.json) {
     const { strip: _strip, ...serve } = report.serve;
@@ -150,6 +162,10 @@ export function registerPipeline(program: Command, ctx: RunContext, argv: readon
       .option(
         '--out <dir>',
         'one folder per stage, report.json, report.html, pipeline.log (default ./ecgnn-out/pipeline)',
+      )
+      .option(
+        '--record <file>',
+        "with --full: merge the stages' results rows (distill, lth, bnn) into this results.json and its results.md",
       )
       .option('--serve-record <name>', `DS2 record classified end to end (default ${q.serve.record})`)
       .option(

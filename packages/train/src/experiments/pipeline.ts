@@ -14,10 +14,12 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EcgnnError } from '@ecgnn/core';
 import { DS1, DS2 } from '@ecgnn/data';
 import { loadModel } from '@ecgnn/infer';
 import { pct } from '../format.js';
 import type { Metrics } from '../metrics.js';
+import type { ResultsRow } from '../results.js';
 import { type ServeSummary, serveRecord } from '../serve.js';
 import { type BnnReport, runBnnExperiment } from './bnn.js';
 import { DISTILL_MODELS, type DistillReport, runDistillExperiment } from './distill.js';
@@ -180,6 +182,22 @@ export function pipelineModels(
   }
   return out;
 }
+
+/**
+ * The docs/results.json rows of a full pipeline run: its three experiments' rows (distillation, the lottery
+ * ticket, the binary network and its float twin), each carrying the pipeline's command and commit. Quick and smoke
+ * runs have no rows: their figures are not results ({@link PipelineError} otherwise).
+ */
+export function pipelineResultsRows(report: PipelineReport): ResultsRow[] {
+  if (report.mode !== 'full')
+    throw new PipelineError(
+      `a ${report.mode} pipeline run has no results rows: only --full figures are results`,
+    );
+  return [...report.distill.rows, ...report.prune.rows, ...report.binarize.rows];
+}
+
+/** A pipeline request that cannot be met (e.g. results rows of a quick run). */
+export class PipelineError extends EcgnnError {}
 
 /** Runs the pipeline (see the module comment); files go to `opts.outDir/<stage>`. */
 export function runPipeline(opts: PipelineOptions): PipelineReport {
