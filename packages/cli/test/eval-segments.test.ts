@@ -31,6 +31,7 @@ import {
   multiLabelMetrics,
   multiScaleNetworkConfig,
   selectThresholds,
+  splitProvenance,
 } from '@ecgnn/train';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../src/index.js';
@@ -135,6 +136,7 @@ describe('ecgnn eval: segment models, no data needed', () => {
 
 describe.runIf(runFragmentTests)('ecgnn eval: bnn on the 17-class fragments', () => {
   const file = join(tmp, 'bnn17.ecgnn');
+  const recorded = join(tmp, 'bnn17-recorded.ecgnn');
   let data: ReturnType<typeof loadBnnData>;
   let bytes: Uint8Array;
   beforeAll(() => {
@@ -143,13 +145,22 @@ describe.runIf(runFragmentTests)('ecgnn eval: bnn on the 17-class fragments', ()
       generator: new Generator(3),
     }) as BinaryEcgNet;
     trainTwoSteps(model, data.train, 3);
+    const provenance = { method: 'bnn', dataset: 'mitbih17', protocol: data.protocol, seed: 3 };
     bytes = saveModel(
-      exportBnn(model, fragmentPreprocessing(), {
-        classes: [...FRAGMENT17_CLASSES],
-        provenance: { method: 'bnn', dataset: 'mitbih17', protocol: data.protocol, seed: 3 },
-      }),
+      exportBnn(model, fragmentPreprocessing(), { classes: [...FRAGMENT17_CLASSES], provenance }),
     );
     writeFileSync(file, bytes);
+    // The same model with the split fields the experiments' exporters record (a smoke run).
+    const withSplit = { ...provenance, ...splitProvenance(BNN_SMOKE, true) };
+    writeFileSync(
+      recorded,
+      saveModel(
+        exportBnn(model, fragmentPreprocessing(), {
+          classes: [...FRAGMENT17_CLASSES],
+          provenance: withSplit,
+        }),
+      ),
+    );
   });
 
   it('--smoke --split validation: the figures of infer’s predictions on the smoke run’s validation split', async () => {
@@ -179,6 +190,15 @@ describe.runIf(runFragmentTests)('ecgnn eval: bnn on the 17-class fragments', ()
     const bad = await cli('eval', short, '--split', 'validation', '--smoke');
     expect(bad.code).toBe(EXIT_FAILURE);
     expect(bad.err).toContain('input length: model 90, data 3600');
+  });
+
+  it('a file recording its smoke split (as the exporters write it) needs no --smoke', async () => {
+    const r = await cli('eval', recorded, '--split', 'validation', '--json');
+    expect(r.code, r.err).toBe(EXIT_OK);
+    expect(r.err).toContain("smoke settings, from the model file's provenance");
+    const res = JSON.parse(r.out) as SoftmaxResult;
+    expect(res.items).toBe(data.validation.count);
+    expect(res.accuracy).toBeCloseTo(inferFigures(bytes, data.validation).accuracy, 12);
   });
 });
 

@@ -292,6 +292,11 @@ export {
   renderPipelineReport,
 } from './experiments/pipeline-report.js';
 export {
+  readSplitProvenance,
+  type SplitProvenance,
+  splitProvenance,
+} from './experiments/split-provenance.js';
+export {
   SELECTION_METRIC,
   SELECTION_METRIC_NAME,
   type StageContext,

@@ -22,6 +22,7 @@ import {
   type Metrics,
   type multiScaleRowMetrics,
   pct,
+  readSplitProvenance,
   SPLIT_SEED,
 } from '@ecgnn/train';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -50,7 +51,7 @@ interface EvalOptions {
   split: string[];
   data?: string;
   every?: number;
-  seed: number;
+  seed?: number;
   protocol?: string;
   smoke?: boolean;
   lead: string;
@@ -142,8 +143,8 @@ export interface SegmentEvalOptions {
   data?: string;
   /** `--every` (default: the settings'). */
   every?: number;
-  /** `--seed`: seed of the split. */
-  seed: number;
+  /** `--seed`: seed of the split (default: the file's, else 0). */
+  seed?: number;
   /** `--protocol`. */
   protocol?: string;
   /** `--smoke`: the experiment's smoke settings. */
@@ -199,17 +200,22 @@ export async function evalSegmentModel(
     );
   const { dataDir } = dataDirOf(o);
   if (kind.dataset !== 'mitbih17') await ensureDatabaseWithProgress(ctx.io, 'mitdb', dataDir, o.download);
-  const settingsName = o.smoke ? 'smoke settings' : 'settings of the full run';
+  // The split the run drew: options first, then what the file records (smoke runs, every, split seed).
+  const recorded = readSplitProvenance(model.metadata.provenance);
+  const seed = o.seed ?? recorded.splitSeed ?? 0;
+  const smoke = o.smoke ?? recorded.smoke ?? false;
+  const fromFile = o.smoke === undefined && recorded.smoke ? ", from the model file's provenance" : '';
+  const settingsName = `${smoke ? 'smoke settings' : 'settings of the full run'}${fromFile}`;
   println(
     ctx.io.err,
-    `${kind.experiment} ${kind.dataset} (${kind.reason}): loading the ${split} split (${protocol.protocol}, seed ${o.seed}, ${settingsName})…`,
+    `${kind.experiment} ${kind.dataset} (${kind.reason}): loading the ${split} split (${protocol.protocol}, seed ${seed}, ${settingsName})…`,
   );
   const s = loadSegmentSplit(model, kind, {
     split: split as (typeof SEGMENT_SPLITS)[number],
-    seed: o.seed,
+    seed,
     protocol: protocol.protocol,
-    smoke: o.smoke ?? false,
-    every: o.every,
+    smoke,
+    every: o.every ?? recorded.every,
     dataDir,
   });
   const mismatches = inputMismatches(model, s.dataset);
@@ -226,8 +232,8 @@ export async function evalSegmentModel(
     recognisedBy: kind.reason,
     protocol: protocol.protocol,
     protocolFrom: protocol.from,
-    seed: o.seed,
-    smoke: o.smoke ?? false,
+    seed,
+    smoke,
     every: s.every,
     split,
     splitDescription: s.splitDescription,
@@ -251,7 +257,7 @@ export async function evalSegmentModel(
   const out = (line = ''): void => println(ctx.io.out, line);
   out(`${path}: ${kind.experiment}, ${kind.dataset} (${kind.reason})`);
   out(
-    `${split} split, ${protocol.protocol} (${protocol.from}), seed ${o.seed}, ${settingsName}: ${s.splitDescription}`,
+    `${split} split, ${protocol.protocol} (${protocol.from}), seed ${seed}, ${settingsName}: ${s.splitDescription}`,
   );
   const macro = `macro-F1 over ${(result.macroF1Classes ?? []).join(', ')}: ${pct(result.macroF1)} %`;
   if (fig.multiLabel) {
@@ -292,7 +298,8 @@ async function evalCommand(ctx: RunContext, file: string, o: EvalOptions): Promi
   const { dataDir } = dataDirOf(o);
   await ensureDatabaseWithProgress(ctx.io, 'mitdb', dataDir, o.download);
   const name = o.split.length === 1 && !/^\d/.test(o.split[0]) ? o.split[0] : 'records';
-  const records = name === 'records' ? o.split : splitRecords(name, dataDir, o.seed);
+  const seed = o.seed ?? SPLIT_SEED;
+  const records = name === 'records' ? o.split : splitRecords(name, dataDir, seed);
   println(
     ctx.io.err,
     `loading ${records.length} records (${name})${every > 1 ? `, every ${every}th beat` : ''}…`,
@@ -303,7 +310,7 @@ async function evalCommand(ctx: RunContext, file: string, o: EvalOptions): Promi
     model: path,
     kind: 'beat',
     split: name,
-    seed: o.seed,
+    seed,
     records,
     every,
     beats: metrics.count,
@@ -348,7 +355,11 @@ export function registerEval(program: Command, ctx: RunContext): void {
           'train, validation or test (the experiment’s split; beat models: the distillation experiment’s patient-wise split of DS1, test = DS2); beat models also ds1, ds2, all, or a comma list of records (e.g. 100,101)',
           splitArg,
         )
-        .option('--seed <n>', 'seed of the split (the experiments’ split seed; they all use 0)', intArg(0), 0)
+        .option(
+          '--seed <n>',
+          'seed of the split (default: the one the model file records, else 0 — the experiments’ split seed)',
+          intArg(0),
+        )
         .addOption(
           new Option(
             '--protocol <p>',
@@ -357,7 +368,7 @@ export function registerEval(program: Command, ctx: RunContext): void {
         )
         .option(
           '--smoke',
-          'segment models: the splits of the experiment’s smoke settings (a subset; e.g. 1 in 2 fragments)',
+          'segment models: the splits of the experiment’s smoke settings (a subset; e.g. 1 in 2 fragments); default: whether the model file records a smoke run',
         )
         .option(
           '--every <n>',

@@ -35,6 +35,7 @@ import {
 import { fragmentCounts, loadBnnData } from './bnn-data.js';
 import { exportBnn } from './bnn-export.js';
 import { BNN_SELECTION, type BnnTrained, trainBnn } from './bnn-train.js';
+import { splitProvenance } from './split-provenance.js';
 
 /** Predictions of @ecgnn/infer against core's on a set of fragments. */
 export interface BnnAgreement {
@@ -238,7 +239,13 @@ export function runBnnExperiment(opts: BnnExperimentOptions): BnnReport {
       exportBnn(model, preprocessing, {
         classes: test.classes,
         name: `ecgnn-${id.replace('/', '-')}`,
-        provenance: { method: 'bnn', dataset: data.dataset, protocol: data.protocol, seed: opts.seed },
+        provenance: {
+          method: 'bnn',
+          dataset: data.dataset,
+          protocol: data.protocol,
+          seed: opts.seed,
+          ...splitProvenance(settings, smoke),
+        },
       }),
     );
     const file = join(opts.outDir, 'models', `${v}.ecgnn`);

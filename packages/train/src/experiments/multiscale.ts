@@ -40,6 +40,7 @@ import {
   trivialBaseline,
 } from './multiscale-report.js';
 import { MULTISCALE_SELECTION, type MultiScaleTrained, trainMultiScaleNetwork } from './multiscale-train.js';
+import { splitProvenance } from './split-provenance.js';
 
 /** Everything reported about one network. */
 export interface MultiScaleNetworkReport {
@@ -271,6 +272,7 @@ export function runMultiScaleExperiment(
           dataset: data.dataset,
           protocol: data.protocol,
           seed: opts.seed,
+          ...splitProvenance(settings, smoke),
           ...(rep.thresholds !== null ? { thresholds: rep.thresholds } : {}),
         },
       }),
