@@ -40,6 +40,27 @@ describe('ecgnn pipeline: usage', () => {
     expect(existsSync(join(tmp, 'y'))).toBe(false);
   });
 
+  it('--stage takes only a training stage and writes no rows (exit 2)', async () => {
+    const bad = await cli('pipeline', '--smoke', '--stage', 'serve', '--out', join(tmp, 's1'));
+    expect(bad.code).toBe(EXIT_USAGE);
+    expect(bad.err).toMatch(/Allowed choices are distill, prune, binarize/);
+    const rows = join(tmp, 'stage-rows.json');
+    const rec = await cli(
+      'pipeline',
+      '--full',
+      '--stage',
+      'prune',
+      '--record',
+      rows,
+      '--out',
+      join(tmp, 's2'),
+    );
+    expect(rec.code).toBe(EXIT_USAGE);
+    expect(rec.err).toContain('--stage runs one stage and writes no rows');
+    expect(existsSync(join(tmp, 's2'))).toBe(false);
+    expect(existsSync(rows)).toBe(false);
+  });
+
   it('records results rows only from a full run (exit 2 otherwise, before any work)', async () => {
     const r = await cli('pipeline', '--smoke', '--record', join(tmp, 'rows.json'), '--out', join(tmp, 'z'));
     expect(r.code).toBe(EXIT_USAGE);
@@ -100,5 +121,34 @@ describe.runIf(runDataTests)('ecgnn pipeline --smoke on MIT-BIH', () => {
     expect(ids.slice(0, 3)).toEqual(['distill/teacher', 'distill/student-alone', 'distill/student-kd']);
     expect(ids[3]).toMatch(/^lth\/student/);
     expect(ids.slice(4).every((id) => id.startsWith('bnn/binary'))).toBe(true);
+
+    // One training stage on its own (--stage) gives the figures it has inside the whole run: same seed, same
+    // settings, its own folder and log, no report.
+    const alone = join(tmp, 'stage-binarize');
+    const st = await cli(
+      'pipeline',
+      '--smoke',
+      '--seed',
+      '3',
+      '--stage',
+      'binarize',
+      '--out',
+      alone,
+      '--no-download',
+      '--json',
+    );
+    expect(st.code, st.err).toBe(EXIT_OK);
+    const summary = JSON.parse(st.out) as { stage: string; summary: string };
+    expect(summary.stage).toBe('binarize');
+    // (File sizes aside: the model files' metadata hold the command line.)
+    const noBytes = (line = ''): string => line.replace(/\d+ bytes/g, 'n bytes');
+    expect(noBytes(summary.summary)).toBe(
+      noBytes(report.stages.find((x) => x.stage === 'binarize')?.summary),
+    );
+    expect(summary.summary).toMatch(/validation macro-F1 [\d.]+ %/);
+    expect(existsSync(join(alone, 'binarize'))).toBe(true);
+    expect(existsSync(join(alone, 'distill'))).toBe(false);
+    expect(existsSync(join(alone, 'report.json'))).toBe(false);
+    expect(readFileSync(join(alone, 'pipeline-binarize.log'), 'utf8')).toMatch(/binarize done in/);
   }, 300_000);
 });

@@ -267,13 +267,20 @@ export {
   trainMultiScaleNetwork,
 } from './experiments/multiscale-train.js';
 export {
+  binarizeSummary,
+  distillSummary,
+  PIPELINE_TRAINING_STAGES,
   PipelineError,
   type PipelineModel,
   type PipelineReport,
   type PipelineStageRecord,
+  type PipelineStageReports,
+  type PipelineTrainingStage,
   pipelineModels,
   pipelineResultsRows,
+  pruneSummary,
   runPipeline,
+  runPipelineStage,
 } from './experiments/pipeline.js';
 export {
   PIPELINE_SETTINGS,

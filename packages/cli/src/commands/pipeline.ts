@@ -9,16 +9,22 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DS2 } from '@ecgnn/data';
 import {
+  binarizeSummary,
+  distillSummary,
   PIPELINE_SETTINGS,
   PIPELINE_STAGES,
+  PIPELINE_TRAINING_STAGES,
   type PipelineMode,
   type PipelineReport,
+  type PipelineTrainingStage,
   pct,
   pipelineResultsRows,
   pipelineView,
+  pruneSummary,
   recordResultsRow,
   renderPipelineReport,
   runPipeline,
+  runPipelineStage,
 } from '@ecgnn/train';
 import { type Command, Option } from 'commander';
 import { type ExperimentCliOptions, runProvenance, startRun, writeText } from '../experiment.js';
@@ -36,6 +42,7 @@ interface PipelineCliOptions {
   out?: string;
   record?: string;
   serveRecord?: string;
+  stage?: PipelineTrainingStage;
   resume?: boolean;
   backend: 'wasm' | 'cpu';
   download: boolean;
@@ -64,15 +71,32 @@ function summaryLines(r: PipelineReport, out: string): string[] {
   ];
 }
 
+/** Runs one training stage (`--stage`) and returns its one-line summary. */
+function stageOnly(stage: PipelineTrainingStage, opts: Parameters<typeof runPipelineStage>[0]): string {
+  switch (stage) {
+    case 'distill':
+      return distillSummary(runPipelineStage(opts, 'distill'));
+    case 'prune':
+      return pruneSummary(runPipelineStage(opts, 'prune'));
+    case 'binarize':
+      return binarizeSummary(runPipelineStage(opts, 'binarize'));
+  }
+}
+
 async function pipeline(ctx: RunContext, o: PipelineCliOptions, argv: readonly string[]): Promise<number> {
   const mode: PipelineMode = o.full ? 'full' : o.smoke ? 'smoke' : 'quick';
   if (o.serveRecord !== undefined && !DS2.includes(o.serveRecord))
     throw new UsageError(`--serve-record must be a DS2 record (${DS2.join(' ')}), got '${o.serveRecord}'`);
   if (o.record !== undefined && mode !== 'full')
     throw new UsageError(`--record needs --full: ${mode} figures are not results`);
+  if (o.stage !== undefined && o.record !== undefined)
+    throw new UsageError(
+      '--stage runs one stage and writes no rows: record with the whole pipeline (--resume reloads the stage)',
+    );
   const started: ExperimentCliOptions = { ...o, smoke: mode === 'smoke' };
   const run = await startRun(ctx, started, argv, 'ecgnn-out/pipeline', 'mitdb');
-  const logFile = join(run.out, 'pipeline.log');
+  // A stage run alone has its own log: three of them may share --out.
+  const logFile = join(run.out, o.stage === undefined ? 'pipeline.log' : `pipeline-${o.stage}.log`);
   writeFileSync(logFile, '');
   const log = (line: string): void => {
     appendFileSync(logFile, `${line}\n`);
@@ -83,6 +107,32 @@ async function pipeline(ctx: RunContext, o: PipelineCliOptions, argv: readonly s
   );
   // Training progress: bars on a terminal; elsewhere only with --verbose (the stage lines are the progress).
   const progress = trainingProgress(ctx.io, !(ctx.io.tty || o.verbose));
+  if (o.stage !== undefined) {
+    let line: string;
+    const t0 = performance.now();
+    try {
+      line = stageOnly(o.stage, {
+        dataDir: run.dataDir,
+        outDir: run.out,
+        seed: o.seed,
+        mode,
+        resume: o.resume ?? false,
+        progress: progress.display,
+        provenance: runProvenance(run),
+        log,
+      });
+    } finally {
+      progress.close();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    appendFileSync(logFile, `${o.stage} done in ${seconds.toFixed(1)} s: ${line}\n`);
+    run.log(
+      `${o.stage} done in ${seconds.toFixed(1)} s: ${line}; the whole pipeline with --resume and the same --out reloads it`,
+    );
+    if (o.json)
+      printJson(ctx.io, { mode, stage: o.stage, out: join(run.out, o.stage), seconds, summary: line });
+    return EXIT_OK;
+  }
   let report: PipelineReport;
   try {
     report = runPipeline({
@@ -168,6 +218,12 @@ export function registerPipeline(program: Command, ctx: RunContext, argv: readon
         "with --full: merge the stages' results rows (distill, lth, bnn) into this results.json and its results.md",
       )
       .option('--serve-record <name>', `DS2 record classified end to end (default ${q.serve.record})`)
+      .addOption(
+        new Option(
+          '--stage <name>',
+          'run only this training stage into <out>/<name> (no report, no rows): the three are independent, so three processes can share the cores; then the whole pipeline with --resume reloads them',
+        ).choices([...PIPELINE_TRAINING_STAGES]),
+      )
       .option(
         '--resume',
         'continue from the checkpoints in --out (finished models reloaded, a killed one resumed)',

@@ -101,6 +101,32 @@ function percent(x: number | null): string {
   return x === null ? '–' : `${pct(x)} %`;
 }
 
+/** One line on the outcome of the distillation stage (each model's size and validation macro-F1). */
+export function distillSummary(r: DistillReport): string {
+  return DISTILL_MODELS.filter((n) => r.models[n])
+    .map(
+      (n) =>
+        `${n} ${r.models[n]?.params} params, validation macro-F1 ${percent(f1(r.models[n]?.validation))}`,
+    )
+    .join('; ');
+}
+
+/** One line on the outcome of the lottery-ticket stage (the ticket, its size and validation macro-F1). */
+export function pruneSummary(r: LthReport): string {
+  return `ticket ${r.ticket.round.label}: ${r.ticket.round.params} of ${r.ticket.round.paramsDense} params (${r.ticket.round.compression.toFixed(2)}×), ${r.ticket.export.bytes} bytes, validation macro-F1 ${percent(r.ticket.round.metric)} (dense ${percent(r.search.denseMetric)}); ${r.search.stopReason}`;
+}
+
+/** One line on the outcome of the binary-network stage (each variant's file, validation and infer check). */
+export function binarizeSummary(r: BnnReport): string {
+  return (['binary', 'float'] as const)
+    .filter((v) => r.variants[v])
+    .map((v) => {
+      const m = r.variants[v];
+      return `${v} ${m?.export.bytes} bytes, validation macro-F1 ${percent(f1(m?.validation))}, infer ≠ core on ${m?.export.test.disagreements}/${m?.export.test.items}`;
+    })
+    .join('; ');
+}
+
 /** The models of the three experiments as rows of the comparison (pruning rounds flagged `round`). */
 export function pipelineModels(
   distill: DistillReport,
@@ -199,20 +225,83 @@ export function pipelineResultsRows(report: PipelineReport): ResultsRow[] {
 /** A pipeline request that cannot be met (e.g. results rows of a quick run). */
 export class PipelineError extends EcgnnError {}
 
-/** Runs the pipeline (see the module comment); files go to `opts.outDir/<stage>`. */
-export function runPipeline(opts: PipelineOptions): PipelineReport {
-  const mode = opts.mode ?? 'quick';
-  const settings = PIPELINE_SETTINGS[mode];
-  const onStage = opts.onStage ?? ((line: string) => console.log(line));
-  const log = opts.log ?? (() => undefined);
+/** The training stages: each can also run on its own ({@link runPipelineStage}) and be reloaded by `resume`. */
+export const PIPELINE_TRAINING_STAGES = ['distill', 'prune', 'binarize'] as const;
+/** One of {@link PIPELINE_TRAINING_STAGES}. */
+export type PipelineTrainingStage = (typeof PIPELINE_TRAINING_STAGES)[number];
+
+/** The report of each training stage. */
+export interface PipelineStageReports {
+  distill: DistillReport;
+  prune: LthReport;
+  binarize: BnnReport;
+}
+
+/**
+ * Runs one training stage of the pipeline — its experiment with the mode's settings, into `opts.outDir/<stage>` —
+ * and nothing else. The three stages are independent (the lottery-ticket search trains its own dense network), so
+ * they can run as three processes at once; a later {@link runPipeline} with `resume` on the same `outDir` reloads
+ * their finished models instead of training them again, and gives the figures of a run in one process (every
+ * experiment is deterministic for its seed).
+ */
+export function runPipelineStage<S extends PipelineTrainingStage>(
+  opts: PipelineOptions,
+  stage: S,
+): PipelineStageReports[S] {
+  const settings = PIPELINE_SETTINGS[opts.mode ?? 'quick'];
   const common = {
     dataDir: opts.dataDir,
     seed: opts.seed,
     resume: opts.resume ?? false,
     progress: opts.progress ?? 'auto',
     provenance: opts.provenance,
-    log,
+    log: opts.log ?? (() => undefined),
+    outDir: join(opts.outDir, stage),
   };
+  const reports: { [K in PipelineTrainingStage]: () => PipelineStageReports[K] } = {
+    distill: () => {
+      const d = settings.distill;
+      return runDistillExperiment({
+        ...common,
+        smoke: d.smoke,
+        settings: d.settings,
+        teacherSampler: d.teacherSampler,
+        teacherEpochs: d.teacherEpochs,
+        studentEpochs: d.studentEpochs,
+      });
+    },
+    prune: () => {
+      const p = settings.prune;
+      return runLthExperiment({
+        ...common,
+        model: p.model,
+        smoke: p.smoke,
+        settings: p.settings,
+        search: p.search,
+        epochs: p.epochs,
+      });
+    },
+    binarize: () => {
+      const b = settings.binarize;
+      return runBnnExperiment({
+        ...common,
+        classes: 5,
+        protocol: 'patient',
+        variants: b.variants,
+        smoke: b.smoke,
+        epochs: b.epochs,
+        settings: b.settings,
+      });
+    },
+  };
+  return reports[stage]();
+}
+
+/** Runs the pipeline (see the module comment); files go to `opts.outDir/<stage>`. */
+export function runPipeline(opts: PipelineOptions): PipelineReport {
+  const mode = opts.mode ?? 'quick';
+  const settings = PIPELINE_SETTINGS[mode];
+  const onStage = opts.onStage ?? ((line: string) => console.log(line));
   const label = mode === 'full' ? '' : ` (${mode} run: not a result)`;
   mkdirSync(opts.outDir, { recursive: true });
   const stages: PipelineStageRecord[] = [];
@@ -240,69 +329,26 @@ export function runPipeline(opts: PipelineOptions): PipelineReport {
       `DS1 ${d.ds1.length} records (training, patient-wise validation), DS2 ${d.ds2.length} records (test, read once per experiment after training)`,
   );
 
-  const d = settings.distill;
   const distill = stage(
     'distill',
     `ResNet teacher → student alone and distilled student${label}`,
-    () =>
-      runDistillExperiment({
-        ...common,
-        outDir: join(opts.outDir, 'distill'),
-        smoke: d.smoke,
-        settings: d.settings,
-        teacherSampler: d.teacherSampler,
-        teacherEpochs: d.teacherEpochs,
-        studentEpochs: d.studentEpochs,
-      }),
-    (r) =>
-      DISTILL_MODELS.filter((n) => r.models[n])
-        .map(
-          (n) =>
-            `${n} ${r.models[n]?.params} params, validation macro-F1 ${percent(f1(r.models[n]?.validation))}`,
-        )
-        .join('; '),
+    () => runPipelineStage(opts, 'distill'),
+    (r) => distillSummary(r),
   );
 
-  const p = settings.prune;
   const prune = stage(
     'prune',
-    `lottery-ticket search over the ${p.model}${label}`,
-    () =>
-      runLthExperiment({
-        ...common,
-        outDir: join(opts.outDir, 'prune'),
-        model: p.model,
-        smoke: p.smoke,
-        settings: p.settings,
-        search: p.search,
-        epochs: p.epochs,
-      }),
-    (r) =>
-      `ticket ${r.ticket.round.label}: ${r.ticket.round.params} of ${r.ticket.round.paramsDense} params (${r.ticket.round.compression.toFixed(2)}×), ${r.ticket.export.bytes} bytes, validation macro-F1 ${percent(r.ticket.round.metric)} (dense ${percent(r.search.denseMetric)}); ${r.search.stopReason}`,
+    `lottery-ticket search over the ${settings.prune.model}${label}`,
+    () => runPipelineStage(opts, 'prune'),
+    (r) => pruneSummary(r),
   );
 
   const b = settings.binarize;
   const binarize = stage(
     'binarize',
     `binary network${b.variants.includes('float') ? ' and its float twin' : ''} on patient-wise 10-s fragments${label}`,
-    () =>
-      runBnnExperiment({
-        ...common,
-        outDir: join(opts.outDir, 'binarize'),
-        classes: 5,
-        protocol: 'patient',
-        variants: b.variants,
-        smoke: b.smoke,
-        epochs: b.epochs,
-        settings: b.settings,
-      }),
-    (r) =>
-      b.variants
-        .map((v) => {
-          const m = r.variants[v];
-          return `${v} ${m?.export.bytes} bytes, validation macro-F1 ${percent(f1(m?.validation))}, infer ≠ core on ${m?.export.test.disagreements}/${m?.export.test.items}`;
-        })
-        .join('; '),
+    () => runPipelineStage(opts, 'binarize'),
+    (r) => binarizeSummary(r),
   );
 
   const served = stage(
