@@ -1,6 +1,7 @@
 /**
  * Smoke test of the benchmark suite (`pnpm bench --smoke`): every case × engine runs end to end in its own
- * process (1 warm-up + 2 timed runs), its output matches the TypeScript reference, its median is finite, and
+ * process (1 warm-up + 2 timed runs; the gpu.js engines on two cases only, GPU_SMOKE_CASES in run.ts), its output
+ * matches the TypeScript reference, its median is finite, the gpu.js rows report their CPU fallbacks, and
  * the run writes its report only where `--out` points (a temp folder), never into docs/.
  * Timing is not asserted (speed is reported by the suite, never asserted by a test).
  */
@@ -24,7 +25,23 @@ interface Row {
   error?: string;
   unsupported?: boolean;
   skipped?: string;
+  note?: string;
+  backendStats?: {
+    backend: string;
+    perRun: { deviceCalls: Record<string, number>; fallbacks: Record<string, number> };
+    total: { deviceCalls: Record<string, number>; fallbacks: Record<string, number> };
+    fallbackReasons: Record<string, string>;
+    kernelClasses: string[];
+  };
 }
+
+/** gpu.js engines checked by the smoke (run.ts GPU_SMOKE_CASES) and the kernel class each must run. */
+const GPU_ENGINES: Record<string, string> = {
+  'ecgnn-gpu-cpu': 'CPUKernel',
+  'ecgnn-gpu-webasm': 'WebAssemblyKernel',
+};
+const GPU_SMOKE_CASES = ['depthwise-conv1d', 'train-step'];
+const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
 
 /** name → mtime of every file under docs/ (recursively). */
 function snapshot(dir: string): Map<string, number> {
@@ -63,8 +80,14 @@ describe('pnpm bench --smoke', () => {
     expect(report.command).toContain('--smoke');
     const skipped = report.rows.filter((r) => r.skipped);
     for (const r of skipped) console.warn(`bench smoke: ${r.engine} skipped on ${r.case}: ${r.skipped}`);
-    // The ecgnn engines have no optional dependency: they must never be skipped.
-    expect(skipped.filter((r) => r.engine.startsWith('ecgnn'))).toEqual([]);
+    // The ecgnn engines have no optional dependency: they must never be skipped — except gpu.js's headlessgl mode,
+    // which needs the native gl package built and an X display, and is skipped saying so.
+    expect(
+      skipped.filter((r) => r.engine.startsWith('ecgnn') && r.engine !== 'ecgnn-gpu-headlessgl'),
+    ).toEqual([]);
+    for (const r of skipped.filter((x) => x.engine === 'ecgnn-gpu-headlessgl')) {
+      expect(r.skipped).toContain('native gl package');
+    }
     const ran = report.rows.filter((r) => !r.skipped);
     // All 11 jobs (10 cases, ecg-cnn-ref at batch 1 and 256) with at least their ecgnn engine.
     expect(new Set(ran.map((r) => `${r.case}|${r.batch}`)).size).toBe(11);
@@ -90,8 +113,42 @@ describe('pnpm bench --smoke', () => {
       expect(ran.some((r) => r.engine === engine)).toBe(true);
     }
 
-    // Report, its .md twin and one chart per case × batch, all in the temp folder.
+    // gpu.js engines: each ran its smoke cases (matching the reference, above) in its own mode's kernel class, with
+    // kernels on the device, and its row reports the CPU fallbacks — counted per timed run and over the process.
     const md = readFileSync(join(tmp, 'smoke.md'), 'utf8');
+    for (const [engine, kernelClass] of Object.entries(GPU_ENGINES)) {
+      for (const c of GPU_SMOKE_CASES) {
+        const r = ran.find((x) => x.engine === engine && x.case === c);
+        expect(r, `${engine} ${c}`).toBeDefined();
+        const s = r?.backendStats;
+        expect(s?.backend, `${engine} ${c}`).toBe(`gpu.js:${engine.slice('ecgnn-gpu-'.length)}`);
+        expect(s?.kernelClasses).toEqual([kernelClass]);
+        expect(s?.perRun.deviceCalls.conv1dForward, `${engine} ${c}`).toBeGreaterThan(0);
+        // The process ran the case at least 4 times (check, warm-up, 2 timed runs): totals ≥ 4 × one run.
+        expect(sum(s?.total.deviceCalls ?? {})).toBeGreaterThanOrEqual(4 * sum(s?.perRun.deviceCalls ?? {}));
+        expect(sum(s?.total.fallbacks ?? {})).toBeGreaterThanOrEqual(sum(s?.perRun.fallbacks ?? {}));
+        // Every fallback kernel has its reason, and the report shows the counts beside the row.
+        for (const k of Object.keys(s?.total.fallbacks ?? {})) expect(s?.fallbackReasons[k], k).toBeTruthy();
+        const line = `${s?.backend}, per timed run: ${sum(s?.perRun.deviceCalls ?? {})} device calls (`;
+        expect(md).toContain(line);
+        const shown = md.slice(md.indexOf(line) + line.length).match(/^[^)]*\); (\d+) CPU fallbacks/);
+        expect(Number(shown?.[1]), `${engine} ${c}: fallbacks in the report`).toBe(
+          sum(s?.perRun.fallbacks ?? {}),
+        );
+      }
+    }
+    // The training step needs kernels the backend does not run today (the SGD update, softmax, gathers: docs/gpu.md),
+    // so a row without counted fallbacks would mean the counting is lost (revisit once every kernel runs on gpu.js).
+    for (const engine of Object.keys(GPU_ENGINES)) {
+      const r = ran.find((x) => x.engine === engine && x.case === 'train-step');
+      expect(sum(r?.backendStats?.perRun.fallbacks ?? {}), engine).toBeGreaterThan(0);
+    }
+    // Outside their smoke cases the gpu.js engines do not run under --smoke.
+    expect(
+      report.rows.filter((r) => r.engine.startsWith('ecgnn-gpu-') && !GPU_SMOKE_CASES.includes(r.case)),
+    ).toEqual([]);
+
+    // Report, its .md twin and one chart per case × batch, all in the temp folder.
     expect(md).toContain('**Smoke run**');
     const charts = readdirSync(join(tmp, 'smoke')).filter((f) => f.endsWith('.svg'));
     expect(charts.length).toBe(11);

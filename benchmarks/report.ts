@@ -17,6 +17,70 @@ export function ecgnnEngineOf(caseName: string): string {
     : 'ecgnn-wasm';
 }
 
+/**
+ * Counters of a backend that runs part of the kernel contract and falls back to the CPU reference for the rest
+ * (the gpu.js engines `ecgnn-gpu-<mode>`, peers/ecgnn-gpu.ts): contract-kernel calls by where they ran.
+ */
+export interface BackendStats {
+  /** Backend name, e.g. `gpu.js:webasm`. */
+  backend: string;
+  /** Calls of one timed run (the last of the process). */
+  perRun: { deviceCalls: Record<string, number>; fallbacks: Record<string, number> };
+  /** Calls over the whole engine process: reference check, warm-up and timed runs. */
+  total: { deviceCalls: Record<string, number>; fallbacks: Record<string, number> };
+  /** Why each kernel fell back (the last reason seen, per kernel). */
+  fallbackReasons: Record<string, string>;
+  /** gpu.js kernels compiled in the process (one per kernel and geometry). */
+  compiledKernels: number;
+  /** gpu.js kernel classes that ran (the mode's class; anything else is an error of the backend). */
+  kernelClasses: string[];
+}
+
+const sumCounts = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+const listCounts = (c: Record<string, number>) =>
+  Object.entries(c)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
+/** Fallback counts grouped by reason: `reason: kernel n, kernel n; reason: …`. */
+function fallbacksByReason(c: Record<string, number>, reasons: Record<string, string>): string {
+  const groups = new Map<string, Record<string, number>>();
+  for (const [k, v] of Object.entries(c)) {
+    const reason = reasons[k] ?? 'reason not recorded';
+    groups.set(reason, { ...groups.get(reason), [k]: v });
+  }
+  return [...groups]
+    .sort((a, b) => sumCounts(b[1]) - sumCounts(a[1]))
+    .map(([reason, counts]) => `${reason}: ${listCounts(counts)}`)
+    .join('; ');
+}
+
+/**
+ * One line on where a row's kernel calls ran (rows with {@link Row.backendStats}): device calls and CPU fallbacks
+ * per timed run, the fallbacks grouped by reason (the backend keeps the last reason per kernel, so a kernel that
+ * fell back for several reasons is listed under its last one), and the process totals.
+ */
+export function backendStatsText(s: BackendStats): string {
+  const dev = sumCounts(s.perRun.deviceCalls);
+  const fb = sumCounts(s.perRun.fallbacks);
+  // Kernels that fell back outside the timed runs only (e.g. weight initialisation while preparing the case).
+  const elsewhere = Object.fromEntries(
+    Object.entries(s.total.fallbacks).filter(([k]) => !(k in s.perRun.fallbacks)),
+  );
+  return [
+    `${s.backend}, per timed run: ${dev} device calls (${listCounts(s.perRun.deviceCalls) || 'none'})`,
+    `${fb} CPU fallbacks${fb > 0 ? ` (by last reason: ${fallbacksByReason(s.perRun.fallbacks, s.fallbackReasons)})` : ''}`,
+    `whole process (preparation, check, warm-up, timed runs): ${sumCounts(s.total.deviceCalls)} device calls, ${sumCounts(
+      s.total.fallbacks,
+    )} CPU fallbacks${
+      Object.keys(elsewhere).length > 0
+        ? ` (outside the timed runs also ${fallbacksByReason(elsewhere, s.fallbackReasons)})`
+        : ''
+    }; ${s.compiledKernels} gpu.js kernels compiled; kernel classes ${s.kernelClasses.join(', ') || 'none'}`,
+  ].join('; ');
+}
+
 export interface Row {
   case: string;
   engine: string;
@@ -34,6 +98,11 @@ export interface Row {
   nodeVersion?: string;
   cpuModel?: string;
   note?: string;
+  /**
+   * Device calls and CPU fallbacks of a partial backend (the gpu.js engines); shown beside the note. With several
+   * rounds, those of the first round's process (every round runs the same calls).
+   */
+  backendStats?: BackendStats;
   error?: string;
   unsupported?: boolean;
   /** Set when the engine was not run (its npm package is not installed). */
@@ -243,6 +312,9 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
       '',
     );
   }
+  const gpuRowsNote = rows.some((r) => r.engine.startsWith('ecgnn-gpu-'))
+    ? ''
+    : ' This record has no gpu.js rows (it predates them).';
   out.push(`- Command: \`${meta.command}\``);
   out.push(`- Date: ${meta.generatedAt}`);
   out.push(`- Machine: ${meta.cpuModel}, ${meta.cores} cores, ${meta.platform}; Node ${meta.nodeVersion}`);
@@ -261,6 +333,8 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
     '  - matmul-256: `matmul(a, b)`; conv1d / depthwise-conv1d: `conv1d(x, w, null, { padding, groups })` (no grad); conv1d-backward-input / -weight: `backward(y, g, { retainGraph: true })` of a prebuilt `y = conv1d(x, w)` with only x (resp. w) requiring grad — the forward is not timed; ecg-cnn-ref: functional ops under `noGrad`, batchnorm in eval mode (not folded).',
     '  - `ecgnn-infer`: `@ecgnn/infer` model files written by `saveModel(spec)` and read by `loadModel(bytes, { kernels: "wasm" })`. ecg-cnn-ref: the CNN with batchnorm folded into the convs, `predict(x, [batch, 1, 360], out)`; binary-conv1d / float-conv1d-same-shape: one-layer models (`sign → binaryConv1d → flatten`, resp. `conv1d → flatten`) run with `logits(x, out)`, so the binary time includes sign-packing the float input and both include the runtime’s input/output copies.',
     '  - `ecgnn-kernels` (comparison only, not an API users call for models): the WebAssembly kernel function of `@ecgnn/kernels/wasm` called directly into a preallocated buffer (binary: on already packed words). The gap between it and `ecgnn-wasm` / `ecgnn-infer` is API overhead (tensor objects, argument checks, output storage; see docs/wasm.md).',
+    "  - `ecgnn-gpu-cpu`, `ecgnn-gpu-webasm`, `ecgnn-gpu-headlessgl` (issue #27; benchmarks/peers/ecgnn-gpu.ts): the same `@ecgnn/core` calls as `ecgnn-wasm` (kernel and training cases) after `setBackend(createGpuBackend({ mode }))` of `@ecgnn/gpu` (docs/gpu.md): gpu.js kernels on host arrays, operands copied in and out on every call; the contract kernels it does not run, and float64 operands, run the CPU reference. Each row's note gives the backend's device calls and CPU fallbacks (by reason) per timed run and over the process. `headlessgl` needs the native `gl` package built and an X display (`xvfb-run -a pnpm bench …`), else it is skipped with a message. To run only these rows without overwriting this record: `pnpm bench --cases conv1d,train-step --engines ecgnn-gpu-webasm,ecgnn-wasm --out /tmp/gpu-bench.json`." +
+      gpuRowsNote,
     "- Training cases (benchmarks/peers/train.ts; issue #22): one timed run = one SGD step (lr 0.05, momentum 0.9) in training mode (batchnorm on batch statistics): forward, mean cross-entropy, reading the loss, backward, update; the engines cycle through the same 4 seeded batches. `train-step`: the ecg-cnn-ref CNN (unfolded batchnorm, 360-sample windows, the seeded weights above). `train-step-teacher`: `@ecgnn/models` `resnet-teacher` of the distillation experiment (98,857 parameters; 126-sample beat windows + 4 RR features; its seeded initial weights; head dropout 0 so that the engines' losses are comparable). Before timing, each engine's first 2 steps from the initial weights are compared with the same steps in float64 on `@ecgnn/core`'s CPU backend: both losses and the change of every parameter tensor (‖θ₂ − θ₀‖), each within 0.2 % (`match`). `ecgnn-wasm` / `ecgnn-ts`: `nn` modules and `optim.SGD` inside `tidy()`, as the Trainer steps; `tfjs-cpu` (train-step only): the CNN in tfjs-core ops with `tf.train.momentum(...).minimize` (gradients by `tf.variableGrads`; tfjs-backend-wasm has no convolution gradients); `pytorch-cpu`: PyTorch's eager CPU build (Debian `python3-torch`) running the same module tree and weights in `benchmarks/peers/pytorch_train.py`, each step timed in Python, `torch.set_num_threads(1 or 2)` — skipped with a message where no Python has torch. `samples/s` = batch ÷ median step time. PyTorch needs a Python with torch (Debian: `apt-get install -y python3-torch`; `/usr/bin/python3` is found even when another `python3` comes first on the PATH; `ECGNN_PYTHON` picks one). Memory over 2,000 steps: `node --expose-gc --import tsx --conditions=@ecgnn/source benchmarks/train-memory.ts`; where a step's time goes (per phase and kernel): `benchmarks/train-profile.ts`.",
     '- Ratio column: ecgnn time ÷ engine time (below 1 means ecgnn is faster); `speed-up` is the inverse.',
     '',
@@ -310,7 +384,12 @@ function markdown(rows: Row[], meta: Record<string, unknown>, chartFolder: strin
           train && r.medianMs ? ` ${Math.round((r.batch * 1000) / r.medianMs)} |` : ''
         } ${r.runs} | ${r.outputsMatch ? 'yes' : '**NO**'} | ${
           ratio === undefined ? '–' : ratio.toFixed(2)
-        } | ${ratio === undefined ? '–' : `${(1 / ratio).toFixed(2)}×`} | ${r.engineVersion ?? ''} | ${r.note ?? ''} |`,
+        } | ${ratio === undefined ? '–' : `${(1 / ratio).toFixed(2)}×`} | ${r.engineVersion ?? ''} | ${[
+          r.note,
+          r.backendStats && backendStatsText(r.backendStats),
+        ]
+          .filter(Boolean)
+          .join('. ')} |`,
       );
     }
     out.push('', `![${c}, batch ${b}: median ms per engine](${chartFolder}/${chartFile(c, b)})`, '');

@@ -16,6 +16,11 @@
  * Engines: `ecgnn-wasm` / `ecgnn-ts` are @ecgnn/core's public ops with setBackend('wasm') / ('cpu');
  * `ecgnn-infer` is @ecgnn/infer's loadModel + predict on model files written by saveModel;
  * `ecgnn-kernels` (comparison only) the raw kernels of @ecgnn/kernels/wasm (see peers/ecgnn.ts). Peers whose npm package is not installed are skipped with a message.
+ * `ecgnn-gpu-cpu` / `ecgnn-gpu-webasm` / `ecgnn-gpu-headlessgl` (issue #27, peers/ecgnn-gpu.ts): the same
+ * @ecgnn/core calls on the gpu.js backend of @ecgnn/gpu in that mode, on the kernel and training cases; each row
+ * records the backend's device calls and CPU fallbacks (`backendStats`, printed and in the report). A mode that
+ * cannot run here (headlessgl without the native `gl` package built or without an X display) is skipped with a
+ * message. Under --smoke they run only on the cases of {@link GPU_SMOKE_CASES} (gpu.js is slow on a CPU).
  * Training cases (`train-step`, `train-step-teacher`, peers/train.ts): one SGD step of the reference CNN / the
  * distillation teacher at batch 64 (batch 8 under --smoke), also on `tfjs-cpu` (train-step) and `pytorch-cpu`
  * at 1 and 2 threads (peers/pytorch.ts: PyTorch's CPU build run by peers/pytorch_train.py; it needs a Python
@@ -37,7 +42,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runMicro } from './micro.js';
 import { missingTorch } from './peers/python.js';
-import { atomicWrite, chartDir, fmt, type Row, TARGETS, writeReport } from './report.js';
+import { atomicWrite, backendStatsText, chartDir, fmt, type Row, TARGETS, writeReport } from './report.js';
 import { measureWasmPeak } from './wasm-peak.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -62,31 +67,40 @@ interface Job {
 }
 
 const FLOAT_PEERS = ['tfjs-cpu', 'tfjs-wasm', 'ort-web', 'ort-node'];
+/** The gpu.js engines (peers/ecgnn-gpu.ts), one per mode that runs in Node. */
+const GPU_ENGINES = ['ecgnn-gpu-cpu', 'ecgnn-gpu-webasm', 'ecgnn-gpu-headlessgl'];
+/**
+ * Cases the gpu.js engines run under --smoke: one kernel case and the training step (batch 8), which with the
+ * reference check exercise every gpu.js kernel the CNN uses and the fallbacks. Every engine process costs a Node
+ * start and gpu.js compilations (about 1–2 s each here), so the smoke does not run all 7 cases × 3 modes; the full
+ * suite runs the engines on every case of their jobs.
+ */
+const GPU_SMOKE_CASES = ['depthwise-conv1d', 'train-step'];
 const JOBS: Job[] = [
   {
     case: 'matmul-256',
     batch: 1,
-    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS],
+    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS, ...GPU_ENGINES],
   },
   {
     case: 'conv1d',
     batch: 8,
-    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS],
+    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS, ...GPU_ENGINES],
   },
   {
     case: 'depthwise-conv1d',
     batch: 8,
-    engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS],
+    engines: ['ecgnn-wasm', 'ecgnn-ts', 'ecgnn-kernels', ...FLOAT_PEERS, ...GPU_ENGINES],
   },
   {
     case: 'conv1d-backward-input',
     batch: 8,
-    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels'],
+    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels', ...GPU_ENGINES],
   },
   {
     case: 'conv1d-backward-weight',
     batch: 8,
-    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels'],
+    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'ecgnn-kernels', ...GPU_ENGINES],
   },
   { case: 'ecg-cnn-ref', batch: 1, engines: ['ecgnn-infer', 'ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
   { case: 'ecg-cnn-ref', batch: 256, engines: ['ecgnn-infer', 'ecgnn-wasm', 'ecgnn-ts', ...FLOAT_PEERS] },
@@ -101,14 +115,22 @@ const JOBS: Job[] = [
     batch: 64,
     smokeBatch: 8,
     minRuns: 3,
-    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'tfjs-cpu', 'pytorch-cpu', 'pytorch-cpu@2'],
+    engines: [
+      'ecgnn-wasm',
+      'ecgnn-wasm@2',
+      'ecgnn-ts',
+      'tfjs-cpu',
+      'pytorch-cpu',
+      'pytorch-cpu@2',
+      ...GPU_ENGINES,
+    ],
   },
   {
     case: 'train-step-teacher',
     batch: 64,
     smokeBatch: 8,
     minRuns: 3,
-    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'pytorch-cpu', 'pytorch-cpu@2'],
+    engines: ['ecgnn-wasm', 'ecgnn-wasm@2', 'ecgnn-ts', 'pytorch-cpu', 'pytorch-cpu@2', ...GPU_ENGINES],
   },
 ];
 
@@ -120,9 +142,24 @@ const PEER_PACKAGES: Record<string, string[]> = {
   'ort-node': ['onnxruntime-node'],
 };
 
-/** Why an engine cannot run here (a peer package is not installed, or Python has no torch), or null. */
-function missingPeer(engine: string): string | null {
+/**
+ * Why a gpu.js engine's mode cannot run here, or null. @ecgnn/gpu (and gpu.js, which loads the native `gl`
+ * package when it is built) is imported only when a gpu.js engine is selected.
+ */
+async function missingGpuMode(mode: string): Promise<string | null> {
+  const { gpuModeAvailable, GPU_MODES } = await import('@ecgnn/gpu');
+  const m = GPU_MODES.find((x) => x === mode);
+  if (m === undefined) return `unknown gpu.js mode '${mode}'`;
+  if (gpuModeAvailable(m)) return null;
+  return m === 'headlessgl'
+    ? "gpu.js mode 'headlessgl' is not available here: the native gl package is not built or gives no context (no X display: run under xvfb-run -a); building gl: docs/gpu.md, Not done"
+    : `gpu.js mode '${m}' is not available here`;
+}
+
+/** Why an engine cannot run here (a peer package is not installed, Python has no torch, a gpu.js mode is unavailable), or null. */
+async function missingPeer(engine: string): Promise<string | null> {
   if (engine === 'pytorch-cpu') return missingTorch();
+  if (engine.startsWith('ecgnn-gpu-')) return missingGpuMode(engine.slice('ecgnn-gpu-'.length));
   // NOTE: looks for the package folder (as pnpm links it) rather than resolving an entry point: some
   // packages' `exports` hide package.json or offer only an `import` condition.
   for (const pkg of PEER_PACKAGES[engine] ?? []) {
@@ -286,12 +323,14 @@ async function main(): Promise<void> {
     const batch = smoke ? (job.smokeBatch ?? job.batch) : job.batch;
     if (caseFilter && !cases.some((c) => caseFilter.includes(c))) continue;
     const engines = job.engines.filter(
-      (e) => !engineFilter || engineFilter.includes(e) || engineFilter.includes(parseEngine(e).engine),
+      (e) =>
+        (!engineFilter || engineFilter.includes(e) || engineFilter.includes(parseEngine(e).engine)) &&
+        !(smoke && GPU_ENGINES.includes(e) && !cases.some((c) => GPU_SMOKE_CASES.includes(c))),
     );
     // Rounds of each engine, one list per case of the job.
     const perEngine = new Map<string, Row[][]>(engines.map((e) => [e, cases.map(() => [])]));
     for (const engine of engines) {
-      const missing = missingPeer(parseEngine(engine).engine);
+      const missing = await missingPeer(parseEngine(engine).engine);
       if (missing) {
         perEngine.get(engine)!.forEach((list, k) => {
           list.push({ case: cases[k], ...parseEngine(engine), batch, skipped: missing });
@@ -320,7 +359,8 @@ async function main(): Promise<void> {
             : row.unsupported
               ? 'unsupported'
               : `${fmt(row.medianMs)} ms (p10 ${fmt(row.p10Ms)}, p90 ${fmt(row.p90Ms)}, ${row.runs} runs) match=${row.outputsMatch}`;
-        console.log(`${c.padEnd(24)} b=${String(batch).padEnd(4)} ${engine.padEnd(13)} ${status}`);
+        console.log(`${c.padEnd(24)} b=${String(batch).padEnd(4)} ${engine.padEnd(20)} ${status}`);
+        if (row.backendStats) console.log(`${' '.repeat(24)}   ${backendStatsText(row.backendStats)}`);
       }
     }
   }

@@ -443,6 +443,11 @@ export interface Prepared {
    * Replaces runEngine's own timing loop (not available with `--pair`).
    */
   timeRuns?(opts: TimingOptions): Promise<number[]>;
+  /**
+   * Extra fields of the engine's row, read after the timed runs and the final output check (the gpu.js engines:
+   * `backendStats`, the backend's device calls and CPU fallbacks; see ecgnn-gpu.ts).
+   */
+  rowFields?(): Record<string, unknown>;
 }
 
 /** Timing loop settings of {@link runEngine} (its own, or handed to {@link Prepared.timeRuns}). */
@@ -564,6 +569,7 @@ export async function runEngine(engine: Engine): Promise<void> {
           ? 0
           : Number.POSITIVE_INFINITY
         : relativeError(after, c.ref);
+      const fields = c.prepared.rowFields?.();
       await c.prepared.dispose?.();
       const times = c.times.sort((a, b) => a - b);
       const row = {
@@ -577,6 +583,7 @@ export async function runEngine(engine: Engine): Promise<void> {
         engineVersion: engine.version(),
         note: c.prepared.note,
         ...(k > 1 ? { pairedWith: names.find((n) => n !== c.name) } : {}),
+        ...fields,
         times,
       };
       console.log(`RESULT ${JSON.stringify(row)}`);

@@ -50,7 +50,8 @@ import {
 } from './common.js';
 import { coreTrainCase } from './train.js';
 
-function version(pkg: 'core' | 'infer'): string {
+/** `@ecgnn/<pkg> <version>` from the package's package.json (the engine version of a row). */
+export function version(pkg: 'core' | 'infer' | 'gpu'): string {
   const json = JSON.parse(
     readFileSync(new URL(`../../packages/${pkg}/package.json`, import.meta.url), 'utf8'),
   );
@@ -106,7 +107,11 @@ function coreEcgCnn(batch: number): () => Tensor {
     });
 }
 
-function coreCase(name: CaseName, batch: number, backendNote: string): Prepared {
+/**
+ * A case on `@ecgnn/core`'s public ops with the current backend (ecgnn-wasm, ecgnn-ts, and the gpu.js engines of
+ * ecgnn-gpu.ts); `backendNote` opens the row's note.
+ */
+export function coreCase(name: CaseName, batch: number, backendNote: string): Prepared {
   if (name === 'train-step' || name === 'train-step-teacher') return coreTrainCase(name, batch, backendNote);
   const d = caseData(name, batch) as unknown as CaseArrays;
   let out: Tensor | null = null;
