@@ -59,7 +59,9 @@ const DEFAULT_GAIN = 200;
 
 function intField(file: string, line: number, what: string, s: string): number {
   if (!/^[+-]?\d+$/.test(s)) throw new FormatError(file, `${what} must be an integer, got '${s}'`, line);
-  return Number.parseInt(s, 10);
+  // '-0' parses to −0, which is not an integer count or value anyone means: normalise it to 0.
+  const v = Number.parseInt(s, 10);
+  return v === 0 ? 0 : v;
 }
 
 function numField(file: string, line: number, what: string, s: string): number {

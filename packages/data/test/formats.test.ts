@@ -63,6 +63,10 @@ describe('WFDB header', () => {
     expect(h.signals[1]).toMatchObject({ gain: 200, uncalibrated: true, baseline: 0, units: 'mV' });
     expect(h.signals[2]).toMatchObject({ fileName: 'r2.dat', format: 80, gain: 200 });
     expect(parseHeader('x 0').fs).toBe(250);
+    // '-0' is read as 0, not −0 (found by the fuzzing below: a count of −0 signals compared unequal to 0).
+    const z = parseHeader('x -0 360 -0');
+    expect(Object.is(z.nSignals, 0)).toBe(true);
+    expect(Object.is(z.nSamples, 0)).toBe(true);
   });
 
   it('rejects multi-segment records and malformed lines with a FormatError', () => {
