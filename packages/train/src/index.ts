@@ -267,8 +267,6 @@ export {
   trainMultiScaleNetwork,
 } from './experiments/multiscale-train.js';
 export {
-  binarizeSummary,
-  distillSummary,
   PIPELINE_TRAINING_STAGES,
   PipelineError,
   type PipelineModel,
@@ -278,7 +276,7 @@ export {
   type PipelineTrainingStage,
   pipelineModels,
   pipelineResultsRows,
-  pruneSummary,
+  pipelineStageSummary,
   runPipeline,
   runPipelineStage,
 } from './experiments/pipeline.js';

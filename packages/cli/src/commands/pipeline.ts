@@ -9,8 +9,6 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DS2 } from '@ecgnn/data';
 import {
-  binarizeSummary,
-  distillSummary,
   PIPELINE_SETTINGS,
   PIPELINE_STAGES,
   PIPELINE_TRAINING_STAGES,
@@ -19,8 +17,8 @@ import {
   type PipelineTrainingStage,
   pct,
   pipelineResultsRows,
+  pipelineStageSummary,
   pipelineView,
-  pruneSummary,
   recordResultsRow,
   renderPipelineReport,
   runPipeline,
@@ -71,18 +69,6 @@ function summaryLines(r: PipelineReport, out: string): string[] {
   ];
 }
 
-/** Runs one training stage (`--stage`) and returns its one-line summary. */
-function stageOnly(stage: PipelineTrainingStage, opts: Parameters<typeof runPipelineStage>[0]): string {
-  switch (stage) {
-    case 'distill':
-      return distillSummary(runPipelineStage(opts, 'distill'));
-    case 'prune':
-      return pruneSummary(runPipelineStage(opts, 'prune'));
-    case 'binarize':
-      return binarizeSummary(runPipelineStage(opts, 'binarize'));
-  }
-}
-
 async function pipeline(ctx: RunContext, o: PipelineCliOptions, argv: readonly string[]): Promise<number> {
   const mode: PipelineMode = o.full ? 'full' : o.smoke ? 'smoke' : 'quick';
   if (o.serveRecord !== undefined && !DS2.includes(o.serveRecord))
@@ -111,7 +97,7 @@ async function pipeline(ctx: RunContext, o: PipelineCliOptions, argv: readonly s
     let line: string;
     const t0 = performance.now();
     try {
-      line = stageOnly(o.stage, {
+      const stageOpts = {
         dataDir: run.dataDir,
         outDir: run.out,
         seed: o.seed,
@@ -120,7 +106,8 @@ async function pipeline(ctx: RunContext, o: PipelineCliOptions, argv: readonly s
         progress: progress.display,
         provenance: runProvenance(run),
         log,
-      });
+      };
+      line = pipelineStageSummary(o.stage, runPipelineStage(stageOpts, o.stage));
     } finally {
       progress.close();
     }

@@ -102,7 +102,7 @@ function percent(x: number | null): string {
 }
 
 /** One line on the outcome of the distillation stage (each model's size and validation macro-F1). */
-export function distillSummary(r: DistillReport): string {
+function distillSummary(r: DistillReport): string {
   return DISTILL_MODELS.filter((n) => r.models[n])
     .map(
       (n) =>
@@ -112,12 +112,12 @@ export function distillSummary(r: DistillReport): string {
 }
 
 /** One line on the outcome of the lottery-ticket stage (the ticket, its size and validation macro-F1). */
-export function pruneSummary(r: LthReport): string {
+function pruneSummary(r: LthReport): string {
   return `ticket ${r.ticket.round.label}: ${r.ticket.round.params} of ${r.ticket.round.paramsDense} params (${r.ticket.round.compression.toFixed(2)}×), ${r.ticket.export.bytes} bytes, validation macro-F1 ${percent(r.ticket.round.metric)} (dense ${percent(r.search.denseMetric)}); ${r.search.stopReason}`;
 }
 
 /** One line on the outcome of the binary-network stage (each variant's file, validation and infer check). */
-export function binarizeSummary(r: BnnReport): string {
+function binarizeSummary(r: BnnReport): string {
   return (['binary', 'float'] as const)
     .filter((v) => r.variants[v])
     .map((v) => {
@@ -125,6 +125,21 @@ export function binarizeSummary(r: BnnReport): string {
       return `${v} ${m?.export.bytes} bytes, validation macro-F1 ${percent(f1(m?.validation))}, infer ≠ core on ${m?.export.test.disagreements}/${m?.export.test.items}`;
     })
     .join('; ');
+}
+
+/** The one-line outcome of each training stage, as the stage lines of {@link runPipeline} and `--stage` print it. */
+const STAGE_SUMMARY: { [K in PipelineTrainingStage]: (r: PipelineStageReports[K]) => string } = {
+  distill: distillSummary,
+  prune: pruneSummary,
+  binarize: binarizeSummary,
+};
+
+/** One line on the outcome of training stage `stage` (its models' sizes, validation figures, infer check). */
+export function pipelineStageSummary<S extends PipelineTrainingStage>(
+  stage: S,
+  report: PipelineStageReports[S],
+): string {
+  return (STAGE_SUMMARY[stage] as (r: PipelineStageReports[S]) => string)(report);
 }
 
 /** The models of the three experiments as rows of the comparison (pruning rounds flagged `round`). */
@@ -333,14 +348,14 @@ export function runPipeline(opts: PipelineOptions): PipelineReport {
     'distill',
     `ResNet teacher → student alone and distilled student${label}`,
     () => runPipelineStage(opts, 'distill'),
-    (r) => distillSummary(r),
+    (r) => pipelineStageSummary('distill', r),
   );
 
   const prune = stage(
     'prune',
     `lottery-ticket search over the ${settings.prune.model}${label}`,
     () => runPipelineStage(opts, 'prune'),
-    (r) => pruneSummary(r),
+    (r) => pipelineStageSummary('prune', r),
   );
 
   const b = settings.binarize;
@@ -348,7 +363,7 @@ export function runPipeline(opts: PipelineOptions): PipelineReport {
     'binarize',
     `binary network${b.variants.includes('float') ? ' and its float twin' : ''} on patient-wise 10-s fragments${label}`,
     () => runPipelineStage(opts, 'binarize'),
-    (r) => binarizeSummary(r),
+    (r) => pipelineStageSummary('binarize', r),
   );
 
   const served = stage(
