@@ -61,6 +61,7 @@ export default defineConfig({
               'sum-axes',
               'sign',
               'learning',
+              'device-storage',
             ].map((f) => `packages/core/test/${f}.test.ts`),
             exclude: ['**/node_modules/**', '**/dist/**'],
             setupFiles: ['packages/gpu/test/setup-core-suite.ts', 'packages/core/test/setup-backend.ts'],

@@ -23,8 +23,8 @@ const FLAT_STRIDES: readonly number[] = [1];
 function addInto(acc: Tensor, g: Tensor): Tensor {
   // Accumulation in place into a tensor the engine owns: the `binary` kernel over the flat storage, its
   // output aliasing the accumulator (allowed for elementwise kernels).
-  const a = acc.data;
-  kernels().binary('add', a, FLAT_STRIDES, g.data, FLAT_STRIDES, a, [a.length]);
+  const a = acc.storage;
+  kernels().binary('add', a, FLAT_STRIDES, g.storage, FLAT_STRIDES, a, [a.length]);
   return acc;
 }
 
@@ -40,7 +40,7 @@ function checkedGradient(g: Tensor, like: Tensor, what: string): Tensor {
 
 function ownedCopy(g: Tensor, like: Tensor, what: string): Tensor {
   checkedGradient(g, like, what);
-  return new Tensor(copyStorage(g.data), g.shape);
+  return new Tensor(copyStorage(g.storage), g.shape);
 }
 
 /**

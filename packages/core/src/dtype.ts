@@ -1,4 +1,5 @@
 import { fmtShape, ValueError } from './errors.js';
+import { deviceCopy, releaseOnDevices } from './storage.js';
 
 /** Element types a tensor can hold. float32 is the default; float64 is for gradient checks; int32 for indices. */
 export type DType = 'float32' | 'float64' | 'int32';
@@ -122,10 +123,14 @@ function take(
   return a;
 }
 
-/** A copy of `a` in storage from {@link allocate} (so it can be recycled when its tensor is disposed). */
+/**
+ * A copy of `a` in storage from {@link allocate} (so it can be recycled when its tensor is disposed). When a
+ * storage device holds newer values of `a` (see `storage.ts`), the copy is made there and the host side of the
+ * copy is left as it is (read through `Tensor.data`, which brings it back).
+ */
 export function copyStorage<T extends TypedArray>(a: T): T {
-  const b = allocate(dtypeOf(a), a.length) as T;
-  b.set(a as never);
+  const b = take(dtypeOf(a), a.length, false, undefined, undefined) as T;
+  if (!deviceCopy(a, b)) b.set(a as never);
   return b;
 }
 
@@ -135,6 +140,7 @@ export function copyStorage<T extends TypedArray>(a: T): T {
  * garbage collector. Returns whether the array was kept.
  */
 export function releaseStorage(a: TypedArray): boolean {
+  releaseOnDevices(a);
   if (!pooled.has(a)) return false;
   if (poolBytes + a.byteLength > poolLimit) {
     poolCounters.dropped++;

@@ -70,6 +70,12 @@ export {
 } from './runtime.js';
 export { broadcastShapes, sizeOf, stridesOf } from './shape.js';
 export {
+  listStorageDevices,
+  registerStorageDevice,
+  type StorageDevice,
+  syncToHost,
+} from './storage.js';
+export {
   enableGrad,
   type GradNode,
   isGradEnabled,

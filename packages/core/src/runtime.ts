@@ -91,7 +91,10 @@ class OpNode<A> implements GradNode {
   release(): void {
     // Drop everything the node keeps alive (saved state, output, and the input tensors themselves), so a
     // loss tensor kept after backward() does not pin the whole graph's activations in memory.
+    if (this.freed) return;
     this.freed = true;
+    for (const t of this.inputs) t.unpinFromGraph();
+    this.output?.unpinFromGraph();
     this.rule = null;
     this.output = null;
     this.saved = undefined;
@@ -125,14 +128,14 @@ export function run<A>(name: string, rule: PrimitiveRule<A>, inputs: readonly Te
   // A forward may hand back one of its inputs (an identity custom op, a no-op reshape) or a tensor that
   // already has history; recording on it would turn a leaf into a non-leaf. Give the output its own object.
   if (out.gradFn !== null || out.requiresGrad || inputs.includes(out)) {
-    out = new Tensor(copyStorage(out.data), out.shape);
+    out = new Tensor(copyStorage(out.storage), out.shape);
   }
   if (!isGradEnabled() || !isFloat(out.dtype)) return out;
   const nd = rule.nonDifferentiable;
   const needsGrad = inputs.map((t, i) => t.requiresGrad && !(nd?.includes(i) ?? false));
   if (!needsGrad.some(Boolean)) return out;
   for (const t of inputs) t.pinForGraph();
-  const outputNoGrad = new Tensor(out.data, out.shape);
+  const outputNoGrad = new Tensor(out.storage, out.shape);
   outputNoGrad.pinForGraph(); // shares out's storage
   const node = new OpNode(name, inputs, rule, outputNoGrad, attrs, saved, needsGrad);
   out.gradFn = node;
@@ -226,7 +229,7 @@ export function defineOp<Args extends readonly Tensor[], S = unknown>(
 }
 
 const identityRule: PrimitiveRule<undefined> = {
-  forward: ([x]) => new Tensor(copyStorage(x.data), x.shape),
+  forward: ([x]) => new Tensor(copyStorage(x.storage), x.shape),
   vjp: (g) => [g],
 };
 _setCloneImpl((t) => run('clone', identityRule, [t], undefined));

@@ -10,6 +10,7 @@ import {
 } from './dtype.js';
 import { AutogradError, DTypeError, fmtShape, ShapeError, ValueError } from './errors.js';
 import { checkShape, sizeOf, stridesOf } from './shape.js';
+import { claimHost, claimHostAsync } from './storage.js';
 
 /**
  * A node of the autograd graph: the operation that produced a tensor, its inputs, and how to turn the
@@ -77,8 +78,8 @@ export interface TensorOptions {
  * attached by the ops modules and documented there; see the `Tensor` interface augmentations.
  */
 export class Tensor {
-  /** Flat row-major storage. Mutating it in place bypasses autograd (optimizers do this on leaves). */
-  data: TypedArray;
+  /** The storage array (see {@link Tensor.storage}). */
+  private _data: TypedArray;
   /** Dimensions. */
   readonly shape: readonly number[];
   /** Element type. */
@@ -92,8 +93,11 @@ export class Tensor {
   /** Optional name, used in error messages and summaries. */
   name?: string;
   private _disposed = false;
-  /** Set when a recorded op keeps this tensor as an input (autograd may read its storage in backward()). */
-  private _pinned = false;
+  /**
+   * Live graph nodes that keep this tensor (as an input, or as their output): autograd may read its storage in
+   * backward(). A node lets go when backward() frees it.
+   */
+  private _pins = 0;
   /** Set on `.grad` tensors: not disposed by {@link tidy}. */
   private _keep = false;
 
@@ -111,16 +115,80 @@ export class Tensor {
         `Tensor: storage has ${data.length} elements but shape ${fmtShape(shape)} needs ${n}`,
       );
     }
-    this.data = data;
+    this._data = data;
     this.shape = Object.freeze([...shape]);
     this.dtype = dtypeOf(data);
     if (requiresGrad) this.requiresGrad = true;
     if (scopes.length > 0) scopes[scopes.length - 1].push(this);
   }
 
-  /** @internal Marks this tensor as held by autograd (a recorded op's input or output): its storage is never recycled and {@link tidy} leaves it alone. */
+  /**
+   * Flat row-major values on the host. Mutating them in place bypasses autograd (optimizers do this on leaves).
+   *
+   * When a device backend (a GPU) holds newer values, reading this property copies them back first and makes
+   * the host array the only copy (synchronously; a device with asynchronous reads throws and asks for
+   * {@link Tensor.read}). Assigning replaces the storage (same length and dtype).
+   */
+  get data(): TypedArray {
+    claimHost(this._data);
+    return this._data;
+  }
+
+  set data(v: TypedArray) {
+    if (!(v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array)) {
+      throw new DTypeError('Tensor.data: storage must be a Float32Array, Float64Array or Int32Array');
+    }
+    if (dtypeOf(v) !== this.dtype || v.length !== this._data.length) {
+      throw new ShapeError(
+        `Tensor.data: new storage must be a ${this.dtype} array of ${this._data.length} elements, got ${dtypeOf(v)} of ${v.length}`,
+      );
+    }
+    this._data = v;
+  }
+
+  /**
+   * The storage array itself, without bringing device values back: its host values may be stale while a device
+   * backend holds newer ones. For passing to kernels (`kernels().conv1dForward(x.storage, …)`), which find the
+   * device copies, and for sharing storage between tensors; read values through {@link Tensor.data} or
+   * {@link Tensor.read}.
+   */
+  get storage(): TypedArray {
+    return this._data;
+  }
+
+  /**
+   * The values on the host, after any device backend has copied newer values back: the read that works with
+   * every backend, including devices whose reads are asynchronous. Same array as {@link Tensor.data}.
+   *
+   * @example
+   * const probs = await softmax(model.forward(x), -1).read();
+   */
+  async read(): Promise<TypedArray> {
+    this.assertLive('read');
+    await claimHostAsync(this._data);
+    return this.data;
+  }
+
+  /**
+   * @internal Marks this tensor as held by a graph node (a recorded op's input or output): while any node holds
+   * it, its storage is never recycled and {@link tidy} leaves it alone.
+   */
   pinForGraph(): void {
-    this._pinned = true;
+    this._pins++;
+  }
+
+  /** @internal A graph node that held this tensor was freed (by backward()). */
+  unpinFromGraph(): void {
+    if (this._pins > 0) this._pins--;
+  }
+
+  /**
+   * Whether autograd is done with this tensor: no live graph node holds it, it is not a leaf that requires
+   * gradients (a parameter), and it is not the output of a node that backward() has not freed yet.
+   */
+  private get graphFree(): boolean {
+    if (this._pins > 0) return false;
+    return this.gradFn === null ? !this._requiresGrad : this.gradFn.freed;
   }
 
   /** @internal Marks this tensor as a `.grad`: {@link tidy} leaves it alone; an explicit `dispose()` recycles it. */
@@ -148,10 +216,11 @@ export class Tensor {
    * Idempotent; also disposes `.grad`.
    *
    * After it, using the tensor in an op throws a {@link ValueError} naming it. The storage is recycled (and
-   * `data` becomes empty) only when nothing else can read it: an op allocated it, and autograd does not hold
-   * the tensor (no `gradFn`, not requiring grad, not an input of a recorded op). Otherwise `data` stays as it
+   * `data` becomes empty) only when nothing else can read it: an op allocated it, and autograd is done with the
+   * tensor (not a leaf requiring grad; no graph node that backward() has not freed yet holds it as input or
+   * output — so after `loss.backward()` a step's activations are recyclable). Otherwise `data` stays as it
    * is until garbage collection, so a later `backward()` still computes from intact values. Do not keep using
-   * a `data` array read before disposing.
+   * a `data` array read before disposing. A device backend's copy of the values is freed with the storage.
    */
   dispose(): void {
     if (this._disposed) return;
@@ -159,16 +228,16 @@ export class Tensor {
     const g = this.grad;
     this.grad = null;
     g?.dispose();
-    if (this.gradFn === null && !this._requiresGrad && !this._pinned) {
-      const data = this.data;
-      this.data = emptyStorage(this.dtype);
+    if (this.graphFree) {
+      const data = this._data;
+      this._data = emptyStorage(this.dtype);
       releaseStorage(data);
     }
   }
 
   /** @internal Whether {@link tidy} may dispose this tensor (not held by autograd or as a `.grad`). */
   get tidyable(): boolean {
-    return this.gradFn === null && !this._requiresGrad && !this._pinned && !this._keep;
+    return this.graphFree && !this._keep;
   }
 
   /** Whether operations on this tensor are recorded for autograd. */
@@ -226,9 +295,9 @@ export class Tensor {
   /** The value of a one-element tensor (any shape with exactly one element, like PyTorch). */
   item(): number {
     this.assertLive('item');
-    if (this.data.length !== 1) {
+    if (this._data.length !== 1) {
       throw new ShapeError(
-        `item: tensor of shape ${fmtShape(this.shape)} has ${this.data.length} elements, not 1`,
+        `item: tensor of shape ${fmtShape(this.shape)} has ${this._data.length} elements, not 1`,
       );
     }
     return this.data[0];
@@ -240,14 +309,15 @@ export class Tensor {
    */
   toArray(): number | NestedArray {
     this.assertLive('toArray');
-    if (this.shape.length === 0) return this.data[0];
+    const data = this.data;
+    if (this.shape.length === 0) return data[0];
     const strides = this.strides;
     const last = this.shape.length - 1;
     const build = (dim: number, offset: number): NestedArray => {
       const n = this.shape[dim];
       const out: NestedArray = new Array(n);
       for (let i = 0; i < n; i++) {
-        out[i] = dim === last ? this.data[offset + i] : build(dim + 1, offset + i * strides[dim]);
+        out[i] = dim === last ? data[offset + i] : build(dim + 1, offset + i * strides[dim]);
       }
       return out;
     };
@@ -260,7 +330,7 @@ export class Tensor {
    */
   detach(): Tensor {
     this.assertLive('detach');
-    return new Tensor(copyStorage(this.data), this.shape);
+    return new Tensor(copyStorage(this._data), this.shape);
   }
 
   /** A copy of this tensor recorded in the graph as identity (gradients flow through). */
@@ -271,8 +341,9 @@ export class Tensor {
   /** Human-readable description. */
   toString(): string {
     if (this._disposed) return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}, disposed)`;
-    const preview = Array.from(this.data.subarray(0, 8), (v) => +v.toPrecision(5)).join(', ');
-    const more = this.data.length > 8 ? ', …' : '';
+    const data = this.data;
+    const preview = Array.from(data.subarray(0, 8), (v) => +v.toPrecision(5)).join(', ');
+    const more = data.length > 8 ? ', …' : '';
     return `Tensor(shape=${fmtShape(this.shape)}, dtype=${this.dtype}${this._requiresGrad || this.gradFn ? ', requiresGrad' : ''}, data=[${preview}${more}])`;
   }
 }
@@ -281,7 +352,7 @@ export class Tensor {
 export type NestedArray = Array<number | NestedArray>;
 
 // `clone` needs the autograd machinery; it is installed by runtime.ts to avoid an import cycle.
-let cloneImpl: (t: Tensor) => Tensor = (t) => new Tensor(copyStorage(t.data), t.shape);
+let cloneImpl: (t: Tensor) => Tensor = (t) => new Tensor(copyStorage(t.storage), t.shape);
 
 /** @internal Installs the graph-aware clone (called once by the runtime module). */
 export function _setCloneImpl(fn: (t: Tensor) => Tensor): void {

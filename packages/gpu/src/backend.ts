@@ -3,13 +3,20 @@
  * mode, every other kernel (and every float64 or untaken call of its own kernels) falling back to the CPU
  * reference, with counters the tests read.
  */
-import { type Backend, getCpuBackend, type Kernels, registerBackendFactory } from '@ecgnn/core';
+import {
+  type Backend,
+  getCpuBackend,
+  type Kernels,
+  registerBackendFactory,
+  registerStorageDevice,
+} from '@ecgnn/core';
 import { KERNEL_NAMES } from '@ecgnn/kernels';
 import type { GpuContext } from './context.js';
 import { elementwiseKernels } from './kernels-elementwise.js';
 import { linearKernels } from './kernels-linear.js';
 import { normKernels } from './kernels-norm.js';
 import { poolKernels } from './kernels-pool.js';
+import { Residency, type ResidencyStats } from './residency.js';
 import {
   createGpuRunner,
   GPU_MODES,
@@ -42,7 +49,12 @@ export interface GpuBackend extends Backend {
   readonly mode: GpuMode;
   /** Counters: device calls and CPU fallbacks per kernel, compiled kernels, kernel classes that ran. */
   stats(): GpuBackendStats;
-  /** Zeroes the counters (compiled kernels stay cached). */
+  /**
+   * Device memory and traffic: host arrays whose newest values stay on the device, their bytes (now and peak),
+   * kernel outputs kept there, copies back to the host.
+   */
+  memory(): ResidencyStats;
+  /** Zeroes the counters (compiled kernels stay cached; the peak of {@link GpuBackend.memory} restarts from now). */
   resetStats(): void;
   /** Frees the compiled kernels and gpu.js's context; the backend must not be used afterwards. */
   dispose(): void;
@@ -75,8 +87,10 @@ export const GPU_KERNEL_NAMES = [
  * {@link GpuBackend.stats}. Every gpu.js call checks that the mode's kernel class really ran
  * (`GpuKernelClassError` otherwise).
  *
- * Kernels are compiled once per geometry and cached. Operands are host typed arrays: each call copies its inputs
- * to gpu.js and the result back (device-resident storage is a later step, see docs/gpu.md).
+ * Kernels are compiled once per geometry and cached. Their outputs stay on the device (device-resident storage,
+ * see `residency.ts`): the next kernel reads them there, and they come back to the host only when something reads
+ * the tensor (`tensor.data`, `item()`, `await tensor.read()`) or a CPU kernel needs them ({@link GpuBackend.memory}
+ * counts both).
  *
  * @example
  * ```ts
@@ -90,7 +104,10 @@ export const GPU_KERNEL_NAMES = [
 export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
   const mode = options.mode ?? 'cpu';
   const runner = createGpuRunner(mode, options.maxLoopIterations);
-  const ctx: GpuContext = { runner, cpu: getCpuBackend().kernels };
+  const name = options.name ?? `gpu.js:${mode}`;
+  const residency = new Residency(name, (v) => runner.share(v));
+  registerStorageDevice(residency);
+  const ctx: GpuContext = { runner, residency, cpu: getCpuBackend().kernels };
   const kernels: Partial<Kernels> = {
     ...linearKernels(ctx),
     ...elementwiseKernels(ctx),
@@ -104,15 +121,19 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
     const reference = ctx.cpu[name] as (...args: unknown[]) => unknown;
     table[name] = (...args: unknown[]) => {
       runner.countFallback(name, 'not implemented on gpu.js');
-      return reference(...args);
+      return residency.hostCall(args, reference);
     };
   }
   return {
-    name: options.name ?? `gpu.js:${mode}`,
+    name,
     mode,
     kernels,
     stats: () => runner.stats(),
-    resetStats: () => runner.resetStats(),
+    memory: () => residency.stats(),
+    resetStats: () => {
+      runner.resetStats();
+      residency.resetStats();
+    },
     dispose: () => runner.destroy(),
   };
 }

@@ -3,15 +3,59 @@
  * test that decides whether a call can run on the device.
  */
 import type { Kernels, TypedArray } from '@ecgnn/kernels';
-import type { GpuRunner } from './runner.js';
+import type { DeviceValue, Residency } from './residency.js';
+import type { GpuRunner, KernelSpec } from './runner.js';
 import { MAX_DEVICE_INDEX } from './source.js';
 
-/** The runner and the reference kernels the backend's kernels fall back to. */
+/** The runner, the device-resident storage, and the reference kernels the backend's kernels fall back to. */
 export interface GpuContext {
   /** The gpu.js runner (mode, kernel cache, counters). */
   readonly runner: GpuRunner;
+  /** Which host arrays have their newest values on the device. */
+  readonly residency: Residency;
   /** The CPU reference kernels (`@ecgnn/core`'s CPU backend). */
   readonly cpu: Kernels;
+}
+
+/**
+ * Runs gpu.js kernel `name`/`key` (see {@link GpuRunner.run}) with host-array arguments replaced by their device
+ * values where the device holds them, and returns its output, left on the device (store it with
+ * {@link storeOutput} or read it with {@link readValue}).
+ */
+export function runOnDevice(
+  ctx: GpuContext,
+  name: string,
+  key: string,
+  make: () => KernelSpec,
+  args: readonly TypedArray[],
+): DeviceValue {
+  return ctx.runner.run(
+    name,
+    key,
+    make,
+    args.map((a) => ctx.residency.input(a)),
+  );
+}
+
+/** Keeps a device kernel's output `value` as the newest values of `out` (on the device when `out` is float32). */
+export function storeOutput(ctx: GpuContext, out: TypedArray, value: DeviceValue): void {
+  ctx.residency.store(out, value);
+}
+
+/** The values of a device kernel's output on the host (for the few results the host needs, e.g. C sums). */
+export function readValue(ctx: GpuContext, value: DeviceValue): Float32Array {
+  return ctx.residency.toHost(value);
+}
+
+/** Frees a device value that is not stored (an intermediate result). */
+export function freeValue(value: DeviceValue): void {
+  if (!(value instanceof Float32Array)) value.delete();
+}
+
+/** `a` with its newest values on the host (for host reads inside a device path: γ, β of batch norm). */
+export function onHost<T extends TypedArray | null>(ctx: GpuContext, a: T): T {
+  if (a !== null) ctx.residency.claimHost(a);
+  return a;
 }
 
 /**
@@ -40,16 +84,17 @@ export function iterationRefusal(ctx: GpuContext, iterations: number): string | 
 }
 
 /**
- * Runs the device path of kernel `name` when {@link deviceRefusal} (plus an extra geometry `reason`, or null)
- * allows, else counts a fallback and runs `fallback` (the reference kernel).
+ * Runs the device path of kernel `name` when {@link deviceRefusal} of its `operands` (plus an extra geometry
+ * `reason`, or null) allows; else counts a fallback and runs the reference kernel on `args` (all the kernel's
+ * arguments), with every array the device holds brought back to the host first.
  */
-export function dispatch(
+export function dispatch<K extends keyof Kernels>(
   ctx: GpuContext,
-  name: keyof Kernels,
+  name: K,
+  args: Parameters<Kernels[K]>,
   operands: readonly (TypedArray | null)[],
   reason: string | null,
   device: () => void,
-  fallback: () => void,
 ): void {
   const why = reason ?? deviceRefusal(operands);
   if (why === null) {
@@ -57,5 +102,5 @@ export function dispatch(
     return;
   }
   ctx.runner.countFallback(name, why);
-  fallback();
+  ctx.residency.hostCall(args, ctx.cpu[name] as (...a: unknown[]) => unknown);
 }

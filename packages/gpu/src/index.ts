@@ -13,6 +13,7 @@ export {
   registerGpuBackends,
 } from './backend.js';
 export { GpuBackendError, GpuKernelClassError } from './errors.js';
+export type { ResidencyStats } from './residency.js';
 export {
   assertKernelClass,
   expectedKernelClass,

@@ -11,7 +11,7 @@ import type {
   UnaryGradKernelOp,
   UnaryKernelOp,
 } from '@ecgnn/kernels';
-import { dispatch, type GpuContext } from './context.js';
+import { dispatch, type GpuContext, runOnDevice, storeOutput } from './context.js';
 import { kernelSource, lit } from './source.js';
 
 /** Source of the stable logistic σ(z) of the expression `z` (as the reference's `sigmoidScalar`). */
@@ -137,21 +137,20 @@ function params(p0: number | undefined, p1: number | undefined): Float32Array {
 
 /** The elementwise kernels of the backend. */
 export function elementwiseKernels(ctx: GpuContext): Pick<Kernels, 'unary' | 'unaryBackward' | 'binary'> {
-  const { runner } = ctx;
   return {
     unary(op: UnaryKernelOp, x: TypedArray, out: TypedArray, p0?: number, p1?: number): void {
       const expr = UNARY[op];
       dispatch(
         ctx,
         'unary',
+        [op, x, out, p0, p1],
         [x, out],
         expr === undefined ? `unary op '${op}'` : null,
         () => {
           const n = out.length;
           const make = () => ({ source: unarySource(expr as string), size: n });
-          out.set(runner.run('unary', `${op},${n}`, make, [x, params(p0, p1)]).subarray(0, n));
+          storeOutput(ctx, out, runOnDevice(ctx, 'unary', `${op},${n}`, make, [x, params(p0, p1)]));
         },
-        () => ctx.cpu.unary(op, x, out, p0, p1),
       );
     },
     unaryBackward(
@@ -167,14 +166,15 @@ export function elementwiseKernels(ctx: GpuContext): Pick<Kernels, 'unary' | 'un
       dispatch(
         ctx,
         'unaryBackward',
+        [op, x, y, g, gx, p0, p1],
         [x, y, g, gx],
         expr === undefined ? `unary gradient '${op}'` : null,
         () => {
           const n = gx.length;
           const make = () => ({ source: unaryGradSource(expr as string), size: n });
-          gx.set(runner.run('unaryBackward', `${op},${n}`, make, [x, y, g, params(p0, p1)]).subarray(0, n));
+          const r = runOnDevice(ctx, 'unaryBackward', `${op},${n}`, make, [x, y, g, params(p0, p1)]);
+          storeOutput(ctx, gx, r);
         },
-        () => ctx.cpu.unaryBackward(op, x, y, g, gx, p0, p1),
       );
     },
     binary(
@@ -190,6 +190,7 @@ export function elementwiseKernels(ctx: GpuContext): Pick<Kernels, 'unary' | 'un
       dispatch(
         ctx,
         'binary',
+        [op, a, aStrides, b, bStrides, out, outShape],
         [a, b, out],
         expr === undefined ? `binary op '${op}'` : null,
         () => {
@@ -199,9 +200,8 @@ export function elementwiseKernels(ctx: GpuContext): Pick<Kernels, 'unary' | 'un
             source: binarySource(expr as string, aStrides, bStrides, outShape),
             size: n,
           });
-          out.set(runner.run('binary', key, make, [a, b]).subarray(0, n));
+          storeOutput(ctx, out, runOnDevice(ctx, 'binary', key, make, [a, b]));
         },
-        () => ctx.cpu.binary(op, a, aStrides, b, bStrides, out, outShape),
       );
     },
   };

@@ -3,7 +3,7 @@
  * element, each a dot product over a constant range (the geometry is written into the source).
  */
 import type { Conv1dParams, FloatArray, Kernels, MatmulParams } from '@ecgnn/kernels';
-import { dispatch, type GpuContext, iterationRefusal } from './context.js';
+import { dispatch, type GpuContext, iterationRefusal, runOnDevice, storeOutput } from './context.js';
 import { decode, kernelSource, lit } from './source.js';
 
 /**
@@ -136,33 +136,25 @@ function convRefusal(p: Conv1dParams): string | null {
 export function linearKernels(
   ctx: GpuContext,
 ): Pick<Kernels, 'matmul' | 'conv1dForward' | 'conv1dBackwardInput' | 'conv1dBackwardWeight'> {
-  const { runner } = ctx;
   return {
     matmul(a: FloatArray, b: FloatArray, out: FloatArray, p: MatmulParams): void {
-      dispatch(
-        ctx,
-        'matmul',
-        [a, b, out],
-        iterationRefusal(ctx, p.k),
-        () => {
-          const key = [
-            p.batch,
-            p.m,
-            p.k,
-            p.n,
-            p.transA,
-            p.transB,
-            p.batchStrideA,
-            p.batchStrideB,
-            p.accumulate,
-          ];
-          const args = p.accumulate ? [a, b, out] : [a, b];
-          const size = p.batch * p.m * p.n;
-          const r = runner.run('matmul', key.join(','), () => ({ source: matmulSource(p), size }), args);
-          out.set(r.subarray(0, size));
-        },
-        () => ctx.cpu.matmul(a, b, out, p),
-      );
+      dispatch(ctx, 'matmul', [a, b, out, p], [a, b, out], iterationRefusal(ctx, p.k), () => {
+        const key = [
+          p.batch,
+          p.m,
+          p.k,
+          p.n,
+          p.transA,
+          p.transB,
+          p.batchStrideA,
+          p.batchStrideB,
+          p.accumulate,
+        ];
+        const args = p.accumulate ? [a, b, out] : [a, b];
+        const size = p.batch * p.m * p.n;
+        const r = runOnDevice(ctx, 'matmul', key.join(','), () => ({ source: matmulSource(p), size }), args);
+        storeOutput(ctx, out, r);
+      });
     },
     conv1dForward(
       x: FloatArray,
@@ -174,46 +166,46 @@ export function linearKernels(
       dispatch(
         ctx,
         'conv1dForward',
+        [x, w, bias, out, p],
         [x, w, bias, out],
         convRefusal(p) ?? iterationRefusal(ctx, (p.inChannels / p.groups) * (p.kernelSize + 1)),
         () => {
           const size = p.batch * p.outChannels * p.outLength;
           const key = `${convKey(p)},${bias !== null},${p.activation ?? 'none'}`;
           const make = () => ({ source: convForwardSource(p, bias !== null), size });
-          const r = runner.run('conv1dForward', key, make, bias === null ? [x, w] : [x, w, bias]);
-          out.set(r.subarray(0, size));
+          const r = runOnDevice(ctx, 'conv1dForward', key, make, bias === null ? [x, w] : [x, w, bias]);
+          storeOutput(ctx, out, r);
         },
-        () => ctx.cpu.conv1dForward(x, w, bias, out, p),
       );
     },
     conv1dBackwardInput(gradOut: FloatArray, w: FloatArray, gradX: FloatArray, p: Conv1dParams): void {
       dispatch(
         ctx,
         'conv1dBackwardInput',
+        [gradOut, w, gradX, p],
         [gradOut, w, gradX],
         iterationRefusal(ctx, p.kernelSize * (p.outChannels / p.groups + 1)),
         () => {
           const size = p.batch * p.inChannels * p.inLength;
           const make = () => ({ source: convBackwardInputSource(p), size });
-          const r = runner.run('conv1dBackwardInput', convKey(p), make, [gradOut, w]);
-          gradX.set(r.subarray(0, size));
+          const r = runOnDevice(ctx, 'conv1dBackwardInput', convKey(p), make, [gradOut, w]);
+          storeOutput(ctx, gradX, r);
         },
-        () => ctx.cpu.conv1dBackwardInput(gradOut, w, gradX, p),
       );
     },
     conv1dBackwardWeight(x: FloatArray, gradOut: FloatArray, gradW: FloatArray, p: Conv1dParams): void {
       dispatch(
         ctx,
         'conv1dBackwardWeight',
+        [x, gradOut, gradW, p],
         [x, gradOut, gradW],
         convRefusal(p) ?? iterationRefusal(ctx, p.batch * (p.outLength + 1)),
         () => {
           const size = p.outChannels * (p.inChannels / p.groups) * p.kernelSize;
           const make = () => ({ source: convBackwardWeightSource(p), size });
-          const r = runner.run('conv1dBackwardWeight', convKey(p), make, [x, gradOut]);
-          gradW.set(r.subarray(0, size));
+          const r = runOnDevice(ctx, 'conv1dBackwardWeight', convKey(p), make, [x, gradOut]);
+          storeOutput(ctx, gradW, r);
         },
-        () => ctx.cpu.conv1dBackwardWeight(x, gradOut, gradW, p),
       );
     },
   };

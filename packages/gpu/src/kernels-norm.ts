@@ -5,7 +5,16 @@
  * coefficients (C values) are computed on the host in float64 and passed as one small array.
  */
 import type { FloatArray, Kernels, ReduceKernelOp, TypedArray } from '@ecgnn/kernels';
-import { dispatch, type GpuContext, iterationRefusal } from './context.js';
+import {
+  dispatch,
+  freeValue,
+  type GpuContext,
+  iterationRefusal,
+  onHost,
+  readValue,
+  runOnDevice,
+  storeOutput,
+} from './context.js';
 import { decode, kernelSource, lit } from './source.js';
 
 /**
@@ -100,7 +109,6 @@ function perChannelSource(args: readonly string[], channels: number, inner: numb
 export function normKernels(
   ctx: GpuContext,
 ): Pick<Kernels, 'reduce' | 'channelMoments' | 'batchNormForward' | 'batchNormBackward'> {
-  const { runner } = ctx;
   /** Per-channel sums (2 × C values: `term`, then `term2`) as float64. */
   const channelSums = (
     name: 'channelMoments' | 'batchNormBackward',
@@ -117,9 +125,10 @@ export function normKernels(
       source: channelSumSource([...names, 'one'], batch, channels, inner, term, term2),
       size,
     });
-    return Float64Array.from(
-      runner.run(name, `sums,${key}|${dims.join(',')}`, make, [...args, ONE]).subarray(0, size),
-    );
+    const sums = runOnDevice(ctx, name, `sums,${key}|${dims.join(',')}`, make, [...args, ONE]);
+    const host = Float64Array.from(readValue(ctx, sums).subarray(0, size));
+    freeValue(sums);
+    return host;
   };
   return {
     reduce(
@@ -134,14 +143,14 @@ export function normKernels(
       dispatch(
         ctx,
         'reduce',
+        [op, x, out, outer, r, inner, argOut],
         [x, out],
         argOut !== undefined ? 'reduce with indices' : r === 0 ? 'empty reduction' : iterationRefusal(ctx, r),
         () => {
           const size = outer * inner;
           const make = () => ({ source: reduceSource(op, outer, r, inner), size });
-          out.set(runner.run('reduce', `${op},${outer},${r},${inner}`, make, [x, ONE]).subarray(0, size));
+          storeOutput(ctx, out, runOnDevice(ctx, 'reduce', `${op},${outer},${r},${inner}`, make, [x, ONE]));
         },
-        () => ctx.cpu.reduce(op, x, out, outer, r, inner, argOut),
       );
     },
     channelMoments(
@@ -156,6 +165,7 @@ export function normKernels(
       dispatch(
         ctx,
         'channelMoments',
+        [x, batch, channels, inner, mean, variance],
         [x],
         iterationRefusal(ctx, batch * (inner + 1)),
         () => {
@@ -187,7 +197,6 @@ export function normKernels(
           );
           for (let c = 0; c < channels; c++) variance[c] = sq[c] / m;
         },
-        () => ctx.cpu.channelMoments(x, batch, channels, inner, mean, variance),
       );
     },
     batchNormForward(x, mean, invstd, weight, bias, out, batch, channels, inner): void {
@@ -196,9 +205,12 @@ export function normKernels(
       dispatch(
         ctx,
         'batchNormForward',
+        [x, mean, invstd, weight, bias, out, batch, channels, inner],
         [x, weight, bias, out],
         null,
         () => {
+          onHost(ctx, weight);
+          onHost(ctx, bias);
           const coef = new Float32Array(4 * channels);
           for (let c = 0; c < channels; c++) {
             const scale = invstd[c] * (weight ? weight[c] : 1);
@@ -211,9 +223,12 @@ export function normKernels(
             source: perChannelSource(['x', 'coef'], channels, inner, '(v - k0) * k1 + k2'),
             size: n,
           });
-          out.set(runner.run('batchNormForward', `${channels},${inner}`, make, [x, coef]).subarray(0, n));
+          storeOutput(
+            ctx,
+            out,
+            runOnDevice(ctx, 'batchNormForward', `${channels},${inner}`, make, [x, coef]),
+          );
         },
-        () => ctx.cpu.batchNormForward(x, mean, invstd, weight, bias, out, batch, channels, inner),
       );
     },
     batchNormBackward(x, g, mean, invstd, weight, gx, gw, gb, batch, channels, inner, training): void {
@@ -222,6 +237,7 @@ export function normKernels(
       dispatch(
         ctx,
         'batchNormBackward',
+        [x, g, mean, invstd, weight, gx, gw, gb, batch, channels, inner, training],
         [x, g, weight, gx, gw, gb],
         iterationRefusal(ctx, batch * (inner + 1)),
         () => {
@@ -250,7 +266,11 @@ export function normKernels(
             if (gb !== null && sums !== null) gb[c] = sums[c];
             if (gw !== null && sums !== null) gw[c] = sums[channels + c];
           }
+          // gw and gb are written on the host: their old device values (if any) are stale.
+          if (gw !== null) ctx.residency.release(gw);
+          if (gb !== null) ctx.residency.release(gb);
           if (gx === null) return;
+          onHost(ctx, weight);
           for (let c = 0; c < channels; c++) {
             coef[c] = (weight ? weight[c] : 1) * invstd[c];
             coef[channels + c] = training && sums !== null ? sums[c] / m : 0;
@@ -263,10 +283,12 @@ export function normKernels(
             source: perChannelSource(['x', 'g', 'coef'], channels, inner, expr),
             size: n,
           });
-          gx.set(runner.run('batchNormBackward', `${channels},${inner}`, make, [x, g, coef]).subarray(0, n));
+          storeOutput(
+            ctx,
+            gx,
+            runOnDevice(ctx, 'batchNormBackward', `${channels},${inner}`, make, [x, g, coef]),
+          );
         },
-        () =>
-          ctx.cpu.batchNormBackward(x, g, mean, invstd, weight, gx, gw, gb, batch, channels, inner, training),
       );
     },
   };

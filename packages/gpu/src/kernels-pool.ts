@@ -1,11 +1,19 @@
 /**
- * 1-D pooling on gpu.js: `maxPool1d` (the device finds the argmax positions, the host reads the values),
+ * 1-D pooling on gpu.js: `maxPool1d` (the device finds the argmax positions, then reads the values there),
  * `avgPool1d` and its adjoint `avgPool1dBackward`. `maxPool1dBackward` stays on CPU: the contract gives it only
  * the saved positions (no window geometry), so on the device it would be a scatter or an O(L·T) search, while
  * the reference is one O(T) pass.
  */
 import type { FloatArray, Kernels, Pool1dParams } from '@ecgnn/kernels';
-import { dispatch, type GpuContext, iterationRefusal } from './context.js';
+import {
+  dispatch,
+  freeValue,
+  type GpuContext,
+  iterationRefusal,
+  readValue,
+  runOnDevice,
+  storeOutput,
+} from './context.js';
 import { decode, kernelSource, lit } from './source.js';
 
 /**
@@ -32,6 +40,23 @@ function maxPoolSource(p: Pool1dParams): string {
     }
   }
   return arg;`,
+  );
+}
+
+/** −∞ as a kernel argument (a GLSL source cannot spell it). */
+const NEG_INF = Float32Array.of(Number.NEGATIVE_INFINITY);
+
+/** Max-pool values from the positions of {@link maxPoolSource}: `x[row, pos]`, or `neg[0]` (−∞) for −1. */
+function maxPoolValuesSource(p: Pool1dParams): string {
+  const rows = p.batch * p.channels;
+  return kernelSource(
+    ['x', 'pos', 'neg'],
+    `${decode(['row', 't'], [rows, p.outLength])}
+  const a = pos[this.thread.x];
+  if (a >= 0) {
+    return x[row * ${lit(p.inLength)} + a];
+  }
+  return neg[0];`,
   );
 }
 
@@ -99,56 +124,56 @@ function poolKey(p: Pool1dParams): string {
 
 /** The pooling kernels of the backend. */
 export function poolKernels(ctx: GpuContext): Pick<Kernels, 'maxPool1d' | 'avgPool1d' | 'avgPool1dBackward'> {
-  const { runner } = ctx;
   return {
     maxPool1d(x: FloatArray, out: FloatArray, argOut: Int32Array | null, p: Pool1dParams): void {
-      dispatch(
-        ctx,
-        'maxPool1d',
-        [x, out],
-        iterationRefusal(ctx, p.kernelSize),
-        () => {
-          // The device finds each window's first-maximum position; the host reads the values there (one pass
-          // over the output), so −∞ for a window without input needs no device literal.
-          const { inLength: L, outLength: T } = p;
-          const size = p.batch * p.channels * T;
-          const pos = runner.run('maxPool1d', poolKey(p), () => ({ source: maxPoolSource(p), size }), [x]);
-          for (let i = 0; i < size; i++) {
-            const a = pos[i];
-            out[i] = a >= 0 ? x[Math.floor(i / T) * L + a] : Number.NEGATIVE_INFINITY;
-            if (argOut !== null) argOut[i] = a;
-          }
-        },
-        () => ctx.cpu.maxPool1d(x, out, argOut, p),
-      );
+      dispatch(ctx, 'maxPool1d', [x, out, argOut, p], [x, out], iterationRefusal(ctx, p.kernelSize), () => {
+        // The device finds each window's first-maximum position, then reads the values there (−∞ for a window
+        // without input comes from an argument: GLSL has no infinite literal). Positions go to the host only
+        // when asked for (training: the gradient kernel runs on CPU).
+        const size = p.batch * p.channels * p.outLength;
+        const key = poolKey(p);
+        const pos = runOnDevice(ctx, 'maxPool1d', key, () => ({ source: maxPoolSource(p), size }), [x]);
+        const make = () => ({ source: maxPoolValuesSource(p), size });
+        const values = ctx.runner.run('maxPool1d', `values,${key}`, make, [
+          ctx.residency.input(x),
+          pos,
+          NEG_INF,
+        ]);
+        storeOutput(ctx, out, values);
+        if (argOut !== null) {
+          const host = readValue(ctx, pos);
+          for (let i = 0; i < size; i++) argOut[i] = host[i];
+        }
+        freeValue(pos);
+      });
     },
     avgPool1d(x: FloatArray, out: FloatArray, p: Pool1dParams, countIncludePad: boolean): void {
       dispatch(
         ctx,
         'avgPool1d',
+        [x, out, p, countIncludePad],
         [x, out],
         iterationRefusal(ctx, p.kernelSize),
         () => {
           const size = p.batch * p.channels * p.outLength;
           const make = () => ({ source: avgPoolSource(p, countIncludePad), size });
-          out.set(runner.run('avgPool1d', `${poolKey(p)},${countIncludePad}`, make, [x]).subarray(0, size));
+          storeOutput(ctx, out, runOnDevice(ctx, 'avgPool1d', `${poolKey(p)},${countIncludePad}`, make, [x]));
         },
-        () => ctx.cpu.avgPool1d(x, out, p, countIncludePad),
       );
     },
     avgPool1dBackward(g: FloatArray, gradX: FloatArray, p: Pool1dParams, countIncludePad: boolean): void {
       dispatch(
         ctx,
         'avgPool1dBackward',
+        [g, gradX, p, countIncludePad],
         [g, gradX],
         iterationRefusal(ctx, p.kernelSize),
         () => {
           const size = p.batch * p.channels * p.inLength;
           const make = () => ({ source: avgPoolBackwardSource(p, countIncludePad), size });
           const key = `${poolKey(p)},${countIncludePad}`;
-          gradX.set(runner.run('avgPool1dBackward', key, make, [g]).subarray(0, size));
+          storeOutput(ctx, gradX, runOnDevice(ctx, 'avgPool1dBackward', key, make, [g]));
         },
-        () => ctx.cpu.avgPool1dBackward(g, gradX, p, countIncludePad),
       );
     },
   };

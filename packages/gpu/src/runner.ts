@@ -14,6 +14,7 @@
  */
 import gpujs, { type IGPUKernelSettings } from 'gpu.js';
 import { GpuBackendError, GpuKernelClassError } from './errors.js';
+import type { DeviceValue, GpuTexture } from './residency.js';
 
 const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel } = gpujs;
 
@@ -159,13 +160,14 @@ export class GpuRunner {
   }
 
   /**
-   * Runs the kernel `name`/`key` (compiled from `make()` on first use) on `args` and returns its output
-   * (`Float32Array` of `spec.size` values, owned by gpu.js: copy it before the next call).
+   * Runs the kernel `name`/`key` (compiled from `make()` on first use) on `args` — host typed arrays, which
+   * gpu.js uploads for the call, or device values of earlier calls — and returns its output of `spec.size` values,
+   * left on the device: kernels are built with `pipeline: true, immutable: true`, so every call returns a fresh
+   * value (a `Float32Array` in the `cpu` and `webasm` modes, a texture in the GL modes) that nothing else writes.
    */
-  run(name: string, key: string, make: () => KernelSpec, args: readonly unknown[]): Float32Array {
-    // Argument sizes are part of a compiled kernel (gpu.js sizes its inputs at build), hence of the key.
-    const sizes = args.map((a) => (ArrayBuffer.isView(a) ? (a as Float32Array).length : typeof a));
-    const cacheKey = `${name}|${key}|${sizes.join(',')}`;
+  run(name: string, key: string, make: () => KernelSpec, args: readonly unknown[]): DeviceValue {
+    // Argument kinds and sizes are part of a compiled kernel (gpu.js types and sizes its inputs at build).
+    const cacheKey = `${name}|${key}|${args.map(argumentKey).join(',')}`;
     let k = this.cache.get(cacheKey);
     if (k === undefined) {
       const spec = make();
@@ -176,8 +178,8 @@ export class GpuRunner {
         tactic: 'precision',
         loopMaxIterations: LOOP_MAX_ITERATIONS,
         fixIntegerDivisionAccuracy: true,
-        pipeline: false,
-        immutable: false,
+        pipeline: true,
+        immutable: true,
         dynamicOutput: false,
         dynamicArguments: false,
       };
@@ -187,12 +189,20 @@ export class GpuRunner {
     const result = k(...args);
     this.classes.add(assertKernelClass(this.mode, k.kernel, name));
     this.device.set(name, (this.device.get(name) ?? 0) + 1);
-    if (!(result instanceof Float32Array)) {
-      throw new GpuBackendError(
-        `gpu.js kernel '${name}' returned ${Object.prototype.toString.call(result)}, expected a Float32Array`,
-      );
-    }
-    return result;
+    if (result instanceof Float32Array) return result;
+    if (isTexture(result)) return result;
+    throw new GpuBackendError(
+      `gpu.js kernel '${name}' returned ${Object.prototype.toString.call(result)}, expected a Float32Array or a texture`,
+    );
+  }
+
+  /**
+   * A device copy of `v` that can be freed independently: the same array in the `cpu`/`webasm` modes (device values
+   * are never written after they are made), a reference-counted clone of the texture in the GL modes.
+   */
+  share(v: DeviceValue): DeviceValue {
+    if (v instanceof Float32Array) return v;
+    return (v as GpuTexture & { clone(): GpuTexture }).clone();
   }
 
   /** Counts one call of contract kernel `name` that ran the CPU reference, and why. */
@@ -228,6 +238,24 @@ export class GpuRunner {
   }
 }
 
+/** Whether `v` is a gpu.js texture (a pipelined GL output). */
+function isTexture(v: unknown): v is GpuTexture {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as GpuTexture).toArray === 'function' &&
+    typeof (v as GpuTexture).delete === 'function' &&
+    Array.isArray((v as GpuTexture).output)
+  );
+}
+
+/** Kind and size of a kernel argument, for the cache key: `a<n>` for arrays, `t<w>x<h>` for textures. */
+function argumentKey(a: unknown): string {
+  if (ArrayBuffer.isView(a)) return `a${(a as Float32Array).length}`;
+  if (isTexture(a)) return `t${a.output.join('x')}`;
+  return typeof a;
+}
+
 /**
  * A {@link GpuRunner} for `mode` (loop budget `maxLoopIterations`, see {@link GpuRunner.maxLoopIterations}), or a {@link GpuBackendError} saying why that mode cannot run here. gpu.js would
  * silently pick another mode; this refuses instead.
@@ -239,7 +267,7 @@ export function createGpuRunner(mode: GpuMode, maxLoopIterations?: number): GpuR
   if (mode === 'webgpu') {
     throw new GpuBackendError(
       "gpu.js mode 'webgpu' runs asynchronous kernels; the synchronous kernel contract cannot call them " +
-        '(it needs device-resident tensors with an async read, not done yet: see docs/gpu.md)',
+        '(its kernels compile asynchronously and hand their output only through a Promise: see docs/gpu.md)',
     );
   }
   if (!gpuModeAvailable(mode)) {

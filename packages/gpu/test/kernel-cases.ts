@@ -10,14 +10,34 @@
  * Elementwise transcendental functions get a relative tolerance that depends on the mode
  * ({@link elementwiseTolerance}: GL's are not correctly rounded).
  */
-import { Generator, getCpuBackend } from '@ecgnn/core';
+import { Generator, getCpuBackend, syncToHost } from '@ecgnn/core';
 import type { GpuBackendStats, GpuMode } from '@ecgnn/gpu';
 import type { Conv1dParams, Kernels, Pool1dParams } from '@ecgnn/kernels';
-import { conv1dOutputLength } from '@ecgnn/kernels';
+import { conv1dOutputLength, KERNEL_NAMES } from '@ecgnn/kernels';
 import fc from 'fast-check';
 
 const cpu = getCpuBackend().kernels;
 const EPS32 = 2 ** -24;
+
+/**
+ * The backend's kernels with every array argument brought to the host after each call (`syncToHost`): the
+ * backend leaves device outputs on the device, and the cases read the output arrays directly. Every check is
+ * thereby also a check of the device → host copy.
+ */
+export function hostSynced(k: Kernels): Kernels {
+  const table: Record<string, unknown> = {};
+  for (const name of KERNEL_NAMES) {
+    const f = k[name] as (...a: unknown[]) => unknown;
+    table[name] = (...args: unknown[]) => {
+      const r = f(...args);
+      for (const a of args) {
+        if (a instanceof Float32Array || a instanceof Float64Array || a instanceof Int32Array) syncToHost(a);
+      }
+      return r;
+    };
+  }
+  return table as unknown as Kernels;
+}
 
 /** Largest differences met by the checks of a case (what the page reports). */
 export interface Worst {

@@ -8,7 +8,7 @@
 import { createGpuBackend, type GpuBackend, type GpuMode, gpuModeAvailable } from '@ecgnn/gpu';
 import type { Kernels } from '@ecgnn/kernels';
 import { afterAll, describe, expect, test } from 'vitest';
-import { deviceProblems, elementwiseTolerance, KERNEL_CASES } from './kernel-cases.js';
+import { deviceProblems, elementwiseTolerance, hostSynced, KERNEL_CASES } from './kernel-cases.js';
 
 const modes: GpuMode[] = ['cpu', 'webasm', 'headlessgl'];
 
@@ -21,7 +21,7 @@ describe.each(modes)('gpu.js %s kernels against the CPU reference (float32)', (m
     return;
   }
   const backend: GpuBackend = createGpuBackend({ mode });
-  const k = backend.kernels as Kernels;
+  const k = hostSynced(backend.kernels as Kernels);
   // Every new geometry compiles shaders; under headless-gl (Mesa's software rasteriser) that is ~0.5 s each.
   const runs = (n: number) => (mode === 'headlessgl' ? Math.min(n, 3) : n);
   afterAll(() => backend.dispose());

@@ -4,7 +4,7 @@
  * cross-entropy, SGD with momentum) trained from a fixed seed on noisy bumps, with whichever backend is active.
  * No test framework here.
  */
-import { crossEntropy, Generator, nn, optim, type Tensor, tensor } from '@ecgnn/core';
+import { crossEntropy, Generator, nn, optim, type Tensor, tensor, tidy } from '@ecgnn/core';
 
 /** A labelled batch. */
 export interface Batch {
@@ -41,13 +41,10 @@ export const SMALL_CNN_KERNELS: readonly string[] = [
   'avgPool1dBackward',
 ];
 
-/**
- * The losses of `steps` SGD steps (lr 0.1, momentum 0.9) of a fresh seed-0 small CNN on `data` (`[N, 1, L]`
- * with L divisible by 4, two classes), with the active backend.
- */
-export function smallCnnLosses(data: Batch, steps: number): number[] {
+/** The small CNN of {@link smallCnnLosses}, with its seed-0 initial weights (inputs `[N, 1, L]`, 2 classes). */
+export function smallCnn(): nn.Sequential {
   const g = new Generator(0);
-  const model = new nn.Sequential(
+  return new nn.Sequential(
     new nn.Conv1d(1, 6, 5, { padding: 2, generator: g }),
     new nn.BatchNorm1d(6),
     new nn.ReLU(),
@@ -59,6 +56,14 @@ export function smallCnnLosses(data: Batch, steps: number): number[] {
     new nn.Flatten(),
     new nn.Linear(16, 2, { generator: g }),
   );
+}
+
+/**
+ * The losses of `steps` SGD steps (lr 0.1, momentum 0.9) of a fresh seed-0 small CNN on `data` (`[N, 1, L]`
+ * with L divisible by 4, two classes), with the active backend.
+ */
+export function smallCnnLosses(data: Batch, steps: number): number[] {
+  const model = smallCnn();
   const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
   const losses: number[] = [];
   for (let step = 0; step < steps; step++) {
@@ -69,6 +74,21 @@ export function smallCnnLosses(data: Batch, steps: number): number[] {
     losses.push(loss.item());
   }
   return losses;
+}
+
+/**
+ * One training step inside `tidy()`, as the Trainer runs them (zero the gradients, forward, cross-entropy,
+ * backward, optimizer step); returns the loss. Every tensor of the step but the parameters and their gradients
+ * is disposed when it ends, and with it the device values of a device backend.
+ */
+export function tidyStep(model: nn.Module, opt: optim.SGD, data: Batch): number {
+  return tidy(() => {
+    opt.zeroGrad();
+    const loss = crossEntropy(model.call(data.x), data.y);
+    loss.backward();
+    opt.step();
+    return loss.item();
+  });
 }
 
 /** Largest |got[i] − want[i]| / |want[i]| over two loss curves. */

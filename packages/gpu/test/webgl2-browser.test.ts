@@ -78,7 +78,7 @@ describe.skipIf(reason !== null)(
           ),
           `  cases: kernel classes ${result.caseStats.kernelClasses}, ${result.caseStats.compiledKernels} kernels compiled, device calls ${JSON.stringify(result.caseStats.deviceCalls)}`,
           t
-            ? `  training, ${t.webgl2.length} steps: largest relative loss difference from CPU ${t.largestRelativeDifference.toExponential(2)} (${t.ms} ms); device calls ${JSON.stringify(t.stats.deviceCalls)}; CPU fallbacks ${JSON.stringify(t.stats.fallbacks)} (last reasons ${JSON.stringify(t.stats.fallbackReasons)})`
+            ? `  training, ${t.webgl2.length} steps: largest relative loss difference from CPU ${t.largestRelativeDifference.toExponential(2)} (${t.ms} ms); device calls ${JSON.stringify(t.stats.deviceCalls)}; CPU fallbacks ${JSON.stringify(t.stats.fallbacks)} (last reasons ${JSON.stringify(t.stats.fallbackReasons)}); device memory ${JSON.stringify(t.memory)}; device values held before 5 tidy steps ${t.heldBeforeTidySteps}, after each ${JSON.stringify(t.heldAfterTidySteps)}`
             : `  training: ${result.trainingError}`,
           `  WebGPU: navigator.gpu ${result.webgpu.navigatorGpu}, adapter ${result.webgpu.adapter}; backend: ${result.webgpu.refusal}`,
         ].join('\n'),
@@ -115,6 +115,16 @@ describe.skipIf(reason !== null)(
       expect(t.problems).toEqual([]);
       // The kernels gpu.js does not implement (softmax, adaptive pooling, optimizer steps, …) are counted.
       expect(Object.keys(t.stats.fallbacks).length).toBeGreaterThan(0);
+    });
+
+    it('outputs stay on the device as textures between kernels, and tidy() frees them after each step', () => {
+      const t = result.training;
+      if (t === null) throw new Error('no training result');
+      // Per step, more device outputs are kept on the device than are copied back to the host.
+      expect(t.memory.stored).toBeGreaterThan(t.memory.downloads);
+      expect(t.memory.peakBytes).toBeGreaterThan(0);
+      const h = t.heldBeforeTidySteps;
+      expect(t.heldAfterTidySteps).toEqual([h, h, h, h, h]);
     });
 
     it('mode webgpu stays refused (gpu.js 2.x WebGPU kernels are asynchronous)', () => {

@@ -8,17 +8,25 @@
  * the CPU backend in the same page, and probes WebGPU (`navigator.gpu`) without using it: the backend refuses
  * mode `webgpu`. It returns plain data; the Node test makes the assertions.
  */
-import { Generator, withBackend } from '@ecgnn/core';
-import { createGpuBackend, type GpuBackendStats, gpuModeAvailable } from '@ecgnn/gpu';
+import { Generator, optim, withBackend } from '@ecgnn/core';
+import { createGpuBackend, type GpuBackendStats, gpuModeAvailable, type ResidencyStats } from '@ecgnn/gpu';
 import type { Kernels } from '@ecgnn/kernels';
 import {
   deviceProblems,
   elementwiseTolerance,
+  hostSynced,
   KERNEL_CASES,
   noDifference,
   type Worst,
 } from './kernel-cases.js';
-import { bumps, largestRelativeDifference, SMALL_CNN_KERNELS, smallCnnLosses } from './small-cnn.js';
+import {
+  bumps,
+  largestRelativeDifference,
+  SMALL_CNN_KERNELS,
+  smallCnn,
+  smallCnnLosses,
+  tidyStep,
+} from './small-cnn.js';
 
 /** What the page is asked to do. */
 export interface PageOptions {
@@ -65,6 +73,14 @@ export interface PageResult {
     /** Kernels of the training that did not run on the device or fell back. */
     problems: string[];
     ms: number;
+    /** Device memory and traffic of the training (outputs kept as textures, copies back). */
+    memory: ResidencyStats;
+    /**
+     * Device values held before 5 more steps run inside tidy() (those the untidied run above left to the garbage
+     * collector), and after each of them (the same number: each step frees all its own).
+     */
+    heldBeforeTidySteps: number;
+    heldAfterTidySteps: number[];
   } | null;
   /** Error thrown by the training under `webgl2`, or null. */
   trainingError: string | null;
@@ -109,7 +125,7 @@ async function probeWebGpu(): Promise<PageResult['webgpu']> {
 
 function runCases(opts: PageOptions): Pick<PageResult, 'cases' | 'caseStats'> {
   const backend = createGpuBackend({ mode: 'webgl2' });
-  const k = backend.kernels as Kernels;
+  const k = hostSynced(backend.kernels as Kernels);
   const cases: PageCaseResult[] = [];
   const deviceCalls: Record<string, number> = {};
   const classes = new Set<string>();
@@ -152,13 +168,28 @@ function runTraining(steps: number): PageResult['training'] {
     const started = performance.now();
     const webgl2 = withBackend(backend, () => smallCnnLosses(data, steps));
     const stats = backend.stats();
+    const ms = Math.round(performance.now() - started);
+    const memory = backend.memory();
+    const model = smallCnn();
+    const opt = new optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const heldBeforeTidySteps = backend.memory().buffers;
+    const heldAfterTidySteps: number[] = [];
+    withBackend(backend, () => {
+      for (let i = 0; i < 5; i++) {
+        tidyStep(model, opt, data);
+        heldAfterTidySteps.push(backend.memory().buffers);
+      }
+    });
     return {
       cpu,
       webgl2,
       largestRelativeDifference: largestRelativeDifference(webgl2, cpu),
       stats,
       problems: deviceProblems(stats, SMALL_CNN_KERNELS),
-      ms: Math.round(performance.now() - started),
+      ms,
+      memory,
+      heldBeforeTidySteps,
+      heldAfterTidySteps,
     };
   } finally {
     backend.dispose();

@@ -48,7 +48,7 @@ export class Parameter extends Tensor {
    * @param requiresGrad - Whether the parameter is trainable (default true).
    */
   constructor(t: Tensor, requiresGrad = true) {
-    super(t.data, t.shape, false);
+    super(t.storage, t.shape, false);
     if (requiresGrad) this.requiresGrad = true;
   }
 

@@ -54,7 +54,7 @@ export function customFromMask(module: AnyModule, name: string, mask: Tensor): v
     const buf = module.getBuffer(`${name}Mask`)!;
     const keep = allocate(buf.dtype, buf.size);
     nonZero(mask.data, keep);
-    kernels().binary('mul', buf.data, [1], keep, [1], buf.data, [buf.size]);
+    kernels().binary('mul', buf.storage, [1], keep, [1], buf.storage, [buf.size]);
     return;
   }
   const m = new Tensor(allocate(orig.dtype, orig.size), orig.shape);
@@ -165,7 +165,7 @@ export function remove(module: AnyModule, name = 'weight'): void {
     throw new ValueError(`prune.remove: '${name}' of ${module.constructor.name} is not pruned`);
   const orig = module.getParameter(`${name}Orig`)!;
   const mask = module.getBuffer(`${name}Mask`)!;
-  kernels().binary('mul', orig.data, [1], mask.data, [1], orig.data, [orig.size]);
+  kernels().binary('mul', orig.storage, [1], mask.storage, [1], orig.storage, [orig.size]);
   module.deregister(`${name}Orig`);
   module.deregister(`${name}Mask`);
   delete (module as unknown as Record<string, unknown>)[name];

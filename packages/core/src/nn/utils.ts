@@ -65,7 +65,7 @@ export function clipGradNorm(
       // g ← g·coef in place (coef as a one-element array of g's dtype, broadcast)
       const c = allocate(g.dtype, 1);
       c[0] = coef;
-      kernels().binary('mul', g.data, [1], c, [0], g.data, [g.size]);
+      kernels().binary('mul', g.storage, [1], c, [0], g.storage, [g.size]);
     }
   }
   return total;
@@ -76,7 +76,7 @@ export function clipGradValue(params: Iterable<Tensor>, clipValue: number): void
   if (!(clipValue >= 0))
     throw new ValueError(`clipGradValue: clipValue must be non-negative, got ${clipValue}`);
   // min(max(g, −clipValue), clipValue) in place; NaN stays NaN
-  for (const g of gradsOf(params)) kernels().unary('clamp', g.data, g.data, -clipValue, clipValue);
+  for (const g of gradsOf(params)) kernels().unary('clamp', g.storage, g.storage, -clipValue, clipValue);
 }
 
 /**

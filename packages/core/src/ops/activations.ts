@@ -47,14 +47,22 @@ function requireFiniteNumber(op: string, name: string, v: number): void {
 /** `op(x; p0, p1)` by the backend's unary kernel, into a new tensor shaped like x. */
 function unaryForward(x: Tensor, op: UnaryKernelOp, p0 = 0, p1 = 0): Tensor {
   const out = allocate(x.dtype, x.size);
-  kernels().unary(op, x.data, out, p0, p1);
+  kernels().unary(op, x.storage, out, p0, p1);
   return new Tensor(out, x.shape);
 }
 
 /** `g · op'(x)` by the backend's unaryBackward kernel (`y` = op(x), the forward output). */
 export function unaryGrad(op: UnaryGradKernelOp, x: Tensor, y: Tensor, g: Tensor, p0 = 0, p1 = 0): Tensor {
   const gx = allocate(x.dtype, x.size) as FloatArray;
-  kernels().unaryBackward(op, x.data as FloatArray, y.data as FloatArray, g.data as FloatArray, gx, p0, p1);
+  kernels().unaryBackward(
+    op,
+    x.storage as FloatArray,
+    y.storage as FloatArray,
+    g.storage as FloatArray,
+    gx,
+    p0,
+    p1,
+  );
   return new Tensor(gx, x.shape);
 }
 
@@ -117,7 +125,7 @@ const preluRule: PrimitiveRule<undefined> = {
   forward: ([x, w]) => {
     const out = allocate(x.dtype, x.size) as FloatArray;
     const { outer, channels, inner } = preluLayout(x, w);
-    kernels().prelu(x.data as FloatArray, w.data as FloatArray, out, outer, channels, inner);
+    kernels().prelu(x.storage as FloatArray, w.storage as FloatArray, out, outer, channels, inner);
     return new Tensor(out, x.shape);
   },
   // y = max(0, x) + a_c·min(0, x):  dy/dx = 1 (x > 0) or a_c;  dy/da_c = Σ x over x ≤ 0 of channel c
@@ -126,9 +134,9 @@ const preluRule: PrimitiveRule<undefined> = {
     const gw = needsGrad[1] ? (allocate(w.dtype, w.size) as FloatArray) : null;
     const { outer, channels, inner } = preluLayout(x, w);
     kernels().preluBackward(
-      x.data as FloatArray,
-      w.data as FloatArray,
-      g.data as FloatArray,
+      x.storage as FloatArray,
+      w.storage as FloatArray,
+      g.storage as FloatArray,
       gx,
       gw,
       outer,
@@ -261,14 +269,22 @@ function softmaxRuleOf(log: boolean): PrimitiveRule<{ axis: number }> {
     forward: ([x], { axis }) => {
       const { outer, r, inner } = axisLayout(x.shape, axis);
       const out = allocate(x.dtype, x.size) as FloatArray;
-      kernels().softmax(x.data as FloatArray, out, outer, r, inner, log);
+      kernels().softmax(x.storage as FloatArray, out, outer, r, inner, log);
       return new Tensor(out, x.shape);
     },
     // softmax y:  dx = y ⊙ (g − Σ_axis g ⊙ y);  log-softmax y:  dx = g − e^y · Σ_axis g
     vjp: (g, { output, attrs: { axis } }) => {
       const { outer, r, inner } = axisLayout(output.shape, axis);
       const gx = allocate(output.dtype, output.size) as FloatArray;
-      kernels().softmaxBackward(output.data as FloatArray, g.data as FloatArray, gx, outer, r, inner, log);
+      kernels().softmaxBackward(
+        output.storage as FloatArray,
+        g.storage as FloatArray,
+        gx,
+        outer,
+        r,
+        inner,
+        log,
+      );
       return [new Tensor(gx, output.shape)];
     },
   };

@@ -31,7 +31,7 @@ export function to(x: Tensor, dtype: DType): Tensor {
 const castRule: PrimitiveRule<{ dtype: DType }> = {
   forward: ([x], { dtype }) => {
     const out = outputStorage('to', dtype, x.shape);
-    kernels().cast(x.data, out);
+    kernels().cast(x.storage, out);
     return new Tensor(out, x.shape);
   },
   // Identity on values: the gradient is cast back to the input's dtype.

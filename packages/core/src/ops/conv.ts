@@ -138,9 +138,9 @@ const conv1dRule: PrimitiveRule<Conv1dAttrs> = {
       p.outLength,
     ]) as FloatArray;
     kernels().conv1dForward(
-      x.data as FloatArray,
-      w.data as FloatArray,
-      b === undefined ? null : (b.data as FloatArray),
+      x.storage as FloatArray,
+      w.storage as FloatArray,
+      b === undefined ? null : (b.storage as FloatArray),
       out,
       p,
     );
@@ -151,17 +151,17 @@ const conv1dRule: PrimitiveRule<Conv1dAttrs> = {
   vjp: (g, { inputs, attrs, needsGrad }) => {
     const [x, w, b] = inputs;
     const p = convParams(x, w, attrs);
-    const gd = g.data as FloatArray;
+    const gd = g.storage as FloatArray;
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
     if (needsGrad[0]) {
       const d = allocate(x.dtype, x.size) as FloatArray;
-      kernels().conv1dBackwardInput(gd, w.data as FloatArray, d, p);
+      kernels().conv1dBackwardInput(gd, w.storage as FloatArray, d, p);
       gx = new Tensor(d, x.shape);
     }
     if (needsGrad[1]) {
       const d = allocate(w.dtype, w.size) as FloatArray;
-      kernels().conv1dBackwardWeight(x.data as FloatArray, gd, d, p);
+      kernels().conv1dBackwardWeight(x.storage as FloatArray, gd, d, p);
       gw = new Tensor(d, w.shape);
     }
     if (b === undefined) return [gx, gw];
@@ -350,16 +350,17 @@ const maxPool1dRule: PrimitiveRule<MaxPool1dAttrs> = {
     const p: Pool1dParams = { ...poolParams(x, a, L), dilation: a.dilation };
     const n = p.batch * p.channels * L;
     const out = allocate(x.dtype, n) as FloatArray;
-    const arg = new Int32Array(n);
-    kernels().maxPool1d(x.data as FloatArray, out, arg, p);
-    ctx.save({ arg } satisfies MaxSaved);
+    // Positions only when a gradient can be asked for (a device backend then need not send them to the host).
+    const arg = x.requiresGrad ? new Int32Array(n) : null;
+    kernels().maxPool1d(x.storage as FloatArray, out, arg, p);
+    if (arg !== null) ctx.save({ arg } satisfies MaxSaved);
     return new Tensor(out, [p.batch, p.channels, L]);
   },
   // The gradient goes to the (first) maximum of each window, saved in the forward.
   vjp: (g, { inputs: [x], saved }) => {
     const gx = allocate(x.dtype, x.size) as FloatArray;
     const [B, C, L] = x.shape;
-    kernels().maxPool1dBackward(g.data as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, g.shape[2]);
+    kernels().maxPool1dBackward(g.storage as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, g.shape[2]);
     return [new Tensor(gx, x.shape)];
   },
 };
@@ -426,14 +427,14 @@ const avgPool1dRule: PrimitiveRule<AvgPool1dAttrs> = {
     const L = conv1dOutputLength(poolWindow(x, a.kernelSize, a.stride, a.padding, 1), a.ceilMode);
     const p = poolParams(x, a, L);
     const out = allocate(x.dtype, p.batch * p.channels * L) as FloatArray;
-    kernels().avgPool1d(x.data as FloatArray, out, p, a.countIncludePad);
+    kernels().avgPool1d(x.storage as FloatArray, out, p, a.countIncludePad);
     return new Tensor(out, [p.batch, p.channels, L]);
   },
   // Each output spreads g/divisor evenly over the input positions of its window (the adjoint).
   vjp: (g, { inputs: [x], attrs: a }) => {
     const p = poolParams(x, a, g.shape[2]);
     const gx = allocate(x.dtype, x.size) as FloatArray;
-    kernels().avgPool1dBackward(g.data as FloatArray, gx, p, a.countIncludePad);
+    kernels().avgPool1dBackward(g.storage as FloatArray, gx, p, a.countIncludePad);
     return [new Tensor(gx, x.shape)];
   },
 };
@@ -478,13 +479,13 @@ const adaptiveAvgPool1dRule: PrimitiveRule<AdaptivePool1dAttrs> = {
   forward: ([x], { outputSize }) => {
     const [B, C, L] = x.shape;
     const out = allocate(x.dtype, B * C * outputSize) as FloatArray;
-    kernels().adaptiveAvgPool1d(x.data as FloatArray, out, B * C, L, outputSize);
+    kernels().adaptiveAvgPool1d(x.storage as FloatArray, out, B * C, L, outputSize);
     return new Tensor(out, [B, C, outputSize]);
   },
   vjp: (g, { inputs: [x], attrs: { outputSize } }) => {
     const [B, C, L] = x.shape;
     const gx = allocate(x.dtype, x.size) as FloatArray;
-    kernels().adaptiveAvgPool1dBackward(g.data as FloatArray, gx, B * C, L, outputSize);
+    kernels().adaptiveAvgPool1dBackward(g.storage as FloatArray, gx, B * C, L, outputSize);
     return [new Tensor(gx, x.shape)];
   },
 };
@@ -495,14 +496,14 @@ const adaptiveMaxPool1dRule: PrimitiveRule<AdaptivePool1dAttrs> = {
     const n = B * C * outputSize;
     const out = allocate(x.dtype, n) as FloatArray;
     const arg = new Int32Array(n);
-    kernels().adaptiveMaxPool1d(x.data as FloatArray, out, arg, B * C, L, outputSize);
+    kernels().adaptiveMaxPool1d(x.storage as FloatArray, out, arg, B * C, L, outputSize);
     ctx.save({ arg } satisfies MaxSaved);
     return new Tensor(out, [B, C, outputSize]);
   },
   vjp: (g, { inputs: [x], saved, attrs: { outputSize } }) => {
     const [B, C, L] = x.shape;
     const gx = allocate(x.dtype, x.size) as FloatArray;
-    kernels().maxPool1dBackward(g.data as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, outputSize);
+    kernels().maxPool1dBackward(g.storage as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, outputSize);
     return [new Tensor(gx, x.shape)];
   },
 };

@@ -48,9 +48,9 @@ function binaryForward(op: BinaryKernelOp): PrimitiveRule<undefined>['forward'] 
     const out = outputStorage(op, a.dtype, shape);
     kernels().binary(
       op,
-      a.data,
+      a.storage,
       broadcastStrides(a.shape, shape),
-      b.data,
+      b.storage,
       broadcastStrides(b.shape, shape),
       out,
       shape,
@@ -62,7 +62,7 @@ function binaryForward(op: BinaryKernelOp): PrimitiveRule<undefined>['forward'] 
 function unaryForward(op: UnaryKernelOp): PrimitiveRule<undefined>['forward'] {
   return ([x]) => {
     const out = outputStorage(op, x.dtype, x.shape);
-    kernels().unary(op, x.data, out);
+    kernels().unary(op, x.storage, out);
     return new Tensor(out, x.shape);
   };
 }
@@ -229,7 +229,7 @@ const clampRule: PrimitiveRule<{ min: number; max: number }> = {
   forward: ([x], { min, max }) => {
     const out = outputStorage('clamp', x.dtype, x.shape);
     // min(max(x, lo), hi); NaN stays NaN.
-    kernels().unary('clamp', x.data, out, min, max);
+    kernels().unary('clamp', x.storage, out, min, max);
     return new Tensor(out, x.shape);
   },
   // Gradient passes where min ≤ x ≤ max (inclusive, as PyTorch).
@@ -256,9 +256,9 @@ function compareOp(op: CompareKernelOp, a: TensorLike, b: TensorLike): Tensor {
   const out = outputStorage(op, ta.dtype, shape);
   kernels().compare(
     op,
-    ta.data,
+    ta.storage,
     broadcastStrides(ta.shape, shape),
-    tb.data,
+    tb.storage,
     broadcastStrides(tb.shape, shape),
     out,
     shape,

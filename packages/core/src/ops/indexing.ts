@@ -31,11 +31,11 @@ const whereRule: PrimitiveRule<undefined> = {
     const shape = broadcastShapes('where', broadcastShapes('where', c.shape, a.shape), b.shape);
     const out = outputStorage('where', a.dtype, shape);
     kernels().where(
-      c.data,
+      c.storage,
       broadcastStrides(c.shape, shape),
-      a.data,
+      a.storage,
       broadcastStrides(a.shape, shape),
-      b.data,
+      b.storage,
       broadcastStrides(b.shape, shape),
       out,
       shape,
@@ -86,8 +86,8 @@ function checkIndexRange(op: string, x: Tensor, axis: number, index: Tensor): vo
   const size = x.shape[axis];
   const lo = new Int32Array(1);
   const hi = new Int32Array(1);
-  kernels().reduce('min', index.data, lo, 1, n, 1);
-  kernels().reduce('max', index.data, hi, 1, n, 1);
+  kernels().reduce('min', index.storage, lo, 1, n, 1);
+  kernels().reduce('max', index.storage, hi, 1, n, 1);
   if (lo[0] >= 0 && hi[0] < size) return;
   const bad = (index.data as Int32Array).find((v) => v < 0 || v >= size);
   throw new ShapeError(
@@ -99,13 +99,20 @@ const gatherRule: PrimitiveRule<{ axis: number }> = {
   nonDifferentiable: [1],
   forward: ([x, index], { axis }) => {
     const out = outputStorage('gather', x.dtype, index.shape);
-    kernels().gather(x.data, x.shape, index.data as Int32Array, index.shape, axis, out);
+    kernels().gather(x.storage, x.shape, index.storage as Int32Array, index.shape, axis, out);
     return new Tensor(out, index.shape);
   },
   // Scatter-add: repeated indices accumulate.
   vjp: (g, { inputs: [x, index], attrs: { axis } }) => {
     const gx = outputStorage('gather', g.dtype, x.shape) as FloatArray;
-    kernels().gatherBackward(g.data as FloatArray, x.shape, index.data as Int32Array, index.shape, axis, gx);
+    kernels().gatherBackward(
+      g.storage as FloatArray,
+      x.shape,
+      index.storage as Int32Array,
+      index.shape,
+      axis,
+      gx,
+    );
     return [new Tensor(gx, x.shape), null];
   },
 };
@@ -142,13 +149,13 @@ const indexSelectRule: PrimitiveRule<{ axis: number }> = {
     const shape = [...x.shape];
     shape[axis] = index.size;
     const out = outputStorage('indexSelect', x.dtype, shape);
-    kernels().indexSelect(x.data, outer, n, inner, index.data as Int32Array, out);
+    kernels().indexSelect(x.storage, outer, n, inner, index.storage as Int32Array, out);
     return new Tensor(out, shape);
   },
   vjp: (g, { inputs: [x, index], attrs: { axis } }) => {
     const [outer, n, inner] = aroundAxis(x.shape, axis);
     const gx = outputStorage('indexSelect', g.dtype, x.shape) as FloatArray;
-    kernels().indexSelectBackward(g.data as FloatArray, outer, n, inner, index.data as Int32Array, gx);
+    kernels().indexSelectBackward(g.storage as FloatArray, outer, n, inner, index.storage as Int32Array, gx);
     return [new Tensor(gx, x.shape), null];
   },
 };

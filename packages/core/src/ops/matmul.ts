@@ -43,7 +43,7 @@ const matmulRule: PrimitiveRule<MatmulAttrs> = {
     else if (sizeOf(batchB) !== batch) B = expand(b, [...batchShape, ...b.shape.slice(-2)]);
     // every output element is assigned by the kernel (tested with NaN-poisoned recycled storage)
     const out = allocateUninitialized(a.dtype, batch * m * n, 'matmul', [...batchShape, m, n]) as FloatArray;
-    kernels().matmul(A.data as FloatArray, B.data as FloatArray, out, {
+    kernels().matmul(A.storage as FloatArray, B.storage as FloatArray, out, {
       batch,
       m,
       k,

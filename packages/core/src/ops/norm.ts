@@ -91,11 +91,11 @@ const batchNormRule: PrimitiveRule<BatchNormAttrs> = {
     const { batch, channels, inner } = bnLayout(x);
     const out = allocate(x.dtype, x.size) as FloatArray;
     kernels().batchNormForward(
-      x.data as FloatArray,
+      x.storage as FloatArray,
       mean,
       invstd,
-      w ? (w.data as FloatArray) : null,
-      b ? (b.data as FloatArray) : null,
+      w ? (w.storage as FloatArray) : null,
+      b ? (b.storage as FloatArray) : null,
       out,
       batch,
       channels,
@@ -115,11 +115,11 @@ const batchNormRule: PrimitiveRule<BatchNormAttrs> = {
     const gw = gradArray(w, needsGrad[1]);
     const gb = gradArray(b, needsGrad[hasWeight ? 2 : 1]);
     kernels().batchNormBackward(
-      x.data as FloatArray,
-      g.data as FloatArray,
+      x.storage as FloatArray,
+      g.storage as FloatArray,
       mean,
       invstd,
-      w ? (w.data as FloatArray) : null,
+      w ? (w.storage as FloatArray) : null,
       gx,
       gw,
       gb,
@@ -233,7 +233,7 @@ export function batchNorm(
     }
     mean = new Float64Array(channels);
     const variance = new Float64Array(channels);
-    kernels().channelMoments(x.data as FloatArray, batch, channels, inner, mean, variance);
+    kernels().channelMoments(x.storage as FloatArray, batch, channels, inner, mean, variance);
     invstd = inverseStd(variance, eps);
     if (runningMean !== null && runningVar !== null) {
       // NOTE: PyTorch: running stats use the unbiased variance σ²·m/(m − 1), normalisation the biased one.
@@ -279,9 +279,9 @@ const layerNormRule: PrimitiveRule<LayerNormAttrs> = {
     const mean = new Float64Array(rows);
     const invstd = new Float64Array(rows);
     kernels().layerNormForward(
-      x.data as FloatArray,
-      w ? (w.data as FloatArray) : null,
-      b ? (b.data as FloatArray) : null,
+      x.storage as FloatArray,
+      w ? (w.storage as FloatArray) : null,
+      b ? (b.storage as FloatArray) : null,
       out,
       mean,
       invstd,
@@ -302,11 +302,11 @@ const layerNormRule: PrimitiveRule<LayerNormAttrs> = {
     const gw = gradArray(w, needsGrad[1]);
     const gb = gradArray(b, needsGrad[hasWeight ? 2 : 1]);
     kernels().layerNormBackward(
-      x.data as FloatArray,
-      g.data as FloatArray,
+      x.storage as FloatArray,
+      g.storage as FloatArray,
       mean,
       invstd,
-      w ? (w.data as FloatArray) : null,
+      w ? (w.storage as FloatArray) : null,
       gx,
       gw,
       gb,

@@ -105,7 +105,7 @@ export function reduceAxes(
   const nd = x.ndim;
   const contiguous = axes.length === 0 || axes[axes.length - 1] - axes[0] === axes.length - 1;
   if (!contiguous && op === 'sum') return sumOverRuns(x, axes);
-  let src = x.data;
+  let src = x.storage;
   let shape = x.shape;
   let ax = axes;
   let temp: TypedArray | null = null;
@@ -113,7 +113,7 @@ export function reduceAxes(
     const keep = [...Array(nd).keys()].filter((i) => !axes.includes(i));
     const perm = [...keep, ...axes];
     temp = allocateUninitialized(x.dtype, x.size, op, x.shape);
-    kernels().permute(x.data, x.shape, perm, temp);
+    kernels().permute(x.storage, x.shape, perm, temp);
     src = temp;
     shape = perm.map((i) => x.shape[i]);
     ax = axes.map((_, i) => keep.length + i);
@@ -154,7 +154,7 @@ function sumOverRuns(x: Tensor, axes: readonly number[]): TypedArray {
     if (last && a === last[last.length - 1] + 1) last.push(a);
     else runs.push([a]);
   }
-  let src = x.data;
+  let src = x.storage;
   let shape = x.shape.slice();
   for (let k = runs.length - 1; k >= 0; k--) {
     const run = runs[k];
@@ -167,7 +167,7 @@ function sumOverRuns(x: Tensor, axes: readonly number[]): TypedArray {
         ? allocateUninitialized(x.dtype, outer * inner, 'sum', keptShape)
         : allocateUninitialized('float64', outer * inner, 'sum', keptShape);
     kernels().reduce('sum', src, out, outer, r, inner);
-    if (src !== x.data) releaseStorage(src);
+    if (src !== x.storage) releaseStorage(src);
     src = out;
     shape = keptShape;
   }

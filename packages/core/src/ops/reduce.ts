@@ -104,8 +104,9 @@ function argExtremum(op: 'max' | 'min', x: Tensor, axis: number | undefined, kee
     const flat = noGrad(() => reshape(x, [x.size]));
     const r = argExtremum(op, flat, 0, false);
     return keepDims
-      ? new Tensor(
-          r.data,
+      ? // a copy: a tensor sharing r's storage would be recycled with r by tidy()
+        new Tensor(
+          copyStorage(r.storage),
           x.shape.map(() => 1),
         )
       : r;
@@ -183,7 +184,7 @@ export function logsumexp(x: Tensor, axes?: number | readonly number[], keepDims
 }
 
 function detachData(t: Tensor): Tensor {
-  return new Tensor(copyStorage(t.data), t.shape);
+  return new Tensor(copyStorage(t.storage), t.shape);
 }
 
 /** The rules of this module, for the op table. */

@@ -19,7 +19,7 @@ declare module '../runtime.js' {
 }
 
 const reshapeRule: PrimitiveRule<{ shape: number[] }> = {
-  forward: ([x], { shape }) => new Tensor(copyStorage(x.data), shape),
+  forward: ([x], { shape }) => new Tensor(copyStorage(x.storage), shape),
   vjp: (g, { inputs: [x] }) => [reshape(g, x.shape)],
 };
 
@@ -54,7 +54,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 const permuteRule: PrimitiveRule<{ perm: number[] }> = {
   forward: ([x], { perm }) => {
     const out = outputStorage('permute', x.dtype, x.shape);
-    kernels().permute(x.data, x.shape, perm, out);
+    kernels().permute(x.storage, x.shape, perm, out);
     return new Tensor(
       out,
       perm.map((p) => x.shape[p]),
@@ -99,7 +99,7 @@ const expandRule: PrimitiveRule<{ shape: number[] }> = {
     const out = outputStorage('expand', x.dtype, shape);
     // Broadcast copy: the input's strides are 0 on broadcast dimensions. A plain copy (not x + 0) so that −0
     // and NaN payloads survive unchanged.
-    kernels().copyStrided(x.data, 0, broadcastStrides(x.shape, shape), out, 0, stridesOf(shape), shape);
+    kernels().copyStrided(x.storage, 0, broadcastStrides(x.shape, shape), out, 0, stridesOf(shape), shape);
     return new Tensor(out, shape);
   },
   // Σ of the gradient over the broadcast dimensions (the `reduce` kernel).

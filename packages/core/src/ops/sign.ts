@@ -32,14 +32,21 @@ export interface SignSteOptions {
 // kernel (+1 for x ≥ 0, −1 for x < 0), so a backend that accelerates it keeps the convention.
 function signForward(x: Tensor): Tensor {
   const out = allocate(x.dtype, x.size);
-  kernels().unary('sign', x.data, out);
+  kernels().unary('sign', x.storage, out);
   return new Tensor(out, x.shape);
 }
 
 /** `g · d(x)` for the surrogate derivative d of `op` (parameter p0), by the unaryBackward kernel. */
 function signGrad(op: UnaryGradKernelOp, g: Tensor, x: Tensor, y: Tensor, p0 = 0): Tensor {
   const gx = allocate(x.dtype, x.size) as FloatArray;
-  kernels().unaryBackward(op, x.data as FloatArray, y.data as FloatArray, g.data as FloatArray, gx, p0);
+  kernels().unaryBackward(
+    op,
+    x.storage as FloatArray,
+    y.storage as FloatArray,
+    g.storage as FloatArray,
+    gx,
+    p0,
+  );
   return new Tensor(gx, x.shape);
 }
 

@@ -42,14 +42,14 @@ const sliceRule: PrimitiveRule<{ starts: number[]; ends: number[]; steps: number
     const box = starts.map((s, d) => sliceLen(s, ends[d], steps[d]));
     const out = outputStorage('slice', x.dtype, box);
     const view = sliceView(x.shape, starts, steps);
-    kernels().copyStrided(x.data, view.offset, view.strides, out, 0, stridesOf(box), box);
+    kernels().copyStrided(x.storage, view.offset, view.strides, out, 0, stridesOf(box), box);
     return new Tensor(out, box);
   },
   // g copied back into the sliced positions of a zero gradient.
   vjp: (g, { inputs: [x], attrs: { starts, steps } }) => {
     const gx = zeroedStorage('slice', g.dtype, x.shape);
     const view = sliceView(x.shape, starts, steps);
-    kernels().copyStrided(g.data, 0, stridesOf(g.shape), gx, view.offset, view.strides, g.shape);
+    kernels().copyStrided(g.storage, 0, stridesOf(g.shape), gx, view.offset, view.strides, g.shape);
     return [new Tensor(gx, x.shape)];
   },
 };
@@ -120,7 +120,7 @@ const padRule: PrimitiveRule<{ pads: Array<[number, number]>; value: number }> =
     const os = stridesOf(shape);
     let offset = 0;
     for (let d = 0; d < os.length; d++) offset += pads[d][0] * os[d];
-    kernels().copyStrided(x.data, 0, stridesOf(x.shape), out, offset, os, x.shape);
+    kernels().copyStrided(x.storage, 0, stridesOf(x.shape), out, offset, os, x.shape);
     return new Tensor(out, shape);
   },
   vjp: (g, { inputs: [x], attrs: { pads } }) => [
@@ -169,7 +169,7 @@ const concatRule: PrimitiveRule<{ axis: number }> = {
     const os = stridesOf(shape);
     let off = 0;
     for (const t of xs) {
-      kernels().copyStrided(t.data, 0, stridesOf(t.shape), out, off * os[axis], os, t.shape);
+      kernels().copyStrided(t.storage, 0, stridesOf(t.shape), out, off * os[axis], os, t.shape);
       off += t.shape[axis];
     }
     return new Tensor(out, shape);

@@ -77,7 +77,7 @@ export class Adam extends Optimizer<AdamOptions> {
     const t = (st.step as number) + 1;
     st.step = t;
     kernels().adamStep(
-      p.data as FloatArray,
+      p.storage as FloatArray,
       grad,
       st.expAvg as FloatArray,
       st.expAvgSq as FloatArray,

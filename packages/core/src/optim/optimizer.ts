@@ -141,7 +141,7 @@ export abstract class Optimizer<O extends BaseOptions> {
           st = {};
           this.state.set(p, st);
         }
-        this.updateParam(p, p.grad.data as FloatArray, group, st);
+        this.updateParam(p, p.grad.storage as FloatArray, group, st);
         const c = (p as { constraint?: Constraint | null }).constraint;
         if (c) c.apply(p.data);
       }

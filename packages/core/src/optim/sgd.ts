@@ -71,7 +71,7 @@ export class SGD extends Optimizer<SGDOptions> {
       buf = st.momentumBuffer as FloatArray;
     }
     st.step = ((st.step as number | undefined) ?? 0) + 1;
-    kernels().sgdStep(p.data as FloatArray, grad, buf, {
+    kernels().sgdStep(p.storage as FloatArray, grad, buf, {
       lr,
       momentum,
       dampening,
