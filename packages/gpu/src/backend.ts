@@ -56,7 +56,10 @@ export interface GpuBackend extends Backend {
   memory(): ResidencyStats;
   /** Zeroes the counters (compiled kernels stay cached; the peak of {@link GpuBackend.memory} restarts from now). */
   resetStats(): void;
-  /** Frees the compiled kernels and gpu.js's context; the backend must not be used afterwards. */
+  /**
+   * Frees the compiled kernels and gpu.js's context; the backend must not be used afterwards. In the GL modes, read
+   * the tensors whose values are still on the device first (afterwards their reads throw a `GpuBackendError`).
+   */
   dispose(): void;
 }
 
@@ -134,7 +137,10 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
       runner.resetStats();
       residency.resetStats();
     },
-    dispose: () => runner.destroy(),
+    dispose: () => {
+      residency.destroy();
+      runner.destroy();
+    },
   };
 }
 

@@ -71,8 +71,8 @@ function lengthOf(v: DeviceValue): number {
 }
 
 /**
- * The device-resident storage of one gpu.js backend. `copyOnDevice` copies a device value on the device (an
- * identity kernel in the GL modes, `slice()` otherwise).
+ * The device-resident storage of one gpu.js backend. `copyOnDevice` gives a device copy of a device value that can
+ * be freed on its own (a reference-counted clone of a texture; the same array in the `cpu` and `webasm` modes).
  */
 export class Residency implements StorageDevice {
   private readonly entries = new WeakMap<TypedArray, Entry>();
@@ -90,7 +90,10 @@ export class Residency implements StorageDevice {
     freedByGc: 0,
   };
 
-  /** `name`: the backend's; `copyOnDevice`: a fresh device copy of a device value. */
+  /** Set when the backend is disposed: its gpu.js context freed every texture already. */
+  private destroyed = false;
+
+  /** `name`: the backend's; `copyOnDevice`: see the class comment. */
   constructor(
     readonly name: string,
     private readonly copyOnDevice: (v: DeviceValue) => DeviceValue,
@@ -100,11 +103,6 @@ export class Residency implements StorageDevice {
   input(a: TypedArray): DeviceValue | TypedArray {
     const e = this.entries.get(a);
     return e === undefined ? a : e.value;
-  }
-
-  /** Whether the device holds the newest values of `a` (its host array is stale). */
-  holds(a: TypedArray): boolean {
-    return this.entries.has(a);
   }
 
   /**
@@ -139,6 +137,11 @@ export class Residency implements StorageDevice {
   toHost(v: DeviceValue): Float32Array {
     this.counters.downloads++;
     if (!isTexture(v)) return v;
+    if (this.destroyed) {
+      throw new GpuBackendError(
+        `${this.name}: a tensor's values are still on the device of a disposed backend; read them (tensor.data, await tensor.read()) before dispose()`,
+      );
+    }
     const r = v.toArray();
     if (!(r instanceof Float32Array)) {
       throw new GpuBackendError(
@@ -211,6 +214,14 @@ export class Residency implements StorageDevice {
   private free(e: Entry): void {
     this.counters.buffers--;
     this.counters.bytes -= e.bytes;
-    if (isTexture(e.value)) e.value.delete();
+    if (isTexture(e.value) && !this.destroyed) e.value.delete();
+  }
+
+  /**
+   * The backend was disposed (its gpu.js context and textures are gone): later frees only update the counters,
+   * and the garbage collector's frees do not touch the dead context.
+   */
+  destroy(): void {
+    this.destroyed = true;
   }
 }

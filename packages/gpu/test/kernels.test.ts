@@ -5,21 +5,16 @@
  * run. The cases and their float32 tolerances are in kernel-cases.ts, shared with the `webgl2` page in headless
  * Chromium (webgl2-browser.test.ts). Each test also asserts that the device path ran (no fallback counted).
  */
-import { createGpuBackend, type GpuBackend, type GpuMode, gpuModeAvailable } from '@ecgnn/gpu';
+import { createGpuBackend, type GpuBackend, type GpuMode } from '@ecgnn/gpu';
 import type { Kernels } from '@ecgnn/kernels';
 import { afterAll, describe, expect, test } from 'vitest';
 import { deviceProblems, elementwiseTolerance, hostSynced, KERNEL_CASES } from './kernel-cases.js';
+import { skipUnavailableMode } from './mode-skip.js';
 
 const modes: GpuMode[] = ['cpu', 'webasm', 'headlessgl'];
 
 describe.each(modes)('gpu.js %s kernels against the CPU reference (float32)', (mode) => {
-  if (!gpuModeAvailable(mode)) {
-    console.log(
-      `@ecgnn/gpu: gpu.js mode '${mode}' is not available here (the native gl package is not built, or no X display: xvfb-run); skipped`,
-    );
-    test.skip(`mode '${mode}' is not available here`, () => {});
-    return;
-  }
+  if (skipUnavailableMode(mode)) return;
   const backend: GpuBackend = createGpuBackend({ mode });
   const k = hostSynced(backend.kernels as Kernels);
   // Every new geometry compiles shaders; under headless-gl (Mesa's software rasteriser) that is ~0.5 s each.

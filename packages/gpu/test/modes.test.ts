@@ -16,6 +16,7 @@ import {
 } from '@ecgnn/gpu';
 import gpujs from 'gpu.js';
 import { describe, expect, test } from 'vitest';
+import { skipUnavailableMode } from './mode-skip.js';
 
 const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel } = gpujs;
 const CLASSES: Record<string, { readonly name: string }> = {
@@ -34,14 +35,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe.each(modes)('gpu.js mode %s', (mode) => {
-  if (!gpuModeAvailable(mode)) {
-    // Never a silent pass: the skip is printed and listed.
-    console.log(
-      `@ecgnn/gpu: gpu.js mode '${mode}' is not available here (the native gl package is not built, or no X display: xvfb-run); skipped`,
-    );
-    test.skip(`mode '${mode}' is not available here`, () => {});
-    return;
-  }
+  if (skipUnavailableMode(mode)) return;
 
   test('kernels are built as the mode’s gpu.js class, and run on it', () => {
     const backend = createGpuBackend({ mode });

@@ -17,8 +17,9 @@ import {
   type Tensor,
   withBackend,
 } from '@ecgnn/core';
-import { createGpuBackend, type GpuBackend } from '@ecgnn/gpu';
+import { createGpuBackend, type GpuBackend, type GpuMode } from '@ecgnn/gpu';
 import { afterAll, describe, expect, test } from 'vitest';
+import { skipUnavailableMode } from './mode-skip.js';
 
 function chain(x: Tensor, w1: Tensor, w2: Tensor): Tensor {
   const h = maxPool1d(relu(conv1d(x, w1, undefined, { padding: 1 })), 2); // [2, 4, 8]
@@ -30,7 +31,8 @@ function close(got: ArrayLike<number>, want: ArrayLike<number>): void {
   for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 4);
 }
 
-describe.each(['cpu', 'webasm'] as const)('gpu.js %s: device-resident storage', (mode) => {
+describe.each(['cpu', 'webasm', 'headlessgl'] as GpuMode[])('gpu.js %s: device-resident storage', (mode) => {
+  if (skipUnavailableMode(mode)) return;
   const gpu: GpuBackend = createGpuBackend({ mode });
   afterAll(() => gpu.dispose());
   const g = new Generator(3);
@@ -78,6 +80,15 @@ describe.each(['cpu', 'webasm'] as const)('gpu.js %s: device-resident storage', 
     // the conv output was an intermediate nobody disposed: it waits for the garbage collector; the relu is freed
     expect(gpu.memory().buffers).toBeLessThanOrEqual(held + 1);
   });
+
+  if (mode === 'headlessgl') {
+    test('reading a device value after dispose() is a typed error, not a read of a dead context', () => {
+      const other = createGpuBackend({ mode });
+      const y = withBackend(other, () => noGrad(() => relu(conv1d(x, w1, undefined, { padding: 1 }))));
+      other.dispose();
+      expect(() => y.data).toThrow(/values are still on the device of a disposed backend/);
+    });
+  }
 
   test('host writes after a read are not overwritten by a stale device copy', () => {
     const y = withBackend(gpu, () => noGrad(() => relu(conv1d(x, w1, undefined, { padding: 1 }))));

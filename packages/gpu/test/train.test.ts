@@ -22,9 +22,10 @@ import {
   normalizeRr,
   zscore,
 } from '@ecgnn/data';
-import { createGpuBackend, type GpuBackendStats, type GpuMode, gpuModeAvailable } from '@ecgnn/gpu';
+import { createGpuBackend, type GpuBackendStats, type GpuMode } from '@ecgnn/gpu';
 import { createModel } from '@ecgnn/models';
 import { describe, expect, test } from 'vitest';
+import { skipUnavailableMode } from './mode-skip.js';
 import { bumps, largestRelativeDifference, SMALL_CNN_KERNELS, smallCnnLosses } from './small-cnn.js';
 
 /** SGD steps compared. */
@@ -148,13 +149,7 @@ function studentLosses(batches: readonly EcgBatch[], length: number): number[] {
 }
 
 describe.each(['cpu', 'webasm', 'headlessgl'] as GpuMode[])('training on gpu.js %s', (mode) => {
-  if (!gpuModeAvailable(mode)) {
-    console.log(
-      `@ecgnn/gpu: gpu.js mode '${mode}' is not available here (the native gl package is not built, or no X display: xvfb-run); skipped`,
-    );
-    test.skip(`mode '${mode}' is not available here`, () => {});
-    return;
-  }
+  if (skipUnavailableMode(mode)) return;
 
   test(`${STEPS} SGD steps of a small CNN give the CPU backend’s losses`, async () => {
     const data = bumps(32, 48, new Generator(5));
