@@ -2,7 +2,7 @@
 # Builds the native `gl` package (headless-gl, an optional dependency of gpu.js) so that the gpu.js backend's
 # `headlessgl` mode can run here (issue #27; docs/gpu.md). pnpm installs `gl` without running its build script, and
 # its prebuilt binaries come from GitHub releases, which this machine kind cannot reach, so it is built from source:
-# ANGLE's shader translator, about 15 minutes on 2 cores. The built `webgl.node` is kept in a per-machine cache keyed
+# ANGLE's shader translator, 2 to 5 minutes on 2 cores. The built `webgl.node` is kept in a per-machine cache keyed
 # by the gl version and Node's ABI (like the pnpm store), so later runs only copy it.
 #
 # Usage: scripts/headless-gl.sh        (run from the repository, after `pnpm install`)
@@ -45,7 +45,7 @@ if [[ -f "$cache/webgl.node" ]]; then
 elif [[ ! -f "$binary" ]]; then
   node_gyp="$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js"
   [[ -f "$node_gyp" ]] || { say "node-gyp not found beside npm"; exit 1; }
-  say "building gl $version from source (ANGLE; about 15 minutes on 2 cores)"
+  say "building gl $version from source (ANGLE; about 2 to 5 minutes on 2 cores)"
   started=$SECONDS
   (cd "$gl_dir" && npm_config_nodedir="${npm_config_nodedir:-/usr}" node "$node_gyp" rebuild -j "$(nproc)" >/tmp/ecgnn-gl-build.log 2>&1) ||
     { tail -20 /tmp/ecgnn-gl-build.log; say "build failed (log: /tmp/ecgnn-gl-build.log)"; exit 1; }

@@ -145,13 +145,13 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
 }
 
 /**
- * Registers a backend factory `gpu.js:<mode>` in `@ecgnn/core` for every gpu.js mode available here, so that
- * `setBackend('gpu.js:webasm')` works; returns the names registered. Nothing is compiled until a backend is
- * selected.
+ * Registers a backend factory `gpu.js:<mode>` in `@ecgnn/core` for every gpu.js mode available here (or for those
+ * of `modes` that are), so that `setBackend('gpu.js:webasm')` works; returns the names registered. Nothing is
+ * compiled until a backend is selected.
  */
-export function registerGpuBackends(): string[] {
+export function registerGpuBackends(modes: readonly GpuMode[] = GPU_MODES): string[] {
   const names: string[] = [];
-  for (const mode of GPU_MODES) {
+  for (const mode of modes) {
     if (!gpuModeAvailable(mode)) continue;
     const name = `gpu.js:${mode}`;
     registerBackendFactory(name, () => createGpuBackend({ mode, name }));
