@@ -91,7 +91,7 @@ export function ecgnnGpuEngine(mode: (typeof GPU_ENGINE_MODES)[number]): Engine 
       // unavailable modes with a message before starting this process.
       const gpu = createGpuBackend({ mode });
       setBackend(gpu);
-      const note = `@ecgnn/core, createGpuBackend({ mode: '${mode}' }) of @ecgnn/gpu (gpu.js kernels on host arrays, operands copied in and out on every call; kernels it does not run fall back to the CPU reference, counted)`;
+      const note = `@ecgnn/core, createGpuBackend({ mode: '${mode}' }) of @ecgnn/gpu (gpu.js kernels; outputs stay on the device (device-resident storage) and come back only when read: kernel-case runs do not read them, training steps read the loss; kernels it does not run fall back to the CPU reference, counted)`;
       return withStats(coreCase(c, batch, note), gpu);
     },
   };
