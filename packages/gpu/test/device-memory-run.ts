@@ -13,6 +13,21 @@ import { Generator, optim, setBackend } from '@ecgnn/core';
 import { createGpuBackend, type GpuMode } from '@ecgnn/gpu';
 import { bumps, smallCnn, tidyStep } from './small-cnn.js';
 
+/** One sample of the run (device memory now and per window of `every` steps; see the module comment). */
+export interface DeviceMemorySample {
+  step: number;
+  loss: number;
+  /** Device values held after the step, and their bytes. */
+  buffers: number;
+  bytes: number;
+  /** Over the window: peak bytes, outputs kept on the device, copies back, frees left to the garbage collector. */
+  peakBytes: number;
+  stored: number;
+  downloads: number;
+  freedByGc: number;
+  heapUsed: number;
+}
+
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
@@ -28,17 +43,7 @@ setBackend(backend);
 const data = bumps(16, 32, new Generator(1));
 const model = smallCnn();
 const opt = new optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
-const samples: Array<{
-  step: number;
-  loss: number;
-  buffers: number;
-  bytes: number;
-  peakBytes: number;
-  freedByGc: number;
-  stored: number;
-  downloads: number;
-  heapUsed: number;
-}> = [];
+const samples: DeviceMemorySample[] = [];
 let loss = Number.NaN;
 for (let step = 1; step <= steps; step++) {
   loss = tidyStep(model, opt, data);

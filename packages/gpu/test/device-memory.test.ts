@@ -8,21 +8,12 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GpuMode } from '@ecgnn/gpu';
 import { describe, expect, test } from 'vitest';
+// A type only: importing the script's type does not run it (the import is erased).
+import type { DeviceMemorySample } from './device-memory-run.js';
 import { skipUnavailableMode } from './mode-skip.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
-
-interface Sample {
-  step: number;
-  loss: number;
-  buffers: number;
-  bytes: number;
-  peakBytes: number;
-  freedByGc: number;
-  stored: number;
-  downloads: number;
-}
 
 describe.each(['cpu', 'webasm', 'headlessgl'] as GpuMode[])(
   'device memory over 1,000 training steps on gpu.js %s',
@@ -46,7 +37,10 @@ describe.each(['cpu', 'webasm', 'headlessgl'] as GpuMode[])(
         ],
         { cwd: root, encoding: 'utf8', timeout: 300_000 },
       );
-      const run = JSON.parse(out.trim().split('\n').pop() as string) as { gc: boolean; samples: Sample[] };
+      const run = JSON.parse(out.trim().split('\n').pop() as string) as {
+        gc: boolean;
+        samples: DeviceMemorySample[];
+      };
       expect(run.gc).toBe(true);
       expect(run.samples.map((s) => s.step)).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
       const [first] = run.samples;

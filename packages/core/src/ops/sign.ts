@@ -5,10 +5,11 @@
  */
 import type { UnaryGradKernelOp } from '@ecgnn/kernels';
 import { kernels } from '../backend/backend.js';
-import { allocate, type FloatArray, isFloat } from '../dtype.js';
+import { allocate, isFloat } from '../dtype.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { defineOp } from '../runtime.js';
 import { Tensor } from '../tensor.js';
+import { unaryGrad } from './activations.js';
 
 /**
  * Surrogate gradient of {@link signSte}:
@@ -38,16 +39,7 @@ function signForward(x: Tensor): Tensor {
 
 /** `g · d(x)` for the surrogate derivative d of `op` (parameter p0), by the unaryBackward kernel. */
 function signGrad(op: UnaryGradKernelOp, g: Tensor, x: Tensor, y: Tensor, p0 = 0): Tensor {
-  const gx = allocate(x.dtype, x.size) as FloatArray;
-  kernels().unaryBackward(
-    op,
-    x.storage as FloatArray,
-    y.storage as FloatArray,
-    g.storage as FloatArray,
-    gx,
-    p0,
-  );
-  return new Tensor(gx, x.shape);
+  return unaryGrad(op, x, y, g, p0);
 }
 
 const signOp = defineOp<[Tensor]>({
