@@ -495,9 +495,9 @@ const adaptiveMaxPool1dRule: PrimitiveRule<AdaptivePool1dAttrs> = {
     const [B, C, L] = x.shape;
     const n = B * C * outputSize;
     const out = allocate(x.dtype, n) as FloatArray;
-    const arg = new Int32Array(n);
+    const arg = x.requiresGrad ? new Int32Array(n) : null; // positions only for a gradient, as maxPool1d
     kernels().adaptiveMaxPool1d(x.storage as FloatArray, out, arg, B * C, L, outputSize);
-    ctx.save({ arg } satisfies MaxSaved);
+    if (arg !== null) ctx.save({ arg } satisfies MaxSaved);
     return new Tensor(out, [B, C, outputSize]);
   },
   vjp: (g, { inputs: [x], saved, attrs: { outputSize } }) => {
