@@ -49,8 +49,25 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Starts a static server on 127.0.0.1 (random port) and creates a fresh Chromium profile directory. */
-export async function startStaticServer(profilePrefix: string): Promise<StaticServer> {
+/** Options of {@link startStaticServer}. */
+export interface StaticServerOptions {
+  /**
+   * Serve every file cross-origin isolated (`Cross-Origin-Opener-Policy: same-origin`,
+   * `Cross-Origin-Embedder-Policy: require-corp`): pages get `SharedArrayBuffer` and `Atomics.wait` in workers.
+   */
+  isolated?: boolean;
+}
+
+/**
+ * Starts a static server on 127.0.0.1 (random port) and creates a fresh Chromium profile directory.
+ */
+export async function startStaticServer(
+  profilePrefix: string,
+  options: StaticServerOptions = {},
+): Promise<StaticServer> {
+  const isolation = options.isolated
+    ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
+    : {};
   const files = new Map<string, ServedFile>();
   const server = createServer((req, res) => {
     // Files are keyed by path: a query string (a page's parameters) does not change the file served.
@@ -59,7 +76,7 @@ export async function startStaticServer(profilePrefix: string): Promise<StaticSe
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': f.type }).end(f.body);
+    res.writeHead(200, { 'content-type': f.type, ...isolation }).end(f.body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const userDataDir = mkdtempSync(join(tmpdir(), profilePrefix));

@@ -23,6 +23,7 @@ import {
   type GpuBackendStats,
   type GpuMode,
   gpuModeAvailable,
+  type KernelRunner,
 } from './runner.js';
 
 /** Options of {@link createGpuBackend}. */
@@ -107,7 +108,16 @@ export const GPU_KERNEL_NAMES = [
 export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
   const mode = options.mode ?? 'cpu';
   const runner = createGpuRunner(mode, options.maxLoopIterations);
-  const name = options.name ?? `gpu.js:${mode}`;
+  return backendOn(runner, options.name ?? `gpu.js:${mode}`);
+}
+
+/**
+ * The backend named `name` whose kernels run on `runner` (gpu.js on this thread, or a device server's: see
+ * remote-client.ts): the device kernels of the kernel files, every other contract kernel the CPU reference's,
+ * counted as a fallback, and the device-resident storage registered with core.
+ */
+export function backendOn(runner: KernelRunner, name: string): GpuBackend {
+  const mode = runner.mode;
   const residency = new Residency(name, (v) => runner.share(v));
   registerStorageDevice(residency);
   const ctx: GpuContext = { runner, residency, cpu: getCpuBackend().kernels };

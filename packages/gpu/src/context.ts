@@ -4,13 +4,13 @@
  */
 import type { Kernels, TypedArray } from '@ecgnn/kernels';
 import type { DeviceValue, Residency } from './residency.js';
-import type { GpuRunner, KernelSpec } from './runner.js';
+import type { GpuRunner, KernelRunner, KernelSpec } from './runner.js';
 import { MAX_DEVICE_INDEX } from './source.js';
 
 /** The runner, the device-resident storage, and the reference kernels the backend's kernels fall back to. */
 export interface GpuContext {
-  /** The gpu.js runner (mode, kernel cache, counters). */
-  readonly runner: GpuRunner;
+  /** The gpu.js runner (mode, kernel cache, counters): gpu.js on this thread, or a device server's. */
+  readonly runner: KernelRunner;
   /** Which host arrays have their newest values on the device. */
   readonly residency: Residency;
   /** The CPU reference kernels (`@ecgnn/core`'s CPU backend). */

@@ -17,23 +17,27 @@ import { GpuBackendError, GpuKernelClassError } from './errors.js';
 import type { DeviceValue, GpuTexture } from './residency.js';
 
 const { GPU, CPUKernel, WebAssemblyKernel, HeadlessGLKernel, WebGL2Kernel } = gpujs;
+/** gpu.js 2.24's WebGPU kernel class (exported by the package, missing from its typings). */
+const { WebGPUKernel } = gpujs as unknown as { WebGPUKernel: { readonly name: string } };
 
 /**
  * gpu.js modes the backend can be built on, with gpu.js's own names: `cpu` (JavaScript, float64 arithmetic
  * stored to float32), `webasm` (WebAssembly, float32), `headlessgl` (Node with the `gl` package), `webgl2`
- * (browsers), `webgpu` (recognised, but rejected: its kernels are asynchronous, see {@link createGpuRunner}).
+ * (browsers), `webgpu` (browsers; its kernels are asynchronous, so it runs behind a device server on another
+ * thread: `connectGpuBackend`, see remote-client.ts).
  */
 export type GpuMode = 'cpu' | 'webasm' | 'headlessgl' | 'webgl2' | 'webgpu';
 
 /** Every {@link GpuMode}, in the order the documentation lists them. */
 export const GPU_MODES: readonly GpuMode[] = ['cpu', 'webasm', 'headlessgl', 'webgl2', 'webgpu'];
 
-/** The gpu.js kernel class each synchronous mode must build (compared by constructor identity). */
-const KERNEL_CLASS: Record<Exclude<GpuMode, 'webgpu'>, { readonly name: string }> = {
+/** The gpu.js kernel class each mode must build (compared by constructor identity). */
+const KERNEL_CLASS: Record<GpuMode, { readonly name: string }> = {
   cpu: CPUKernel,
   webasm: WebAssemblyKernel,
   headlessgl: HeadlessGLKernel,
   webgl2: WebGL2Kernel,
+  webgpu: WebGPUKernel,
 };
 
 /**
@@ -54,9 +58,10 @@ export function expectedKernelClass(mode: GpuMode): string {
 }
 
 /**
- * Whether gpu.js can build kernels of `mode` here (`cpu` always; `webasm` with WebAssembly; `headlessgl` when
- * the `gl` package loads and gives a context; `webgl2` in a browser with WebGL2). `webgpu` is reported as
- * unavailable: the synchronous kernel contract cannot run its asynchronous kernels.
+ * Whether gpu.js can build kernels of `mode` here, synchronously (`cpu` always; `webasm` with WebAssembly;
+ * `headlessgl` when the `gl` package loads and gives a context; `webgl2` in a browser with WebGL2). `webgpu` is
+ * reported as unavailable: its kernels are asynchronous, so a thread serves them (`serveGpuDevice`,
+ * `webGpuAvailable`) to a backend on another thread (`connectGpuBackend`).
  */
 export function gpuModeAvailable(mode: GpuMode): boolean {
   switch (mode) {
@@ -81,8 +86,7 @@ export function gpuModeAvailable(mode: GpuMode): boolean {
  */
 export function assertKernelClass(mode: GpuMode, kernel: object, what: string): string {
   const ran = kernel.constructor as { readonly name: string };
-  const want = mode === 'webgpu' ? null : KERNEL_CLASS[mode];
-  if (ran !== want) {
+  if (ran !== KERNEL_CLASS[mode]) {
     throw new GpuKernelClassError(
       `gpu.js (mode '${mode}') ran kernel '${what}' as ${ran.name}, not ${expectedKernelClass(mode)}: ` +
         'gpu.js fell back between modes',
@@ -115,6 +119,93 @@ export interface GpuBackendStats {
   readonly kernelClasses: readonly string[];
 }
 
+/**
+ * What the backend's kernels need of the thing that runs gpu.js kernels: {@link GpuRunner} (gpu.js on this
+ * thread) or the remote runner of remote-client.ts (gpu.js on a device server's thread, for `webgpu`).
+ */
+export interface KernelRunner {
+  /** The gpu.js mode. */
+  readonly mode: GpuMode;
+  /** Most loop iterations one thread may run; kernels past it run on CPU (see {@link GpuRunner.maxLoopIterations}). */
+  readonly maxLoopIterations: number;
+  /**
+   * Runs the kernel `name`/`key` (compiled from `make()` on first use) on `args` (host typed arrays or device
+   * values) and returns its output of `spec.size` values, left on the device as a fresh value nothing else writes.
+   */
+  run(name: string, key: string, make: () => KernelSpec, args: readonly unknown[]): DeviceValue;
+  /** A device copy of `v` that can be freed on its own. */
+  share(v: DeviceValue): DeviceValue;
+  /** Counts one call of contract kernel `name` that ran the CPU reference, and why. */
+  countFallback(name: string, reason: string): void;
+  /** A snapshot of the counters. */
+  stats(): GpuBackendStats;
+  /** Zeroes the counters (compiled kernels stay cached). */
+  resetStats(): void;
+  /** Frees every compiled kernel and device value. */
+  destroy(): void;
+}
+
+/** The per-kernel counters every {@link KernelRunner} keeps (see {@link GpuBackendStats}). */
+export class RunnerCounters {
+  private readonly device = new Map<string, number>();
+  private readonly fallback = new Map<string, number>();
+  private readonly reasons = new Map<string, string>();
+  private readonly classes = new Set<string>();
+
+  /** Counts one device call of contract kernel `name`, run by gpu.js kernel class `className`. */
+  deviceCall(name: string, className: string): void {
+    this.classes.add(className);
+    this.device.set(name, (this.device.get(name) ?? 0) + 1);
+  }
+
+  /** Counts one CPU fallback of `name`, and why. */
+  fallbackCall(name: string, reason: string): void {
+    this.fallback.set(name, (this.fallback.get(name) ?? 0) + 1);
+    this.reasons.set(name, reason);
+  }
+
+  /** The counters as {@link GpuBackendStats}. */
+  snapshot(mode: GpuMode, compiledKernels: number): GpuBackendStats {
+    return {
+      mode,
+      deviceCalls: Object.fromEntries(this.device),
+      fallbacks: Object.fromEntries(this.fallback),
+      fallbackReasons: Object.fromEntries(this.reasons),
+      compiledKernels,
+      kernelClasses: [...this.classes],
+    };
+  }
+
+  /** Zeroes every counter. */
+  reset(): void {
+    this.device.clear();
+    this.fallback.clear();
+    this.reasons.clear();
+    this.classes.clear();
+  }
+}
+
+/**
+ * The gpu.js kernel settings of every compiled kernel of `size` threads: float32 (`precision: 'single'`), one
+ * output per thread, `pipeline: true, immutable: true` (outputs stay on the device, a fresh one per call), loop
+ * bound raised (every bound is a literal anyway), exact integer division.
+ */
+export function kernelSettings(size: number): IGPUKernelSettings {
+  // `loopMaxIterations` and `fixIntegerDivisionAccuracy` are kernel settings gpu.js reads but its typings omit.
+  const settings = {
+    output: [size],
+    precision: 'single',
+    tactic: 'precision',
+    loopMaxIterations: LOOP_MAX_ITERATIONS,
+    fixIntegerDivisionAccuracy: true,
+    pipeline: true,
+    immutable: true,
+    dynamicOutput: false,
+    dynamicArguments: false,
+  };
+  return settings as IGPUKernelSettings;
+}
+
 /** A gpu.js kernel as its run shortcut exposes it: callable, with the kernel object that actually ran. */
 interface RunShortcut {
   (...args: unknown[]): unknown;
@@ -135,15 +226,12 @@ const LOOP_MAX_ITERATIONS = 1 << 30;
  * One gpu.js `GPU` in one mode, with its kernel cache and counters. {@link GpuRunner.run} compiles a kernel on
  * the first call with a given key and reuses it afterwards.
  */
-export class GpuRunner {
+export class GpuRunner implements KernelRunner {
   /** The gpu.js mode. */
   readonly mode: GpuMode;
   private readonly gpu: InstanceType<typeof GPU>;
   private readonly cache = new Map<string, RunShortcut>();
-  private readonly device = new Map<string, number>();
-  private readonly fallback = new Map<string, number>();
-  private readonly reasons = new Map<string, string>();
-  private readonly classes = new Set<string>();
+  private readonly counters = new RunnerCounters();
 
   /**
    * Most loop iterations one thread may run (all loops of the kernel together); kernels past it run on CPU. GL
@@ -152,7 +240,7 @@ export class GpuRunner {
   readonly maxLoopIterations: number;
 
   /** A gpu.js `GPU` in `mode` (use {@link createGpuRunner}, which checks that the mode can run here). */
-  constructor(mode: Exclude<GpuMode, 'webgpu'>, maxLoopIterations?: number) {
+  constructor(mode: GpuMode, maxLoopIterations?: number) {
     this.mode = mode;
     this.gpu = new GPU({ mode });
     const gl = mode === 'headlessgl' || mode === 'webgl2';
@@ -166,29 +254,15 @@ export class GpuRunner {
    * value (a `Float32Array` in the `cpu` and `webasm` modes, a texture in the GL modes) that nothing else writes.
    */
   run(name: string, key: string, make: () => KernelSpec, args: readonly unknown[]): DeviceValue {
-    // Argument kinds and sizes are part of a compiled kernel (gpu.js types and sizes its inputs at build).
-    const cacheKey = `${name}|${key}|${args.map(argumentKey).join(',')}`;
+    const cacheKey = kernelCacheKey(name, key, args);
     let k = this.cache.get(cacheKey);
     if (k === undefined) {
       const spec = make();
-      // `loopMaxIterations` and `fixIntegerDivisionAccuracy` are kernel settings gpu.js reads but its typings omit.
-      const settings = {
-        output: [spec.size],
-        precision: 'single',
-        tactic: 'precision',
-        loopMaxIterations: LOOP_MAX_ITERATIONS,
-        fixIntegerDivisionAccuracy: true,
-        pipeline: true,
-        immutable: true,
-        dynamicOutput: false,
-        dynamicArguments: false,
-      };
-      k = this.gpu.createKernel(spec.source, settings as IGPUKernelSettings) as unknown as RunShortcut;
+      k = this.gpu.createKernel(spec.source, kernelSettings(spec.size)) as unknown as RunShortcut;
       this.cache.set(cacheKey, k);
     }
     const result = k(...args);
-    this.classes.add(assertKernelClass(this.mode, k.kernel, name));
-    this.device.set(name, (this.device.get(name) ?? 0) + 1);
+    this.counters.deviceCall(name, assertKernelClass(this.mode, k.kernel, name));
     if (result instanceof Float32Array) return result;
     if (isTexture(result)) return result;
     throw new GpuBackendError(
@@ -207,28 +281,17 @@ export class GpuRunner {
 
   /** Counts one call of contract kernel `name` that ran the CPU reference, and why. */
   countFallback(name: string, reason: string): void {
-    this.fallback.set(name, (this.fallback.get(name) ?? 0) + 1);
-    this.reasons.set(name, reason);
+    this.counters.fallbackCall(name, reason);
   }
 
   /** A snapshot of the counters. */
   stats(): GpuBackendStats {
-    return {
-      mode: this.mode,
-      deviceCalls: Object.fromEntries(this.device),
-      fallbacks: Object.fromEntries(this.fallback),
-      fallbackReasons: Object.fromEntries(this.reasons),
-      compiledKernels: this.cache.size,
-      kernelClasses: [...this.classes],
-    };
+    return this.counters.snapshot(this.mode, this.cache.size);
   }
 
   /** Zeroes the counters (compiled kernels stay cached). */
   resetStats(): void {
-    this.device.clear();
-    this.fallback.clear();
-    this.reasons.clear();
-    this.classes.clear();
+    this.counters.reset();
   }
 
   /** Frees every compiled kernel (GL textures and programs) and the gpu.js instance. */
@@ -238,7 +301,15 @@ export class GpuRunner {
   }
 }
 
-/** Whether `v` is a gpu.js texture (a pipelined GL output). */
+/**
+ * The cache key of kernel `name`/`key` on `args`: argument kinds and sizes are part of a compiled kernel (gpu.js
+ * types and sizes its inputs at build).
+ */
+export function kernelCacheKey(name: string, key: string, args: readonly unknown[]): string {
+  return `${name}|${key}|${args.map(argumentKey).join(',')}`;
+}
+
+/** Whether `v` is a gpu.js texture (a pipelined GL output) or a handle that behaves as one. */
 function isTexture(v: unknown): v is GpuTexture {
   return (
     typeof v === 'object' &&
@@ -266,8 +337,9 @@ export function createGpuRunner(mode: GpuMode, maxLoopIterations?: number): GpuR
   }
   if (mode === 'webgpu') {
     throw new GpuBackendError(
-      "gpu.js mode 'webgpu' runs asynchronous kernels; the synchronous kernel contract cannot call them " +
-        '(its kernels compile asynchronously and hand their output only through a Promise: see docs/gpu.md)',
+      "gpu.js mode 'webgpu' runs asynchronous kernels, which the synchronous kernel contract cannot call on the " +
+        'same thread: serve them from a thread with WebGPU (serveGpuDevice(port)) and create the backend in a ' +
+        "worker with 'await connectGpuBackend(port)' (see docs/gpu.md, WebGPU)",
     );
   }
   if (!gpuModeAvailable(mode)) {

@@ -7,8 +7,8 @@
  *
  * In the page: the kernel conformance cases of kernel-cases.ts (the ones kernels.test.ts runs in Node, with the GL
  * tolerances), the backend's counters (the `WebGL2Kernel` class ran, device calls of every gpu.js kernel), a few
- * SGD steps of the small CNN of small-cnn.ts under `webgl2` vs the CPU backend, and a WebGPU probe (reported, not
- * used: the backend refuses mode `webgpu`). Skipped with a message when Chromium is missing, unless CI=true
+ * SGD steps of the small CNN of small-cnn.ts under `webgl2` vs the CPU backend, and a WebGPU probe (reported;
+ * mode `webgpu` runs behind a device server: webgpu-browser.test.ts). Skipped with a message when Chromium is missing, unless CI=true
  * (then it fails).
  */
 import { dirname, join } from 'node:path';
@@ -78,7 +78,7 @@ describe.skipIf(reason !== null)(
           ),
           `  cases: kernel classes ${result.caseStats.kernelClasses}, ${result.caseStats.compiledKernels} kernels compiled, device calls ${JSON.stringify(result.caseStats.deviceCalls)}`,
           t
-            ? `  training, ${t.webgl2.length} steps: largest relative loss difference from CPU ${t.largestRelativeDifference.toExponential(2)} (${t.ms} ms); device calls ${JSON.stringify(t.stats.deviceCalls)}; CPU fallbacks ${JSON.stringify(t.stats.fallbacks)} (last reasons ${JSON.stringify(t.stats.fallbackReasons)}); device memory ${JSON.stringify(t.memory)}; device values held before 5 tidy steps ${t.heldBeforeTidySteps}, after each ${JSON.stringify(t.heldAfterTidySteps)}`
+            ? `  training, ${t.device.length} steps: largest relative loss difference from CPU ${t.largestRelativeDifference.toExponential(2)} (${t.ms} ms); device calls ${JSON.stringify(t.stats.deviceCalls)}; CPU fallbacks ${JSON.stringify(t.stats.fallbacks)} (last reasons ${JSON.stringify(t.stats.fallbackReasons)}); device memory ${JSON.stringify(t.memory)}; device values held before 5 tidy steps ${t.heldBeforeTidySteps}, after each ${JSON.stringify(t.heldAfterTidySteps)}`
             : `  training: ${result.trainingError}`,
           `  WebGPU: navigator.gpu ${result.webgpu.navigatorGpu}, adapter ${result.webgpu.adapter}; backend: ${result.webgpu.refusal}`,
         ].join('\n'),
@@ -108,7 +108,7 @@ describe.skipIf(reason !== null)(
       expect(result.trainingError).toBeNull();
       const t = result.training;
       if (t === null) throw new Error('no training result');
-      expect(t.webgl2).toHaveLength(OPTIONS.steps);
+      expect(t.device).toHaveLength(OPTIONS.steps);
       expect(t.cpu[OPTIONS.steps - 1]).toBeLessThan(t.cpu[0]); // it learns: not two flat curves
       expect(t.largestRelativeDifference).toBeLessThan(LOSS_TOLERANCE);
       expect(t.stats.kernelClasses).toEqual(['WebGL2Kernel']);
@@ -127,7 +127,7 @@ describe.skipIf(reason !== null)(
       expect(t.heldAfterTidySteps).toEqual([h, h, h, h, h]);
     });
 
-    it('mode webgpu stays refused (gpu.js 2.x WebGPU kernels are asynchronous)', () => {
+    it('createGpuBackend refuses mode webgpu on the page thread (it runs behind a device server)', () => {
       expect(result.webgpu.refusal).toMatch(/^GpuBackendError: .*asynchronous/);
     });
   },
