@@ -39,6 +39,8 @@ interface Row {
 const GPU_ENGINES: Record<string, string> = {
   'ecgnn-gpu-cpu': 'CPUKernel',
   'ecgnn-gpu-webasm': 'WebAssemblyKernel',
+  'ecgnn-gpu-webgl2': 'WebGL2Kernel',
+  'ecgnn-gpu-webgpu': 'WebGPUKernel',
 };
 const GPU_SMOKE_CASES = ['depthwise-conv1d', 'train-step'];
 const sum = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);

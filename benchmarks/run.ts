@@ -16,7 +16,9 @@
  * Engines: `ecgnn-wasm` / `ecgnn-ts` are @ecgnn/core's public ops with setBackend('wasm') / ('cpu');
  * `ecgnn-infer` is @ecgnn/infer's loadModel + predict on model files written by saveModel;
  * `ecgnn-kernels` (comparison only) the raw kernels of @ecgnn/kernels/wasm (see peers/ecgnn.ts). Peers whose npm package is not installed are skipped with a message.
- * `ecgnn-gpu-cpu` / `ecgnn-gpu-webasm` / `ecgnn-gpu-headlessgl` (issue #27, peers/ecgnn-gpu.ts): the same
+ * `ecgnn-gpu-cpu` / `ecgnn-gpu-webasm` / `ecgnn-gpu-headlessgl` (issue #27, peers/ecgnn-gpu.ts) and
+ * `ecgnn-gpu-webgl2` / `ecgnn-gpu-webgpu` (in headless Chromium on SwiftShader, peers/ecgnn-gpu-browser.ts; skipped
+ * with a message without Chromium): the same
  * @ecgnn/core calls on the gpu.js backend of @ecgnn/gpu in that mode, on the kernel and training cases; each row
  * records the backend's device calls and CPU fallbacks (`backendStats`, printed and in the report). A mode that
  * cannot run here (headlessgl without the native `gl` package built or without an X display) is skipped with a
@@ -67,8 +69,17 @@ interface Job {
 }
 
 const FLOAT_PEERS = ['tfjs-cpu', 'tfjs-wasm', 'ort-web', 'ort-node'];
-/** The gpu.js engines (peers/ecgnn-gpu.ts), one per mode that runs in Node. */
-const GPU_ENGINES = ['ecgnn-gpu-cpu', 'ecgnn-gpu-webasm', 'ecgnn-gpu-headlessgl'];
+/**
+ * The gpu.js engines, one per mode: the Node modes (peers/ecgnn-gpu.ts) and the browser modes in headless Chromium
+ * (peers/ecgnn-gpu-browser.ts).
+ */
+const GPU_ENGINES = [
+  'ecgnn-gpu-cpu',
+  'ecgnn-gpu-webasm',
+  'ecgnn-gpu-headlessgl',
+  'ecgnn-gpu-webgl2',
+  'ecgnn-gpu-webgpu',
+];
 /**
  * Cases the gpu.js engines run under --smoke: one kernel case and the training step (batch 8), which with the
  * reference check exercise every gpu.js kernel the CNN uses and the fallbacks. Every engine process costs a Node
@@ -147,6 +158,12 @@ const PEER_PACKAGES: Record<string, string[]> = {
  * package when it is built) is imported only when a gpu.js engine is selected.
  */
 async function missingGpuMode(mode: string): Promise<string | null> {
+  if (mode === 'webgl2' || mode === 'webgpu') {
+    const { CHROMIUM } = await import('../test-utils/chromium.js');
+    return existsSync(CHROMIUM)
+      ? null
+      : `gpu.js mode '${mode}' runs in headless Chromium, which is not at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  }
   const { gpuModeAvailable, GPU_MODES } = await import('@ecgnn/gpu');
   const m = GPU_MODES.find((x) => x === mode);
   if (m === undefined) return `unknown gpu.js mode '${mode}'`;

@@ -527,6 +527,16 @@ async function timeAlternating(cases: Timed[], o: TimingOptions): Promise<void> 
 }
 
 /**
+ * The timed runs of one prepared case, with {@link runEngine}'s own warm-up and timing loop (engines that time
+ * inside another runtime run it there: the browser engines of ecgnn-gpu-browser.ts, in the page).
+ */
+export async function timePrepared(name: CaseName, prepared: Prepared, o: TimingOptions): Promise<number[]> {
+  const c: Timed = { name, prepared, ref: new Float32Array(0), err: 0, tolerance: 0, times: [] };
+  await timeAlternating([c], o);
+  return c.times;
+}
+
+/**
  * Entry point of an engine process: `<engine>.ts --case NAME --batch N --budget-ms MS --min-runs N --max-runs N
  * [--pair NAME2]`. Prints `RESULT {...}` (or `RESULT {"error": ...}`), one line per case.
  *

@@ -10,10 +10,11 @@
  * runs), with the reason of each fallback — a row whose time is mostly CPU fallbacks must say so.
  */
 import { setBackend } from '@ecgnn/core';
-import { createGpuBackend, type GpuBackend, type GpuBackendStats, type GpuMode } from '@ecgnn/gpu';
-import type { BackendStats } from '../report.js';
-import type { CaseName, Engine, Prepared } from './common.js';
-import { coreCase, version } from './ecgnn.js';
+import { createGpuBackend, type GpuMode } from '@ecgnn/gpu';
+import type { CaseName, Engine } from './common.js';
+import { coreCase } from './core-case.js';
+import { version } from './ecgnn.js';
+import { withStats } from './gpu-stats.js';
 
 /** gpu.js modes with a benchmark engine (`webgl2` needs a browser, `webgpu` is refused by the backend). */
 export const GPU_ENGINE_MODES = ['cpu', 'webasm', 'headlessgl'] as const satisfies readonly GpuMode[];
@@ -33,51 +34,6 @@ export const GPU_CASES: CaseName[] = [
   'train-step',
   'train-step-teacher',
 ];
-
-/** Adds `into` the counts of `from`, kernel by kernel. */
-function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
-  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
-}
-
-/**
- * Wraps a prepared case so that the backend's counters are split per timed run: they are folded into a process
- * total and zeroed before each `run()`, and read after it (the last run's counts are `perRun`).
- */
-function withStats(prepared: Prepared, gpu: GpuBackend): Prepared {
-  const total = { deviceCalls: {} as Record<string, number>, fallbacks: {} as Record<string, number> };
-  const reasons: Record<string, string> = {};
-  const classes = new Set<string>();
-  let last: GpuBackendStats | null = null;
-  const absorb = () => {
-    const s = gpu.stats();
-    addCounts(total.deviceCalls, s.deviceCalls);
-    addCounts(total.fallbacks, s.fallbacks);
-    Object.assign(reasons, s.fallbackReasons);
-    for (const c of s.kernelClasses) classes.add(c);
-    gpu.resetStats();
-  };
-  return {
-    ...prepared,
-    run: async () => {
-      absorb();
-      await prepared.run();
-      last = gpu.stats();
-    },
-    rowFields: () => {
-      const perRun = last ?? gpu.stats();
-      absorb();
-      const stats: BackendStats = {
-        backend: gpu.name,
-        perRun: { deviceCalls: { ...perRun.deviceCalls }, fallbacks: { ...perRun.fallbacks } },
-        total,
-        fallbackReasons: reasons,
-        compiledKernels: gpu.stats().compiledKernels,
-        kernelClasses: [...classes],
-      };
-      return { backendStats: stats };
-    },
-  };
-}
 
 /** The engine `ecgnn-gpu-<mode>`. */
 export function ecgnnGpuEngine(mode: (typeof GPU_ENGINE_MODES)[number]): Engine {
