@@ -12,12 +12,12 @@
  * The wrappers cost ~0.1 µs per call; the step is otherwise the benchmark's.
  *
  *   pnpm exec tsx --conditions=@ecgnn/source benchmarks/train-profile.ts [--case train-step] [--batch 64]
- *        [--steps 30] [--warmup 10]
+ *        [--steps 30] [--warmup 10] [--threads 1]
  *
  * For a JS-level profile of the same loop: `node --cpu-prof --import tsx --conditions=@ecgnn/source
  * benchmarks/train-profile.ts` (writes a .cpuprofile for Chrome DevTools).
  */
-import { findBackend, getCpuBackend, type Kernels, setBackend } from '@ecgnn/core';
+import { createWasmBackend, findBackend, getCpuBackend, type Kernels, setBackend } from '@ecgnn/core';
 import { coreTrainer, type StepPhase, TRAIN_CASES, type TrainCase, trainModel } from './peers/train.js';
 
 const PHASES: StepPhase[] = ['forward', 'item', 'backward', 'optimizer', 'other'];
@@ -27,8 +27,8 @@ let phase: StepPhase = 'other';
 const kernelTime = new Map<string, Map<StepPhase, [number, number]>>();
 
 /** The WASM backend with each kernel (its own and the CPU ones it falls back to) timed into {@link kernelTime}. */
-function timedWasmBackend() {
-  const wasm = findBackend('wasm');
+function timedWasmBackend(threads: number) {
+  const wasm = threads === 1 ? findBackend('wasm') : createWasmBackend({ threads });
   if (wasm === null) throw new Error('WebAssembly SIMD unavailable');
   const table = { ...getCpuBackend().kernels, ...wasm.kernels } as Record<string, unknown>;
   const wrapped: Record<string, unknown> = {};
@@ -51,15 +51,18 @@ function timedWasmBackend() {
 }
 
 function parseArgs(argv: string[]) {
-  const o = { case: 'train-step' as TrainCase, batch: 64, steps: 30, warmup: 10 };
+  const o = { case: 'train-step' as TrainCase, batch: 64, steps: 30, warmup: 10, threads: 1 };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--case' && (TRAIN_CASES as readonly string[]).includes(value)) o.case = value as TrainCase;
-    else if (['--batch', '--steps', '--warmup'].includes(flag) && Number.isInteger(Number(value)))
-      o[flag.slice(2) as 'batch' | 'steps' | 'warmup'] = Number(value);
+    else if (
+      ['--batch', '--steps', '--warmup', '--threads'].includes(flag) &&
+      Number.isInteger(Number(value))
+    )
+      o[flag.slice(2) as 'batch' | 'steps' | 'warmup' | 'threads'] = Number(value);
     else
       throw new Error(
-        `usage: --case ${TRAIN_CASES.join('|')} --batch N --steps N --warmup N (got ${flag} ${value})`,
+        `usage: --case ${TRAIN_CASES.join('|')} --batch N --steps N --warmup N --threads N (got ${flag} ${value})`,
       );
   }
   return o;
@@ -67,7 +70,7 @@ function parseArgs(argv: string[]) {
 
 function main(): void {
   const o = parseArgs(process.argv.slice(2));
-  setBackend(timedWasmBackend());
+  setBackend(timedWasmBackend(o.threads));
   const phaseTime = new Map<StepPhase, number>(PHASES.map((p) => [p, 0]));
   let record = false;
   let t = 0;
@@ -98,7 +101,7 @@ function main(): void {
     0,
   );
   console.log(
-    `${o.case}, batch ${o.batch}, ecgnn-wasm 1 thread, mean of ${o.steps} steps after ${o.warmup} warm-up`,
+    `${o.case}, batch ${o.batch}, ecgnn-wasm ${o.threads} thread(s), mean of ${o.steps} steps after ${o.warmup} warm-up`,
   );
   console.log(
     `step ${per(total).toFixed(2)} ms; in kernels ${per(kernelTotal).toFixed(2)} ms (${((100 * kernelTotal) / total).toFixed(0)} %), outside kernels ${per(total - kernelTotal).toFixed(2)} ms`,

@@ -362,6 +362,34 @@ describe.each(implementations)('%s kernels', (_name, k) => {
         groups: 6,
         padValue: 0.25,
       },
+      // Many batch entries: the gradients lay entries side by side in chunks (weight gradient: 2048 reduction
+      // positions per call, input gradient: 4096 columns), so these take several chunks and a partial last one.
+      {
+        batch: 29,
+        inChannels: 4,
+        outChannels: 6,
+        inLength: 301,
+        outLength: 299,
+        kernelSize: 5,
+        stride: 1,
+        dilation: 2,
+        padLeft: 3,
+        groups: 2,
+        padValue: -0.5,
+      },
+      {
+        batch: 23,
+        inChannels: 3,
+        outChannels: 5,
+        inLength: 190,
+        outLength: 63,
+        kernelSize: 6,
+        stride: 3,
+        dilation: 1,
+        padLeft: 2,
+        groups: 1,
+        padValue: 1,
+      },
     ] satisfies Conv1dParams[]) {
       const cg = p.inChannels / p.groups;
       const x = randomArray(p.batch * p.inChannels * p.inLength, 3);

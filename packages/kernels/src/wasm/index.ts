@@ -45,7 +45,8 @@ export {
 export { EW_BINARY_OPS, EW_UNARY_OPS } from './emit-elementwise.js';
 export { emitNonFinite, emitSimdOp } from './emit-finite.js';
 export { binaryDensePart, binaryPart, binaryPlanPart } from './part-binary.js';
-export { convBackwardPart, convForwardPart } from './part-conv.js';
+export { convForwardPart } from './part-conv.js';
+export { convBackwardPart } from './part-conv-backward.js';
 export { type BinaryPlan, EW_BLOCK, EW_MIN_WASM, elementwisePart, planBinary } from './part-elementwise.js';
 export { finitePart } from './part-finite.js';
 export { matmulPart } from './part-matmul.js';

@@ -25,7 +25,8 @@ import {
 } from './arena.js';
 import { ModuleBuilder } from './builder.js';
 import { binaryDensePart, binaryPart } from './part-binary.js';
-import { convBackwardPart, convForwardPart } from './part-conv.js';
+import { convForwardPart } from './part-conv.js';
+import { convBackwardPart } from './part-conv-backward.js';
 import { elementwisePart } from './part-elementwise.js';
 import { finitePart } from './part-finite.js';
 import { matmulPart } from './part-matmul.js';
@@ -235,8 +236,9 @@ export function instantiateWasmKernelParts<P extends AnyWasmKernelPart>(
 /**
  * Builds the whole WebAssembly kernel set: the parts of {@link WASM_KERNEL_PARTS} on a compiled kernel module
  * (`buildKernelModule`, for the arena's kind of memory), and those of {@link WASM_TRAINING_PARTS} and
- * {@link WASM_NORM_PARTS} on modules of their own (compiled here once per kind of memory), on the same arena. A {@link ParallelRunner} splits big gemm
- * calls; the training kernels run on the calling thread.
+ * {@link WASM_NORM_PARTS} on modules of their own (compiled here once per kind of memory), on the same arena — or,
+ * when the arena is shared, on a plain arena of their own. A {@link ParallelRunner} splits big gemm calls; the
+ * training kernels run on the calling thread.
  */
 export function instantiateWasmKernels(
   module: WebAssembly.Module,
@@ -244,12 +246,17 @@ export function instantiateWasmKernels(
   options: { parallel?: ParallelRunner } = {},
 ): WasmKernels {
   const main = instantiateWasmKernelParts(WASM_KERNEL_PARTS, module, arena, options);
+  // The training kernels run on the calling thread only: with a shared arena they get a plain one of their own,
+  // because V8 copies between JavaScript arrays and shared memory at about half the speed of plain memory, and
+  // these kernels are mostly copies in and out (elementwise, pooling gradients, batch norm: measured 2× slower
+  // on the shared arena in the 2-thread training step).
+  const own = arena.sharedMaxPages === null ? arena : new WasmArena();
   const training = instantiateSingleThreaded(
     WASM_TRAINING_PARTS,
-    trainingModule(WASM_TRAINING_PARTS, arena),
-    arena,
+    trainingModule(WASM_TRAINING_PARTS, own),
+    own,
   );
-  const norm = instantiateSingleThreaded(WASM_NORM_PARTS, trainingModule(WASM_NORM_PARTS, arena), arena);
+  const norm = instantiateSingleThreaded(WASM_NORM_PARTS, trainingModule(WASM_NORM_PARTS, own), own);
   return { ...main, ...training, ...norm };
 }
 
