@@ -1,9 +1,10 @@
 /**
  * The checks the headless-Chromium pages run on a gpu.js backend (webgl2-page.ts: mode `webgl2` on the page's
  * thread; webgpu-worker.ts: mode `webgpu` behind a device server): the kernel conformance cases of kernel-cases.ts
- * against the CPU reference kernels, the backend's counters, and a few SGD steps of the small CNN of small-cnn.ts
- * on the backend and on the CPU backend in the same page, with device memory across steps inside tidy(). They
- * return plain data; the Node tests make the assertions.
+ * against the CPU reference kernels, the backend's counters, and SGD steps of the small CNN of small-cnn.ts (with
+ * device memory across steps inside tidy()) and of the student ECG model (student-ecg.ts, when the page is given
+ * MIT-BIH beats) on the backend and on the CPU backend in the same page. They return plain data; the Node tests
+ * make the assertions.
  */
 import { Generator, optim, withBackend } from '@ecgnn/core';
 import type { GpuBackend, GpuBackendStats, GpuMode, ResidencyStats } from '@ecgnn/gpu';
@@ -24,6 +25,7 @@ import {
   smallCnnLosses,
   tidyStep,
 } from './small-cnn.js';
+import { type EcgBatchData, STUDENT_KERNELS, studentLosses } from './student-ecg.js';
 
 /** What a page is asked to do. */
 export interface PageOptions {
@@ -31,8 +33,23 @@ export interface PageOptions {
   numRuns: number;
   /** fast-check seed of every property. */
   seed: number;
-  /** SGD steps of the training comparison. */
+  /** SGD steps of each training comparison. */
   steps: number;
+  /** MIT-BIH beats for the student ECG model's training comparison (student-ecg.ts), or null to leave it out. */
+  ecg: { batches: EcgBatchData[]; length: number } | null;
+}
+
+/** One training comparison: the losses under the CPU backend and under the gpu.js backend. */
+export interface LossComparison {
+  /** Losses under the CPU backend. */
+  cpu: number[];
+  /** Losses under the gpu.js backend. */
+  device: number[];
+  largestRelativeDifference: number;
+  /** Kernels that did not run on the device or fell back. */
+  problems: string[];
+  /** Wall time of the gpu.js run, ms. */
+  ms: number;
 }
 
 /** One conformance case as it ran in the page. */
@@ -76,6 +93,8 @@ export interface TrainingResult {
    */
   heldBeforeTidySteps: number;
   heldAfterTidySteps: number[];
+  /** The student ECG model on MIT-BIH beats, or null when the page was given no beats. */
+  student: LossComparison | null;
 }
 
 /** Runs every conformance case on `backend` (in `mode`, for the tolerances) and disposes it. */
@@ -115,8 +134,12 @@ export function runCases(backend: GpuBackend, mode: GpuMode, opts: PageOptions):
   }
 }
 
-/** Trains the small CNN `steps` steps on the CPU backend and on `backend` (then 5 tidy steps), and disposes it. */
-export function runTraining(backend: GpuBackend, steps: number): TrainingResult {
+/**
+ * Trains the small CNN `opts.steps` steps on the CPU backend and on `backend` (then 5 tidy steps), and the student
+ * ECG model when `opts.ecg` has beats; disposes the backend.
+ */
+export function runTraining(backend: GpuBackend, opts: PageOptions): TrainingResult {
+  const steps = opts.steps;
   const data = bumps(32, 48, new Generator(5));
   const cpu = withBackend('cpu', () => smallCnnLosses(data, steps));
   try {
@@ -135,7 +158,23 @@ export function runTraining(backend: GpuBackend, steps: number): TrainingResult 
         heldAfterTidySteps.push(backend.memory().buffers);
       }
     });
+    let student: LossComparison | null = null;
+    const ecg = opts.ecg;
+    if (ecg !== null) {
+      const want = withBackend('cpu', () => studentLosses(ecg.batches, ecg.length, steps));
+      backend.resetStats();
+      const t0 = performance.now();
+      const got = withBackend(backend, () => studentLosses(ecg.batches, ecg.length, steps));
+      student = {
+        cpu: want,
+        device: got,
+        largestRelativeDifference: largestRelativeDifference(got, want),
+        problems: deviceProblems(backend.stats(), STUDENT_KERNELS),
+        ms: Math.round(performance.now() - t0),
+      };
+    }
     return {
+      student,
       cpu,
       device,
       largestRelativeDifference: largestRelativeDifference(device, cpu),

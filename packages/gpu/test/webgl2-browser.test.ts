@@ -5,10 +5,11 @@
  * dist/gpu-browser.js, which does not load the native `gl` package); a static 127.0.0.1 server serves it. Without
  * a GPU, Chromium's WebGL2 is ANGLE on SwiftShader (a CPU Vulkan implementation): {@link GL_FLAGS}.
  *
- * In the page: the kernel conformance cases of kernel-cases.ts (the ones kernels.test.ts runs in Node, with the GL
- * tolerances), the backend's counters (the `WebGL2Kernel` class ran, device calls of every gpu.js kernel), a few
- * SGD steps of the small CNN of small-cnn.ts under `webgl2` vs the CPU backend, and a WebGPU probe (reported;
- * mode `webgpu` runs behind a device server: webgpu-browser.test.ts). Skipped with a message when Chromium is missing, unless CI=true
+ * In the page (browser-checks.ts): the kernel conformance cases of kernel-cases.ts (the ones kernels.test.ts runs in
+ * Node, with the GL tolerances), the backend's counters (the `WebGL2Kernel` class ran, device calls of every gpu.js
+ * kernel), 50 SGD steps of the small CNN of small-cnn.ts and of the student ECG model on MIT-BIH beats (read here,
+ * handed to the page; student-ecg.ts) under `webgl2` vs the CPU backend, and a WebGPU probe (reported; mode
+ * `webgpu` runs behind a device server: webgpu-browser.test.ts). Skipped with a message when Chromium is missing, unless CI=true
  * (then it fails).
  */
 import { dirname, join } from 'node:path';
@@ -23,7 +24,9 @@ import {
   type StaticServer,
   startStaticServer,
 } from '../../../test-utils/chromium.js';
-import type { PageOptions, PageResult } from './webgl2-page.js';
+import type { PageOptions } from './browser-checks.js';
+import { ECG_RECORDS, ecgCaseRuns, loadEcgBatches } from './student-ecg-data.js';
+import type { PageResult } from './webgl2-page.js';
 
 /**
  * Chromium flags for WebGL2 and WebGPU without a GPU: ANGLE on SwiftShader (Chromium 156 headless picks it
@@ -34,12 +37,14 @@ const GL_FLAGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--e
 
 /**
  * What the page runs: 6 fast-check runs per property (every new geometry compiles shaders in SwiftShader), a
- * fixed seed so a failure reproduces, 20 SGD steps.
+ * fixed seed so a failure reproduces, 50 SGD steps of each training case.
  */
-const OPTIONS: PageOptions = { numRuns: 6, seed: 27, steps: 20 };
+const OPTIONS: Omit<PageOptions, 'ecg'> = { numRuns: 6, seed: 27, steps: 50 };
 
 /** Largest relative difference of a step's loss from the CPU backend's (as train.test.ts). */
 const LOSS_TOLERANCE = 1e-3;
+
+const runStudent = ecgCaseRuns('gpu.js webgl2 browser test');
 
 const reason = browserSkipReason('gpu.js webgl2 browser test');
 if (reason) console.warn(`[gpu.js webgl2 browser test] skipped: ${reason}`);
@@ -63,7 +68,11 @@ describe.skipIf(reason !== null)(
       });
       srv.files.set('/page.js', { type: 'text/javascript', body: out.outputFiles[0].contents });
       // Passed as source text: vitest would otherwise rewrite the dynamic import() inside a function.
-      const script = `import('/page.js').then((m) => m.run(${JSON.stringify(OPTIONS)}))`;
+      // The student's MIT-BIH beats are read here (Node) and handed to the page; without MIT-BIH the student case is
+      // left out (printed), and CI=true fails on the missing data.
+      const ecg = runStudent ? loadEcgBatches() : null;
+      const opts: PageOptions = { ...OPTIONS, ecg };
+      const script = `import('/page.js').then((m) => m.run(${JSON.stringify(opts)}))`;
       const { value, pageErrors } = await evaluateInChromium<PageResult>(chromium, srv, script, GL_FLAGS);
       expect(pageErrors).toEqual([]);
       result = value;
@@ -80,6 +89,9 @@ describe.skipIf(reason !== null)(
           t
             ? `  training, ${t.device.length} steps: largest relative loss difference from CPU ${t.largestRelativeDifference.toExponential(2)} (${t.ms} ms); device calls ${JSON.stringify(t.stats.deviceCalls)}; CPU fallbacks ${JSON.stringify(t.stats.fallbacks)} (last reasons ${JSON.stringify(t.stats.fallbackReasons)}); device memory ${JSON.stringify(t.memory)}; device values held before 5 tidy steps ${t.heldBeforeTidySteps}, after each ${JSON.stringify(t.heldAfterTidySteps)}`
             : `  training: ${result.trainingError}`,
+          t?.student
+            ? `  student on MIT-BIH ${ECG_RECORDS.join('+')}, ${t.student.device.length} steps: losses ${t.student.cpu[0].toFixed(3)} → ${t.student.cpu[t.student.cpu.length - 1].toFixed(3)}, largest relative difference from CPU ${t.student.largestRelativeDifference.toExponential(2)} (${t.student.ms} ms)`
+            : '  student: not run (no MIT-BIH)',
           `  WebGPU: navigator.gpu ${result.webgpu.navigatorGpu}, adapter ${result.webgpu.adapter}; backend: ${result.webgpu.refusal}`,
         ].join('\n'),
       );
@@ -116,6 +128,19 @@ describe.skipIf(reason !== null)(
       // The kernels gpu.js does not implement (softmax, adaptive pooling, optimizer steps, …) are counted.
       expect(Object.keys(t.stats.fallbacks).length).toBeGreaterThan(0);
     });
+
+    it.runIf(runStudent)(
+      `${OPTIONS.steps} SGD steps of the student ECG model on MIT-BIH beats under webgl2 give the CPU backend’s losses`,
+      () => {
+        const st = result.training?.student;
+        if (st === null || st === undefined) throw new Error('no student result');
+        expect(st.device).toHaveLength(OPTIONS.steps);
+        const mean = (a: number[]) => a.reduce((u, v) => u + v, 0) / a.length;
+        expect(mean(st.cpu.slice(-10))).toBeLessThan(0.8 * mean(st.cpu.slice(0, 10)));
+        expect(st.largestRelativeDifference).toBeLessThan(LOSS_TOLERANCE);
+        expect(st.problems).toEqual([]);
+      },
+    );
 
     it('outputs stay on the device as textures between kernels, and tidy() frees them after each step', () => {
       const t = result.training;

@@ -80,7 +80,7 @@ export async function run(opts: PageOptions): Promise<PageResult> {
   let training: PageResult['training'] = null;
   let trainingError: string | null = null;
   try {
-    training = runTraining(createGpuBackend({ mode: 'webgl2' }), opts.steps);
+    training = runTraining(createGpuBackend({ mode: 'webgl2' }), opts);
   } catch (e) {
     trainingError = String((e as Error).stack ?? e);
   }

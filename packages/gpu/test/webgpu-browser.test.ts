@@ -4,7 +4,8 @@
  * WebGPU kernels are asynchronous, so the backend runs in a worker (`connectGpuBackend`) and the page's main thread
  * serves the kernels (`serveGpuDevice`); the page is served cross-origin isolated (SharedArrayBuffer, Atomics.wait
  * in the worker). esbuild bundles webgpu-page.ts and webgpu-worker.ts with gpu.js's browser build. The worker runs
- * the kernel conformance cases of kernel-cases.ts and the small-CNN training of small-cnn.ts against the CPU
+ * the kernel conformance cases of kernel-cases.ts and 50 training steps of the small CNN (small-cnn.ts) and of the
+ * student ECG model on MIT-BIH beats (student-ecg.ts; the beats read here and handed to the page) against the CPU
  * backend (browser-checks.ts, shared with the webgl2 page). Skipped with a message when Chromium is missing,
  * unless CI=true (then it fails).
  */
@@ -21,6 +22,7 @@ import {
   startStaticServer,
 } from '../../../test-utils/chromium.js';
 import type { PageOptions } from './browser-checks.js';
+import { ECG_RECORDS, ecgCaseRuns, loadEcgBatches } from './student-ecg-data.js';
 import type { WebGpuPageResult } from './webgpu-page.js';
 import type { WorkerResult } from './webgpu-worker.js';
 
@@ -28,10 +30,12 @@ import type { WorkerResult } from './webgpu-worker.js';
 const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-angle=swiftshader'];
 
 /** What the worker runs: as the webgl2 page (every new geometry compiles a WGSL pipeline in SwiftShader). */
-const OPTIONS: PageOptions = { numRuns: 6, seed: 27, steps: 20 };
+const OPTIONS: Omit<PageOptions, 'ecg'> = { numRuns: 6, seed: 27, steps: 50 };
 
 /** Largest relative difference of a step's loss from the CPU backend's (as train.test.ts). */
 const LOSS_TOLERANCE = 1e-3;
+
+const runStudent = ecgCaseRuns('gpu.js webgpu browser test');
 
 const reason = browserSkipReason('gpu.js webgpu browser test');
 if (reason) console.warn(`[gpu.js webgpu browser test] skipped: ${reason}`);
@@ -63,7 +67,11 @@ describe.skipIf(reason !== null)(
       srv.files.set('/page.js', { type: 'text/javascript', body: await bundle('webgpu-page.ts') });
       srv.files.set('/worker.js', { type: 'text/javascript', body: await bundle('webgpu-worker.ts') });
       // Passed as source text: vitest would otherwise rewrite the dynamic import() inside a function.
-      const script = `import('/page.js').then((m) => m.run(${JSON.stringify(OPTIONS)}))`;
+      // The student's MIT-BIH beats are read here (Node) and handed to the page; without MIT-BIH the student case is
+      // left out (printed), and CI=true fails on the missing data.
+      const ecg = runStudent ? loadEcgBatches() : null;
+      const opts: PageOptions = { ...OPTIONS, ecg };
+      const script = `import('/page.js').then((m) => m.run(${JSON.stringify(opts)}))`;
       const { value, pageErrors } = await evaluateInChromium<WebGpuPageResult>(
         chromium,
         srv,
@@ -88,6 +96,9 @@ describe.skipIf(reason !== null)(
           t
             ? `  training, ${t.device.length} steps: largest relative loss difference from CPU ${t.largestRelativeDifference.toExponential(2)} (${t.ms} ms); device calls ${JSON.stringify(t.stats.deviceCalls)}; CPU fallbacks ${JSON.stringify(t.stats.fallbacks)}; device memory ${JSON.stringify(t.memory)}; device values held before 5 tidy steps ${t.heldBeforeTidySteps}, after each ${JSON.stringify(t.heldAfterTidySteps)}`
             : `  training: ${result.trainingError}`,
+          t?.student
+            ? `  student on MIT-BIH ${ECG_RECORDS.join('+')}, ${t.student.device.length} steps: losses ${t.student.cpu[0].toFixed(3)} → ${t.student.cpu[t.student.cpu.length - 1].toFixed(3)}, largest relative difference from CPU ${t.student.largestRelativeDifference.toExponential(2)} (${t.student.ms} ms)`
+            : '  student: not run (no MIT-BIH)',
         ].join('\n'),
       );
     }, 900_000);
@@ -131,6 +142,19 @@ describe.skipIf(reason !== null)(
       expect(t.stats.kernelClasses).toEqual(['WebGPUKernel']);
       expect(t.problems).toEqual([]);
     });
+
+    it.runIf(runStudent)(
+      `${OPTIONS.steps} SGD steps of the student ECG model on MIT-BIH beats under webgpu give the CPU backend’s losses`,
+      () => {
+        const st = result.training?.student;
+        if (st === null || st === undefined) throw new Error('no student result');
+        expect(st.device).toHaveLength(OPTIONS.steps);
+        const mean = (a: number[]) => a.reduce((u, v) => u + v, 0) / a.length;
+        expect(mean(st.cpu.slice(-10))).toBeLessThan(0.8 * mean(st.cpu.slice(0, 10)));
+        expect(st.largestRelativeDifference).toBeLessThan(LOSS_TOLERANCE);
+        expect(st.problems).toEqual([]);
+      },
+    );
 
     it('outputs stay on the device between kernels, and tidy() frees them after each step', () => {
       const t = result.training;

@@ -45,7 +45,7 @@ async function checks(opts: PageOptions, port: PostPort): Promise<WorkerResult> 
   let training: TrainingResult | null = null;
   let trainingError: string | null = null;
   try {
-    training = runTraining(keep, opts.steps);
+    training = runTraining(keep, opts);
   } catch (e) {
     trainingError = String((e as Error).stack ?? e);
   }
