@@ -35,6 +35,43 @@ export function browserSkipReason(test: string, extra: readonly string[] = []): 
   return reasons.join('; ');
 }
 
+/**
+ * Chromium flags for WebGL2 and WebGPU without a GPU: ANGLE on SwiftShader (Chromium 156 headless picks it without
+ * flags too, but Chrome is removing that automatic software fallback, hence explicit), and WebGPU enabled (Dawn
+ * then offers SwiftShader as a fallback adapter).
+ */
+export const GPU_FLAGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu'];
+
+/** The part of esbuild's `build` the harness uses (passed in: test-utils has no dependencies). */
+export type EsbuildLike = (options: {
+  entryPoints: string[];
+  bundle: true;
+  format: 'esm';
+  platform: 'browser';
+  target: string;
+  conditions: string[];
+  write: false;
+  logLevel: 'error';
+}) => Promise<{ outputFiles: { contents: Uint8Array }[] }>;
+
+/**
+ * `entry` bundled for the browser by esbuild's `build`: ESM, ES2022, the workspace packages from their sources
+ * (condition `@ecgnn/source`; gpu.js resolves to its browser build, which never loads the native `gl`).
+ */
+export async function bundleForBrowser(build: EsbuildLike, entry: string): Promise<Uint8Array> {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    conditions: ['@ecgnn/source'],
+    write: false,
+    logLevel: 'error',
+  });
+  return out.outputFiles[0].contents;
+}
+
 /** A file served by {@link startStaticServer}. */
 export interface ServedFile {
   type: string;

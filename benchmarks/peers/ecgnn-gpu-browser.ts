@@ -13,8 +13,10 @@ import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import {
   type BrowserContextLike,
+  bundleForBrowser,
   CHROMIUM,
   FLAGS,
+  GPU_FLAGS,
   type PageLike,
   type StaticServer,
   startStaticServer,
@@ -27,23 +29,11 @@ import type { BenchRequest } from './gpu-browser-handlers.js';
 /** Browser modes with an engine. */
 export type BrowserGpuMode = 'webgl2' | 'webgpu';
 
-/** Chromium flags: WebGL2 through ANGLE on SwiftShader, WebGPU on Dawn's SwiftShader fallback adapter. */
-const GPU_FLAGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu'];
-
 const here = dirname(fileURLToPath(import.meta.url));
 
-async function bundle(entry: string): Promise<Uint8Array> {
-  const out = await build({
-    entryPoints: [join(here, entry)],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    conditions: ['@ecgnn/source'],
-    write: false,
-    logLevel: 'error',
-  });
-  return out.outputFiles[0].contents;
+/** `entry` (a file of this folder) bundled for the page. */
+function bundle(entry: string): Promise<Uint8Array> {
+  return bundleForBrowser(build, join(here, entry));
 }
 
 /** The engine `ecgnn-gpu-<mode>` for a browser mode. */
