@@ -38,8 +38,10 @@ const UNARY: Partial<Record<UnaryKernelOp, string>> = {
   reciprocal: '1 / v',
   leakyRelu: 'v > 0 ? v : v * p0',
   elu: 'v > 0 ? v : p0 * (Math.exp(v) - 1)',
-  hardtanh: 'Math.min(Math.max(v, p0), p1)',
-  clamp: 'Math.min(Math.max(v, p0), p1)',
+  // min(max(v, p0), p1) for p0 ≤ p1 (p0 > p1 runs the reference) with NaN passed through: GLSL's min/max do not
+  // propagate NaN (headless-gl gave clamp(NaN, −1, 1) = −1), comparisons with NaN are false.
+  hardtanh: 'v > p1 ? p1 : (v < p0 ? p0 : v)',
+  clamp: 'v > p1 ? p1 : (v < p0 ? p0 : v)',
   softplus: 'p0 * v > p1 ? v : (Math.max(p0 * v, 0) + Math.log(1 + Math.exp(-Math.abs(p0 * v)))) / p0',
   silu: `v * ${sigmoidOf('v')}`,
 };
@@ -53,7 +55,9 @@ const UNARY_GRAD: Partial<Record<UnaryGradKernelOp, string>> = {
   exp: 'gv * u',
   log: 'gv / v',
   sqrt: 'gv / (u * 2)',
-  abs: 'gv * (v > 0 ? 1 : (v < 0 ? -1 : 0))',
+  // g·sign(v) with sign(±0) = sign(NaN) = 0; the zero is p0 (= 0, passed at run time) so that no GL compiler folds
+  // g·0 to +0: the product keeps IEEE's signed zero and NaN for g = NaN or ±∞, as the reference.
+  abs: 'v > 0 ? gv : (v < 0 ? -gv : gv * p0)',
   sign: '0',
   tanh: 'gv * (1 - u * u)',
   sigmoid: 'gv * (u * (1 - u))',
@@ -145,7 +149,11 @@ export function elementwiseKernels(ctx: GpuContext): Pick<Kernels, 'unary' | 'un
         'unary',
         [op, x, out, p0, p1],
         [x, out],
-        expr === undefined ? `unary op '${op}'` : null,
+        expr === undefined
+          ? `unary op '${op}'`
+          : (op === 'clamp' || op === 'hardtanh') && (p0 ?? 0) > (p1 ?? 0)
+            ? `${op} with min > max`
+            : null,
         () => {
           const n = out.length;
           const make = () => ({ source: unarySource(expr as string), size: n });

@@ -4,7 +4,7 @@
  * are compiled once per geometry, loop bounds past gpu.js's default cut (1000) are honoured, and kernels past the
  * loop budget (65,535 in the GL modes: Mesa's software rasteriser stops there silently) run on CPU.
  */
-import { Generator, matmul, ones, randn, sum, withBackend } from '@ecgnn/core';
+import { clamp, Generator, matmul, ones, randn, sum, syncToHost, tensor, withBackend } from '@ecgnn/core';
 import {
   assertKernelClass,
   createGpuBackend,
@@ -102,6 +102,27 @@ describe.each(modes)('gpu.js mode %s', (mode) => {
     if (mode === 'headlessgl') expect(stats.fallbackReasons.reduce).toMatch(/70000 loop iterations/);
     else expect(stats.deviceCalls.reduce).toBe(1);
     backend.dispose();
+  });
+
+  test('clamp passes NaN through on the device; the kernel with min > max runs the reference (all max)', () => {
+    const b = createGpuBackend({ mode });
+    try {
+      expect(withBackend(b, () => clamp(tensor([2, -5, 0.5]), -1, 1).toArray())).toEqual([1, -1, 0.5]);
+      expect(b.stats().deviceCalls.unary).toBe(1);
+      // Core refuses min > max; the kernel contract takes it (min(max(v, p0), p1) = p1).
+      const out = new Float32Array(3);
+      b.kernels.unary?.('clamp', Float32Array.of(2, -5, 0.5), out, 1, -1);
+      syncToHost(out);
+      expect(Array.from(out)).toEqual([-1, -1, -1]);
+      expect(b.stats().fallbackReasons.unary).toBe('clamp with min > max');
+      // headless-gl (WebGL 1) keeps values in RGBA8 textures, which cannot hold a NaN (docs/gpu.md).
+      if (mode !== 'headlessgl') {
+        const nan = withBackend(b, () => clamp(tensor([Number.NaN]), -1, 1).data);
+        expect(nan[0]).toBeNaN();
+      }
+    } finally {
+      b.dispose();
+    }
   });
 
   test('kernels past maxLoopIterations run on CPU, counted', () => {
