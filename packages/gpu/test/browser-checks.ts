@@ -189,3 +189,25 @@ export function runTraining(backend: GpuBackend, opts: PageOptions): TrainingRes
     backend.dispose();
   }
 }
+
+/** The part of WebGPU's `navigator.gpu` the probe uses (TypeScript's DOM library has no WebGPU types). */
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: Record<string, unknown> } | null>;
+}
+
+/**
+ * The WebGPU adapter of this page as `[vendor, architecture, description, isFallbackAdapter]` (JSON), or why there is
+ * none (`no navigator.gpu`, `requestAdapter() gave null`, the error).
+ */
+export async function probeAdapter(): Promise<string> {
+  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
+  if (gpu === undefined) return 'no navigator.gpu';
+  try {
+    const a = await gpu.requestAdapter();
+    if (a === null) return 'requestAdapter() gave null';
+    const info = a.info ?? {};
+    return JSON.stringify(['vendor', 'architecture', 'description', 'isFallbackAdapter'].map((f) => info[f]));
+  } catch (e) {
+    return `requestAdapter() threw ${String(e)}`;
+  }
+}

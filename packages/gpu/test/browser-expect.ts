@@ -6,7 +6,7 @@
 import { GPU_KERNEL_NAMES } from '@ecgnn/gpu';
 import { expect } from 'vitest';
 import type { CasesResult, PageOptions, TrainingResult } from './browser-checks.js';
-import { ECG_RECORDS, ecgCaseRuns, loadEcgBatches } from './student-ecg-data.js';
+import { ECG_RECORDS, loadEcgBatches } from './student-ecg-data.js';
 
 /**
  * What the pages run: 6 fast-check runs per property (every new geometry compiles shaders), a fixed seed so a
@@ -16,11 +16,6 @@ export const BROWSER_RUNS = { numRuns: 6, seed: 27, steps: 50 } as const;
 
 /** Largest relative difference of a step's loss from the CPU backend's (as train.test.ts). */
 export const LOSS_TOLERANCE = 1e-3;
-
-/** Whether the student ECG case runs (MIT-BIH present, or CI=true: then missing data fails); prints a skip. */
-export function studentRuns(test: string): boolean {
-  return ecgCaseRuns(test);
-}
 
 /**
  * The page options: {@link BROWSER_RUNS} and, when `student`, the MIT-BIH beats read here (the page has no files).

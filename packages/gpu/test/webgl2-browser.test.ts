@@ -33,11 +33,11 @@ import {
   expectStudentTraining,
   pageOptions,
   reportLines,
-  studentRuns,
 } from './browser-expect.js';
+import { ecgCaseRuns } from './student-ecg-data.js';
 import type { PageResult } from './webgl2-page.js';
 
-const runStudent = studentRuns('gpu.js webgl2 browser test');
+const runStudent = ecgCaseRuns('gpu.js webgl2 browser test');
 
 const reason = browserSkipReason('gpu.js webgl2 browser test');
 if (reason) console.warn(`[gpu.js webgl2 browser test] skipped: ${reason}`);

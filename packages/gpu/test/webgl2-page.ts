@@ -11,6 +11,7 @@ import { createGpuBackend, gpuModeAvailable } from '@ecgnn/gpu';
 import {
   type CasesResult,
   type PageOptions,
+  probeAdapter,
   runCases,
   runTraining,
   type TrainingResult,
@@ -42,31 +43,17 @@ function webgl2Renderer(): string | null {
   return String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
 }
 
-/** The part of WebGPU's `navigator.gpu` the probe uses (TypeScript's DOM library has no WebGPU types). */
-interface GpuLike {
-  requestAdapter(): Promise<{ info?: Record<string, unknown> } | null>;
-}
-
+/** The WebGPU probe: the adapter, and `createGpuBackend`'s refusal of mode `webgpu` on this thread. */
 async function probeWebGpu(): Promise<PageResult['webgpu']> {
-  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
-  let adapter = 'no navigator.gpu';
-  if (gpu !== undefined) {
-    try {
-      const a = await gpu.requestAdapter();
-      const info = a?.info ?? {};
-      const fields = ['vendor', 'architecture', 'description', 'isFallbackAdapter'];
-      adapter = a === null ? 'requestAdapter() gave null' : JSON.stringify(fields.map((f) => info[f]));
-    } catch (e) {
-      adapter = `requestAdapter() threw ${String(e)}`;
-    }
-  }
+  const adapter = await probeAdapter();
   let refusal = 'not refused';
   try {
     createGpuBackend({ mode: 'webgpu' }).dispose();
   } catch (e) {
     refusal = `${(e as Error).name}: ${(e as Error).message}`;
   }
-  return { navigatorGpu: gpu !== undefined, adapter, refusal };
+  const navigatorGpu = (navigator as unknown as { gpu?: unknown }).gpu !== undefined;
+  return { navigatorGpu, adapter, refusal };
 }
 
 /** Runs the checks of the module comment and returns their results (see {@link PageResult}). */

@@ -30,12 +30,12 @@ import {
   expectStudentTraining,
   pageOptions,
   reportLines,
-  studentRuns,
 } from './browser-expect.js';
+import { ecgCaseRuns } from './student-ecg-data.js';
 import type { WebGpuPageResult } from './webgpu-page.js';
 import type { WorkerResult } from './webgpu-worker.js';
 
-const runStudent = studentRuns('gpu.js webgpu browser test');
+const runStudent = ecgCaseRuns('gpu.js webgpu browser test');
 
 const reason = browserSkipReason('gpu.js webgpu browser test');
 if (reason) console.warn(`[gpu.js webgpu browser test] skipped: ${reason}`);

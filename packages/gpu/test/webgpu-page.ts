@@ -6,7 +6,7 @@
  * `connectGpuBackend` refuses to run on the main thread (which may not block).
  */
 import { connectGpuBackend, serveGpuDevice } from '@ecgnn/gpu';
-import type { PageOptions } from './browser-checks.js';
+import { type PageOptions, probeAdapter } from './browser-checks.js';
 import type { WorkerResult } from './webgpu-worker.js';
 
 /** The result of {@link run}. */
@@ -23,24 +23,6 @@ export interface WebGpuPageResult {
   worker: WorkerResult | null;
   /** Error the worker reported or threw, or null. */
   workerError: string | null;
-}
-
-/** The part of WebGPU's `navigator.gpu` the probe uses (TypeScript's DOM library has no WebGPU types). */
-interface GpuLike {
-  requestAdapter(): Promise<{ info?: Record<string, unknown> } | null>;
-}
-
-async function probeAdapter(): Promise<string> {
-  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
-  if (gpu === undefined) return 'no navigator.gpu';
-  try {
-    const a = await gpu.requestAdapter();
-    if (a === null) return 'requestAdapter() gave null';
-    const info = a.info ?? {};
-    return JSON.stringify(['vendor', 'architecture', 'description', 'isFallbackAdapter'].map((f) => info[f]));
-  } catch (e) {
-    return `requestAdapter() threw ${String(e)}`;
-  }
 }
 
 /** Runs the checks of the module comment and returns their results (see {@link WebGpuPageResult}). */
