@@ -29,9 +29,20 @@ function rand(n: number, seed: number): Float32Array {
 }
 
 function same(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
+  return firstDifference(a, b) === null;
+}
+
+/** The first element where `a` and `b` differ (Object.is: signed zeros and NaN count), or null. */
+function firstDifference(a: Float32Array, b: Float32Array): string | null {
+  if (a.length !== b.length) return `lengths ${a.length} and ${b.length}`;
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < a.length; i++) {
+    if (Object.is(a[i], b[i])) continue;
+    if (first < 0) first = i;
+    count++;
+  }
+  return first < 0 ? null : `${count} of ${a.length} differ, first at ${first}: ${a[first]} vs ${b[first]}`;
 }
 
 describe('WebAssembly backend with worker threads', () => {
@@ -72,7 +83,13 @@ describe('WebAssembly backend with worker threads', () => {
             };
             const a = withBackend(one!, run);
             const b = withBackend(two!, run);
-            for (let i = 0; i < a.length; i++) expect(same(a[i], b[i])).toBe(true);
+            // A second threaded run: a difference between the two threaded runs would be a race, not arithmetic.
+            const c = withBackend(two!, run);
+            const names = ['y', 'x.grad', 'w.grad', 'matmul'];
+            for (let i = 0; i < a.length; i++) {
+              expect(firstDifference(b[i], c[i]), `${names[i]}: two threaded runs`).toBeNull();
+              expect(firstDifference(a[i], b[i]), `${names[i]}: one thread vs two`).toBeNull();
+            }
           },
         ),
         { numRuns: 25 },
