@@ -30,8 +30,15 @@ function rnd(): number {
 const vec = (n: number, lo: number, hi: number) =>
   Float32Array.from({ length: n }, () => lo + (hi - lo) * rnd());
 
-function method5(fused: boolean): ModelSpec {
-  seed = 1; // same weights for both variants
+/**
+ * The method 5 network: `fused` and `unfused` binary (see above), or its full-precision twin `float` (the same
+ * layers with float weights and float activations: conv1d everywhere, no sign), the baseline of issue #23's
+ * "binary ≥ 5× faster than its float twin".
+ */
+function method5(variant: 'fused' | 'unfused' | 'float'): ModelSpec {
+  const fused = variant === 'fused';
+  const float = variant === 'float';
+  seed = 1; // same weights for every variant
   const ch = [1, 8, 16, 32, 32, 64, 5];
   const nodes: NodeSpec[] = [];
   const tensors: TensorSpec[] = [];
@@ -40,19 +47,21 @@ function method5(fused: boolean): ModelSpec {
     const [cin, cout] = [ch[b], ch[b + 1]];
     const p = `b${b}`;
     tensors.push(
-      { name: `${p}.w`, shape: [cout, cin, 7], data: vec(cout * cin * 7, -1, 1), dtype: 'bits' },
+      float
+        ? { name: `${p}.w`, shape: [cout, cin, 7], data: vec(cout * cin * 7, -0.3, 0.3) }
+        : { name: `${p}.w`, shape: [cout, cin, 7], data: vec(cout * cin * 7, -1, 1), dtype: 'bits' },
       { name: `${p}.a`, shape: [cout], data: vec(cout, 0.05, 0.4) },
       { name: `${p}.m`, shape: [cout], data: vec(cout, -3, 3) },
       { name: `${p}.v`, shape: [cout], data: vec(cout, 1, 20) },
       { name: `${p}.g`, shape: [cout], data: vec(cout, -1, 1) },
       { name: `${p}.b`, shape: [cout], data: vec(cout, -0.3, 0.3) },
     );
-    if (b === 0) {
+    if (b === 0 || float) {
       nodes.push({
         op: 'conv1d',
         inputs: [prev],
         outputs: [`${p}.c`],
-        attrs: { stride: 2, padding: 5, padValue: 1 },
+        attrs: b === 0 ? { stride: 2, padding: 5, padValue: 1 } : { padding: 5, padValue: 1 },
         tensors: { weight: `${p}.w` },
       });
     } else {
@@ -140,8 +149,9 @@ function median(xs: number[]): number {
 }
 
 const MODES = ['wasm', 'typescript'] as const;
-const fusedBytes = saveModel(method5(true));
-const plainBytes = saveModel(method5(false));
+const fusedBytes = saveModel(method5('fused'));
+const plainBytes = saveModel(method5('unfused'));
+const floatBytes = saveModel(method5('float'));
 const ecgBytes = saveModel(ecgCnnRef());
 const x5 = vec(3600, -2, 2);
 const xe = seeded(ECG.length, 101);
@@ -157,10 +167,12 @@ const benches: Bench[] = [];
 for (const mode of MODES) {
   const fused = loadModel(fusedBytes, { kernels: mode });
   const plain = loadModel(plainBytes, { kernels: mode });
+  const float = loadModel(floatBytes, { kernels: mode });
   const ecg = loadModel(ecgBytes, { kernels: mode });
   benches.push(
     { label: 'method 5, fused (packed, integer thresholds)', mode, model: fused, x: x5 },
     { label: 'method 5, unfused (float epilogue, then sign)', mode, model: plain, x: x5 },
+    { label: 'method 5, float twin (float weights and activations)', mode, model: float, x: x5 },
     { label: 'ecg-cnn-ref (float CNN, 1×360)', mode, model: ecg, x: xe },
   );
 }
@@ -168,7 +180,7 @@ for (const mode of MODES) {
 // TypeScript reference (float32 rounding only).
 const ref5 = Array.from(benches[0].model.logits(x5));
 for (const b of benches)
-  if (b.x === x5 && b.model.logits(x5).some((v, i) => v !== ref5[i]))
+  if (b.x === x5 && !b.label.includes('float twin') && b.model.logits(x5).some((v, i) => v !== ref5[i]))
     throw new Error(`method 5 logits differ (${b.label}, ${b.mode})`);
 const refEcg = ecgReference(xe, 1);
 for (const b of benches.filter((q) => q.x === xe)) {
@@ -219,3 +231,10 @@ for (let i = 0; i < n; i++) {
   const tt = t[n + i];
   console.log(`| ${benches[i].label} | ${tt.toFixed(3)} | ${tw.toFixed(3)} | ${(tt / tw).toFixed(1)}× |`);
 }
+// Issue #23: the binary network against its float twin, each kernel set (same interleaved rounds).
+const at = (label: string, mode: (typeof MODES)[number]) =>
+  t[benches.findIndex((b) => b.mode === mode && b.label.startsWith(label))];
+for (const mode of MODES)
+  console.log(
+    `${mode}: method 5 binary (fused) ${(at('method 5, float twin', mode) / at('method 5, fused', mode)).toFixed(1)}× faster than its float twin`,
+  );
