@@ -318,6 +318,55 @@ describe.each(implementations)('%s kernels', (_name, k) => {
     });
   }
 
+  it('conv1d backward weight, ungrouped stride 1 with 12+ input channels (WASM: gemm per tap), matches the naive oracle', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 14 }),
+          inChannels: fc.integer({ min: 12, max: 40 }),
+          outChannels: fc.integer({ min: 1, max: 40 }),
+          inLength: fc.integer({ min: 1, max: 320 }),
+          kernelSize: fc.integer({ min: 1, max: 7 }),
+          dilation: fc.integer({ min: 1, max: 3 }),
+          padFrac: fc.double({ min: 0, max: 1, noNaN: true }),
+          padRight: fc.integer({ min: 0, max: 6 }),
+          padValue: fc.constantFrom(0, 1, -0.5),
+          seed: fc.integer({ min: 1, max: 2 ** 30 }),
+        }),
+        (r) => {
+          const span = r.dilation * (r.kernelSize - 1);
+          const padLeft = Math.floor(r.padFrac * span);
+          const inLength = Math.max(r.inLength, span + 1 - padLeft);
+          const p: Conv1dParams = {
+            batch: r.batch,
+            inChannels: r.inChannels,
+            outChannels: r.outChannels,
+            inLength,
+            outLength: inLength + padLeft + r.padRight - span,
+            kernelSize: r.kernelSize,
+            stride: 1,
+            dilation: r.dilation,
+            padLeft,
+            groups: 1,
+            padValue: r.padValue,
+          };
+          const x = randomArray(p.batch * p.inChannels * p.inLength, r.seed);
+          const g = randomArray(p.batch * p.outChannels * p.outLength, r.seed + 1);
+          const gw = new Float32Array(p.outChannels * p.inChannels * p.kernelSize).fill(Number.NaN);
+          k.conv1dBackwardWeight(x, g, gw, p);
+          expectClose(
+            gw,
+            naiveConv1dBackwardWeight(x, g, p),
+            gw.length,
+            `backward weight ${JSON.stringify(p)}`,
+            30,
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('larger conv shapes cross the register tiles and the reduction blocks', () => {
     for (const p of [
       // kernel 7 same padding, as in the benchmark (long reduction for the weight gradient)
@@ -376,6 +425,20 @@ describe.each(implementations)('%s kernels', (_name, k) => {
         padLeft: 3,
         groups: 2,
         padValue: -0.5,
+      },
+      // The train-step's second conv: the weight gradient on gemm per tap (WASM), in chunks of 11 entries.
+      {
+        batch: 29,
+        inChannels: 16,
+        outChannels: 32,
+        inLength: 180,
+        outLength: 180,
+        kernelSize: 5,
+        stride: 1,
+        dilation: 1,
+        padLeft: 2,
+        groups: 1,
+        padValue: 0,
       },
       {
         batch: 23,

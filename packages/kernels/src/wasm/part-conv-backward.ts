@@ -1,6 +1,7 @@
 /**
  * The WebAssembly conv1d gradients: the input gradient on `gemm` / `dwconv` over the scattered output gradient,
- * the weight gradient on `gemmNT` / `dwgrad`; batch entries side by side in chunks (one call per chunk).
+ * the weight gradient on `gemm` per tap (ungrouped, stride 1, 12+ input channels: `weightGradByTap`), else on
+ * `gemmNT` / `dwgrad`; batch entries side by side in chunks (one call per chunk, and per tap).
  */
 import type { Conv1dParams, FloatArray } from '../contract.js';
 import {
@@ -10,6 +11,7 @@ import {
 import { float32, Layout, type PartContext, roundUp, TC, TR, type WasmKernelPart } from './arena.js';
 import {
   convTakes,
+  FLAG_ACCUMULATE,
   inputViewSize,
   MAX_COLUMNS,
   scatterGradOut,
@@ -165,6 +167,10 @@ function bindBackward(ctx: PartContext) {
       gradW.set(f32.subarray(oAt / 4, oAt / 4 + inChannels * K), 0);
       return;
     }
+    if (groups === 1 && p.stride === 1 && inChannels >= GEMM_WEIGHT_GRAD_MIN_CHANNELS) {
+      weightGradByTap(x, gradOut, gradW, p);
+      return;
+    }
     // gradW[g·og + o][(c, j)] = Σ_b Σ_t gradOut[b, g·og + o, t] · view_b[g·cg + c, j][t]. The batch entries of a
     // chunk are laid side by side along the reduction, each in a slot of `seg` positions: A's rows are the
     // gradOut rows (zeros past T), B's rows the input view rows, so one gemmNT per group and chunk sums over
@@ -234,8 +240,96 @@ function bindBackward(ctx: PartContext) {
       }
     }
   }
+  /**
+   * The weight gradient of an ungrouped stride-1 conv on `gemm`, one call per tap j and chunk:
+   *   C_j[o][c] = Σ_b Σ_t gradOut[b, o, t] · x̃[b, c, t + j·d],   gradW[o, c, j] = C_j[o][c],
+   * with x̃ the padded input. A = the gradOut rows, batch entries side by side in slots of `seg` positions (zeros
+   * past T), read in place along the reduction; B = the padded input transposed, row q = slot position, `cPad`
+   * channels wide, so tap j is B shifted by j·d rows. `gemm` (2 × 16 register tile, B rows as vectors) runs at
+   * about twice the rate of `gemmNT` (dot products along the reduction, unaligned shifted rows, horizontal sums
+   * per output), which pays for writing x̃ transposed (a strided copy of the input) once the channels fill most of
+   * the 16 columns of the tile.
+   */
+  function weightGradByTap(
+    x: Float32Array,
+    gradOut: Float32Array,
+    gradW: Float32Array,
+    p: Conv1dParams,
+  ): void {
+    const { batch, inChannels: C, outChannels: O, inLength: L, outLength: T, kernelSize: K, dilation: d } = p;
+    const { padLeft, padValue } = p;
+    // A slot holds a whole padded row: q + j·d < seg for every t < T, so no product crosses into the next slot.
+    const row = Math.max(padLeft + L, (K - 1) * d + T);
+    const seg = row;
+    const nb = Math.max(1, Math.min(batch, Math.floor(WEIGHT_GRAD_CHUNK / seg)));
+    const inner = nb * seg;
+    const cPad = roundUp(C, TC);
+    const panels = Math.ceil(O / TR);
+    const tail = (K - 1) * d; // rows read past the last slot by the shifted taps (times A's zeros)
+    const lay = new Layout();
+    const aAt = lay.take(panels * TR * inner);
+    const bAt = lay.take((inner + tail) * cPad, 256);
+    const cAt = lay.take(K * panels * TR * cPad);
+    arena.reserve(lay.bytes);
+    const { f32 } = arena.views();
+    const a0 = aAt / 4;
+    const b0 = bAt / 4;
+    const c0 = cAt / 4;
+    // Zeros: A's padding rows (o ≥ O), and all of B (its padding columns c ≥ C and the tail rows stay zero).
+    f32.fill(0, a0 + O * inner, a0 + panels * TR * inner);
+    f32.fill(0, b0, b0 + (inner + tail) * cPad);
+    for (let first = 0; first < batch; first += nb) {
+      const count = Math.min(nb, batch - first);
+      for (let bi = 0; bi < count; bi++) {
+        const b = first + bi;
+        for (let o = 0; o < O; o++) {
+          const dst = a0 + o * inner + bi * seg;
+          const src = (b * O + o) * T;
+          f32.set(gradOut.subarray(src, src + T), dst);
+          f32.fill(0, dst + T, dst + seg);
+        }
+        // x̃ transposed: B[bi·seg + u][c] = x̃[b, c, u].
+        const base = b0 + bi * seg * cPad;
+        for (let c = 0; c < C; c++) {
+          const src = (b * C + c) * L - padLeft;
+          let at = base + c;
+          for (let u = 0; u < padLeft; u++, at += cPad) f32[at] = padValue;
+          for (let u = padLeft; u < padLeft + L; u++, at += cPad) f32[at] = x[src + u];
+          for (let u = padLeft + L; u < seg; u++, at += cPad) f32[at] = padValue;
+        }
+      }
+      for (let j = 0; j < K; j++) {
+        gemm(
+          aAt,
+          bAt + j * d * cPad * 4,
+          cAt + j * panels * TR * cPad * 4,
+          panels,
+          cPad,
+          inner * 4,
+          4,
+          1,
+          count * seg,
+          0,
+          cPad * 4,
+          cPad * 4,
+          first === 0 ? 0 : FLAG_ACCUMULATE,
+        );
+      }
+    }
+    for (let o = 0; o < O; o++)
+      for (let c = 0; c < C; c++)
+        for (let j = 0; j < K; j++) gradW[(o * C + c) * K + j] = f32[c0 + (j * panels * TR + o) * cPad + c];
+  }
+
   return { conv1dBackwardInput, conv1dBackwardWeight };
 }
+
+/**
+ * Input channels from which an ungrouped stride-1 weight gradient runs on `gemm` per tap (`weightGradByTap`)
+ * rather than on `gemmNT`: below, the padding of the channels to the tile's 16 columns wastes more than `gemm`
+ * gains.
+ */
+const GEMM_WEIGHT_GRAD_MIN_CHANNELS = 12;
 
 /** `conv1dBackwardInput` and `conv1dBackwardWeight` (same geometries as the forward). */
 export const convBackwardPart: WasmKernelPart<'conv1dBackwardInput' | 'conv1dBackwardWeight'> = {
