@@ -177,6 +177,7 @@ export interface KernelExports {
   bnaffine(x: number, rows: number, len: number, scale: number, shift: number, y: number): void;
   bngsums(x: number, g: number, rows: number, len: number, mu: number, out: number): void;
   bngrad(x: number, g: number, rows: number, len: number, par: number, gx: number): void;
+  rowsum(x: number, rows: number, len: number, out: number): void;
   ewrelugrad(x: number, g: number, gx: number, bytes: number): void;
   ewbinary(
     op: number,
@@ -237,7 +238,8 @@ export type WasmKernelName =
   | 'binary'
   | 'channelMoments'
   | 'batchNormForward'
-  | 'batchNormBackward';
+  | 'batchNormBackward'
+  | 'reduce';
 
 /** What a part's kernels are bound to: one instance of the kernel module on one arena. */
 export interface PartContext {

@@ -53,6 +53,7 @@ export { matmulPart } from './part-matmul.js';
 export { NORM_BLOCK, NORM_MIN_WASM, normPart } from './part-norm.js';
 export { maxPoolPart } from './part-pool.js';
 export { maxPoolTrainPart } from './part-pool-train.js';
+export { REDUCE_BLOCK, REDUCE_MIN_WASM, reducePart } from './part-reduce.js';
 export type { ParallelRunner } from './types.js';
 export {
   type AnyWasmKernelPart,

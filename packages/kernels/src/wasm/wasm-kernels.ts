@@ -33,6 +33,7 @@ import { matmulPart } from './part-matmul.js';
 import { normPart } from './part-norm.js';
 import { maxPoolPart } from './part-pool.js';
 import { maxPoolTrainPart } from './part-pool-train.js';
+import { reducePart } from './part-reduce.js';
 import type { ParallelRunner } from './types.js';
 
 /** What every WebAssembly kernel set has besides its kernels. */
@@ -76,8 +77,10 @@ export const WASM_KERNEL_PARTS = [
  */
 export const WASM_TRAINING_PARTS = [elementwisePart, maxPoolTrainPart] as const;
 
-/** The batch-normalisation part of training: a third module (with it the second would pass 4 KiB). */
-export const WASM_NORM_PARTS = [normPart] as const;
+/**
+ * The batch-normalisation and row-sum parts of training: a third module (with them the second would pass 4 KiB).
+ */
+export const WASM_NORM_PARTS = [normPart, reducePart] as const;
 
 /** Compiled modules of the training parts, by parts and the shared arena's page limit (0: a plain memory). */
 const trainingModules = new Map<string, WebAssembly.Module>();
