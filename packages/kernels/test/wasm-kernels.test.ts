@@ -184,6 +184,21 @@ describe('kernel selection and fallback', () => {
 });
 
 describe.each(implementations)('%s kernels', (_name, k) => {
+  /** `conv1dBackwardWeight` of `k` on random data against the naive oracle (tolerance factor `tol`). */
+  function checkWeightGrad(p: Conv1dParams, seed: number, T: FloatCtor, tol: number): void {
+    const x = randomArray(p.batch * p.inChannels * p.inLength, seed, T);
+    const g = randomArray(p.batch * p.outChannels * p.outLength, seed + 1, T);
+    const gw = new T(p.outChannels * (p.inChannels / p.groups) * p.kernelSize).fill(Number.NaN);
+    k.conv1dBackwardWeight(x, g, gw, p);
+    expectClose(
+      gw,
+      naiveConv1dBackwardWeight(x, g, p),
+      gw.length,
+      `backward weight ${JSON.stringify(p)}`,
+      tol,
+    );
+  }
+
   it('matmul on fixed values, with transposes and accumulate', () => {
     const a = new Float32Array([1, 2, 3, 4, 5, 6]); // 2×3
     const b = new Float32Array([1, 0, -1, 2, 0.5, 1]); // 3×2
@@ -299,20 +314,7 @@ describe.each(implementations)('%s kernels', (_name, k) => {
 
     it(`conv1d backward weight matches the naive oracle, ${padding}`, () => {
       fc.assert(
-        fc.property(convArb(wide), ({ p, seed, T }) => {
-          const cg = p.inChannels / p.groups;
-          const x = randomArray(p.batch * p.inChannels * p.inLength, seed, T);
-          const g = randomArray(p.batch * p.outChannels * p.outLength, seed + 1, T);
-          const gw = new T(p.outChannels * cg * p.kernelSize).fill(Number.NaN);
-          k.conv1dBackwardWeight(x, g, gw, p);
-          expectClose(
-            gw,
-            naiveConv1dBackwardWeight(x, g, p),
-            gw.length,
-            `backward weight ${JSON.stringify(p)}`,
-            10,
-          );
-        }),
+        fc.property(convArb(wide), ({ p, seed, T }) => checkWeightGrad(p, seed, T, 10)),
         { numRuns: 120 },
       );
     });
@@ -350,17 +352,7 @@ describe.each(implementations)('%s kernels', (_name, k) => {
             groups: 1,
             padValue: r.padValue,
           };
-          const x = randomArray(p.batch * p.inChannels * p.inLength, r.seed);
-          const g = randomArray(p.batch * p.outChannels * p.outLength, r.seed + 1);
-          const gw = new Float32Array(p.outChannels * p.inChannels * p.kernelSize).fill(Number.NaN);
-          k.conv1dBackwardWeight(x, g, gw, p);
-          expectClose(
-            gw,
-            naiveConv1dBackwardWeight(x, g, p),
-            gw.length,
-            `backward weight ${JSON.stringify(p)}`,
-            30,
-          );
+          checkWeightGrad(p, r.seed, Float32Array, 30);
         },
       ),
       { numRuns: 60 },

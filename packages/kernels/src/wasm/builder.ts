@@ -142,6 +142,12 @@ export class FunctionCode {
     return this.localTypes.length - 1;
   }
 
+  /** Appends raw instruction bytes: opcodes and immediates the builder has no method for. */
+  raw(...bytes: number[]): this {
+    for (const b of bytes) this.bytes.push(b);
+    return this;
+  }
+
   private emit(...b: number[]): this {
     for (const x of b) this.bytes.push(x);
     return this;

@@ -123,12 +123,8 @@ const I8X16_NARROW_I16X8_S = 0x65;
 const I8X16_SUB = 0x71;
 const I16X8_NARROW_I32X4_S = 0x85;
 
-function raw(c: FunctionCode, ...bytes: number[]): void {
-  for (const b of bytes) c.bytes.push(b);
-}
-
 function simd(c: FunctionCode, sub: number, ...immediates: number[]): void {
-  raw(c, 0xfd, ...uleb128(sub), ...immediates);
+  c.raw(0xfd, ...uleb128(sub), ...immediates);
 }
 
 /** Byte lanes of `i8x16.shuffle` picking 32-bit lanes 0, 2 of `a` and 0, 2 of `b` (the even lanes of a‖b). */
@@ -251,7 +247,7 @@ export function buildBinaryDotsModule(spec: BinaryDotsSpec): Uint8Array<ArrayBuf
         if (i > 0) c.localGet(acc);
         c.localGet(xp);
         if (wide) c.i64Load(q * posStep + x);
-        else raw(c, I64_LOAD32_U, ...uleb128(2), ...uleb128(q * posStep + x));
+        else c.raw(I64_LOAD32_U, ...uleb128(2), ...uleb128(q * posStep + x));
         c.localGet(wl[r * n + i])
           .i64Xor()
           .i64Popcnt();
@@ -262,7 +258,7 @@ export function buildBinaryDotsModule(spec: BinaryDotsSpec): Uint8Array<ArrayBuf
       if (r > 0) c.localGet(rowOff[r]).i32Add();
       c.localGet(acc).i32WrapI64().i32Const(1).i32Shl().i32Const(totalBits).i32Sub();
       if (spec.float) {
-        raw(c, F32_CONVERT_I32_S);
+        c.raw(F32_CONVERT_I32_S);
         c.f32Store(4 * q);
       } else c.i32Store(4 * q);
     };
@@ -374,7 +370,7 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
       // nc = min(32, C − 32g); top = first float of the group's highest channel
       c.localGet(C).localGet(g).i32Const(5).i32Shl().i32Sub().localSet(nc);
       c.i32Const(32).localGet(nc).i32Const(32).localGet(nc).i32LtS();
-      raw(c, SELECT);
+      c.raw(SELECT);
       c.localSet(nc);
       c.localGet(xPtr);
       c.localGet(g).i32Const(5).i32Shl().localGet(nc).i32Add().i32Const(-1).i32Add();
@@ -496,7 +492,7 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
         c.forLoop(ch, 0, { local: nc }, 1, () => {
           c.localGet(word).i32Const(1).i32Shl();
           c.localGet(p).f32Load(0).f32Const(0);
-          raw(c, F32_LT);
+          c.raw(F32_LT);
           c.i32Or().localSet(word);
           c.localGet(p).v128Load32Splat(0).localSet(va);
           track(false);
@@ -569,7 +565,7 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
           c.addTo(q, 4);
           c.localGet(q).i32Load(0).localSet(v);
           c.localGet(v).localGet(m).localGet(v).localGet(m).i32GtS();
-          raw(c, SELECT);
+          c.raw(SELECT);
           c.localSet(m);
         });
         c.localGet(dp).localGet(u).i32Const(2).i32Shl().i32Add().localGet(m).i32Store(0);
@@ -596,7 +592,7 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
     c.forLoop(g, 0, { local: Wo }, 1, () => {
       c.localGet(O).localGet(g).i32Const(5).i32Shl().i32Sub().localSet(nc);
       c.i32Const(32).localGet(nc).i32Const(32).localGet(nc).i32LtS();
-      raw(c, SELECT);
+      c.raw(SELECT);
       c.localSet(nc);
       // highest channel of the group: o = 32g + nc − 1
       c.localGet(g).i32Const(5).i32Shl().localGet(nc).i32Add().i32Const(-1).i32Add().localTee(ch);
@@ -674,7 +670,7 @@ export function buildBinaryDotsLoopModule(
     const term = (x: number, wide: boolean, w: number) => {
       c.localGet(acc).localGet(xc);
       if (wide) c.i64Load(x);
-      else raw(c, I64_LOAD32_U, ...uleb128(2), ...uleb128(x));
+      else c.raw(I64_LOAD32_U, ...uleb128(2), ...uleb128(x));
       c.localGet(wq).i64Load(w).i64Xor().i64Popcnt().i64Add().localSet(acc);
     };
     c.localGet(wPtr).localSet(wp);
@@ -704,7 +700,7 @@ export function buildBinaryDotsLoopModule(
         c.localGet(op);
         c.localGet(acc).i32WrapI64().i32Const(1).i32Shl().i32Const(totalBits).i32Sub();
         if (spec.float) {
-          raw(c, F32_CONVERT_I32_S);
+          c.raw(F32_CONVERT_I32_S);
           c.f32Store(0);
         } else c.i32Store(0);
         c.addTo(xp, posStep);

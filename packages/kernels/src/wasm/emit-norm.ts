@@ -47,14 +47,10 @@ const OP = {
 /** Byte lanes of `i8x16.shuffle` taking the low two floats of a and then of b. */
 const LOW_PAIRS = [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23];
 
-function raw(c: FunctionCode, ...bytes: number[]): void {
-  for (const b of bytes) c.bytes.push(b);
-}
-
 /** A SIMD memory instruction with `alignLog2` and offset 0 (address on the stack). */
 function simdMem(c: FunctionCode, sub: number, alignLog2: number): void {
   simd(c, sub);
-  raw(c, ...uleb128(alignLog2), 0);
+  c.raw(...uleb128(alignLog2), 0);
 }
 
 /** Pushes the two floats at address local `p` + `offset` as float64x2. */
@@ -68,7 +64,7 @@ function loadPair(c: FunctionCode, p: number, offset: number): void {
 /** Pushes the float at address local `p` as a float64. */
 function loadScalar(c: FunctionCode, p: number): void {
   c.localGet(p).f32Load(0);
-  raw(c, OP.f64PromoteF32);
+  c.raw(OP.f64PromoteF32);
 }
 
 /** Pushes the float64 `table[r]` splat to both lanes (`table`, `r`: locals; `stride`: bytes per row). */
@@ -81,7 +77,7 @@ function splatRow(c: FunctionCode, table: number, r: number, stride: number, off
 /** Pushes the float64 `table[r]` (scalar). */
 function loadRow(c: FunctionCode, table: number, r: number, stride: number, offset: number): void {
   c.localGet(table).localGet(r).i32Const(stride).i32Mul().i32Add();
-  raw(c, OP.f64Load, 3, ...uleb128(offset));
+  c.raw(OP.f64Load, 3, ...uleb128(offset));
 }
 
 /**
@@ -144,7 +140,7 @@ function accumulateScalar(c: FunctionCode, acc: number, zero: number, tmp: numbe
   c.localSet(tmp);
   c.localGet(zero).localGet(tmp);
   simd(c, S.f64x2ReplaceLane);
-  raw(c, 0);
+  c.raw(0);
   accumulate(c, acc);
 }
 
@@ -209,9 +205,9 @@ export function emitBnSums(mb: ModuleBuilder): void {
           if (dev) {
             c.localGet(m);
             simd(c, S.f64x2ExtractLane);
-            raw(c, 0, OP.f64Sub);
+            c.raw(0, OP.f64Sub);
             c.localTee(t).localGet(t);
-            raw(c, OP.f64Mul);
+            c.raw(OP.f64Mul);
           }
           accumulateScalar(c, acc0, zero, t);
         },
@@ -260,9 +256,9 @@ export function emitBnAffine(mb: ModuleBuilder): void {
           c.localGet(q);
           loadScalar(c, p);
           c.localGet(ss);
-          raw(c, OP.f64Mul);
+          c.raw(OP.f64Mul);
           c.localGet(hs);
-          raw(c, OP.f64Add, OP.f32DemoteF64);
+          c.raw(OP.f64Add, OP.f32DemoteF64);
           c.f32Store(0);
         },
         after: () => undefined,
@@ -319,7 +315,7 @@ export function emitBnBackward(mb: ModuleBuilder): void {
           loadScalar(c, p);
           c.localGet(m);
           simd(c, S.f64x2ExtractLane);
-          raw(c, 0, OP.f64Sub, OP.f64Mul);
+          c.raw(0, OP.f64Sub, OP.f64Mul);
           accumulateScalar(c, sgx, zero, t);
         },
         after: () => {
@@ -385,16 +381,16 @@ export function emitBnBackward(mb: ModuleBuilder): void {
           c.localGet(o);
           loadScalar(c, q);
           c.localGet(smg);
-          raw(c, OP.f64Sub);
+          c.raw(OP.f64Sub);
           loadScalar(c, p);
           c.localGet(smu);
-          raw(c, OP.f64Sub);
+          c.raw(OP.f64Sub);
           c.localGet(sis);
-          raw(c, OP.f64Mul);
+          c.raw(OP.f64Mul);
           c.localGet(smgx);
-          raw(c, OP.f64Mul, OP.f64Sub);
+          c.raw(OP.f64Mul, OP.f64Sub);
           c.localGet(sk);
-          raw(c, OP.f64Mul, OP.f32DemoteF64);
+          c.raw(OP.f64Mul, OP.f32DemoteF64);
           c.f32Store(0);
         },
         after: () => undefined,

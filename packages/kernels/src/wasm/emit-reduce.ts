@@ -7,7 +7,7 @@
  *   reference's. The sum of one row is a chain of dependent additions; four rows are summed side by side (four
  *   independent chains hide the latency of `f64.add`), then the remaining rows one at a time.
  */
-import { type FunctionCode, type ModuleBuilder, ValType } from './builder.js';
+import { type ModuleBuilder, ValType } from './builder.js';
 
 const { i32, f64 } = ValType;
 
@@ -18,10 +18,6 @@ const OP = {
   f32DemoteF64: 0xb6,
   f64PromoteF32: 0xbb,
 } as const;
-
-function raw(c: FunctionCode, ...bytes: number[]): void {
-  for (const b of bytes) c.bytes.push(b);
-}
 
 /** Rows summed side by side. */
 const LANES = 4;
@@ -46,13 +42,13 @@ export function emitRowSum(mb: ModuleBuilder): void {
         c.localGet(x).localGet(r);
         if (i > 0) c.i32Const(i).i32Add();
         c.localGet(rowBytes).i32Mul().i32Add().localSet(p[i]);
-        raw(c, OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0);
+        c.raw(OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0);
         c.localSet(s[i]);
       }
       c.forLoop(k, 0, { local: len }, 1, () => {
         for (let i = 0; i < n; i++) {
           c.localGet(s[i]).localGet(p[i]).f32Load(0);
-          raw(c, OP.f64PromoteF32, OP.f64Add);
+          c.raw(OP.f64PromoteF32, OP.f64Add);
           c.localSet(s[i]);
           c.addTo(p[i], 4);
         }
@@ -63,7 +59,7 @@ export function emitRowSum(mb: ModuleBuilder): void {
         if (i > 0) c.i32Const(i).i32Add();
         c.i32Const(2).i32Shl().i32Add();
         c.localGet(s[i]);
-        raw(c, OP.f32DemoteF64);
+        c.raw(OP.f32DemoteF64);
         c.f32Store(0);
       }
     };
