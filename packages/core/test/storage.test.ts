@@ -4,6 +4,7 @@ import {
   add,
   arange,
   backward,
+  batchNorm,
   clamp,
   concat,
   conv1d,
@@ -17,6 +18,7 @@ import {
   indexSelect,
   matmul,
   max,
+  maxPool1d,
   mul,
   narrow,
   noGrad,
@@ -24,8 +26,10 @@ import {
   permute,
   rand,
   randn,
+  relu,
   reshape,
   setStoragePoolLimit,
+  sigmoid,
   slice,
   stack,
   storagePoolStats,
@@ -255,6 +259,14 @@ describe('ops that skip the zero-fill of recycled storage', () => {
     t.dispose();
   }
 
+  /** Leaves `count` NaN-filled arrays of each size in the pool (made all at once, then released together). */
+  function poisonMany(sizes: readonly number[], count: number): void {
+    const held: Tensor[] = [];
+    for (const n of sizes)
+      for (let i = 0; i < count; i++) held.push(add(filled(n, Number.NaN), filled(n, 0)));
+    for (const t of held) t.dispose();
+  }
+
   const same = (a: ArrayLike<number>, b: ArrayLike<number>) => {
     expect(a.length).toBe(b.length);
     for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) expect([i, a[i]]).toEqual([i, b[i]]);
@@ -332,6 +344,69 @@ describe('ops that skip the zero-fill of recycled storage', () => {
       { numRuns: 60 },
     );
   });
+  it('a training block (batchNorm → relu → maxPool1d → sigmoid) assigns every output and gradient element (NaN-poisoned storage)', () => {
+    // batchNorm's output and gradients, unaryBackward's gradient (relu, sigmoid), maxPool1d's output and its
+    // gradient skip the zero-fill; with the pool full of NaN arrays of every size the block allocates, a second
+    // forward and backward must give the first one's values exactly.
+    fc.assert(
+      fc.property(
+        fc.record({
+          batch: fc.integer({ min: 1, max: 3 }),
+          channels: fc.integer({ min: 1, max: 5 }),
+          length: fc.integer({ min: 2, max: 40 }),
+          k: fc.integer({ min: 1, max: 4 }),
+          stride: fc.integer({ min: 1, max: 3 }),
+          padHalf: fc.boolean(),
+          training: fc.boolean(),
+        }),
+        ({ batch, channels, length, k, stride, padHalf, training }) => {
+          if (length < k) return;
+          const padding = padHalf ? Math.floor(k / 2) : 0;
+          const n = batch * channels * length;
+          const x = tensor(
+            Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.3) * 2),
+            [batch, channels, length],
+            { requiresGrad: true },
+          );
+          const w = tensor(
+            Float32Array.from({ length: channels }, (_, i) => 0.5 + i / 4),
+            [channels],
+            { requiresGrad: true },
+          );
+          const b = tensor(
+            Float32Array.from({ length: channels }, (_, i) => i / 10 - 0.2),
+            [channels],
+            { requiresGrad: true },
+          );
+          const rm = tensor(new Float32Array(channels).fill(0.1), [channels]);
+          const rv = tensor(new Float32Array(channels).fill(1.5), [channels]);
+          const run = () => {
+            x.grad = null;
+            w.grad = null;
+            b.grad = null;
+            const y = sigmoid(
+              maxPool1d(relu(batchNorm(x, rm, rv, w, b, { training, momentum: 0 })), k, { stride, padding }),
+            );
+            const r = tensor(
+              Float32Array.from({ length: y.size }, (_, i) => Math.cos(i)),
+              y.shape,
+            );
+            backward(sum(mul(y, r)));
+            return [y, x.grad, w.grad, b.grad].map((t) => Array.from((t as Tensor).data));
+          };
+          emptyStoragePool();
+          const expected = run();
+          const outSize = expected[0].length;
+          emptyStoragePool();
+          poisonMany([n, outSize, channels], 8);
+          const got = run();
+          for (let i = 0; i < expected.length; i++) same(got[i], expected[i]);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('the basic ops and factories assign every output element (NaN-poisoned storage, fast-check shapes)', () => {
     const ops: Array<[string, (x: Tensor) => Tensor]> = [
       ['add (broadcast)', (x) => add(x, reshape(arange(x.shape[x.ndim - 1]), [x.shape[x.ndim - 1]]))],

@@ -6,7 +6,7 @@
 import { unary as referenceUnary, type UnaryGradKernelOp } from '@ecgnn/kernels';
 import { kernels } from '../backend/backend.js';
 import type { UnaryKernelOp } from '../backend/kernels.js';
-import { allocate, type FloatArray, isFloat } from '../dtype.js';
+import { allocate, allocateUninitialized, type FloatArray, isFloat } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { type PrimitiveRule, run } from '../runtime.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
@@ -53,7 +53,7 @@ function unaryForward(x: Tensor, op: UnaryKernelOp, p0 = 0, p1 = 0): Tensor {
 
 /** `g · op'(x)` by the backend's unaryBackward kernel (`y` = op(x), the forward output). */
 export function unaryGrad(op: UnaryGradKernelOp, x: Tensor, y: Tensor, g: Tensor, p0 = 0, p1 = 0): Tensor {
-  const gx = allocate(x.dtype, x.size) as FloatArray;
+  const gx = allocateUninitialized(x.dtype, x.size) as FloatArray; // unaryBackward assigns every element
   kernels().unaryBackward(
     op,
     x.storage as FloatArray,

@@ -349,7 +349,7 @@ const maxPool1dRule: PrimitiveRule<MaxPool1dAttrs> = {
     const L = conv1dOutputLength(poolWindow(x, a.kernelSize, a.stride, a.padding, a.dilation), a.ceilMode);
     const p: Pool1dParams = { ...poolParams(x, a, L), dilation: a.dilation };
     const n = p.batch * p.channels * L;
-    const out = allocate(x.dtype, n) as FloatArray;
+    const out = allocateUninitialized(x.dtype, n) as FloatArray; // every window's maximum assigned
     // Positions only when a gradient can be asked for (a device backend then need not send them to the host).
     const arg = x.requiresGrad ? new Int32Array(n) : null;
     kernels().maxPool1d(x.storage as FloatArray, out, arg, p);
@@ -358,7 +358,7 @@ const maxPool1dRule: PrimitiveRule<MaxPool1dAttrs> = {
   },
   // The gradient goes to the (first) maximum of each window, saved in the forward.
   vjp: (g, { inputs: [x], saved }) => {
-    const gx = allocate(x.dtype, x.size) as FloatArray;
+    const gx = allocateUninitialized(x.dtype, x.size) as FloatArray; // overwritten (the contract's rule)
     const [B, C, L] = x.shape;
     kernels().maxPool1dBackward(g.storage as FloatArray, (saved as MaxSaved).arg, gx, B * C, L, g.shape[2]);
     return [new Tensor(gx, x.shape)];

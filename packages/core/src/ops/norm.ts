@@ -3,7 +3,7 @@
  * its closed-form backward kernel (mean and inverse standard deviation saved, no intermediate graph).
  */
 import { kernels } from '../backend/backend.js';
-import { allocate, type FloatArray, isFloat, type TypedArray } from '../dtype.js';
+import { allocate, allocateUninitialized, type FloatArray, isFloat, type TypedArray } from '../dtype.js';
 import { DTypeError, fmtShape, ShapeError, ValueError } from '../errors.js';
 import { type PrimitiveRule, run } from '../runtime.js';
 import { sizeOf } from '../shape.js';
@@ -55,9 +55,12 @@ function affineInputs(
   return { w, b };
 }
 
-/** A zeroed gradient array for `t` when `wanted`, else null. */
+/**
+ * A gradient array for `t` when `wanted`, else null; not zero-filled: `batchNormBackward` assigns every element of
+ * each gradient it is given (storage.test.ts checks it on NaN-poisoned storage).
+ */
 function gradArray(t: Tensor | null, wanted: boolean): FloatArray | null {
-  return t !== null && wanted ? (allocate(t.dtype, t.size) as FloatArray) : null;
+  return t !== null && wanted ? (allocateUninitialized(t.dtype, t.size) as FloatArray) : null;
 }
 
 /** The gradients of (x, weight?, bias?) as the rule returns them: one per input present. */
@@ -89,7 +92,7 @@ const batchNormRule: PrimitiveRule<BatchNormAttrs> = {
     const x = inputs[0];
     const { w, b } = affineInputs(inputs, hasWeight, hasBias);
     const { batch, channels, inner } = bnLayout(x);
-    const out = allocate(x.dtype, x.size) as FloatArray;
+    const out = allocateUninitialized(x.dtype, x.size) as FloatArray; // every element assigned
     kernels().batchNormForward(
       x.storage as FloatArray,
       mean,
