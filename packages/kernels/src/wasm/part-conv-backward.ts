@@ -258,9 +258,8 @@ function bindBackward(ctx: PartContext) {
   ): void {
     const { batch, inChannels: C, outChannels: O, inLength: L, outLength: T, kernelSize: K, dilation: d } = p;
     const { padLeft, padValue } = p;
-    // A slot holds a whole padded row: q + j·d < seg for every t < T, so no product crosses into the next slot.
-    const row = Math.max(padLeft + L, (K - 1) * d + T);
-    const seg = row;
+    // A slot holds a whole padded row: t + j·d < seg for every t < T, so no product crosses into the next slot.
+    const seg = Math.max(padLeft + L, (K - 1) * d + T);
     const nb = Math.max(1, Math.min(batch, Math.floor(WEIGHT_GRAD_CHUNK / seg)));
     const inner = nb * seg;
     const cPad = roundUp(C, TC);
