@@ -64,6 +64,20 @@ function utf8(name: string): number[] {
 }
 
 /** Scalar opcodes used by the kernels (single byte). */
+/**
+ * Scalar float64 opcodes (WebAssembly 2.0, §5.4.7) the builder has no methods for, emitted with
+ * {@link FunctionCode.raw}: the batch-norm and row-sum kernels do their arithmetic in float64.
+ */
+export const F64_OP = {
+  f64Load: 0x2b,
+  f64Const: 0x44,
+  f64Add: 0xa0,
+  f64Sub: 0xa1,
+  f64Mul: 0xa2,
+  f32DemoteF64: 0xb6,
+  f64PromoteF32: 0xbb,
+} as const;
+
 const Op = {
   block: 0x02,
   loop: 0x03,

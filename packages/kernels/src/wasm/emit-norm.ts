@@ -15,7 +15,7 @@
  *   gx = f32(k·((g − mean(g)) − ((x − mu)·invstd)·mean(g·x̂))), the reference's training-mode gradient.
  * Each row is walked four floats at a time, then a scalar tail of up to three.
  */
-import { type FunctionCode, type ModuleBuilder, uleb128, ValType } from './builder.js';
+import { F64_OP, type FunctionCode, type ModuleBuilder, uleb128, ValType } from './builder.js';
 import { emitSimdOp as simd } from './emit-finite.js';
 
 const { i32, f64, v128 } = ValType;
@@ -32,16 +32,6 @@ const S = {
   f64x2Add: 0xf0,
   f64x2Sub: 0xf1,
   f64x2Mul: 0xf2,
-} as const;
-
-/** Scalar opcodes the builder has no method for. */
-const OP = {
-  f64Load: 0x2b,
-  f64Add: 0xa0,
-  f64Sub: 0xa1,
-  f64Mul: 0xa2,
-  f32DemoteF64: 0xb6,
-  f64PromoteF32: 0xbb,
 } as const;
 
 /** Byte lanes of `i8x16.shuffle` taking the low two floats of a and then of b. */
@@ -64,7 +54,7 @@ function loadPair(c: FunctionCode, p: number, offset: number): void {
 /** Pushes the float at address local `p` as a float64. */
 function loadScalar(c: FunctionCode, p: number): void {
   c.localGet(p).f32Load(0);
-  c.raw(OP.f64PromoteF32);
+  c.raw(F64_OP.f64PromoteF32);
 }
 
 /** Pushes the float64 `table[r]` splat to both lanes (`table`, `r`: locals; `stride`: bytes per row). */
@@ -77,7 +67,7 @@ function splatRow(c: FunctionCode, table: number, r: number, stride: number, off
 /** Pushes the float64 `table[r]` (scalar). */
 function loadRow(c: FunctionCode, table: number, r: number, stride: number, offset: number): void {
   c.localGet(table).localGet(r).i32Const(stride).i32Mul().i32Add();
-  c.raw(OP.f64Load, 3, ...uleb128(offset));
+  c.raw(F64_OP.f64Load, 3, ...uleb128(offset));
 }
 
 /**
@@ -205,9 +195,9 @@ export function emitBnSums(mb: ModuleBuilder): void {
           if (dev) {
             c.localGet(m);
             simd(c, S.f64x2ExtractLane);
-            c.raw(0, OP.f64Sub);
+            c.raw(0, F64_OP.f64Sub);
             c.localTee(t).localGet(t);
-            c.raw(OP.f64Mul);
+            c.raw(F64_OP.f64Mul);
           }
           accumulateScalar(c, acc0, zero, t);
         },
@@ -256,9 +246,9 @@ export function emitBnAffine(mb: ModuleBuilder): void {
           c.localGet(q);
           loadScalar(c, p);
           c.localGet(ss);
-          c.raw(OP.f64Mul);
+          c.raw(F64_OP.f64Mul);
           c.localGet(hs);
-          c.raw(OP.f64Add, OP.f32DemoteF64);
+          c.raw(F64_OP.f64Add, F64_OP.f32DemoteF64);
           c.f32Store(0);
         },
         after: () => undefined,
@@ -315,7 +305,7 @@ export function emitBnBackward(mb: ModuleBuilder): void {
           loadScalar(c, p);
           c.localGet(m);
           simd(c, S.f64x2ExtractLane);
-          c.raw(0, OP.f64Sub, OP.f64Mul);
+          c.raw(0, F64_OP.f64Sub, F64_OP.f64Mul);
           accumulateScalar(c, sgx, zero, t);
         },
         after: () => {
@@ -381,16 +371,16 @@ export function emitBnBackward(mb: ModuleBuilder): void {
           c.localGet(o);
           loadScalar(c, q);
           c.localGet(smg);
-          c.raw(OP.f64Sub);
+          c.raw(F64_OP.f64Sub);
           loadScalar(c, p);
           c.localGet(smu);
-          c.raw(OP.f64Sub);
+          c.raw(F64_OP.f64Sub);
           c.localGet(sis);
-          c.raw(OP.f64Mul);
+          c.raw(F64_OP.f64Mul);
           c.localGet(smgx);
-          c.raw(OP.f64Mul, OP.f64Sub);
+          c.raw(F64_OP.f64Mul, F64_OP.f64Sub);
           c.localGet(sk);
-          c.raw(OP.f64Mul, OP.f32DemoteF64);
+          c.raw(F64_OP.f64Mul, F64_OP.f32DemoteF64);
           c.f32Store(0);
         },
         after: () => undefined,

@@ -7,17 +7,9 @@
  *   reference's. The sum of one row is a chain of dependent additions; four rows are summed side by side (four
  *   independent chains hide the latency of `f64.add`), then the remaining rows one at a time.
  */
-import { type ModuleBuilder, ValType } from './builder.js';
+import { F64_OP, type ModuleBuilder, ValType } from './builder.js';
 
 const { i32, f64 } = ValType;
-
-/** Scalar opcodes the builder has no method for (WebAssembly 2.0, §5.4.7). */
-const OP = {
-  f64Const: 0x44,
-  f64Add: 0xa0,
-  f32DemoteF64: 0xb6,
-  f64PromoteF32: 0xbb,
-} as const;
 
 /** Rows summed side by side. */
 const LANES = 4;
@@ -42,13 +34,13 @@ export function emitRowSum(mb: ModuleBuilder): void {
         c.localGet(x).localGet(r);
         if (i > 0) c.i32Const(i).i32Add();
         c.localGet(rowBytes).i32Mul().i32Add().localSet(p[i]);
-        c.raw(OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0);
+        c.raw(F64_OP.f64Const, 0, 0, 0, 0, 0, 0, 0, 0);
         c.localSet(s[i]);
       }
       c.forLoop(k, 0, { local: len }, 1, () => {
         for (let i = 0; i < n; i++) {
           c.localGet(s[i]).localGet(p[i]).f32Load(0);
-          c.raw(OP.f64PromoteF32, OP.f64Add);
+          c.raw(F64_OP.f64PromoteF32, F64_OP.f64Add);
           c.localSet(s[i]);
           c.addTo(p[i], 4);
         }
@@ -59,7 +51,7 @@ export function emitRowSum(mb: ModuleBuilder): void {
         if (i > 0) c.i32Const(i).i32Add();
         c.i32Const(2).i32Shl().i32Add();
         c.localGet(s[i]);
-        c.raw(OP.f32DemoteF64);
+        c.raw(F64_OP.f32DemoteF64);
         c.f32Store(0);
       }
     };
