@@ -1,8 +1,9 @@
 // Benchmark: end-to-end `predict` latency of @ecgnn/infer models, batch 1, single thread, in both kernel sets
 // (`loadModel(bytes, { kernels: 'wasm' | 'typescript' })`):
 //  - the method 5 binary network (Pu et al. 2023: 1→8→16→32→32→64→5 channels, kernel 7, 3600-sample window,
-//    random weights), fused (binary conv → maxpool → PReLU → BN → sign folded into integer thresholds, packed
-//    activations) and the same graph kept unfused (float epilogue then sign);
+//    random weights), fused (block 1's float conv → maxpool → PReLU → BN → sign folded into float thresholds,
+//    each binary conv → maxpool → PReLU → BN → sign into integer thresholds, packed activations) and the same
+//    graph kept unfused (float epilogue then sign), and its float twin;
 //  - the float reference ECG CNN of the benchmark suite (`ecg-cnn-ref`, issue #15: 1×360 input, conv 1→16 k7 +
 //    ReLU, maxpool 2, conv 16→32 k5 + ReLU, maxpool 2, depthwise k5, pointwise 32→64 + ReLU, global average
 //    pool, dense 64→5, softmax; batchnorm folded at export), built as a model file from the suite's seeded weights
@@ -170,7 +171,7 @@ for (const mode of MODES) {
   const float = loadModel(floatBytes, { kernels: mode });
   const ecg = loadModel(ecgBytes, { kernels: mode });
   benches.push(
-    { label: 'method 5, fused (packed, integer thresholds)', mode, model: fused, x: x5 },
+    { label: 'method 5, fused (packed; float and integer thresholds)', mode, model: fused, x: x5 },
     { label: 'method 5, unfused (float epilogue, then sign)', mode, model: plain, x: x5 },
     { label: 'method 5, float twin (float weights and activations)', mode, model: float, x: x5 },
     { label: 'ecg-cnn-ref (float CNN, 1×360)', mode, model: ecg, x: xe },

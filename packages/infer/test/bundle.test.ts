@@ -15,9 +15,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Most bytes the main entry may take minified + gzipped (runtime, WebAssembly kernels, DSP, classifier). 40 KiB
- * until the entry reached it with loadModelFromUrl/topLabel and the polyphase strided conv (docs/infer.md).
+ * until the entry reached it with loadModelFromUrl/topLabel and the polyphase strided conv; 42 KiB until the
+ * float layers folded into float thresholds (`thresholdPack`, its WebAssembly kernel, the threshold search) and
+ * the dense layout of narrow binary layers took it to 43.5 KiB (docs/infer.md).
  */
-const MAIN_BUDGET = 42 * 1024;
+const MAIN_BUDGET = 44 * 1024;
 
 async function bundle(entry: 'index' | 'binary/index' | 'node', minify = true) {
   const r = await build({ ...bundleOptions(entry), minify, write: false, metafile: true });

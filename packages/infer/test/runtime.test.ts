@@ -77,16 +77,11 @@ describe.each(MODES)('runtime: method 5 binary network (%s kernels)', (mode) => 
   const spec = method5Spec({ seed: 11 });
   const model = loadModel(saveModel(spec), opts);
 
-  it('fuses binaryConv → maxPool → PReLU → BN → sign into packed threshold kernels', () => {
-    // With WebAssembly kernels the input sign is packed inside the first binary conv's step.
+  it('fuses conv → maxPool → PReLU → BN → sign (float thresholds) and binaryConv → … → sign (integer thresholds)', () => {
+    // The float first block hands packed bits to the first binary conv.
     expect(model.metadata.plan).toEqual([
-      'conv1d',
-      'maxPool1d',
-      'prelu',
-      'batchNorm',
-      ...(mode === 'wasm'
-        ? ['sign+binaryConv1d+maxPool1d+prelu+batchNorm+sign']
-        : ['sign', 'binaryConv1d+maxPool1d+prelu+batchNorm+sign']),
+      'conv1d+maxPool1d+prelu+batchNorm+sign',
+      'binaryConv1d+maxPool1d+prelu+batchNorm+sign',
       'binaryConv1d+maxPool1d+prelu+batchNorm+sign',
       'binaryConv1d+maxPool1d+prelu+batchNorm+sign',
       'binaryConv1d+maxPool1d+prelu+batchNorm+sign',
@@ -99,13 +94,11 @@ describe.each(MODES)('runtime: method 5 binary network (%s kernels)', (mode) => 
     ]);
   });
 
-  it('runs the convs, max pools, sign packing and the binary layers in WebAssembly (wasm mode), the rest in TypeScript', () => {
+  it('runs the convs, max pools, threshold packing and the binary layers in WebAssembly (wasm mode), the rest in TypeScript', () => {
     const W = KIND[mode];
     const T = 'typescript';
     expect(model.metadata.planKernels).toEqual(
-      mode === 'wasm'
-        ? [W, W, T, T, W, W, W, W, W, W, T, T, T, T]
-        : [T, T, T, T, T, T, T, T, T, T, T, T, T, T, T],
+      mode === 'wasm' ? [W, W, W, W, W, W, W, T, T, T, T] : [T, T, T, T, T, T, T, T, T, T, T],
     );
   });
 

@@ -20,6 +20,7 @@
  *   for some geometries say so by throwing {@link KernelArgumentError} or by the caller's fallback test
  *   ({@link convPaddingWithinField}).
  */
+import type { FloatSignThresholds } from './binary/conventions.js';
 import type { Generator } from './random.js';
 
 /** Storage of a float tensor. */
@@ -174,6 +175,17 @@ export interface SignPackParams {
   batch: number;
   channels: number;
   length: number;
+}
+
+/**
+ * Geometry and rule of {@link Kernels.thresholdPack}: float input `[batch, channels, length]`, max pooling over
+ * time without padding (or none), then the float rule of conventions.ts §7 per channel.
+ */
+export interface ThresholdPackParams extends SignPackParams {
+  /** Max pooling over time (window `kernelSize ≤ length`, `stride`), or null. */
+  pool: { kernelSize: number; stride: number } | null;
+  /** The rule of conventions.ts §7, one per channel. */
+  thresholds: FloatSignThresholds;
 }
 
 /** What a prepared binary conv does with its integer dots `[outC, outLength]` ({@link Kernels.prepareBinaryConv1d}). */
@@ -542,6 +554,13 @@ export interface Kernels {
    * Returns whether every value of `x` read was finite (false: some NaN or ±∞).
    */
   signPack(x: Float32Array, out: Uint32Array, p: SignPackParams): boolean;
+  /**
+   * Threshold packing (conventions.ts §7): float values `[batch, channels, length]` → max pool over time (as
+   * {@link maxPool1d}: a NaN in a window gives NaN) → the per-channel float rule → packed
+   * `[batch, outLength, ceil(channels/32)]` words, `outLength = floor((length − k) / s) + 1` with a pool, else
+   * `length`. What a float layer (conv → pool → monotone epilogue → sign) folded at load runs.
+   */
+  thresholdPack(x: Float32Array, out: Uint32Array, p: ThresholdPackParams): void;
   /** Binary convolution: integer dots `Σ (valid taps) Cin − 2·popcount(x ^ w)` into `out` `[batch, outC, outL]`. */
   binaryConv1d(xPacked: Uint32Array, wPacked: Uint32Array, out: Int32Array, p: BinaryConv1dParams): void;
   /** Binary dense: `out[b, o] = inFeatures − 2·popcount(x[b] ^ w[o])`. */
@@ -629,6 +648,7 @@ const KERNEL_NAME_TABLE: { [K in KernelName]: true } = {
   adaptiveAvgPool1dBackward: true,
   adaptiveMaxPool1d: true,
   signPack: true,
+  thresholdPack: true,
   binaryConv1d: true,
   binaryDense: true,
   prepareBinaryConv1d: true,

@@ -278,6 +278,46 @@ export function naiveSignPack(x: ArrayLike<number>, batch: number, C: number, L:
 }
 
 /**
+ * Threshold packing (conventions.ts §7) in plain loops: each window's maximum (`Math.max`: a NaN wins), then
+ * `+1 ⇔ NaN, or for ∓∞ its bit 0 (`minusInf` / `plusInf`), or (direction > 0 ? y >= t : y <= t)`, packed as
+ * {@link naiveSignPack} packs signs.
+ */
+export function naiveThresholdPack(
+  x: ArrayLike<number>,
+  batch: number,
+  C: number,
+  L: number,
+  pool: { kernelSize: number; stride: number } | null,
+  threshold: ArrayLike<number>,
+  direction: ArrayLike<number>,
+  minusInf: ArrayLike<number>,
+  plusInf: ArrayLike<number>,
+): Uint32Array {
+  const k = pool ? pool.kernelSize : 1;
+  const s = pool ? pool.stride : 1;
+  const T = Math.floor((L - k) / s) + 1;
+  const W = Math.ceil(C / 32);
+  const out = new Uint32Array(batch * T * W);
+  for (let b = 0; b < batch; b++)
+    for (let c = 0; c < C; c++)
+      for (let u = 0; u < T; u++) {
+        let y = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < k; j++) y = Math.max(y, x[(b * C + c) * L + u * s + j]);
+        const plus =
+          Number.isNaN(y) ||
+          (y === Number.NEGATIVE_INFINITY
+            ? minusInf[c] === 0
+            : y === Number.POSITIVE_INFINITY
+              ? plusInf[c] === 0
+              : direction[c] > 0
+                ? y >= threshold[c]
+                : y <= threshold[c]);
+        if (!plus) out[(b * T + u) * W + (c >> 5)] += 2 ** (c & 31);
+      }
+  return out;
+}
+
+/**
  * Binary convolution as a ±1 float convolution: signs of `x` `[batch, C, L]` and `w` `[O, C, K]`, padded
  * positions worth `padValue` (+1, or 0: the tap contributes nothing). Integer dots `[batch, O, outLength]`.
  */

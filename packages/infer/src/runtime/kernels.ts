@@ -19,6 +19,7 @@ import {
   reduce,
   signPack,
   softmax,
+  thresholdPack,
 } from '@ecgnn/kernels';
 import {
   binaryPlanPart,
@@ -26,6 +27,7 @@ import {
   createWasmKernelSet,
   matmulPart,
   maxPoolPart,
+  thresholdPart,
 } from '@ecgnn/kernels/wasm';
 import type { InferKernels } from './ops/types.js';
 
@@ -46,6 +48,7 @@ export const REFERENCE_KERNELS: InferKernels = {
   reduce,
   signPack,
   softmax,
+  thresholdPack,
 };
 
 /** The kernels a model runs with. */
@@ -70,7 +73,7 @@ export const TYPESCRIPT_CHOICE: KernelChoice = {
  * bundled (the set's other kernels, e.g. the conv gradients, stay out of a bundle of this package).
  */
 function wasmKernels() {
-  return createWasmKernelSet([convForwardPart, matmulPart, maxPoolPart, binaryPlanPart]);
+  return createWasmKernelSet([convForwardPart, matmulPart, maxPoolPart, binaryPlanPart, thresholdPart]);
 }
 
 /** The WebAssembly kernel set shared by every model of this realm (calls are synchronous, so sharing is safe). */
@@ -93,6 +96,7 @@ export function wasmChoice(): KernelChoice | null {
         maxPool1d: w.maxPool1d,
         signPack: w.signPack,
         prepareBinaryConv1d: w.prepareBinaryConv1d,
+        thresholdPack: w.thresholdPack,
       },
       reference: REFERENCE_KERNELS,
       wasm: true,

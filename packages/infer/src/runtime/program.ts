@@ -28,14 +28,17 @@ export interface BufferPlan {
 /**
  * Slot assignment by liveness: values are assigned in entry order, a value takes the smallest free slot that fits
  * it (else a new slot), and a slot is free again after the last entry reading its value — or any reshape alias
- * of it — has run. An entry's output is assigned before its inputs are released, so no step writes a buffer it
- * reads.
+ * of it — has run. An entry's temporaries and then its output are assigned before its inputs are released, and
+ * the temporaries are released with them, so no step writes a buffer it reads.
  */
 export function planBuffers(parts: ModelParts, entries: readonly Entry[]): BufferPlan {
   const { header, graph } = parts.file;
   const rootOf = new Map<string, string>();
   for (const inp of header.graph.inputs) rootOf.set(inp.name, inp.name);
-  for (const e of entries) rootOf.set(e.output, e.alias ? rootOf.get(e.inputs[0])! : e.output);
+  for (const e of entries) {
+    rootOf.set(e.output, e.alias ? rootOf.get(e.inputs[0])! : e.output);
+    for (const t of e.temps) rootOf.set(t, t);
+  }
   // Index of the last entry reading each root (−1: never read).
   const lastRead = new Map<string, number>();
   entries.forEach((e, k) => {
@@ -67,7 +70,9 @@ export function planBuffers(parts: ModelParts, entries: readonly Entry[]): Buffe
   entries.forEach((e, k) => {
     if (e.alias) slotOf.set(e.output, slotOf.get(rootOf.get(e.output)!)!);
     else {
+      for (const t of e.temps) assign(t);
       assign(e.output);
+      for (const t of e.temps) free.push(slotOf.get(t)!);
       // A value nobody reads (an unused graph output) is free once written.
       release(e.output, -1);
     }
@@ -132,7 +137,7 @@ export function compileProgram(
       bound.push(null);
       return;
     }
-    const b = e.bind(bindContext(parts, e.node, ins, out, e.reluAfter), batch);
+    const b = e.bind(bindContext(parts, e.node, ins, out, e.reluAfter), batch, e.temps.map(bufferOf));
     bound.push(b);
     steps.push(b.run);
     stepEntry.push(k);

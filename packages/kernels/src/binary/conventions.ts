@@ -29,6 +29,13 @@
  *    `sign(f(y)) = +1  ⇔  (direction = +1 ? y >= threshold : y <= threshold)`.
  *    Constant channels (e.g. BatchNorm with gamma = 0) use `threshold = THRESHOLD_ALWAYS` with direction +1 for
  *    always +1, or `THRESHOLD_NEVER` with direction +1 for always −1.
+ * 7. **Float thresholds.** After a float value `y` (a float conv's output, possibly max-pooled), an epilogue `f`
+ *    that is monotone on the finite floats and never NaN there, followed by `sign`, is decided per channel by one
+ *    float comparison for finite `y` and a stored bit for each infinity:
+ *    `sign(f(y)) = +1  ⇔  y is NaN, or y = ∓∞ and its bit is 0, or (direction = +1 ? y >= threshold : y <= threshold)`
+ *    (float32 `threshold`; an epilogue may send ±∞ anywhere, e.g. PReLU with slope 0 sends −∞ to 0·−∞ = NaN).
+ *    Always +1 on finite `y`: threshold −∞, direction +1; always −1: threshold NaN, direction +1 (no comparison
+ *    with NaN holds). See {@link foldSignBySearch}.
  */
 
 /** Number of bits per packed word. */
@@ -294,4 +301,128 @@ export function foldSignByEvaluation(
     }
   }
   return { threshold, direction };
+}
+
+/**
+ * Per-channel float decision rule (convention 7): `+1 ⇔ y is NaN; for y = −∞ / +∞ the stored bit; else
+ * (direction > 0 ? y >= threshold : y <= threshold)`.
+ */
+export interface FloatSignThresholds {
+  /** Float32 thresholds for finite `y`, one per channel (−∞: always +1; NaN: always −1). */
+  threshold: Float32Array;
+  /** +1: output +1 when `y >= threshold`; −1: output +1 when `y <= threshold`. */
+  direction: Int8Array;
+  /** Output bit (0 = +1, 1 = −1) for `y = −∞`, per channel. */
+  minusInf: Uint8Array;
+  /** Output bit for `y = +∞`, per channel. */
+  plusInf: Uint8Array;
+}
+
+/** Apply the float rule of channel `c` to `y` (convention 7); returns the output bit (0 = +1, 1 = −1). */
+export function floatThresholdBit(y: number, rule: FloatSignThresholds, c: number): number {
+  if (Number.isNaN(y)) return 0;
+  if (y === Number.NEGATIVE_INFINITY) return rule.minusInf[c];
+  if (y === Number.POSITIVE_INFINITY) return rule.plusInf[c];
+  return (rule.direction[c] > 0 ? y >= rule.threshold[c] : y <= rule.threshold[c]) ? 0 : 1;
+}
+
+const KEY_F32 = new Float32Array(1);
+const KEY_I32 = new Int32Array(KEY_F32.buffer);
+
+/**
+ * Order key of a float32 (not NaN): an int32 whose signed order is the float order, with −0 just below +0
+ * (`bits` for positive floats, `bits ^ 0x7fffffff` for negative ones; the map is its own inverse).
+ */
+function floatKey(v: number): number {
+  KEY_F32[0] = v;
+  const b = KEY_I32[0];
+  return b < 0 ? b ^ 0x7fffffff : b;
+}
+
+/** The float32 of an order key (inverse of {@link floatKey}). */
+function keyFloat(k: number): number {
+  KEY_I32[0] = k < 0 ? k ^ 0x7fffffff : k;
+  return KEY_F32[0];
+}
+
+/**
+ * Fold `sign(f_c(y))` over float32 `y` into per-channel float thresholds (convention 7) by a binary search on the
+ * float order. `evaluate(ys, fs)` writes `fs[c] = f_c(ys[c])` for every channel at once (the caller runs the
+ * epilogue's own kernels, so each bit is the one the unfused path computes).
+ *
+ * Exact only when each `f_c` is monotone (either direction) on the finite floats and never NaN there: the caller's
+ * guarantee, which the search cannot check. The infinities are evaluated, not searched. What it does check —
+ * returning null (not foldable) when one fails for some channel: `f(NaN)` gives +1 (NaN, or ≥ 0); `f(−0)` and
+ * `f(+0)` give the same sign (the rule's comparisons cannot tell the zeros apart).
+ *
+ * Search: with bit(y) = `f(y) < 0` (−1) at the largest finite floats, bit(−max) = 1 and bit(+max) = 0 mean
+ * direction +1 and the threshold is the smallest float with bit 0; bit(−max) = 0 and bit(+max) = 1 mean
+ * direction −1 and the largest float with bit 0; equal bits mean a constant channel. 32 evaluations of every
+ * channel at once (the keys span 2³² values).
+ */
+export function foldSignBySearch(
+  evaluate: (ys: Float32Array, fs: Float32Array) => void,
+  channels: number,
+): FloatSignThresholds | null {
+  if (!Number.isInteger(channels) || channels <= 0) {
+    throw new RangeError(`foldSignBySearch: channels must be a positive integer, got ${channels}`);
+  }
+  const ys = new Float32Array(channels);
+  const fs = new Float32Array(channels);
+  const bitsAt = (v: number | Float32Array, out: Uint8Array): void => {
+    if (typeof v === 'number') ys.fill(v);
+    else ys.set(v);
+    evaluate(ys, fs);
+    // sign(NaN) = +1 (convention 1): bit 1 only for f < 0.
+    for (let c = 0; c < channels; c++) out[c] = fs[c] < 0 ? 1 : 0;
+  };
+  const max = 3.4028234663852886e38; // largest float32
+  const nan = new Uint8Array(channels);
+  const negZero = new Uint8Array(channels);
+  const posZero = new Uint8Array(channels);
+  const minusInf = new Uint8Array(channels);
+  const plusInf = new Uint8Array(channels);
+  const atLo = new Uint8Array(channels);
+  const atHi = new Uint8Array(channels);
+  bitsAt(Number.NaN, nan);
+  bitsAt(-0, negZero);
+  bitsAt(0, posZero);
+  bitsAt(Number.NEGATIVE_INFINITY, minusInf);
+  bitsAt(Number.POSITIVE_INFINITY, plusInf);
+  bitsAt(-max, atLo);
+  bitsAt(max, atHi);
+  for (let c = 0; c < channels; c++) if (nan[c] !== 0 || negZero[c] !== posZero[c]) return null;
+  // Invariant per searched channel: bit(key lo) = atLo, bit(key hi) = atHi, lo < hi.
+  const lo = new Float64Array(channels).fill(floatKey(-max));
+  const hi = new Float64Array(channels).fill(floatKey(max));
+  const mid = new Float32Array(channels);
+  const bits = new Uint8Array(channels);
+  for (let step = 0; step < 33; step++) {
+    let open = false;
+    for (let c = 0; c < channels; c++) {
+      const searching = atLo[c] !== atHi[c] && hi[c] - lo[c] > 1;
+      if (searching) open = true;
+      mid[c] = keyFloat(searching ? Math.floor((lo[c] + hi[c]) / 2) : lo[c]);
+    }
+    if (!open) break;
+    bitsAt(mid, bits);
+    for (let c = 0; c < channels; c++) {
+      if (atLo[c] === atHi[c] || hi[c] - lo[c] <= 1) continue;
+      const k = floatKey(mid[c]);
+      if (bits[c] === atLo[c]) lo[c] = k;
+      else hi[c] = k;
+    }
+  }
+  const threshold = new Float32Array(channels);
+  const direction = new Int8Array(channels).fill(1);
+  for (let c = 0; c < channels; c++) {
+    if (atLo[c] === atHi[c]) threshold[c] = atLo[c] === 0 ? Number.NEGATIVE_INFINITY : Number.NaN;
+    else if (atLo[c] === 1)
+      threshold[c] = keyFloat(hi[c]); // smallest float with +1
+    else {
+      direction[c] = -1;
+      threshold[c] = keyFloat(lo[c]); // largest float with +1
+    }
+  }
+  return { threshold, direction, minusInf, plusInf };
 }

@@ -47,6 +47,7 @@ import {
   maxPool1dBackward,
 } from './pool.js';
 import { dropoutMask, randomInt, randomNormal, randomUniform, randperm } from './random.js';
+import { thresholdPack } from './threshold-pack.js';
 
 /** The TypeScript reference kernels: every kernel of the contract. */
 export const referenceKernels: Kernels = {
@@ -87,6 +88,7 @@ export const referenceKernels: Kernels = {
   adaptiveAvgPool1dBackward,
   adaptiveMaxPool1d,
   signPack,
+  thresholdPack,
   binaryConv1d,
   binaryDense,
   prepareBinaryConv1d,
@@ -146,6 +148,7 @@ export {
   signPack,
   softmax,
   softmaxBackward,
+  thresholdPack,
   unary,
   unaryBackward,
   where,

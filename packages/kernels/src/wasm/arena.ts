@@ -178,6 +178,17 @@ export interface KernelExports {
   bngsums(x: number, g: number, rows: number, len: number, mu: number, out: number): void;
   bngrad(x: number, g: number, rows: number, len: number, par: number, gx: number): void;
   rowsum(x: number, rows: number, len: number, out: number): void;
+  tpack(
+    x: number,
+    rowBytes: number,
+    C: number,
+    outL: number,
+    td: number,
+    dst: number,
+    W: number,
+    k: number,
+    s: number,
+  ): void;
   ewrelugrad(x: number, g: number, gx: number, bytes: number): void;
   ewbinary(
     op: number,
@@ -229,6 +240,7 @@ export type WasmKernelName =
   | 'maxPool1d'
   | 'maxPool1dBackward'
   | 'signPack'
+  | 'thresholdPack'
   | 'binaryConv1d'
   | 'binaryDense'
   | 'prepareBinaryConv1d'

@@ -40,12 +40,14 @@ import {
   BINARY_DOTS_MAX_TERMS,
   type BinaryDotsLoop,
   type BinaryDotsSpec,
+  type BinaryTerm,
   binaryDotsTile,
   binaryTerms,
   buildBinaryDotsLoopModule,
   buildBinaryDotsModule,
   buildBinaryHelperModule,
 } from './emit-binary.js';
+import { buildBinaryDenseModule, type DenseLayout, denseLayout, denseWeights } from './emit-binary-dense.js';
 
 /** The binary kernels of one WebAssembly kernel set (geometries with padding within the receptive field). */
 export interface WasmBinaryKernels extends WasmBinaryPlans {
@@ -95,6 +97,8 @@ class BinaryConvCore {
   readonly lp: number;
   readonly spec: BinaryDotsSpec;
   readonly looped: BinaryDotsLoop | null;
+  /** The dense receptive-field layout the dots kernel reads (narrow layers, emit-binary-dense.ts), or null. */
+  readonly dense: DenseLayout | null;
   readonly key: string;
   /** Output channels rounded up to the tile. */
   readonly opad: number;
@@ -118,10 +122,15 @@ class BinaryConvCore {
     const span = (K - 1) * d;
     this.lp = Math.max(padLeft + L, (T - 1) * s + span + 1);
     const terms = binaryTerms(W, K, d);
-    const posStep = s * W * 4;
     const totalBits = C * K;
-    const n = terms.length;
-    if (n <= BINARY_DOTS_MAX_TERMS) {
+    this.dense = W === 1 ? denseLayout(C, K, s, d) : null;
+    const posStep = this.dense ? 8 * this.dense.words : s * W * 4;
+    const n = this.dense ? this.dense.words : terms.length;
+    if (this.dense) {
+      const { tc, tt } = binaryDotsTile(n);
+      this.spec = { terms: this.dense.terms, posStep, tc, tt, totalBits, float: floatOut };
+      this.looped = null;
+    } else if (n <= BINARY_DOTS_MAX_TERMS) {
       const { tc, tt } = binaryDotsTile(n);
       this.spec = { terms, posStep, tc, tt, totalBits, float: floatOut };
       this.looped = null;
@@ -142,9 +151,11 @@ class BinaryConvCore {
     }
     const { tc, tt } = this.spec;
     const f = floatOut ? 'f' : 'i';
-    this.key = this.looped
-      ? `L${f}${posStep},${totalBits},${n},${JSON.stringify(this.looped)}`
-      : `U${f}${posStep},${totalBits},${tc},${tt},${terms.map((t) => (t.wide ? t.x : -1 - t.x)).join(',')}`;
+    this.key = this.dense
+      ? `D${f}${C},${K},${s},${d},${tc},${tt}`
+      : this.looped
+        ? `L${f}${posStep},${totalBits},${n},${JSON.stringify(this.looped)}`
+        : `U${f}${posStep},${totalBits},${tc},${tt},${terms.map((t) => (t.wide ? t.x : -1 - t.x)).join(',')}`;
     this.opad = Math.ceil(O / tc) * tc;
     // Kernel weights in term order: the words each term reads, from the packed [outC][K][W], complemented on
     // their valid bits (the kernel counts agreeing signs, see buildBinaryDotsModule).
@@ -153,21 +164,32 @@ class BinaryConvCore {
       const mask = valid >= 32 ? 0xffffffff : (1 << valid) - 1;
       return ~wPacked[o * K * W + wi] & mask;
     };
-    this.weights = new Uint32Array(this.opad * n * 2);
+    this.weights = this.dense
+      ? denseWeights(this.dense, O, this.opad, (o, k) => word(o, k))
+      : this.packedWeights(terms, word, d);
+    // Zero padding: the kernel reads padded taps as +1 (zero words); the corrections take them out.
+    const z = zeroPadCorrections(p, wPacked);
+    this.edges = Int32Array.from(z.edges);
+    this.corrections = Int32Array.from(z.corrections);
+  }
+
+  /** Weights in the order of the packed layout's terms (`word(o, wi)`: word wi of channel o's receptive field). */
+  private packedWeights(terms: readonly BinaryTerm[], word: (o: number, wi: number) => number, d: number) {
+    const { outChannels: O } = this.p;
+    const W = this.W;
+    const n = terms.length;
+    const weights = new Uint32Array(this.opad * n * 2);
     for (let o = 0; o < O; o++) {
       for (let i = 0; i < n; i++) {
         const t = terms[i];
         // Word of the term in the receptive field; in the input tap k starts at word k·d·W, in the weights at k·W.
         const fw = t.x / 4;
         const wi = d === 1 ? fw : Math.floor(fw / (d * W)) * W + (fw % (d * W));
-        this.weights[(o * n + i) * 2] = word(o, wi);
-        if (t.wide) this.weights[(o * n + i) * 2 + 1] = word(o, wi + 1);
+        weights[(o * n + i) * 2] = word(o, wi);
+        if (t.wide) weights[(o * n + i) * 2 + 1] = word(o, wi + 1);
       }
     }
-    // Zero padding: the kernel reads padded taps as +1 (zero words); the corrections take them out.
-    const z = zeroPadCorrections(p, wPacked);
-    this.edges = Int32Array.from(z.edges);
-    this.corrections = Int32Array.from(z.corrections);
+    return weights;
   }
 }
 
@@ -175,14 +197,17 @@ class BinaryConvCore {
 interface CoreRegions {
   w: number;
   x: number;
+  /** The dense layout of the input (`core.dense`), else unused. */
+  dense: number;
   dots: number;
 }
 
 function takeCoreRegions(lay: Layout, core: BinaryConvCore, poolSlack: number): CoreRegions {
   const w = lay.take(core.weights.length);
   const x = lay.take(core.lp * core.W);
+  const dense = core.dense ? lay.take(core.T * core.dense.words * 2) : 0;
   const dots = lay.take(core.opad * core.T, poolSlack);
-  return { w, x, dots };
+  return { w, x, dense, dots };
 }
 
 /** What the binary kernels of one kernel set share: its arena, the helper module's instance, dots kernels by shape. */
@@ -191,7 +216,14 @@ interface BinaryKit {
   helpers(): HelperExports;
   /** The dots kernel of `core`'s shape, its module built by `build` (once per shape and realm). */
   dotsFn(core: BinaryConvCore, build: (core: BinaryConvCore) => Uint8Array<ArrayBuffer>): DotsFn;
+  /** The dense-layout gather of `core`'s shape (`core.dense` set), compiled once per shape and realm. */
+  denseFn(core: BinaryConvCore): DenseFn;
 }
+
+type DenseFn = (x: number, dst: number, T: number) => void;
+
+/** Compiled `bdense` modules by dense layout, shared by all kernel sets of the realm. */
+const denseModules = new Map<string, WebAssembly.Module>();
 
 /** The kit of each arena (the plans and `binaryConv1d` of one kernel set share its instances). */
 const kits = new WeakMap<WasmArena, BinaryKit>();
@@ -201,6 +233,7 @@ function binaryKit(arena: WasmArena): BinaryKit {
   if (kit) return kit;
   let helper: HelperExports | null = null;
   const dotsFns = new Map<string, DotsFn>();
+  const denseFns = new Map<string, DenseFn>();
   kit = {
     arena,
     helpers() {
@@ -224,6 +257,21 @@ function binaryKit(arena: WasmArena): BinaryKit {
       }
       return fn;
     },
+    denseFn(core) {
+      const d = core.dense!;
+      const key = `${d.C},${d.K},${d.stride},${d.dilation}`;
+      let fn = denseFns.get(key);
+      if (!fn) {
+        let mod = denseModules.get(key);
+        if (!mod) {
+          mod = new WebAssembly.Module(buildBinaryDenseModule(d));
+          denseModules.set(key, mod);
+        }
+        fn = new WebAssembly.Instance(mod, { env: { memory: arena.memory } }).exports.bdense as DenseFn;
+        denseFns.set(key, fn);
+      }
+      return fn;
+    },
   };
   kits.set(arena, kit);
   return kit;
@@ -233,12 +281,13 @@ function binaryKit(arena: WasmArena): BinaryKit {
  * Dots of one batch entry into `r.dots` (`[opad][T]` int32, or float32). The input is already in the x region
  * (from `copyInput` or `bsign`); the weights were copied at the start of the call.
  */
-function runDots(arena: WasmArena, core: BinaryConvCore, fn: DotsFn, r: CoreRegions): void {
+function runDots(arena: WasmArena, core: BinaryConvCore, fn: DotsFn, r: CoreRegions, kit: BinaryKit): void {
   const { i32, f32 } = arena.views();
   const { p, T } = core;
   const { tc, tt } = core.spec;
   const blocks = Math.floor(T / tt);
-  fn(r.x, r.w, r.dots, core.opad / tc, blocks, T - blocks * tt, T * 4);
+  if (core.dense) kit.denseFn(core)(r.x, r.dense, T);
+  fn(core.dense ? r.dense : r.x, r.w, r.dots, core.opad / tc, blocks, T - blocks * tt, T * 4);
   const { edges, corrections } = core;
   if (edges.length > 0) {
     const O = p.outChannels;
@@ -320,7 +369,7 @@ export function createWasmBinaryConv1d(arena: WasmArena): WasmBinaryKernels['bin
     const view = i32.subarray(r.dots / 4, r.dots / 4 + m);
     for (let b = 0; b < p.batch; b++) {
       copyInput(core, r, u32, xPacked, b);
-      runDots(arena, core, fn, r);
+      runDots(arena, core, fn, r, kit);
       out.set(view, b * m);
     }
   }
@@ -438,7 +487,7 @@ export function createWasmBinaryPlans(arena: WasmArena): WasmBinaryPlans {
           u32.fill(0, x0 + (p.padLeft + L) * W, x0 + core.lp * W);
           bad |= h.bsign(floatAt, r.x + p.padLeft * W * 4, C, L, W);
         } else copyInput(core, r, u32, x as Uint32Array, b);
-        runDots(arena, core, fn, r);
+        runDots(arena, core, fn, r, kit);
         let src = r.dots;
         let srcRow = T * 4;
         if (pool) {

@@ -123,12 +123,13 @@ const I8X16_NARROW_I16X8_S = 0x65;
 const I8X16_SUB = 0x71;
 const I16X8_NARROW_I32X4_S = 0x85;
 
-function simd(c: FunctionCode, sub: number, ...immediates: number[]): void {
+/** Emits the SIMD instruction `0xfd sub` with its immediates. */
+export function simd(c: FunctionCode, sub: number, ...immediates: number[]): void {
   c.raw(0xfd, ...uleb128(sub), ...immediates);
 }
 
 /** Byte lanes of `i8x16.shuffle` picking 32-bit lanes 0, 2 of `a` and 0, 2 of `b` (the even lanes of a‖b). */
-const EVEN_LANES = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+export const EVEN_LANES = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
 /** `i8x16.shuffle` lanes interleaving the low (high) 8 bytes of a and b: halfwords `a[i] | b[i] << 8`. */
 const INTERLEAVE_LOW_BYTES = [0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23];
 const INTERLEAVE_HIGH_BYTES = [8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31];
@@ -293,7 +294,7 @@ export function buildBinaryDotsModule(spec: BinaryDotsSpec): Uint8Array<ArrayBuf
  * Stores the four 32-bit lanes of v128 local `v` at `base`, `base + step`, `base + 2·step`, `base + 3·step`
  * (`step` an i32 local): the words of four consecutive positions when a position holds several words.
  */
-function storeLanesStrided(c: FunctionCode, addr: number, v: number, step: number): void {
+export function storeLanesStrided(c: FunctionCode, addr: number, v: number, step: number): void {
   for (let lane = 0; lane < 4; lane++) {
     c.localGet(addr).localGet(v).i32x4ExtractLane(lane).i32Store(0);
     if (lane < 3) c.addTo(addr, { local: step });

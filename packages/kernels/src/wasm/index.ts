@@ -54,6 +54,7 @@ export { NORM_BLOCK, NORM_MIN_WASM, normPart } from './part-norm.js';
 export { maxPoolPart } from './part-pool.js';
 export { maxPoolTrainPart } from './part-pool-train.js';
 export { REDUCE_BLOCK, REDUCE_MIN_WASM, reducePart } from './part-reduce.js';
+export { thresholdPart } from './part-threshold.js';
 export type { ParallelRunner } from './types.js';
 export {
   type AnyWasmKernelPart,

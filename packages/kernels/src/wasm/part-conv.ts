@@ -59,7 +59,12 @@ function bindForward(ctx: PartContext) {
     const flags = (bias ? FLAG_ACCUMULATE : 0) | relu;
     const { inLength: L, stride, dilation: d, padLeft, padValue } = p;
     const lay = new Layout();
-    const depthwise = cg === 1;
+    // One input channel per group: the depthwise kernel (one input row per output row) for grouped convs and a
+    // single stride-1 window; with one group the batched and polyphase views on `gemm` measured faster (1 input
+    // channel, both paths alternating in separate processes, µs: 1→8 k7 stride 2 over 3600 samples 28.9 → 23.3,
+    // 1→16 k7 batch 64 × 360 397 → 258, 1→32 k7 batch 64 × 360 790 → 388) and a single stride-1 window slower
+    // (1→16 k7 over 360: 6.7 → 15.6).
+    const depthwise = cg === 1 && (groups > 1 || (stride === 1 && batch === 1));
     const tile = depthwise ? 16 : TC;
     // Stride 1: `chunk` batch entries side by side in one row per channel, each in a segment of
     // `seg` columns holding its own padding, so one kernel call covers the chunk (columns between

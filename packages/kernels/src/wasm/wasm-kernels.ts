@@ -34,6 +34,7 @@ import { normPart } from './part-norm.js';
 import { maxPoolPart } from './part-pool.js';
 import { maxPoolTrainPart } from './part-pool-train.js';
 import { reducePart } from './part-reduce.js';
+import { thresholdPart } from './part-threshold.js';
 import type { ParallelRunner } from './types.js';
 
 /** What every WebAssembly kernel set has besides its kernels. */
@@ -78,9 +79,10 @@ export const WASM_KERNEL_PARTS = [
 export const WASM_TRAINING_PARTS = [elementwisePart, maxPoolTrainPart] as const;
 
 /**
- * The batch-normalisation and row-sum parts of training: a third module (with them the second would pass 4 KiB).
+ * The batch-normalisation and row-sum parts of training, and threshold packing: a third module (with them the
+ * second would pass 4 KiB; with threshold packing the first would).
  */
-export const WASM_NORM_PARTS = [normPart, reducePart] as const;
+export const WASM_NORM_PARTS = [normPart, reducePart, thresholdPart] as const;
 
 /** Compiled modules of the training parts, by parts and the shared arena's page limit (0: a plain memory). */
 const trainingModules = new Map<string, WebAssembly.Module>();

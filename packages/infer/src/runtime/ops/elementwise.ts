@@ -8,6 +8,7 @@ import {
   type BindContext,
   type Bound,
   channelsLength,
+  type MonotoneOp,
   type NodeChecker,
   type OpDef,
   PerBatch,
@@ -21,12 +22,16 @@ function sameFloat(_c: NodeChecker, [x]: ValueInfo[]) {
   return { output: { kind: 'float' as const, shape: x.shape.slice() }, attrs: {} };
 }
 
-/** An op computed by the contract's `unary` kernel (`p0` from the attributes). */
-function unaryOp(op: ActivationOp, p0?: (ctx: BindContext) => number): OpDef {
+/**
+ * An op computed by the contract's `unary` kernel (`p0` from the attributes); `monotone` as {@link OpDef.monotone}
+ * (sigmoid and tanh are left out: their float evaluation through `exp` is not known to be monotone).
+ */
+function unaryOp(op: ActivationOp, p0?: (ctx: BindContext) => number, monotone?: OpDef['monotone']): OpDef {
   return {
     arity: 1,
     input: 'float',
     elementwise: true,
+    monotone,
     check: sameFloat,
     bind(ctx: BindContext): Bound {
       const n = size(ctx.ins[0].info);
@@ -40,7 +45,7 @@ function unaryOp(op: ActivationOp, p0?: (ctx: BindContext) => number): OpDef {
 }
 
 /** `relu`: max(x, 0), NaN propagating. */
-export const relu = unaryOp('relu');
+export const relu = unaryOp('relu', undefined, () => ({ finiteToFinite: true, nanFromInfinity: false }));
 /** `sigmoid`: 1 / (1 + e^−x). */
 export const sigmoid = unaryOp('sigmoid');
 /** `tanh`. */
@@ -48,18 +53,39 @@ export const tanh = unaryOp('tanh');
 
 /** `leakyRelu`: x ≥ 0 ? x : slope·x (`negativeSlope`, default 0.01). */
 export const leakyRelu: OpDef = {
-  ...unaryOp('leakyRelu', (ctx) => ctx.attrs.negativeSlope ?? 0.01),
+  // x ≥ 0 ? x : slope·x: monotone for a finite slope ≥ 0 (slope 0: −∞ → 0·−∞ = NaN; slope > 1 may overflow).
+  ...unaryOp(
+    'leakyRelu',
+    (ctx) => ctx.attrs.negativeSlope ?? 0.01,
+    (ctx) => slopes([ctx.attrs.negativeSlope ?? 0.01]),
+  ),
   check(c: NodeChecker, inputs: ValueInfo[]) {
     const r = sameFloat(c, inputs);
     return { ...r, attrs: { negativeSlope: c.num('negativeSlope', 0.01) } };
   },
 };
 
+/**
+ * {@link OpDef.monotone} of `x ≥ 0 ? x : a·x` (PReLU, leaky ReLU) with slopes `a`: monotone for finite slopes ≥ 0;
+ * a zero slope sends −∞ to NaN, a slope above 1 may overflow to −∞.
+ */
+function slopes(a: ArrayLike<number>): MonotoneOp | null {
+  let zero = false;
+  let big = false;
+  for (let i = 0; i < a.length; i++) {
+    if (!(a[i] >= 0 && Number.isFinite(a[i]))) return null;
+    if (a[i] === 0) zero = true;
+    if (a[i] > 1) big = true;
+  }
+  return { finiteToFinite: !big, nanFromInfinity: zero };
+}
+
 /** `prelu`: x > 0 ? x : w[c]·x, `w` of 1 or C values. */
 export const prelu: OpDef = {
   arity: 1,
   input: 'float',
   elementwise: true,
+  monotone: (ctx) => slopes(ctx.floats('weight')!),
   check(c: NodeChecker, inputs: ValueInfo[]) {
     const C = inputs[0].shape[0];
     const [n] = c.tensor('weight', true, ['C'], 'float').shape;
@@ -76,12 +102,37 @@ export const prelu: OpDef = {
   },
 };
 
+/** The statistics as the batch-norm kernel takes them (float64), computed once per model. */
+function statistics(ctx: BindContext): { mean: Float64Array; invstd: Float64Array } {
+  return ctx.derive('batchNorm', () => {
+    const m = ctx.floats('mean')!;
+    const v = ctx.floats('var')!;
+    const eps = ctx.attrs.eps ?? 1e-5;
+    return { mean: Float64Array.from(m), invstd: Float64Array.from(v, (s) => 1 / Math.sqrt(s + eps)) };
+  });
+}
+
 /** `batchNorm` (inference): `(x − mean[c]) / √(var[c] + eps) · weight[c] + bias[c]`. */
 export const batchNorm: OpDef = {
   arity: 1,
   input: 'float',
   rank: [2, 1],
   elementwise: true,
+  // The kernel computes x·scale + shift in float64, rounded once to float32: monotone for a finite scale =
+  // invstd·weight and shift (a zero scale sends ±∞ to NaN; the rounding may overflow to ±∞).
+  monotone(ctx) {
+    const { mean, invstd } = statistics(ctx);
+    const gamma = ctx.floats('weight');
+    const beta = ctx.floats('bias');
+    let zero = false;
+    for (let c = 0; c < mean.length; c++) {
+      const scale = invstd[c] * (gamma ? gamma[c] : 1);
+      const shift = (beta ? beta[c] : 0) - mean[c] * scale;
+      if (!Number.isFinite(scale) || !Number.isFinite(shift)) return null;
+      if (scale === 0) zero = true;
+    }
+    return { finiteToFinite: false, nanFromInfinity: zero };
+  },
   check(c: NodeChecker, [x]: ValueInfo[]) {
     const C = x.shape[0];
     for (const role of ['mean', 'var', 'weight', 'bias'])
@@ -93,12 +144,7 @@ export const batchNorm: OpDef = {
   bind(ctx: BindContext): Bound {
     const [C, L] = channelsLength(ctx.ins[0].info);
     // The statistics as the kernel takes them (float64), computed once.
-    const { mean, invstd } = ctx.derive('batchNorm', () => {
-      const m = ctx.floats('mean')!;
-      const v = ctx.floats('var')!;
-      const eps = ctx.attrs.eps ?? 1e-5;
-      return { mean: Float64Array.from(m), invstd: Float64Array.from(v, (s) => 1 / Math.sqrt(s + eps)) };
-    });
+    const { mean, invstd } = statistics(ctx);
     const gamma = ctx.floats('weight');
     const beta = ctx.floats('bias');
     const bn = ctx.kernels.batchNormForward;
@@ -194,6 +240,7 @@ function reshape(input: OpDef['input'], check: OpDef['check']): OpDef {
 export const identity: OpDef = {
   ...reshape('any', (_c, [x]) => ({ output: { kind: x.kind, shape: x.shape.slice() }, attrs: {} })),
   elementwise: true,
+  monotone: () => ({ finiteToFinite: true, nanFromInfinity: false }),
 };
 /** `dropout` (inference): the identity. */
 export const dropout: OpDef = identity;

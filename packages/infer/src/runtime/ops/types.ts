@@ -206,7 +206,8 @@ export type InferKernelName =
   | 'prepareBinaryConv1d'
   | 'reduce'
   | 'signPack'
-  | 'softmax';
+  | 'softmax'
+  | 'thresholdPack';
 
 /**
  * The kernels of the runtime: a subset of the contract, and `activation` (the contract's `unary` for the four
@@ -269,6 +270,14 @@ export interface BindContext {
   derive<T>(purpose: string, make: () => T): T;
 }
 
+/** What {@link OpDef.monotone} says of a node. */
+export interface MonotoneOp {
+  /** Finite inputs give finite outputs. */
+  finiteToFinite: boolean;
+  /** A ±∞ input may give NaN. */
+  nanFromInfinity: boolean;
+}
+
 /** One op of the graph. */
 export interface OpDef {
   /** Number of inputs, or `'variadic'` (one or more). */
@@ -279,6 +288,14 @@ export interface OpDef {
   rank?: readonly number[];
   /** Per-channel elementwise (same shape out): may sit in a binary epilogue folded into thresholds. */
   elementwise?: boolean;
+  /**
+   * Whether this node (with its weights) may sit in the epilogue of a float layer folded into float thresholds
+   * (conventions.ts §7), whose search relies on monotonicity that evaluation cannot check: null when not; else
+   * its float32 evaluation is, per channel, monotone (either direction) wherever it is not NaN and maps NaN to
+   * NaN, `nanFromInfinity` when a ±∞ input may give NaN (0·∞: a zero PReLU slope), `finiteToFinite` when finite
+   * inputs give finite outputs (no overflow to ±∞). Absent: never.
+   */
+  monotone?(ctx: BindContext): MonotoneOp | null;
   /** Changes no value and no layout: the output aliases input 0's buffer and there is no step. */
   reshape?: boolean;
   /**
