@@ -155,9 +155,12 @@ describe.each(MODES)('float threshold fusion (%s kernels)', (mode) => {
           expect(a).toEqual(b);
         }
       }),
-      { numRuns: 150 },
+      // FT_RUNS: more runs for a stress run (3,000 per kernel set passed on 7 Dec 2026).
+      { numRuns: Number(process.env.FT_RUNS ?? 150) },
     );
-    expect(folded).toBeGreaterThan(runs * 0.7);
+    // About a quarter of the drawn epilogues cannot be folded (a zero slope after a possible overflow): the
+    // property must still be about folded ones (7 standard deviations below the expected three quarters).
+    expect(folded).toBeGreaterThan(runs * 0.5);
   });
 
   it('a batch of windows runs the batched program with the same bits', () => {

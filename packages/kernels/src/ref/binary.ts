@@ -30,11 +30,12 @@ import {
 import { conv1dOutputLength } from '../params.js';
 
 /** Throws a {@link KernelArgumentError} when `cond` fails; the message is only built then. */
-function need(cond: boolean, msg: () => string): void {
+export function need(cond: boolean, msg: () => string): void {
   if (!cond) throw new KernelArgumentError(msg());
 }
 
-function isPosInt(v: number): boolean {
+/** Whether `v` is a positive integer. */
+export function isPosInt(v: number): boolean {
   return Number.isInteger(v) && v > 0;
 }
 

@@ -3,16 +3,8 @@
  * packed words. The fallback of the WebAssembly kernel and what `@ecgnn/infer` runs without WebAssembly SIMD.
  */
 import { floatThresholdBit } from '../binary/conventions.js';
-import { KernelArgumentError, type ThresholdPackParams } from '../contract.js';
-
-/** Throws a {@link KernelArgumentError} when `cond` fails; the message is only built then. */
-function need(cond: boolean, msg: () => string): void {
-  if (!cond) throw new KernelArgumentError(msg());
-}
-
-function isPosInt(v: number): boolean {
-  return Number.isInteger(v) && v > 0;
-}
+import type { ThresholdPackParams } from '../contract.js';
+import { isPosInt, need } from './binary.js';
 
 /**
  * Validates a threshold-packing geometry, rule and buffers; returns the output length (after the pool). Every
@@ -46,14 +38,14 @@ export function checkThresholdPack(
     direction instanceof Int8Array && direction.length >= p.channels,
     () => `thresholdPack: direction must be an Int8Array of ${p.channels} values`,
   );
-  need(
-    minusInf instanceof Uint8Array && minusInf.length >= p.channels,
-    () => `thresholdPack: minusInf must be a Uint8Array of ${p.channels} values`,
-  );
-  need(
-    plusInf instanceof Uint8Array && plusInf.length >= p.channels,
-    () => `thresholdPack: plusInf must be a Uint8Array of ${p.channels} values`,
-  );
+  for (const [name, bits] of [
+    ['minusInf', minusInf],
+    ['plusInf', plusInf],
+  ] as const)
+    need(
+      bits instanceof Uint8Array && bits.length >= p.channels,
+      () => `thresholdPack: ${name} must be a Uint8Array of ${p.channels} values`,
+    );
   for (let c = 0; c < p.channels; c++) {
     need(
       direction[c] === 1 || direction[c] === -1,

@@ -294,11 +294,37 @@ export function buildBinaryDotsModule(spec: BinaryDotsSpec): Uint8Array<ArrayBuf
  * Stores the four 32-bit lanes of v128 local `v` at `base`, `base + step`, `base + 2·step`, `base + 3·step`
  * (`step` an i32 local): the words of four consecutive positions when a position holds several words.
  */
-export function storeLanesStrided(c: FunctionCode, addr: number, v: number, step: number): void {
+function storeLanesStrided(c: FunctionCode, addr: number, v: number, step: number): void {
   for (let lane = 0; lane < 4; lane++) {
     c.localGet(addr).localGet(v).i32x4ExtractLane(lane).i32Store(0);
     if (lane < 3) c.addTo(addr, { local: step });
   }
+}
+
+/**
+ * Stores v128 local `v`, the words of group `g` at positions `t … t+3` (i32 locals), into `[positions][W]` words
+ * at `base` (`W`, `posBytes` = W·4: i32 locals; `addr` a scratch i32 local): one `v128.store` when W = 1, else
+ * {@link storeLanesStrided}.
+ */
+export function storePositionWords(
+  c: FunctionCode,
+  base: number,
+  t: number,
+  g: number,
+  W: number,
+  posBytes: number,
+  addr: number,
+  v: number,
+): void {
+  // addr = base + (t·W + g)·4
+  c.localGet(base).localGet(t).localGet(W).i32Mul().localGet(g).i32Add().i32Const(2).i32Shl();
+  c.i32Add().localSet(addr);
+  c.localGet(W).i32Const(1).i32Eq();
+  c.if();
+  c.localGet(addr).localGet(v).v128Store(0, 2);
+  c.else();
+  storeLanesStrided(c, addr, v, posBytes);
+  c.end();
 }
 
 /**
@@ -477,15 +503,8 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
         c.forLoop(ch, 0, { local: n4 }, 4, () => {
           for (let u = 0; u < 4; u++) channel();
         });
-        // words of positions t … t+3, group g: outPtr + (t·W + g)·4, consecutive positions W·4 apart
-        c.localGet(outPtr).localGet(t).localGet(W).i32Mul().localGet(g).i32Add().i32Const(2).i32Shl();
-        c.i32Add().localSet(addr);
-        c.localGet(W).i32Const(1).i32Eq();
-        c.if();
-        c.localGet(addr).localGet(acc).v128Store(0, 2);
-        c.else();
-        storeLanesStrided(c, addr, acc, posBytes);
-        c.end();
+        // words of positions t … t+3, group g
+        storePositionWords(c, outPtr, t, g, W, posBytes, addr, acc);
       });
       c.forLoop(t, { local: l4 }, { local: L }, 1, () => {
         c.i32Const(0).localSet(word);
@@ -615,14 +634,7 @@ export function buildBinaryHelperModule(): Uint8Array<ArrayBuffer> {
           c.localGet(p).localGet(srcRow).i32Sub().localSet(p);
           c.localGet(tp).i32Const(8).i32Sub().localSet(tp);
         });
-        c.localGet(dst).localGet(u).localGet(Wo).i32Mul().localGet(g).i32Add().i32Const(2).i32Shl();
-        c.i32Add().localSet(addr);
-        c.localGet(Wo).i32Const(1).i32Eq();
-        c.if();
-        c.localGet(addr).localGet(acc).v128Store(0, 2);
-        c.else();
-        storeLanesStrided(c, addr, acc, posBytes);
-        c.end();
+        storePositionWords(c, dst, u, g, Wo, posBytes, addr, acc);
       });
     });
   });

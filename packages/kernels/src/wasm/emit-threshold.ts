@@ -18,7 +18,7 @@
  */
 import type { ModuleBuilder } from './builder.js';
 import { ValType } from './builder.js';
-import { EVEN_LANES, simd, storeLanesStrided } from './emit-binary.js';
+import { EVEN_LANES, simd, storePositionWords } from './emit-binary.js';
 
 const { i32, v128 } = ValType;
 
@@ -116,15 +116,8 @@ export function emitThresholdPack(mb: ModuleBuilder): void {
       });
       // The −1 bits: the group's nc low bits of ~plus.
       c.localGet(acc).localGet(ones).v128Xor().localSet(acc);
-      // words of positions u … u+3, group g: dst + (u·W + g)·4, consecutive positions W·4 apart
-      c.localGet(dst).localGet(u).localGet(W).i32Mul().localGet(g).i32Add().i32Const(2).i32Shl();
-      c.i32Add().localSet(addr);
-      c.localGet(W).i32Const(1).i32Eq();
-      c.if();
-      c.localGet(addr).localGet(acc).v128Store(0, 2);
-      c.else();
-      storeLanesStrided(c, addr, acc, posBytes);
-      c.end();
+      // words of positions u … u+3, group g
+      storePositionWords(c, dst, u, g, W, posBytes, addr, acc);
     };
     c.localGet(W).i32Const(2).i32Shl().localSet(posBytes);
     c.f32Const(Number.NEGATIVE_INFINITY).raw(0xfd, F32X4_SPLAT).localSet(negInf);
