@@ -1,4 +1,4 @@
-import { copyStorage, isFloat } from './dtype.js';
+import { copyStorage, isFloat, releaseStorage, type TypedArray } from './dtype.js';
 import { AutogradError, DTypeError } from './errors.js';
 import { _setCloneImpl, type GradNode, isGradEnabled, noGrad, Tensor } from './tensor.js';
 
@@ -17,6 +17,12 @@ export type Primitive = keyof PrimitiveAttrs;
 export interface SaveContext {
   /** Stores `value` for the backward pass. */
   save(value: unknown): void;
+  /**
+   * Storage from `allocate` that only the saved state refers to (e.g. max pooling's argmax positions): handed
+   * back to the storage pool when the graph node is released — after the backward that frees the graph, or at
+   * once when the op is not recorded — so a training step does not allocate it afresh every time.
+   */
+  own(storage: TypedArray): void;
 }
 
 /** What a vector-Jacobian product rule receives besides the output gradient. */
@@ -63,6 +69,7 @@ class OpNode<A> implements GradNode {
     private attrs: A,
     private saved: unknown,
     private needsGrad: boolean[],
+    private owned: TypedArray[] | null,
   ) {}
 
   backward(grad: Tensor): Array<Tensor | null> {
@@ -99,6 +106,8 @@ class OpNode<A> implements GradNode {
     this.output = null;
     this.saved = undefined;
     this.inputs = [];
+    if (this.owned !== null) for (const a of this.owned) releaseStorage(a);
+    this.owned = null;
   }
 }
 
@@ -116,10 +125,19 @@ export function run<A>(name: string, rule: PrimitiveRule<A>, inputs: readonly Te
     if (inVjp === 0) inputs[i].assertLive(`${name}: input ${i}`);
   }
   let saved: unknown;
+  let owned: TypedArray[] | null = null;
   const ctx: SaveContext = {
     save(v) {
       saved = v;
     },
+    own(a) {
+      (owned ??= []).push(a);
+    },
+  };
+  /** Hands the owned storage back when no node will hold it. */
+  const unrecorded = <T>(t: T): T => {
+    if (owned !== null) for (const a of owned) releaseStorage(a);
+    return t;
   };
   let out = noGrad(() => rule.forward(inputs, attrs, ctx));
   if (!(out instanceof Tensor)) {
@@ -130,14 +148,14 @@ export function run<A>(name: string, rule: PrimitiveRule<A>, inputs: readonly Te
   if (out.gradFn !== null || out.requiresGrad || inputs.includes(out)) {
     out = new Tensor(copyStorage(out.storage), out.shape);
   }
-  if (!isGradEnabled() || !isFloat(out.dtype)) return out;
+  if (!isGradEnabled() || !isFloat(out.dtype)) return unrecorded(out);
   const nd = rule.nonDifferentiable;
   const needsGrad = inputs.map((t, i) => t.requiresGrad && !(nd?.includes(i) ?? false));
-  if (!needsGrad.some(Boolean)) return out;
+  if (!needsGrad.some(Boolean)) return unrecorded(out);
   for (const t of inputs) t.pinForGraph();
   const outputNoGrad = new Tensor(out.storage, out.shape);
   outputNoGrad.pinForGraph(); // shares out's storage
-  const node = new OpNode(name, inputs, rule, outputNoGrad, attrs, saved, needsGrad);
+  const node = new OpNode(name, inputs, rule, outputNoGrad, attrs, saved, needsGrad, owned);
   out.gradFn = node;
   out.requiresGrad = true;
   return out;

@@ -92,6 +92,34 @@ describe('Tensor.dispose and the storage pool', () => {
     }
   });
 
+  it("max pooling's saved positions go back to the pool when backward frees the graph, or at once without one", () => {
+    const x = tensor(
+      Float32Array.from({ length: 2 * 3 * 40 }, (_, i) => Math.sin(i * 0.7)),
+      [2, 3, 40],
+      { requiresGrad: true },
+    );
+    const n = 2 * 3 * 13; // positions of maxPool1d(x, 3)
+    /** Whether the next int32 allocation of n elements is served by the pool (then disposed again). */
+    const int32Pooled = () => {
+      const hits = storagePoolStats().hits;
+      to(filled(n, 1), 'int32').dispose();
+      return storagePoolStats().hits === hits + 1;
+    };
+    emptyStoragePool();
+    const y = maxPool1d(x, 3);
+    expect(int32Pooled()).toBe(false); // held by the graph node
+    emptyStoragePool();
+    backward(sum(y));
+    expect(int32Pooled()).toBe(true);
+    emptyStoragePool();
+    noGrad(() => maxPool1d(x, 3)); // not recorded: released at once
+    expect(int32Pooled()).toBe(true);
+    emptyStoragePool();
+    const z = maxPool1d(x, 3);
+    backward(sum(z), undefined, { retainGraph: true }); // the graph is kept, and with it the positions
+    expect(int32Pooled()).toBe(false);
+  });
+
   it('never recycles storage the caller wrapped with new Tensor(data, shape)', () => {
     const mine = new Float32Array(64).fill(7);
     const t = new Tensor(mine, [64]);
@@ -263,7 +291,11 @@ describe('ops that skip the zero-fill of recycled storage', () => {
   function poisonMany(sizes: readonly number[], count: number): void {
     const held: Tensor[] = [];
     for (const n of sizes)
-      for (let i = 0; i < count; i++) held.push(add(filled(n, Number.NaN), filled(n, 0)));
+      for (let i = 0; i < count; i++) {
+        held.push(add(filled(n, Number.NaN), filled(n, 0)));
+        // int32 storage too (max pooling's positions): −7 is no valid position.
+        held.push(to(filled(n, -7), 'int32'));
+      }
     for (const t of held) t.dispose();
   }
 

@@ -350,10 +350,14 @@ const maxPool1dRule: PrimitiveRule<MaxPool1dAttrs> = {
     const p: Pool1dParams = { ...poolParams(x, a, L), dilation: a.dilation };
     const n = p.batch * p.channels * L;
     const out = allocateUninitialized(x.dtype, n) as FloatArray; // every window's maximum assigned
-    // Positions only when a gradient can be asked for (a device backend then need not send them to the host).
-    const arg = x.requiresGrad ? new Int32Array(n) : null;
+    // Positions only when a gradient can be asked for (a device backend then need not send them to the host);
+    // recycled storage owned by the graph node (every position assigned by the kernel).
+    const arg = x.requiresGrad ? (allocateUninitialized('int32', n) as Int32Array) : null;
     kernels().maxPool1d(x.storage as FloatArray, out, arg, p);
-    if (arg !== null) ctx.save({ arg } satisfies MaxSaved);
+    if (arg !== null) {
+      ctx.save({ arg } satisfies MaxSaved);
+      ctx.own(arg);
+    }
     return new Tensor(out, [p.batch, p.channels, L]);
   },
   // The gradient goes to the (first) maximum of each window, saved in the forward.
@@ -495,9 +499,13 @@ const adaptiveMaxPool1dRule: PrimitiveRule<AdaptivePool1dAttrs> = {
     const [B, C, L] = x.shape;
     const n = B * C * outputSize;
     const out = allocate(x.dtype, n) as FloatArray;
-    const arg = x.requiresGrad ? new Int32Array(n) : null; // positions only for a gradient, as maxPool1d
+    // Positions only for a gradient, in recycled storage owned by the graph node, as maxPool1d.
+    const arg = x.requiresGrad ? (allocate('int32', n) as Int32Array) : null;
     kernels().adaptiveMaxPool1d(x.storage as FloatArray, out, arg, B * C, L, outputSize);
-    if (arg !== null) ctx.save({ arg } satisfies MaxSaved);
+    if (arg !== null) {
+      ctx.save({ arg } satisfies MaxSaved);
+      ctx.own(arg);
+    }
     return new Tensor(out, [B, C, outputSize]);
   },
   vjp: (g, { inputs: [x], saved, attrs: { outputSize } }) => {
