@@ -285,7 +285,7 @@ function fuseFloatSign(parts: ModelParts, i: number, consumers: Map<string, numb
   if (!chain) return null;
   const y = conv.outputs[0];
   const O = parts.file.graph.values.get(y)!.shape[0];
-  const ev = epilogueEvaluator(parts, chain.epilogue, O, 1);
+  // The node's weights are read through a context; the probe buffers are not used.
   const probe: Value = { info: { kind: 'float', shape: [O, 1] }, buf: new Float32Array(O) };
   // Finite conv outputs never reach NaN (the search's premise): a node that may turn ±∞ into NaN only where no
   // node before it may overflow to ±∞. The infinities themselves are evaluated (conventions.ts §7).
@@ -295,6 +295,7 @@ function fuseFloatSign(parts: ModelParts, i: number, consumers: Map<string, numb
     if (m === null || (m.nanFromInfinity && overflow)) return null;
     if (!m.finiteToFinite) overflow = true;
   }
+  const ev = epilogueEvaluator(parts, chain.epilogue, O, 1);
   const folded = foldSignBySearch((ys, fs) => {
     ev.input.buf.set(ys);
     fs.set(ev.run());

@@ -279,15 +279,22 @@ function binaryKit(arena: WasmArena): BinaryKit {
 
 /**
  * Dots of one batch entry into `r.dots` (`[opad][T]` int32, or float32). The input is already in the x region
- * (from `copyInput` or `bsign`); the weights were copied at the start of the call.
+ * (from `copyInput` or `bsign`); the weights were copied at the start of the call. `dense`: the gather of
+ * `core.dense` into the dense region, resolved once by the caller (null without a dense layout).
  */
-function runDots(arena: WasmArena, core: BinaryConvCore, fn: DotsFn, r: CoreRegions, kit: BinaryKit): void {
+function runDots(
+  arena: WasmArena,
+  core: BinaryConvCore,
+  fn: DotsFn,
+  dense: DenseFn | null,
+  r: CoreRegions,
+): void {
   const { i32, f32 } = arena.views();
   const { p, T } = core;
   const { tc, tt } = core.spec;
   const blocks = Math.floor(T / tt);
-  if (core.dense) kit.denseFn(core)(r.x, r.dense, T);
-  fn(core.dense ? r.dense : r.x, r.w, r.dots, core.opad / tc, blocks, T - blocks * tt, T * 4);
+  if (dense !== null) dense(r.x, r.dense, T);
+  fn(dense !== null ? r.dense : r.x, r.w, r.dots, core.opad / tc, blocks, T - blocks * tt, T * 4);
   const { edges, corrections } = core;
   if (edges.length > 0) {
     const O = p.outChannels;
@@ -360,6 +367,7 @@ export function createWasmBinaryConv1d(arena: WasmArena): WasmBinaryKernels['bin
     const fn = kit.dotsFn(core, (c) =>
       c.looped ? buildBinaryDotsLoopModule(c.spec, c.looped) : buildBinaryDotsModule(c.spec),
     );
+    const dense = core.dense ? kit.denseFn(core) : null;
     const lay = new Layout();
     const r = takeCoreRegions(lay, core, 64);
     arena.reserve(lay.bytes);
@@ -369,7 +377,7 @@ export function createWasmBinaryConv1d(arena: WasmArena): WasmBinaryKernels['bin
     const view = i32.subarray(r.dots / 4, r.dots / 4 + m);
     for (let b = 0; b < p.batch; b++) {
       copyInput(core, r, u32, xPacked, b);
-      runDots(arena, core, fn, r, kit);
+      runDots(arena, core, fn, dense, r);
       out.set(view, b * m);
     }
   }
@@ -427,6 +435,7 @@ export function createWasmBinaryPlans(arena: WasmArena): WasmBinaryPlans {
     // Float output without pool: the kernel stores float32 and the copy out is a plain copy.
     const core = new BinaryConvCore({ ...p }, wPacked, !pool && !packed);
     const fn = kit.dotsFn(core, (c) => buildBinaryDotsModule(c.spec));
+    const dense = core.dense ? kit.denseFn(core) : null;
     const h = kit.helpers();
     const { outChannels: O, inChannels: C, inLength: L, batch } = p;
     const T = core.T;
@@ -487,7 +496,7 @@ export function createWasmBinaryPlans(arena: WasmArena): WasmBinaryPlans {
           u32.fill(0, x0 + (p.padLeft + L) * W, x0 + core.lp * W);
           bad |= h.bsign(floatAt, r.x + p.padLeft * W * 4, C, L, W);
         } else copyInput(core, r, u32, x as Uint32Array, b);
-        runDots(arena, core, fn, r, kit);
+        runDots(arena, core, fn, dense, r);
         let src = r.dots;
         let srcRow = T * 4;
         if (pool) {
