@@ -90,6 +90,16 @@ describe('bnn options', () => {
     expect(parseOptions(['--float'])?.variants).toEqual(['float']);
     expect(parseOptions(['--binary', '--float'])?.variants).toEqual(['binary', 'float']);
     expect(parseOptions(['--help'])).toBeNull();
+    expect(d).toMatchObject({ augment: null, noTest: false });
+    expect(parseOptions(['--augment', 'shift=90:edge,noise=0.1@0.5', '--no-test'])).toMatchObject({
+      augment: {
+        steps: [
+          { kind: 'shift', max: 90, mode: 'edge' },
+          { kind: 'noise', std: 0.1, p: 0.5 },
+        ],
+      },
+      noTest: true,
+    });
   });
 
   test('bad flags are UsageErrors naming the flag', () => {
@@ -99,6 +109,8 @@ describe('bnn options', () => {
     expect(() => parseOptions(['--lr', '-1'])).toThrow(/--lr/);
     expect(() => parseOptions(['--estimator', 'sigmoid'])).toThrow(/--estimator/);
     expect(() => parseOptions(['--bogus'])).toThrow(UsageError);
+    expect(() => parseOptions(['--augment', 'shift=-3'])).toThrow(UsageError);
+    expect(() => parseOptions(['--augment', 'blur=2'])).toThrow(/--augment: .*cannot parse 'blur=2'/);
   });
 
   test('smoke rows are never recorded into docs/results.json', async () => {
@@ -189,6 +201,39 @@ describe.runIf(fullRuns.length > 0 && browserReason === null)('bnn full runs in 
     },
     600_000,
   );
+});
+
+describe.runIf(present || ci)('bnn --augment --no-test, then --resume', () => {
+  test('--no-test trains and reports validation only; --resume then reads the test split once', async () => {
+    if (!present) throw new Error(`CI=true but ${why}`);
+    const out = join(tmp, 'no-test');
+    const flags = [
+      '--smoke',
+      '--binary',
+      '--epochs',
+      '2',
+      '--augment',
+      'shift=200,scale=0.8:1.2',
+      '--out',
+      out,
+    ];
+    const lines: string[] = [];
+    const first = await main([...flags, '--no-test'], { log: (l) => lines.push(l), progress: 'none' });
+    expect(first).toBeNull();
+    expect(lines.some((l) => l.includes('training batches augmented'))).toBe(true);
+    expect(lines.some((l) => /^test \d+ fragments/.test(l))).toBe(false);
+    expect(existsSync(join(out, 'models'))).toBe(false);
+    const v = JSON.parse(readFileSync(join(out, 'validation.json'), 'utf8'));
+    expect(v.settings.augment.steps).toHaveLength(2);
+    expect(v.networks.binary.keptEpoch).toBeGreaterThanOrEqual(1);
+    expect(v.networks.binary.accuracy).toBeGreaterThan(0);
+    const report = await main([...flags, '--resume'], { log: () => {}, progress: 'none' });
+    const b = report?.variants.binary;
+    expect(b?.training.reused).toBe(true);
+    expect(b?.validation.accuracy).toBe(v.networks.binary.accuracy);
+    expect(b?.id).toBe('bnn/binary-17-aug');
+    expect(b?.test.accuracy).toBeGreaterThan(0);
+  }, 600_000);
 });
 
 describe.runIf(present || ci)('bnn, smoke mode (17 classes)', () => {

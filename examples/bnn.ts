@@ -8,14 +8,19 @@
  */
 import { relative, resolve } from 'node:path';
 import {
+  type AugmentSpec,
   BNN_RUN_DEFAULTS,
   BNN_SMOKE,
+  type BnnExperimentOptions,
   type BnnReport,
   type BnnSettings,
+  type BnnTraining,
   type BnnVariant,
   bnnMarkdown,
   type ProgressMode,
+  parseAugmentSpec,
   runBnnExperiment,
+  trainBnnNetworks,
 } from '@ecgnn/train';
 import {
   choice,
@@ -41,7 +46,12 @@ export interface BnnCliOptions extends ExperimentOptions {
   estimator: 'clipped' | 'triangular';
   scale: 'none' | 'channel';
   monotone: boolean;
+  augment: AugmentSpec | null;
+  noTest: boolean;
 }
+
+/** Sampling rate of both fragment sets (mitbih17 and the mitdb fragments), for `--augment wander=…`. */
+const FRAGMENT_HZ = 360;
 
 const SCRIPT = 'pnpm exec tsx --conditions=@ecgnn/source examples/bnn.ts';
 
@@ -62,6 +72,11 @@ usage: ${SCRIPT} [options]
   --scale <name>       none (default, the method's) or channel (α = mean|w| per output channel)
   --monotone           PReLU slopes kept ≥ 0, so every binary block folds into integer thresholds on export
                        (row ids end in -monotone; the method's slopes are free)
+  --augment <steps>    random transforms of the training batches, comma-separated: shift=<max samples>[:wrap|edge|zero],
+                       scale=<min>:<max>, noise=<std>, wander=<amplitude>:<max Hz>, each optionally @<probability>,
+                       e.g. shift=360,scale=0.8:1.2,noise=0.05 (row ids end in -aug; default none)
+  --no-test            train and report the validation figures only, without reading the test split (for choosing
+                       settings on validation; a later run with the same flags and --resume reads the test split)
   --data <dir>         data directory holding mitbih17/ and mitdb/ (default: $ECGNN_DATA, else ../shared/data)
   --out <dir>          checkpoints, logs, model files, report (default ./ecgnn-out/bnn-<classes>)
   --record <file>      merge the rows (bnn/binary-17, bnn/float-17, …) into <file> (docs/results.json) and
@@ -84,6 +99,8 @@ export function parseOptions(argv: readonly string[]): BnnCliOptions | null {
     estimator: { type: 'string' },
     scale: { type: 'string' },
     monotone: { type: 'boolean' },
+    augment: { type: 'string' },
+    'no-test': { type: 'boolean' },
   } as const;
   const v = parseFlags(argv, spec, HELP);
   if (v.help) return null;
@@ -108,7 +125,17 @@ export function parseOptions(argv: readonly string[]): BnnCliOptions | null {
     estimator: choice('estimator', v.estimator, ['clipped', 'triangular']) ?? 'clipped',
     scale: choice('scale', v.scale, ['none', 'channel']) ?? 'none',
     monotone: v.monotone ?? false,
+    augment: v.augment === undefined ? null : augmentOption(v.augment),
+    noTest: v['no-test'] ?? false,
   };
+}
+
+function augmentOption(text: string): AugmentSpec {
+  try {
+    return parseAugmentSpec(text, FRAGMENT_HZ);
+  } catch (e) {
+    throw new UsageError(`--augment: ${(e as Error).message}`);
+  }
 }
 
 /** Optional hooks of {@link main}. */
@@ -146,7 +173,8 @@ export async function main(argv: readonly string[], io: BnnIo = {}): Promise<Bnn
     preluSlopes: opts.monotone ? 'nonNegative' : 'free',
   };
   if (opts.lr !== undefined) settings.lr = opts.lr;
-  const report = runBnnExperiment({
+  if (opts.augment !== null) settings.augment = opts.augment;
+  const experiment: BnnExperimentOptions = {
     dataDir: dir,
     outDir: opts.out,
     seed: opts.seed,
@@ -160,7 +188,12 @@ export async function main(argv: readonly string[], io: BnnIo = {}): Promise<Bnn
     progress: io.progress,
     provenance: { command, commit, date: new Date().toISOString(), commitDirty: dirty },
     log,
-  });
+  };
+  if (opts.noTest) {
+    await writeValidationOnly(opts.out, trainBnnNetworks(experiment), command, log);
+    return null;
+  }
+  const report = runBnnExperiment(experiment);
   for (const row of report.rows) row.backend = wasm ? 'wasm' : 'cpu';
   await writeFileAtomic(resolve(opts.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFileAtomic(resolve(opts.out, 'report.md'), bnnMarkdown(report));
@@ -169,6 +202,38 @@ export async function main(argv: readonly string[], io: BnnIo = {}): Promise<Bnn
     recordRows(opts.record, report.rows, log);
   }
   return report;
+}
+
+/** `--no-test`: the kept epoch and validation figures of each network, in `<out>/validation.json`. */
+async function writeValidationOnly(
+  out: string,
+  run: BnnTraining,
+  command: string,
+  log: (line: string) => void,
+): Promise<void> {
+  const networks = Object.fromEntries(
+    run.variants.map((v) => {
+      const t = run.trained[v];
+      const m = t?.validation.metrics;
+      return [
+        v,
+        {
+          keptEpoch: t?.result.bestEpoch ?? null,
+          epochs: t?.result.history.length ?? null,
+          accuracy: m?.accuracy ?? null,
+          macroF1: m?.macroF1 ?? null,
+        },
+      ];
+    }),
+  );
+  for (const [v, n] of Object.entries(networks))
+    log(
+      `${v}: validation accuracy ${n.accuracy?.toFixed(4)} macro-F1 ${n.macroF1?.toFixed(4)} (epoch ${n.keptEpoch} of ${n.epochs})`,
+    );
+  const file = resolve(out, 'validation.json');
+  const body = { command, settings: run.settings, validationItems: run.data.validation.count, networks };
+  await writeFileAtomic(file, `${JSON.stringify(body, null, 2)}\n`);
+  log(`--no-test: the test split was not read; validation figures in ${relative(process.cwd(), file)}`);
 }
 
 runIfInvoked(import.meta.url, main, [UsageError]);

@@ -6,6 +6,14 @@
  */
 
 export {
+  type Augmentation,
+  type AugmentSpec,
+  type AugmentStep,
+  augmentSeed,
+  createAugmentation,
+  parseAugmentSpec,
+} from './augment.js';
+export {
   type Checkpoint,
   type CheckpointParts,
   captureCheckpoint,
@@ -81,9 +89,11 @@ export {
 export {
   type BnnAgreement,
   type BnnReport,
+  type BnnTraining,
   type BnnVariantReport,
   bnnVariantConfig,
   runBnnExperiment,
+  trainBnnNetworks,
 } from './experiments/bnn.js';
 export {
   BNN_RUN_DEFAULTS,

@@ -4,7 +4,8 @@
  * when the dataset has them. Collation copies rows into the batch tensors' storage and allocates nothing
  * else; with `reuseBuffers` that storage is reused from batch to batch as well.
  */
-import { Tensor, ValueError } from '@ecgnn/core';
+import { Generator as RandomGenerator, Tensor, ValueError } from '@ecgnn/core';
+import { type Augmentation, type AugmentSpec, augmentSeed, createAugmentation } from './augment.js';
 import { checkDataset, type Dataset, itemSize } from './dataset.js';
 import { type BatchSampler, createSampler, type HardnessScore, type SamplerSpec } from './samplers.js';
 
@@ -38,6 +39,12 @@ export interface DataLoaderOptions {
    * update) before drawing the next batch, wrong when batches are kept.
    */
   reuseBuffers?: boolean;
+  /**
+   * Random transforms of each batch that {@link DataLoader.epoch} yields (training batches), applied to the
+   * batch's copy of the rows; draws seeded per (seed, epoch, batch), see augment.ts. `collate`
+   * never augments.
+   */
+  augment?: AugmentSpec;
 }
 
 interface Buffers {
@@ -57,6 +64,10 @@ export class DataLoader {
   private readonly reuse: boolean;
   private readonly buffers = new Map<number, Buffers>();
   private readonly sizes: number[];
+  private readonly seed: number;
+  /** The loader's augmentation (null: none). */
+  readonly augmentation: Augmentation | null;
+  private readonly augmentGenerator = new RandomGenerator(0);
 
   /** Checks the dataset and makes the sampler. */
   constructor(dataset: Dataset, opts: DataLoaderOptions) {
@@ -75,6 +86,11 @@ export class DataLoader {
           });
     this.reuse = opts.reuseBuffers ?? false;
     this.sizes = dataset.inputs.map(itemSize);
+    this.seed = opts.seed ?? 0;
+    this.augmentation =
+      opts.augment === undefined || opts.augment.steps.length === 0
+        ? null
+        : createAugmentation(opts.augment, dataset.inputs);
   }
 
   /** Batches per epoch. */
@@ -82,9 +98,25 @@ export class DataLoader {
     return this.sampler.batchesPerEpoch;
   }
 
-  /** The batches of epoch `epoch` (0-based), from batch `start` on. */
+  /**
+   * The batches of epoch `epoch` (0-based), from batch `start` on, augmented when the loader has an
+   * augmentation (batch b's draws depend only on the seed, `epoch` and b, so a resumed epoch repeats them).
+   */
   *epoch(epoch: number, start = 0): Generator<Batch> {
-    for (const index of this.sampler.epochBatches(epoch, start)) yield this.collate(index);
+    let b = start;
+    for (const index of this.sampler.epochBatches(epoch, start)) {
+      const batch = this.collate(index);
+      if (this.augmentation !== null) {
+        this.augmentGenerator.manualSeed(augmentSeed(this.seed, epoch, b));
+        this.augmentation.apply(
+          batch.inputs.map((t) => t.data as Float32Array),
+          batch.size,
+          this.augmentGenerator,
+        );
+      }
+      b++;
+      yield batch;
+    }
   }
 
   /** Collates the items `index` into a batch (see {@link DataLoaderOptions.reuseBuffers}). */

@@ -4,6 +4,7 @@
  * was fixed before any test-split figure was seen; the validation split chooses the epoch at run time.
  */
 import type { BnnEstimator } from '@ecgnn/models';
+import type { AugmentSpec } from '../augment.js';
 import type { ProgressMode } from '../progress.js';
 
 /** The two networks of the experiment: the binary one and its full-precision twin. */
@@ -57,6 +58,8 @@ export interface BnnSettings {
   every: number;
   /** Gradient clipping by total L2 norm (null: none). */
   gradClipNorm: number | null;
+  /** Random transforms of the training batches (null: none, the method's; row ids then end in `-aug`). */
+  augment: AugmentSpec | null;
   /** Single-item calls per timed run and timed runs of the batch-1 latency. */
   latency: { perRun: number; runs: number };
 }
@@ -77,6 +80,7 @@ export const BNN_RUN_DEFAULTS: BnnSettings = {
   splitSeed: 0,
   every: 1,
   gradClipNorm: null,
+  augment: null,
   latency: { perRun: 100, runs: 21 },
 };
 

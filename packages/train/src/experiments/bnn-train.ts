@@ -124,6 +124,7 @@ export function trainBnn(
       sampler: { kind: 'shuffled' },
       seed: spec.seed,
       reuseBuffers: true,
+      ...(settings.augment === null ? {} : { augment: settings.augment }),
     }),
     validation: data.validation,
     epochs: settings.epochs,

@@ -32,7 +32,7 @@ import {
   type BnnVariant,
   bnnSettings,
 } from './bnn-config.js';
-import { fragmentCounts, loadBnnData } from './bnn-data.js';
+import { type BnnData, fragmentCounts, loadBnnData } from './bnn-data.js';
 import { exportBnn } from './bnn-export.js';
 import { BNN_SELECTION, type BnnTrained, trainBnn } from './bnn-train.js';
 import { splitProvenance } from './split-provenance.js';
@@ -152,8 +152,9 @@ export function bnnVariantConfig(
  */
 function optionSuffix(settings: BnnSettings, variant: BnnVariant): string {
   const monotone = settings.preluSlopes === 'nonNegative' ? '-monotone' : '';
-  if (variant === 'float') return monotone;
-  return `${settings.estimator === 'triangular' ? '-triangular' : ''}${settings.scale === 'channel' ? '-scaled' : ''}${monotone}`;
+  const aug = settings.augment !== null && settings.augment.steps.length > 0 ? '-aug' : '';
+  if (variant === 'float') return `${monotone}${aug}`;
+  return `${settings.estimator === 'triangular' ? '-triangular' : ''}${settings.scale === 'channel' ? '-scaled' : ''}${monotone}${aug}`;
 }
 
 function agreementOf(loaded: ReturnType<typeof loadModel>, ds: Dataset, probs: Float32Array): BnnAgreement {
@@ -166,8 +167,26 @@ function agreementOf(loaded: ReturnType<typeof loadModel>, ds: Dataset, probs: F
   };
 }
 
-/** Runs the experiment (see the module comment) and returns its report; files go to `opts.outDir`. */
-export function runBnnExperiment(opts: BnnExperimentOptions): BnnReport {
+/** Steps 1–2 of the experiment: the data (without the test split) and the trained networks. */
+export interface BnnTraining {
+  /** Training and validation splits; `data.loadTest()` reads the test split. */
+  data: BnnData;
+  /** The settings used. */
+  settings: BnnSettings;
+  /** The networks trained, in {@link BNN_VARIANTS} order. */
+  variants: BnnVariant[];
+  /** Per network: the kept weights, training result and validation evaluation. */
+  trained: Partial<Record<BnnVariant, BnnTrained>>;
+  /** Wall times (s) of loading and of each network's training. */
+  timings: Record<string, number>;
+}
+
+/**
+ * Trains the experiment's networks without reading the test split (steps 1–2 of the module comment): what a
+ * search over settings runs, choosing on the validation figures only; {@link runBnnExperiment} then reads the
+ * test split once (with `resume`, it reloads the networks trained here from `opts.outDir`).
+ */
+export function trainBnnNetworks(opts: BnnExperimentOptions): BnnTraining {
   const log = opts.log ?? ((line: string) => console.log(line));
   const smoke = opts.smoke ?? false;
   const classes = opts.classes ?? 17;
@@ -176,7 +195,6 @@ export function runBnnExperiment(opts: BnnExperimentOptions): BnnReport {
   if (variants.length === 0) throw new ValueError('runBnnExperiment: no variant to train');
   const settings = bnnSettings(opts);
   const timings: Record<string, number> = {};
-  const tStart = performance.now();
   mkdirSync(opts.outDir, { recursive: true });
 
   // 1. Data: training and validation now; the test split only after training.
@@ -189,7 +207,7 @@ export function runBnnExperiment(opts: BnnExperimentOptions): BnnReport {
   );
   log(`training ${train.count} fragments ${JSON.stringify(fragmentCounts(train))}`);
   log(`validation ${validation.count} fragments ${JSON.stringify(fragmentCounts(validation))}`);
-  const preprocessing = train.preprocessing as DatasetPreprocessing;
+  if (settings.augment !== null) log(`training batches augmented: ${JSON.stringify(settings.augment)}`);
   const length = train.inputs[0].shape[1];
 
   // 2. The networks, each from the same seed.
@@ -211,9 +229,22 @@ export function runBnnExperiment(opts: BnnExperimentOptions): BnnReport {
       `${v}: kept epoch ${r.bestEpoch} of ${r.history.length}, validation ${BNN_SELECTION} ${fmt(r.bestValue)} on ${validation.count} fragments`,
     );
   }
+  return { data, settings, variants, trained, timings };
+}
+
+/** Runs the experiment (see the module comment) and returns its report; files go to `opts.outDir`. */
+export function runBnnExperiment(opts: BnnExperimentOptions): BnnReport {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const smoke = opts.smoke ?? false;
+  const classes = opts.classes ?? 17;
+  const protocol = opts.protocol ?? 'stratified';
+  const tStart = performance.now();
+  const { data, settings, variants, trained, timings } = trainBnnNetworks(opts);
+  const { train, validation } = data;
+  const preprocessing = train.preprocessing as DatasetPreprocessing;
 
   // 3. The test split, read once.
-  t = performance.now();
+  const t = performance.now();
   const test = data.loadTest();
   log(`\ntest ${test.count} fragments ${JSON.stringify(fragmentCounts(test))} (read once, now)`);
   const counts = classCounts(train);
