@@ -5,7 +5,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { abs, add, crossEntropy, mul, optim, sqrt, sum, type Tensor } from '@ecgnn/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Batch, loadCheckpoint, ProgressReporter, TrainingDivergedError } from '../src/index.js';
+import {
+  type AugmentSpec,
+  type Batch,
+  loadCheckpoint,
+  ProgressReporter,
+  TrainingDivergedError,
+} from '../src/index.js';
 import { smallData, smallRun, weightsOf } from './fixtures/small-run.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,6 +89,27 @@ describe('Trainer', () => {
     expect(r.history.map((h) => h.trainLoss)).toEqual(fullResult.history.map((h) => h.trainLoss));
     expect(r.bestEpoch).toBe(fullResult.bestEpoch);
     expect(logRecords(dir).some((x) => x.type === 'resume' && x.step === 8)).toBe(true);
+  });
+
+  it('resumes an augmented run mid-epoch to bit-identical weights; the augmentation changes them', () => {
+    const augment = {
+      steps: [
+        { kind: 'shift', max: 6 },
+        { kind: 'scale', min: 0.8, max: 1.2 },
+        { kind: 'noise', std: 0.05, p: 0.5 },
+      ],
+    } as const satisfies AugmentSpec;
+    const full = smallRun(null, { augment });
+    full.trainer.fit();
+    const plain = smallRun(null);
+    plain.trainer.fit();
+    expect(weightsOf(full.model)).not.toEqual(weightsOf(plain.model));
+    const dir = newDir();
+    smallRun(dir, { augment, maxSteps: 9 }).trainer.fit(); // epoch 2, batch 3
+    expect(loadCheckpoint(join(dir, 'last.ckpt')).progress).toEqual({ epoch: 1, batch: 3, step: 9 });
+    const again = smallRun(dir, { augment });
+    again.trainer.resume();
+    expect(weightsOf(again.model)).toEqual(weightsOf(full.model));
   });
 
   it('resumes the hard-example sampler mid-epoch too', () => {

@@ -155,12 +155,13 @@ const conv1dRule: PrimitiveRule<Conv1dAttrs> = {
     let gx: Tensor | null = null;
     let gw: Tensor | null = null;
     if (needsGrad[0]) {
-      const d = allocate(x.dtype, x.size) as FloatArray;
+      // Uninitialized: the contract's conv1dBackwardInput overwrites every element (padded positions get none).
+      const d = allocateUninitialized(x.dtype, x.size) as FloatArray;
       kernels().conv1dBackwardInput(gd, w.storage as FloatArray, d, p);
       gx = new Tensor(d, x.shape);
     }
     if (needsGrad[1]) {
-      const d = allocate(w.dtype, w.size) as FloatArray;
+      const d = allocateUninitialized(w.dtype, w.size) as FloatArray; // overwritten (the contract's rule)
       kernels().conv1dBackwardWeight(x.storage as FloatArray, gd, d, p);
       gw = new Tensor(d, w.shape);
     }
