@@ -81,7 +81,8 @@ usage: ${SCRIPT} [options]
   --out <dir>          checkpoints, logs, model files, report (default ./ecgnn-out/bnn-<classes>)
   --record <file>      merge the rows (bnn/binary-17, bnn/float-17, …) into <file> (docs/results.json) and
                        regenerate results.md beside it
-  --resume             continue from the checkpoints in --out (finished networks reloaded, a killed one resumed)
+  --resume             continue from the checkpoints in --out (finished networks reloaded, a killed one resumed;
+                       a network trained there with other settings, seed or model is refused, naming what differs)
   --backend <name>     core backend for training: wasm (default when available) or cpu
   --no-download        fail instead of downloading MIT-BIH (5 classes) when it is absent
   --help               this text

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Generator, nn, noGrad, optim, randn, Tensor } from '@ecgnn/core';
+import { Generator, nn, noGrad, optim, randn, Tensor, ValueError } from '@ecgnn/core';
 import { loadModel, saveModel } from '@ecgnn/infer';
 import { type BinaryEcgNet, createModel } from '@ecgnn/models';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -196,5 +196,25 @@ describe('trainBnn', () => {
     expect(again.reused).toBe(true);
     const x = randn([2, 1, 720], { generator: new Generator(4) });
     noGrad(() => expect([...again.model.call(x).data]).toEqual([...full.model.call(x).data]));
+    // Other latency settings only time the export: the run is still reloaded.
+    const timed = { ...settings, latency: { perRun: 1, runs: 1 } };
+    expect(
+      trainBnn({ name: 'b', config, seed: 1, dir }, { train, validation }, timed, { ...ctx, resume: true })
+        .reused,
+    ).toBe(true);
+    // Settings that change the weights refuse the reload, naming what differs, instead of reusing the run.
+    const augmented = { ...settings, augment: { steps: [{ kind: 'noise' as const, std: 0.1 }] } };
+    const resumeWith = (s: BnnSettings, seed = 1) =>
+      trainBnn({ name: 'b', config, seed, dir }, { train, validation }, s, { ...ctx, resume: true });
+    expect(() => resumeWith(augmented)).toThrow(ValueError);
+    expect(() => resumeWith(augmented)).toThrow(
+      /other settings \(settings: .*"augment":null.* there, .*"noise".* now\)/,
+    );
+    expect(() => resumeWith(settings, 2)).toThrow(/seed: 1 there, 2 now/);
+    // Without resume the directory is simply started over.
+    expect(trainBnn({ name: 'b', config, seed: 1, dir }, { train, validation }, augmented, ctx).reused).toBe(
+      false,
+    );
+    expect(resumeWith(augmented).reused).toBe(true);
   });
 });

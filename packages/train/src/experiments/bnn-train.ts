@@ -14,7 +14,7 @@ import type { ProgressMode } from '../progress.js';
 import { Trainer } from '../trainer.js';
 import type { TrainResult } from '../trainer-options.js';
 import { type BnnSettings, sharpnessAt } from './bnn-config.js';
-import { reloadFinishedRun, saveRunResult, startRunDir } from './run-dir.js';
+import { checkRunSettings, reloadFinishedRun, saveRunResult, startRunDir } from './run-dir.js';
 
 /** The validation quantity that picks the kept epoch. */
 export const BNN_SELECTION = 'accuracy';
@@ -104,6 +104,10 @@ export function trainBnn(
 ): BnnTrained {
   manualSeed(spec.seed);
   const model = createModel(spec.config, { generator: new Generator(spec.seed) }) as BinaryEcgNet;
+  // What decides the trained weights (not the latency settings, which only time the export).
+  const { latency: _latency, ...trainSettings } = settings;
+  const runSettings = { config: spec.config, seed: spec.seed, settings: trainSettings };
+  if (ctx.resume) checkRunSettings(spec.dir, runSettings);
   const finished = reloadFinishedRun<{ result: TrainResult }>(spec.dir, model, ctx.resume);
   if (finished !== null) {
     const { result } = finished;
@@ -111,6 +115,7 @@ export function trainBnn(
     return { model, result, validation: evaluate(model, data.validation), reused: true };
   }
   const resuming = startRunDir(spec.dir, ctx.resume);
+  if (!resuming) checkRunSettings(spec.dir, runSettings);
   const optimizer = new optim.Adam(model.parameters(), {
     lr: settings.lr,
     weightDecay: settings.weightDecay,

@@ -4,9 +4,9 @@
  * `resume`, a finished run is reloaded instead of trained again, a killed one resumes from `last.ckpt`, and
  * anything else starts from an empty directory.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { nn } from '@ecgnn/core';
+import { type nn, ValueError } from '@ecgnn/core';
 import { loadCheckpoint, writeFileAtomicSync } from '../checkpoint.js';
 
 /**
@@ -42,4 +42,36 @@ export function saveRunResult(dir: string | null, saved: unknown): void {
     join(dir, 'result.json'),
     new TextEncoder().encode(`${JSON.stringify(saved, null, 2)}\n`),
   );
+}
+
+/** Name of the file in a run directory that records what the run was started with. */
+export const RUN_SETTINGS_FILE = 'settings.json';
+
+/**
+ * Guards `resume` against mixing runs: when `dir` holds a {@link RUN_SETTINGS_FILE} (written by this function
+ * when the run started), every top-level key of `settings` must have the value recorded there, else a
+ * ValueError names the keys that differ and both values (a finished or killed run trained with other settings
+ * would otherwise be reloaded under the new settings' name). Without the file (a fresh directory, or a run
+ * from before the file existed) it writes `settings` and returns.
+ */
+export function checkRunSettings(dir: string | null, settings: Record<string, unknown>): void {
+  if (dir === null) return;
+  const file = join(dir, RUN_SETTINGS_FILE);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileAtomicSync(file, new TextEncoder().encode(`${JSON.stringify(settings, null, 2)}\n`));
+    return;
+  }
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const keys = new Set([...Object.keys(saved), ...Object.keys(settings)]);
+  const differ = [...keys].filter((k) => JSON.stringify(saved[k]) !== JSON.stringify(settings[k]));
+  if (differ.length > 0)
+    throw new ValueError(
+      `${dir} holds a run started with other settings (${differ
+        .map(
+          (k) =>
+            `${k}: ${JSON.stringify(saved[k]) ?? 'none'} there, ${JSON.stringify(settings[k]) ?? 'none'} now`,
+        )
+        .join('; ')}); use another output directory or the same settings`,
+    );
 }
