@@ -304,25 +304,59 @@ describe('ops that skip the zero-fill of recycled storage', () => {
     for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) expect([i, a[i]]).toEqual([i, b[i]]);
   };
 
+  /** Conv geometries of the poisoned-storage properties (groups, stride, dilation, padding; with or without bias). */
+  const convGeometry = fc.record({
+    batch: fc.integer({ min: 1, max: 3 }),
+    groups: fc.integer({ min: 1, max: 3 }),
+    cinG: fc.integer({ min: 1, max: 4 }),
+    coutG: fc.integer({ min: 1, max: 5 }),
+    length: fc.integer({ min: 1, max: 40 }),
+    k: fc.integer({ min: 1, max: 5 }),
+    stride: fc.integer({ min: 1, max: 3 }),
+    dilation: fc.integer({ min: 1, max: 2 }),
+    pad: fc.integer({ min: 0, max: 3 }),
+    bias: fc.boolean(),
+  });
+
   it('conv1d forward assigns every output element (NaN-poisoned storage, fast-check geometries)', () => {
     fc.assert(
-      fc.property(
-        fc.record({
-          batch: fc.integer({ min: 1, max: 3 }),
-          groups: fc.integer({ min: 1, max: 3 }),
-          cinG: fc.integer({ min: 1, max: 4 }),
-          coutG: fc.integer({ min: 1, max: 5 }),
-          length: fc.integer({ min: 1, max: 40 }),
-          k: fc.integer({ min: 1, max: 5 }),
-          stride: fc.integer({ min: 1, max: 3 }),
-          dilation: fc.integer({ min: 1, max: 2 }),
-          pad: fc.integer({ min: 0, max: 3 }),
-          bias: fc.boolean(),
-        }),
-        ({ batch, groups, cinG, coutG, length, k, stride, dilation, pad, bias }) => {
-          const cin = cinG * groups;
-          const cout = coutG * groups;
-          if (length + 2 * pad < dilation * (k - 1) + 1) return;
+      fc.property(convGeometry, ({ batch, groups, cinG, coutG, length, k, stride, dilation, pad, bias }) => {
+        const cin = cinG * groups;
+        const cout = coutG * groups;
+        if (length + 2 * pad < dilation * (k - 1) + 1) return;
+        const x = tensor(
+          Float32Array.from({ length: batch * cin * length }, (_, i) => Math.sin(i)),
+          [batch, cin, length],
+        );
+        const w = tensor(
+          Float32Array.from({ length: cout * cinG * k }, (_, i) => Math.cos(i)),
+          [cout, cinG, k],
+        );
+        const b = bias
+          ? tensor(
+              Float32Array.from({ length: cout }, (_, i) => i / 7),
+              [cout],
+            )
+          : null;
+        emptyStoragePool();
+        const ref = conv1d(x, w, b, { stride, dilation, padding: pad, groups });
+        const expected = Array.from(ref.data);
+        poison(ref.size);
+        same(conv1d(x, w, b, { stride, dilation, padding: pad, groups }).data, expected);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('conv1d backward assigns every element of the input and weight gradients (NaN-poisoned storage, fast-check geometries)', () => {
+    fc.assert(
+      fc.property(convGeometry, ({ batch, groups, cinG, coutG, length, k, stride, dilation, pad }) => {
+        const cin = cinG * groups;
+        const cout = coutG * groups;
+        if (length + 2 * pad < dilation * (k - 1) + 1) return;
+        const opts = { stride, dilation, padding: pad, groups };
+        // Input positions no window reaches (stride > kernel span) and padding get no gradient: 0, not garbage.
+        const grads = () => {
           const x = tensor(
             Float32Array.from({ length: batch * cin * length }, (_, i) => Math.sin(i)),
             [batch, cin, length],
@@ -331,70 +365,23 @@ describe('ops that skip the zero-fill of recycled storage', () => {
             Float32Array.from({ length: cout * cinG * k }, (_, i) => Math.cos(i)),
             [cout, cinG, k],
           );
-          const b = bias
-            ? tensor(
-                Float32Array.from({ length: cout }, (_, i) => i / 7),
-                [cout],
-              )
-            : null;
-          emptyStoragePool();
-          const ref = conv1d(x, w, b, { stride, dilation, padding: pad, groups });
-          const expected = Array.from(ref.data);
-          poison(ref.size);
-          same(conv1d(x, w, b, { stride, dilation, padding: pad, groups }).data, expected);
-        },
-      ),
-      { numRuns: 60 },
-    );
-  });
-
-  it('conv1d backward assigns every element of the input and weight gradients (NaN-poisoned storage, fast-check geometries)', () => {
-    fc.assert(
-      fc.property(
-        fc.record({
-          batch: fc.integer({ min: 1, max: 3 }),
-          groups: fc.integer({ min: 1, max: 3 }),
-          cinG: fc.integer({ min: 1, max: 4 }),
-          coutG: fc.integer({ min: 1, max: 5 }),
-          length: fc.integer({ min: 1, max: 40 }),
-          k: fc.integer({ min: 1, max: 5 }),
-          stride: fc.integer({ min: 1, max: 3 }),
-          dilation: fc.integer({ min: 1, max: 2 }),
-          pad: fc.integer({ min: 0, max: 3 }),
-        }),
-        ({ batch, groups, cinG, coutG, length, k, stride, dilation, pad }) => {
-          const cin = cinG * groups;
-          const cout = coutG * groups;
-          if (length + 2 * pad < dilation * (k - 1) + 1) return;
-          const opts = { stride, dilation, padding: pad, groups };
-          // Input positions no window reaches (stride > kernel span) and padding get no gradient: 0, not garbage.
-          const grads = () => {
-            const x = tensor(
-              Float32Array.from({ length: batch * cin * length }, (_, i) => Math.sin(i)),
-              [batch, cin, length],
-            );
-            const w = tensor(
-              Float32Array.from({ length: cout * cinG * k }, (_, i) => Math.cos(i)),
-              [cout, cinG, k],
-            );
-            x.requiresGrad = true;
-            w.requiresGrad = true;
-            const y = conv1d(x, w, null, opts);
-            const r = tensor(
-              Float32Array.from({ length: y.size }, (_, i) => Math.cos(3 * i + 1)),
-              y.shape,
-            );
-            backward(sum(mul(y, r)));
-            return { gx: Array.from((x.grad as Tensor).data), gw: Array.from((w.grad as Tensor).data) };
-          };
-          emptyStoragePool();
-          const expected = grads();
-          poisonMany([batch * cin * length, cout * cinG * k], 4);
-          const got = grads();
-          same(got.gx, expected.gx);
-          same(got.gw, expected.gw);
-        },
-      ),
+          x.requiresGrad = true;
+          w.requiresGrad = true;
+          const y = conv1d(x, w, null, opts);
+          const r = tensor(
+            Float32Array.from({ length: y.size }, (_, i) => Math.cos(3 * i + 1)),
+            y.shape,
+          );
+          backward(sum(mul(y, r)));
+          return { gx: Array.from((x.grad as Tensor).data), gw: Array.from((w.grad as Tensor).data) };
+        };
+        emptyStoragePool();
+        const expected = grads();
+        poisonMany([batch * cin * length, cout * cinG * k], 4);
+        const got = grads();
+        same(got.gx, expected.gx);
+        same(got.gw, expected.gw);
+      }),
       { numRuns: 60 },
     );
   });
