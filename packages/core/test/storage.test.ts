@@ -318,20 +318,26 @@ describe('ops that skip the zero-fill of recycled storage', () => {
     bias: fc.boolean(),
   });
 
+  /** Fixed-value input `[batch, cin, length]` (sin i) and weight `[cout, cinG, k]` (cos i) of those properties. */
+  function convOperands(batch: number, cin: number, cout: number, cinG: number, length: number, k: number) {
+    const x = tensor(
+      Float32Array.from({ length: batch * cin * length }, (_, i) => Math.sin(i)),
+      [batch, cin, length],
+    );
+    const w = tensor(
+      Float32Array.from({ length: cout * cinG * k }, (_, i) => Math.cos(i)),
+      [cout, cinG, k],
+    );
+    return [x, w] as const;
+  }
+
   it('conv1d forward assigns every output element (NaN-poisoned storage, fast-check geometries)', () => {
     fc.assert(
       fc.property(convGeometry, ({ batch, groups, cinG, coutG, length, k, stride, dilation, pad, bias }) => {
         const cin = cinG * groups;
         const cout = coutG * groups;
         if (length + 2 * pad < dilation * (k - 1) + 1) return;
-        const x = tensor(
-          Float32Array.from({ length: batch * cin * length }, (_, i) => Math.sin(i)),
-          [batch, cin, length],
-        );
-        const w = tensor(
-          Float32Array.from({ length: cout * cinG * k }, (_, i) => Math.cos(i)),
-          [cout, cinG, k],
-        );
+        const [x, w] = convOperands(batch, cin, cout, cinG, length, k);
         const b = bias
           ? tensor(
               Float32Array.from({ length: cout }, (_, i) => i / 7),
@@ -357,14 +363,7 @@ describe('ops that skip the zero-fill of recycled storage', () => {
         const opts = { stride, dilation, padding: pad, groups };
         // Input positions no window reaches (stride > kernel span) and padding get no gradient: 0, not garbage.
         const grads = () => {
-          const x = tensor(
-            Float32Array.from({ length: batch * cin * length }, (_, i) => Math.sin(i)),
-            [batch, cin, length],
-          );
-          const w = tensor(
-            Float32Array.from({ length: cout * cinG * k }, (_, i) => Math.cos(i)),
-            [cout, cinG, k],
-          );
+          const [x, w] = convOperands(batch, cin, cout, cinG, length, k);
           x.requiresGrad = true;
           w.requiresGrad = true;
           const y = conv1d(x, w, null, opts);
